@@ -1,0 +1,20 @@
+import Dispatch
+
+/// Runs blocking C calls (sqlite3, libpq, hiredis) on a dedicated serial queue, never on the
+/// Swift cooperative thread pool: with two cores, one stuck cooperative thread halves the program.
+///
+/// One executor per connection keeps a connection's calls ordered without extra locking.
+public final class BlockingExecutor: Sendable {
+    private let queue: DispatchQueue
+
+    public init(label: String) {
+        queue = DispatchQueue(label: label)
+    }
+
+    /// Runs `body` on the executor's queue and resumes the caller with its result.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}

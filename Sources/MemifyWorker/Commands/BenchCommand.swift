@@ -1,0 +1,37 @@
+import ArgumentParser
+import Pipeline
+
+/// Benchmarks that print ratios against raw limits measured in the same run (scripts/bench-read).
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Throughput benchmarks (see scripts/bench-read).",
+        subcommands: [Read.self])
+
+    struct Read: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read a Redis session cache; print one JSON line per measurement.")
+
+        enum Mode: String, ExpressibleByArgument, CaseIterable { case raw, reader, both }
+
+        @Option(name: .customLong("cache"), help: "redis://host:port/db holding the corpus.")
+        var cacheURL: String
+        @Option(help: "raw (pipelined LRANGE only), reader (the worker's reader), or both, alternating.")
+        var mode: Mode = .both
+        @Option(help: "Repetitions of each mode.") var repeats = 3
+
+        func run() async throws {
+            try await withExitStatus {
+                let url = try RedisURL(parsing: cacheURL)
+                for _ in 0..<repeats {
+                    var results: [ReadBenchmark.Measurement] = []
+                    if mode != .reader { results.append(try await ReadBenchmark.raw(url: url)) }
+                    if mode != .raw { results.append(try await ReadBenchmark.reader(url: url)) }
+                    for m in results {
+                        print(#"{"mode":"\#(m.mode)","seconds":\#(m.seconds),"sessions":\#(m.sessions),"entries":\#(m.entries),"entries_per_s":\#(Int(m.entriesPerSecond)),"max_rss_kib":\#(ReadBenchmark.peakRSSKiB())}"#)
+                    }
+                }
+                return .done
+            }
+        }
+    }
+}

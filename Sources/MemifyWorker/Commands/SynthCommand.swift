@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import GraphStore
+import Pipeline
+
+/// Writes a deterministic synthetic corpus in cognee's cache format (Redis or filesystem), for
+/// examples, tests and benchmarks. Never used on a production cache.
+struct SynthCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synth",
+        abstract: "Write a synthetic cognee-format session cache (for examples, tests and benchmarks).")
+
+    @Option(name: .customLong("cache"), help: "redis://host:port/db or fs:DATA_ROOT (sessions go to DATA_ROOT/.cognee_fs_cache/sessions_db).")
+    var cacheURL: String
+    @Option(help: "Number of sessions.") var sessions = 100
+    @Option(help: "Turns per session.") var turns = 10
+    @Option(help: "Number of users the sessions are spread over.") var users = 10
+    @Option(help: "Approximate bytes per stored entry.") var entryBytes = 1000
+    @Option(help: "Seed: the same seed writes the same corpus.") var seed: UInt64 = 20_261_124
+    @Option(help: "TTL in seconds; 0 writes none (cognee's SESSION_TTL_SECONDS=0).") var ttl = 604_800
+
+    func run() async throws {
+        try await withExitStatus {
+            let corpus = SyntheticCorpus(seed: seed, users: users, sessions: sessions, turnsPerSession: turns,
+                                         entryBytes: entryBytes)
+            let ttl = self.ttl
+            let executor = BlockingExecutor(label: "memify.synth")
+            let batchSize = 200
+            if cacheURL.hasPrefix("fs:") {
+                let root = String(cacheURL.dropFirst(3))
+                let directory = root + "/.cognee_fs_cache/sessions_db"
+                let writer = try await executor.run { try FileCacheWriter(directory: directory, ttlSeconds: ttl > 0 ? Double(ttl) : nil) }
+                for start in stride(from: 0, to: sessions, by: batchSize) {
+                    let range = start..<min(sessions, start + batchSize)
+                    try await executor.run {
+                        try writer.write(entries: range.map { (corpus.key(session: $0), corpus.entries(session: $0)) })
+                    }
+                }
+            } else {
+                let url = try RedisURL(parsing: cacheURL)
+                let connection = try await executor.run { try RedisConnection(url: url) }
+                let writer = RedisCacheWriter(connection: connection, ttlSeconds: ttl > 0 ? ttl : nil)
+                for start in stride(from: 0, to: sessions, by: batchSize) {
+                    let range = start..<min(sessions, start + batchSize)
+                    try await executor.run {
+                        try writer.append(entries: range.map { (corpus.key(session: $0), corpus.entries(session: $0)) })
+                    }
+                }
+            }
+            StandardError.write("memify-worker: wrote \(sessions) sessions × \(turns) turns to \(cacheURL.hasPrefix("fs:") ? cacheURL : (try? RedisURL(parsing: cacheURL).description) ?? "redis")\n")
+            return .done
+        }
+    }
+}

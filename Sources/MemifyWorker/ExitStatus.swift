@@ -1,0 +1,49 @@
+import ArgumentParser
+import GraphStore
+import Pipeline
+
+/// The exit statuses of DESIGN.md (sysexits style); translated from errors here and nowhere else.
+enum ExitStatus: Int32 {
+    case done = 0
+    case failure = 1
+    case partial = 3
+    case usage = 64
+    case unavailable = 69
+    case locked = 75
+    case interrupted = 130
+
+    var exitCode: ExitCode { ExitCode(rawValue) }
+
+    static func forError(_ error: any Error) -> ExitStatus {
+        switch error {
+        case let e as PipelineError:
+            switch e.code {
+            case .serviceUnavailable: return .unavailable
+            case .usage, .unsupported: return .usage
+            default: return .failure
+            }
+        case let e as GraphStoreError:
+            return e.code == .connectionFailed ? .unavailable : .failure
+        default:
+            return .failure
+        }
+    }
+}
+
+/// Runs a command body, printing a one-line error and exiting with the status it maps to.
+func withExitStatus(_ body: () async throws -> ExitStatus) async throws {
+    let status: ExitStatus
+    do {
+        status = try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch let error as CleanExit {
+        throw error
+    } catch {
+        StandardError.write("memify-worker: \(error)\n")
+        throw ExitStatus.forError(error).exitCode
+    }
+    if status != .done { throw status.exitCode }
+}

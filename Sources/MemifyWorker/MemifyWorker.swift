@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct MemifyWorker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memify-worker",
+        abstract: "Persist cognee session caches into a knowledge graph.",
+        subcommands: [SessionsCommand.self, SynthCommand.self, BenchCommand.self])
+}

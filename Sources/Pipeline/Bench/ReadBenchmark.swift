@@ -1,0 +1,73 @@
+import GraphStore
+import Glibc
+
+/// Measures reading a Redis session cache: the worker's reader (SCAN, pipelined LRANGE,
+/// decoding and validating every entry) against a raw read of the same keys (pipelined LRANGE,
+/// 100 keys per round trip, replies parsed by hiredis and dropped) in the same process.
+public enum ReadBenchmark {
+    public struct Measurement: Sendable {
+        public var mode: String
+        public var seconds: Double
+        public var sessions: Int
+        public var entries: Int
+        public var entriesPerSecond: Double { Double(entries) / seconds }
+    }
+
+    /// The worker's reader over every session.
+    public static func reader(url: RedisURL) async throws -> Measurement {
+        let source = RedisCacheSource(url: url)
+        let start = monotonicSeconds()
+        var sessions = 0, entries = 0, bad = 0
+        for try await read in source.sessions() {
+            sessions += 1
+            entries += read.elements.count
+            bad += read.errors.count
+        }
+        if bad > 0 {
+            throw PipelineError(.cacheFormat, operation: "benchmark read", message: "\(bad) elements failed to decode")
+        }
+        return Measurement(mode: "reader", seconds: monotonicSeconds() - start, sessions: sessions, entries: entries)
+    }
+
+    /// The raw limit: pipelined `LRANGE` of keys collected beforehand (SCAN not timed).
+    public static func raw(url: RedisURL, depth: Int = 100) async throws -> Measurement {
+        let executor = BlockingExecutor(label: "memify.bench.raw")
+        return try await executor.run {
+            let connection = try RedisConnection(url: url)
+            var keys: [[UInt8]] = []
+            var cursor = "0"
+            repeat {
+                guard case .array(let parts) = try connection.command(["SCAN", cursor, "MATCH", "agent_sessions:*", "COUNT", "1000"]),
+                      parts.count == 2, let next = parts[0].text, case .array(let found) = parts[1] else {
+                    throw PipelineError(.protocolError, operation: "benchmark SCAN", message: "unexpected reply")
+                }
+                for case .string(let key) in found { keys.append(key) }
+                cursor = next
+            } while cursor != "0"
+            let start = monotonicSeconds()
+            var entries = 0
+            for chunk in stride(from: 0, to: keys.count, by: depth) {
+                let commands = keys[chunk..<min(keys.count, chunk + depth)].map {
+                    [Array("LRANGE".utf8), $0, Array("0".utf8), Array("-1".utf8)]
+                }
+                entries += try connection.withRawPipeline(commands) { replies in
+                    replies.reduce(0) { $0 + RedisConnection.elementCount($1) }
+                }
+            }
+            return Measurement(mode: "raw", seconds: monotonicSeconds() - start, sessions: keys.count, entries: entries)
+        }
+    }
+
+    public static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Peak resident set size of this process, in KiB.
+    public static func peakRSSKiB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss
+    }
+}

@@ -1,0 +1,101 @@
+/// A cognee session cache, read-only.
+///
+/// Reading streams: a source hands out sessions in batches, and holds at most a batch or two in
+/// memory whatever the size of the cache.
+public protocol CacheSource: Sendable {
+    /// Where the cache is, safe to log (no credentials).
+    var location: String { get }
+
+    /// Opens a cursor over the sessions that `filter` selects.
+    func makeCursor(filter: SessionFilter) async throws -> any SessionCursor
+}
+
+/// Hands out the sessions of one read, a batch at a time.
+public protocol SessionCursor: AnyObject, Sendable {
+    /// The next batch of sessions, or nil at the end.
+    func nextBatch() async throws -> [SessionRead]?
+}
+
+extension CacheSource {
+    /// The sessions that `filter` selects, one at a time, streamed.
+    public func sessions(filter: SessionFilter = .all) -> SessionSequence {
+        SessionSequence(source: self, filter: filter)
+    }
+}
+
+/// An `AsyncSequence` over a source's sessions; pulls a new batch only when the last is used up.
+public struct SessionSequence: AsyncSequence, Sendable {
+    public typealias Element = SessionRead
+    let source: any CacheSource
+    let filter: SessionFilter
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let source: any CacheSource
+        let filter: SessionFilter
+        var cursor: (any SessionCursor)?
+        var buffer: [SessionRead] = []
+        var position = 0
+        var finished = false
+
+        public mutating func next() async throws -> SessionRead? {
+            while position >= buffer.count {
+                if finished { return nil }
+                if cursor == nil { cursor = try await source.makeCursor(filter: filter) }
+                guard let batch = try await cursor!.nextBatch() else {
+                    finished = true
+                    buffer = []
+                    return nil
+                }
+                buffer = batch
+                position = 0
+            }
+            defer { position += 1 }
+            return buffer[position]
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(source: source, filter: filter)
+    }
+}
+
+/// Opens the source that a `--cache` URL names: `redis://…` or `fs:PATH`.
+public enum CacheSourceFactory {
+    public static func make(url: String, options: CacheReadOptions = CacheReadOptions()) throws -> any CacheSource {
+        if url.hasPrefix("redis://") || url.hasPrefix("rediss://") {
+            return RedisCacheSource(url: try RedisURL(parsing: url), options: options)
+        }
+        if url.hasPrefix("fs:") {
+            return try FileCacheSource(path: String(url.dropFirst(3)), options: options)
+        }
+        throw PipelineError(.usage, operation: "open cache \(url.hasPrefix("/") ? url : "'\(url)'")",
+                            message: "expected redis://[user:password@]host:port[/db] or fs:PATH")
+    }
+}
+
+/// How to read a cache.
+public struct CacheReadOptions: Sendable {
+    /// Read diskcache rows whose `expire_time` has passed (a rescue for sessions that expired
+    /// before they were persisted). Redis deletes expired keys itself, so there it changes nothing.
+    public var includeExpired: Bool
+    /// The clock for expiry decisions, in Unix seconds; nil means the wall clock.
+    public var now: Double?
+    /// Sessions per batch (and Redis keys per pipeline).
+    public var batchSize: Int
+
+    public init(includeExpired: Bool = false, now: Double? = nil, batchSize: Int = 100) {
+        self.includeExpired = includeExpired
+        self.now = now
+        self.batchSize = max(1, batchSize)
+    }
+}
+
+/// Escapes the characters Redis's glob-style `MATCH` gives a meaning to (`*?[]\`).
+public func redisGlobEscape(_ text: String) -> String {
+    var out = ""
+    for ch in text {
+        if ch == "*" || ch == "?" || ch == "[" || ch == "]" || ch == "\\" { out.append("\\") }
+        out.append(ch)
+    }
+    return out
+}

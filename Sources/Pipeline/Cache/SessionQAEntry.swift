@@ -1,0 +1,313 @@
+/// One question/answer turn as cognee 1.6.5 stores it (`SessionQAEntry`, spec §3.1), holding the
+/// values cognee's own `get_session` returns after validation: empty containers normalized to
+/// nil, `used_graph_element_ids` rebuilt as `node_ids` then `edge_ids`, unknown keys dropped.
+public struct SessionQAEntry: Sendable, Equatable {
+    public struct UsedGraphElementIDs: Sendable, Equatable {
+        public var nodeIDs: [String]?
+        public var edgeIDs: [String]?
+
+        public init(nodeIDs: [String]? = nil, edgeIDs: [String]? = nil) {
+            self.nodeIDs = nodeIDs
+            self.edgeIDs = edgeIDs
+        }
+    }
+
+    /// The field names in cognee's serialization order.
+    public static let fieldNames = [
+        "time", "question", "context", "answer", "qa_id", "feedback_text", "feedback_score",
+        "used_graph_element_ids", "memify_metadata", "used_session_context_ids",
+    ]
+
+    public var time: String
+    public var question: String
+    public var context: String
+    public var answer: String
+    public var qaID: String?
+    public var feedbackText: String?
+    /// 1...5 when set. cognee's pydantic model coerces `true`, `3.0` and `"3"` to an int.
+    public var feedbackScore: Int?
+    public var usedGraphElementIDs: UsedGraphElementIDs?
+    /// Values are bools, ints, strings or lists of strings (1.6.5).
+    public var memifyMetadata: JSONObject?
+    public var usedSessionContextIDs: [String]?
+
+    public init(time: String, question: String, context: String, answer: String, qaID: String? = nil,
+                feedbackText: String? = nil, feedbackScore: Int? = nil,
+                usedGraphElementIDs: UsedGraphElementIDs? = nil, memifyMetadata: JSONObject? = nil,
+                usedSessionContextIDs: [String]? = nil) {
+        self.time = time
+        self.question = question
+        self.context = context
+        self.answer = answer
+        self.qaID = qaID
+        self.feedbackText = feedbackText
+        self.feedbackScore = feedbackScore
+        self.usedGraphElementIDs = usedGraphElementIDs
+        self.memifyMetadata = memifyMetadata
+        self.usedSessionContextIDs = usedSessionContextIDs
+    }
+
+    /// The entry as a JSON object with cognee's ten fields in cognee's order (its `model_dump()`).
+    public var jsonValue: JSONValue {
+        func strings(_ list: [String]?) -> JSONValue {
+            list.map { .array($0.map(JSONValue.string)) } ?? .null
+        }
+        var object = JSONObject()
+        object["time"] = .string(time)
+        object["question"] = .string(question)
+        object["context"] = .string(context)
+        object["answer"] = .string(answer)
+        object["qa_id"] = qaID.map(JSONValue.string) ?? .null
+        object["feedback_text"] = feedbackText.map(JSONValue.string) ?? .null
+        object["feedback_score"] = feedbackScore.map { .number(JSONNumber($0)) } ?? .null
+        if let ids = usedGraphElementIDs {
+            var inner = JSONObject()
+            if let nodes = ids.nodeIDs { inner["node_ids"] = strings(nodes) }
+            if let edges = ids.edgeIDs { inner["edge_ids"] = strings(edges) }
+            object["used_graph_element_ids"] = .object(inner)
+        } else {
+            object["used_graph_element_ids"] = .null
+        }
+        object["memify_metadata"] = memifyMetadata.map(JSONValue.object) ?? .null
+        object["used_session_context_ids"] = strings(usedSessionContextIDs)
+        return .object(object)
+    }
+}
+
+/// Why one cache element is not a valid entry. `description` names the problem without
+/// echoing the element's text.
+public struct EntryDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        /// Not UTF-8, not JSON, or trailing data.
+        case invalidJSON = "invalid_json"
+        /// Valid JSON, but not an object (cognee: "argument after ** must be a mapping").
+        case notAnObject = "not_an_object"
+        /// An object that cognee's `SessionQAEntry` model rejects.
+        case validation
+    }
+
+    public var kind: Kind
+    public var reason: String
+
+    public init(_ kind: Kind, _ reason: String) {
+        self.kind = kind
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+}
+
+extension SessionQAEntry {
+    /// Decodes one stored element (the bytes of one Redis list item, or one item of a diskcache
+    /// JSON array) the way cognee's `SessionQAEntry(**json.loads(raw))` does.
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<SessionQAEntry, EntryDecodingError> {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            return .failure(EntryDecodingError(.invalidJSON, "invalid JSON: \(error)"))
+        }
+        return validate(value)
+    }
+
+    public static func decode(_ bytes: [UInt8]) -> Result<SessionQAEntry, EntryDecodingError> {
+        bytes.withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// Validates a parsed element against cognee 1.6.5's pydantic model, in lax mode as cognee
+    /// runs it. Every failing field is named, as pydantic does.
+    public static func validate(_ value: JSONValue) -> Result<SessionQAEntry, EntryDecodingError> {
+        guard case .object(let object) = value else {
+            return .failure(EntryDecodingError(
+                .notAnObject, "element is a JSON \(value.pythonTypeName), not an object"))
+        }
+        var problems: [String] = []
+
+        func requiredString(_ name: String) -> String {
+            guard let field = object[name] else {
+                problems.append("\(name): field required")
+                return ""
+            }
+            guard case .string(let s) = field else {
+                problems.append("\(name): should be a string, got \(field.pythonTypeName)")
+                return ""
+            }
+            return s
+        }
+        func optionalString(_ name: String) -> String? {
+            guard let field = object[name], field != .null else { return nil }
+            guard case .string(let s) = field else {
+                problems.append("\(name): should be a string or null, got \(field.pythonTypeName)")
+                return nil
+            }
+            return s
+        }
+        func stringList(_ field: JSONValue, _ name: String) -> [String]? {
+            guard case .array(let items) = field else {
+                problems.append("\(name): should be a list, got \(field.pythonTypeName)")
+                return nil
+            }
+            var out: [String] = []
+            out.reserveCapacity(items.count)
+            for (i, item) in items.enumerated() {
+                guard case .string(let s) = item else {
+                    problems.append("\(name)[\(i)]: should be a string, got \(item.pythonTypeName)")
+                    return nil
+                }
+                out.append(s)
+            }
+            return out
+        }
+
+        let time = requiredString("time")
+        let question = requiredString("question")
+        let context = requiredString("context")
+        let answer = requiredString("answer")
+        let qaID = optionalString("qa_id")
+        let feedbackText = optionalString("feedback_text")
+
+        var feedbackScore: Int?
+        if let field = object["feedback_score"], field != .null {
+            switch laxInteger(field) {
+            case .success(let digits):
+                if let score = Int(digits), (1...5).contains(score) {
+                    feedbackScore = score
+                } else {
+                    problems.append("feedback_score: must be between 1 and 5, got \(digits)")
+                }
+            case .failure(let reason):
+                problems.append("feedback_score: \(reason)")
+            }
+        }
+
+        var usedGraph: UsedGraphElementIDs?
+        if let field = object["used_graph_element_ids"], field != .null {
+            if case .object(let ids) = field {
+                var nodes: [String]?
+                var edges: [String]?
+                var ok = true
+                for (key, item) in ids.pairs {
+                    guard let list = stringList(item, "used_graph_element_ids.\(key)") else {
+                        ok = false
+                        continue
+                    }
+                    if key == "node_ids" { nodes = list } else if key == "edge_ids" { edges = list }
+                }
+                let extra = ids.keys.filter { $0 != "node_ids" && $0 != "edge_ids" }
+                if ok, !extra.isEmpty {
+                    problems.append("used_graph_element_ids: may only have keys 'node_ids' and 'edge_ids'")
+                } else if ok, nodes != nil || edges != nil {
+                    usedGraph = UsedGraphElementIDs(nodeIDs: nodes, edgeIDs: edges)
+                }
+            } else {
+                problems.append("used_graph_element_ids: should be an object or null, got \(field.pythonTypeName)")
+            }
+        }
+
+        var metadata: JSONObject?
+        if let field = object["memify_metadata"], field != .null {
+            if case .object(let meta) = field {
+                var ok = true
+                for (key, item) in meta.pairs {
+                    switch item {
+                    case .bool, .string: continue
+                    case .number(let n) where n.isInteger: continue
+                    case .array(let items) where items.allSatisfy({ if case .string = $0 { true } else { false } }):
+                        continue
+                    default:
+                        ok = false
+                        problems.append(
+                            "memify_metadata.\(key): values may only be bools, ints, strings or lists of strings, got \(item.pythonTypeName)")
+                    }
+                }
+                if ok, !meta.isEmpty { metadata = meta }
+            } else {
+                problems.append("memify_metadata: should be an object or null, got \(field.pythonTypeName)")
+            }
+        }
+
+        var contextIDs: [String]?
+        if let field = object["used_session_context_ids"], field != .null {
+            if let list = stringList(field, "used_session_context_ids"), !list.isEmpty { contextIDs = list }
+        }
+
+        if !problems.isEmpty {
+            let count = problems.count
+            return .failure(EntryDecodingError(
+                .validation,
+                "\(count) validation error\(count == 1 ? "" : "s") for SessionQAEntry: " + problems.joined(separator: "; ")))
+        }
+        return .success(SessionQAEntry(
+            time: time, question: question, context: context, answer: answer, qaID: qaID,
+            feedbackText: feedbackText, feedbackScore: feedbackScore, usedGraphElementIDs: usedGraph,
+            memifyMetadata: metadata, usedSessionContextIDs: contextIDs))
+    }
+
+    /// pydantic's lax `int`: ints, bools, integral finite floats, and strings holding an
+    /// integer (surrounding whitespace, a sign, `_` between digits, a `.0` fraction).
+    /// Returns the integer's decimal digits (it may not fit in 64 bits).
+    static func laxInteger(_ value: JSONValue) -> Result<String, EntryDecodingError> {
+        func failure(_ reason: String) -> Result<String, EntryDecodingError> {
+            .failure(EntryDecodingError(.validation, reason))
+        }
+        switch value {
+        case .bool(let b):
+            return .success(b ? "1" : "0")
+        case .number(let n) where n.isInteger:
+            return .success(n.literal)
+        case .number(let n):
+            guard let d = n.doubleValue, d.isFinite else { return failure("should be a finite number") }
+            guard d == d.rounded(.towardZero) else {
+                return failure("should be a valid integer, got a number with a fractional part")
+            }
+            if abs(d) < 9.0e18 { return .success(String(Int64(d))) }
+            return .success(String(format: d))
+        case .string(let s):
+            var text = Substring(s.trimmingPythonWhitespace())
+            var sign = ""
+            if let first = text.first, first == "+" || first == "-" {
+                if first == "-" { sign = "-" }
+                text = text.dropFirst()
+            }
+            if let dot = text.firstIndex(of: ".") {
+                guard text[text.index(after: dot)...].allSatisfy({ $0 == "0" }) else {
+                    return failure("should be a valid integer, unable to parse string as an integer")
+                }
+                text = text[..<dot]
+            }
+            let groups = text.split(separator: "_", omittingEmptySubsequences: false)
+            guard !text.isEmpty,
+                  groups.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else {
+                return failure("should be a valid integer, unable to parse string as an integer")
+            }
+            var digits = String(groups.joined().drop(while: { $0 == "0" }))
+            if digits.isEmpty { digits = "0"; sign = "" }
+            return .success(sign + digits)
+        default:
+            return failure("should be a valid integer, got \(value.pythonTypeName)")
+        }
+    }
+}
+
+extension String {
+    /// `str.strip()` for the whitespace Python recognizes.
+    func trimmingPythonWhitespace() -> Substring {
+        let isSpace: (Character) -> Bool = { $0.isWhitespace }
+        guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
+        let end = lastIndex(where: { !isSpace($0) })!
+        return self[start...end]
+    }
+
+    fileprivate init(format value: Double) {
+        // Integral doubles beyond Int64: print without exponent, as Python's int(float) does.
+        var digits = ""
+        var v = abs(value)
+        while v >= 1 {
+            let q = (v / 10).rounded(.down)
+            let r = Int(v - q * 10)
+            digits = String(r) + digits
+            v = q
+        }
+        self = (value < 0 ? "-" : "") + (digits.isEmpty ? "0" : digits)
+    }
+}

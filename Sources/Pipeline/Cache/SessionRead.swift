@@ -1,0 +1,63 @@
+/// Everything read for one session: the good entries, and the elements that failed with why.
+///
+/// A bad element never hides a good one: each element is decoded on its own, and its index is
+/// its position in the stored list (0 = oldest), as cognee counts it.
+public struct SessionRead: Sendable {
+    public struct Element: Sendable {
+        public var index: Int
+        public var entry: SessionQAEntry
+        /// The element exactly as stored: the checkpoint hash and the quarantine use these.
+        public var raw: [UInt8]
+    }
+
+    public struct ElementError: Sendable, Error, CustomStringConvertible {
+        public var index: Int
+        public var error: EntryDecodingError
+        public var raw: [UInt8]
+        public var description: String { "element \(index): \(error.reason)" }
+    }
+
+    /// A problem with the session as a whole (wrong Redis type, unreadable diskcache value):
+    /// no element could be read.
+    public struct SessionError: Sendable, Error, CustomStringConvertible {
+        public var reason: String
+        public var raw: [UInt8]
+        public var description: String { reason }
+    }
+
+    public var key: SessionKey
+    /// Where it was read from, e.g. the diskcache folder (no secrets).
+    public var location: String
+    public var elements: [Element]
+    public var errors: [ElementError]
+    public var sessionError: SessionError?
+    /// diskcache's `expire_time` (Unix seconds) when known; nil means no expiry or unknown.
+    public var expiresAt: Double?
+
+    public init(key: SessionKey, location: String, elements: [Element] = [], errors: [ElementError] = [],
+                sessionError: SessionError? = nil, expiresAt: Double? = nil) {
+        self.key = key
+        self.location = location
+        self.elements = elements
+        self.errors = errors
+        self.sessionError = sessionError
+        self.expiresAt = expiresAt
+    }
+
+    public var entries: [SessionQAEntry] { elements.map(\.entry) }
+    public var hasErrors: Bool { !errors.isEmpty || sessionError != nil }
+
+    /// Decodes each stored element on its own.
+    public mutating func decode(elements raw: [[UInt8]]) {
+        for (i, bytes) in raw.enumerated() {
+            decode(index: i, bytes: bytes)
+        }
+    }
+
+    mutating func decode(index: Int, bytes: [UInt8]) {
+        switch SessionQAEntry.decode(bytes) {
+        case .success(let entry): elements.append(Element(index: index, entry: entry, raw: bytes))
+        case .failure(let error): errors.append(ElementError(index: index, error: error, raw: bytes))
+        }
+    }
+}

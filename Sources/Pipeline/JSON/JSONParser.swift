@@ -1,0 +1,396 @@
+/// Why a JSON document could not be parsed, with the byte offset where it went wrong.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    /// Byte offset into the input (equal to Python's character offset for ASCII JSON).
+    public var offset: Int
+
+    public var description: String { "\(message) at byte \(offset)" }
+}
+
+/// A JSON parser that accepts exactly what Python's `json.loads` accepts (cognee's reader):
+/// `NaN`, `Infinity` and `-Infinity`; integers of any length (up to Python's 4300-digit limit);
+/// no raw control characters inside strings; duplicate keys, the last one winning.
+///
+/// It works on UTF-8 bytes and validates the UTF-8 of every string. It is stricter than Python
+/// in one place: an unpaired UTF-16 surrogate escape (`"\ud800"`) is an error, because such a
+/// string has no UTF-8 form and could not be stored in PostgreSQL or printed.
+public struct JSONParser: ~Copyable {
+    /// Python's recursion limit makes deeper documents fail there too.
+    public static let maxDepth = 500
+    static let maxIntegerDigits = 4300
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    private var depth = 0
+    private var scratch: [UInt8] = []
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    /// Parses one complete JSON document; surrounding whitespace is allowed.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes)
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+            throw JSONParseError(message: "Unexpected UTF-8 BOM", offset: 0)
+        }
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        if parser.index != bytes.count {
+            throw JSONParseError(message: "Extra data", offset: parser.index)
+        }
+        return value
+    }
+
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+        let result: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONParseError) in try parse(buffer) }
+        }
+        if let result { return try result.get() }
+        let copy = Array(bytes)
+        return try copy.withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer) }
+    }
+
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    // MARK: - Values
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        guard index < bytes.count else { throw JSONParseError(message: "Expecting value", offset: index) }
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+            return .string(try parseString())
+        case UInt8(ascii: "{"):
+            return try parseObject()
+        case UInt8(ascii: "["):
+            return try parseArray()
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "N"):
+            try expectLiteral("NaN")
+            return .number(JSONNumber(literal: "NaN", isInteger: false))
+        case UInt8(ascii: "I"):
+            try expectLiteral("Infinity")
+            return .number(JSONNumber(literal: "Infinity", isInteger: false))
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return .number(try parseNumber())
+        default:
+            throw JSONParseError(message: "Expecting value", offset: index)
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw JSONParseError(message: "Expecting value", offset: index) }
+        let start = literal.utf8Start
+        for i in 0..<count where bytes[index + i] != start[i] {
+            throw JSONParseError(message: "Expecting value", offset: index)
+        }
+        index += count
+    }
+
+    private mutating func enter() throws(JSONParseError) {
+        depth += 1
+        if depth > Self.maxDepth {
+            throw JSONParseError(message: "Nesting deeper than \(Self.maxDepth) levels", offset: index)
+        }
+    }
+
+    private mutating func parseObject() throws(JSONParseError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        index += 1  // {
+        var object = JSONObject()
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return .object(object)
+        }
+        while true {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw JSONParseError(message: "Expecting property name enclosed in double quotes", offset: index)
+            }
+            let key = try parseString()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw JSONParseError(message: "Expecting ':' delimiter", offset: index)
+            }
+            index += 1
+            skipWhitespace()
+            object[key] = try parseValue()
+            skipWhitespace()
+            guard index < bytes.count else {
+                throw JSONParseError(message: "Expecting ',' delimiter", offset: index)
+            }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                skipWhitespace()
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(object)
+            }
+            throw JSONParseError(message: "Expecting ',' delimiter", offset: index)
+        }
+    }
+
+    private mutating func parseArray() throws(JSONParseError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        index += 1  // [
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return .array(items)
+        }
+        while true {
+            items.append(try parseValue())
+            skipWhitespace()
+            guard index < bytes.count else {
+                throw JSONParseError(message: "Expecting ',' delimiter", offset: index)
+            }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                skipWhitespace()
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(items)
+            }
+            throw JSONParseError(message: "Expecting ',' delimiter", offset: index)
+        }
+    }
+
+    /// Python's number grammar: `-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?`, or `-Infinity`.
+    private mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
+        let start = index
+        if bytes[index] == UInt8(ascii: "-") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "I") {
+                index = start
+                try expectLiteral("-Infinity")
+                return JSONNumber(literal: "-Infinity", isInteger: false)
+            }
+        }
+        guard index < bytes.count, isDigit(bytes[index]) else {
+            throw JSONParseError(message: "Expecting value", offset: start)
+        }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else {
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        var isInteger = true
+        if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "."), isDigit(bytes[index + 1]) {
+            isInteger = false
+            index += 1
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            var probe = index + 1
+            if probe < bytes.count, bytes[probe] == UInt8(ascii: "+") || bytes[probe] == UInt8(ascii: "-") {
+                probe += 1
+            }
+            if probe < bytes.count, isDigit(bytes[probe]) {
+                isInteger = false
+                index = probe
+                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+            }
+        }
+        let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        if isInteger, literal.utf8.count - (literal.hasPrefix("-") ? 1 : 0) > Self.maxIntegerDigits {
+            throw JSONParseError(
+                message: "Exceeds the limit (\(Self.maxIntegerDigits) digits) for integer string conversion",
+                offset: start)
+        }
+        return JSONNumber(literal: literal, isInteger: isInteger)
+    }
+
+    @inline(__always) private func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    // MARK: - Strings
+
+    /// Parses a string starting at its opening quote.
+    private mutating func parseString() throws(JSONParseError) -> String {
+        let open = index
+        index += 1
+        let start = index
+        var ascii = true
+        // Fast path: no escapes. Scan to the closing quote.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let segment = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                if ascii { return String(decoding: segment, as: UTF8.self) }
+                return try validated(segment, base: start)
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw JSONParseError(message: "Invalid control character", offset: index) }
+            if byte >= 0x80 { ascii = false }
+            index += 1
+        }
+        guard index < bytes.count else {
+            throw JSONParseError(message: "Unterminated string starting", offset: open)
+        }
+        // Slow path: escapes. Copy what we have, then decode the rest byte by byte.
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        // Raw (unescaped) non-ASCII runs copied into scratch, validated once the string ends.
+        var rawRanges: [(Int, Int, Int)] = ascii ? [] : [(0, index - start, start)]
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                for (from, to, base) in rawRanges {
+                    try validate(scratch[from..<to], base: base)
+                }
+                return String(decoding: scratch, as: UTF8.self)
+            }
+            if byte < 0x20 { throw JSONParseError(message: "Invalid control character", offset: index) }
+            if byte != UInt8(ascii: "\\") {
+                let runStart = index
+                let scratchStart = scratch.count
+                var runASCII = true
+                while index < bytes.count {
+                    let b = bytes[index]
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { break }
+                    if b >= 0x80 { runASCII = false }
+                    index += 1
+                }
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                if !runASCII { rawRanges.append((scratchStart, scratch.count, runStart)) }
+                continue
+            }
+            // An escape.
+            guard index + 1 < bytes.count else {
+                throw JSONParseError(message: "Unterminated string starting", offset: open)
+            }
+            let escape = bytes[index + 1]
+            switch escape {
+            case UInt8(ascii: "\""): scratch.append(0x22)
+            case UInt8(ascii: "\\"): scratch.append(0x5C)
+            case UInt8(ascii: "/"): scratch.append(0x2F)
+            case UInt8(ascii: "b"): scratch.append(0x08)
+            case UInt8(ascii: "f"): scratch.append(0x0C)
+            case UInt8(ascii: "n"): scratch.append(0x0A)
+            case UInt8(ascii: "r"): scratch.append(0x0D)
+            case UInt8(ascii: "t"): scratch.append(0x09)
+            case UInt8(ascii: "u"):
+                let escapeStart = index
+                var scalar = try hex4(at: index + 2)
+                index += 6
+                if (0xD800...0xDBFF).contains(scalar) {
+                    if index + 5 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
+                       let low = try? hex4(at: index + 2), (0xDC00...0xDFFF).contains(low) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        index += 6
+                    } else {
+                        throw JSONParseError(
+                            message: "Unpaired UTF-16 surrogate \\u\(String(scalar, radix: 16)) (no UTF-8 form)",
+                            offset: escapeStart)
+                    }
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw JSONParseError(
+                        message: "Unpaired UTF-16 surrogate \\u\(String(scalar, radix: 16)) (no UTF-8 form)",
+                        offset: escapeStart)
+                }
+                appendUTF8(scalar)
+                continue
+            default:
+                throw JSONParseError(message: "Invalid \\escape", offset: index)
+            }
+            index += 2
+        }
+        throw JSONParseError(message: "Unterminated string starting", offset: open)
+    }
+
+    private func hex4(at position: Int) throws(JSONParseError) -> UInt32 {
+        guard position + 4 <= bytes.count else {
+            throw JSONParseError(message: "Invalid \\uXXXX escape", offset: position - 1)
+        }
+        var value: UInt32 = 0
+        for i in 0..<4 {
+            let byte = bytes[position + i]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw JSONParseError(message: "Invalid \\uXXXX escape", offset: position - 1)
+            }
+            value = value << 4 | digit
+        }
+        return value
+    }
+
+    private mutating func appendUTF8(_ scalar: UInt32) {
+        switch scalar {
+        case 0..<0x80:
+            scratch.append(UInt8(scalar))
+        case 0x80..<0x800:
+            scratch.append(UInt8(0xC0 | (scalar >> 6)))
+            scratch.append(UInt8(0x80 | (scalar & 0x3F)))
+        case 0x800..<0x10000:
+            scratch.append(UInt8(0xE0 | (scalar >> 12)))
+            scratch.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            scratch.append(UInt8(0x80 | (scalar & 0x3F)))
+        default:
+            scratch.append(UInt8(0xF0 | (scalar >> 18)))
+            scratch.append(UInt8(0x80 | ((scalar >> 12) & 0x3F)))
+            scratch.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
+            scratch.append(UInt8(0x80 | (scalar & 0x3F)))
+        }
+    }
+
+    private func validated(_ segment: UnsafeBufferPointer<UInt8>, base: Int) throws(JSONParseError) -> String {
+        if let string = String(validating: segment, as: UTF8.self) { return string }
+        try validate(segment, base: base)
+        return String(decoding: segment, as: UTF8.self)
+    }
+
+    /// Throws at the first byte that is not well-formed UTF-8 (Python's strict decoder rules:
+    /// no overlongs, no surrogates, nothing above U+10FFFF).
+    private func validate(_ segment: some Collection<UInt8>, base: Int) throws(JSONParseError) {
+        var iterator = segment.makeIterator()
+        var decoder = UTF8()
+        var consumed = 0
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                consumed += UTF8.width(scalar)
+            case .emptyInput:
+                return
+            case .error:
+                let byte = segment[segment.index(segment.startIndex, offsetBy: min(consumed, segment.count - 1))]
+                throw JSONParseError(
+                    message: "Invalid UTF-8: byte 0x\(String(byte, radix: 16)) cannot start or continue a character",
+                    offset: base + consumed)
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+/// Parses the times cognee writes and users type: ISO 8601 (`2026-11-24T18:39:19.769687+00:00`,
+/// with or without fraction, offset or `Z`; a naive time is UTC, as cognee reads it), a date
+/// alone (`2026-11-24`), or Unix seconds. Returns Unix seconds.
+public func parseTimestamp(_ text: String) -> Double? {
+    if let seconds = Double(text), text.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) { return seconds }
+    let chars = Array(text.utf8)
+    var i = 0
+    func number(_ width: Int) -> Int? {
+        guard i + width <= chars.count else { return nil }
+        var value = 0
+        for k in 0..<width {
+            let c = chars[i + k]
+            guard c >= 48 && c <= 57 else { return nil }
+            value = value * 10 + Int(c - 48)
+        }
+        i += width
+        return value
+    }
+    func expect(_ c: UInt8) -> Bool {
+        guard i < chars.count, chars[i] == c else { return false }
+        i += 1
+        return true
+    }
+    guard let year = number(4), expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")),
+          let day = number(2), (1...12).contains(month), (1...31).contains(day) else { return nil }
+    var hour = 0, minute = 0, second = 0
+    var fraction = 0.0
+    if i < chars.count, chars[i] == UInt8(ascii: "T") || chars[i] == UInt8(ascii: " ") {
+        i += 1
+        guard let h = number(2), expect(UInt8(ascii: ":")), let m = number(2) else { return nil }
+        hour = h
+        minute = m
+        if expect(UInt8(ascii: ":")) {
+            guard let s = number(2) else { return nil }
+            second = s
+            if expect(UInt8(ascii: ".")) {
+                var scale = 0.1
+                let start = i
+                while i < chars.count, chars[i] >= 48, chars[i] <= 57 {
+                    fraction += Double(chars[i] - 48) * scale
+                    scale /= 10
+                    i += 1
+                }
+                if i == start { return nil }
+            }
+        }
+        guard hour < 24, minute < 60, second < 61 else { return nil }
+    }
+    var offset = 0
+    if i < chars.count {
+        if chars[i] == UInt8(ascii: "Z") {
+            i += 1
+        } else if chars[i] == UInt8(ascii: "+") || chars[i] == UInt8(ascii: "-") {
+            let sign = chars[i] == UInt8(ascii: "-") ? -1 : 1
+            i += 1
+            guard let oh = number(2) else { return nil }
+            _ = expect(UInt8(ascii: ":"))
+            let om = number(2) ?? 0
+            offset = sign * (oh * 3600 + om * 60)
+        }
+    }
+    guard i == chars.count else { return nil }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let mp = (month + 9) % 12
+    let doy = (153 * mp + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    let days = era * 146_097 + doe - 719_468
+    return Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
+}
