@@ -260,8 +260,8 @@ extension SessionQAEntry {
             guard d == d.rounded(.towardZero) else {
                 return failure("should be a valid integer, got a number with a fractional part")
             }
-            if abs(d) < 9.0e18 { return .success(String(Int64(d))) }
-            return .success(String(format: d))
+            // Beyond 64 bits only "out of 1...5" matters; keep the float's own spelling.
+            return .success(abs(d) < 9.0e18 ? String(Int64(d)) : "\(d)")
         case .string(let s):
             var text = Substring(s.trimmingPythonWhitespace())
             var sign = ""
@@ -296,18 +296,5 @@ extension String {
         guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
         let end = lastIndex(where: { !isSpace($0) })!
         return self[start...end]
-    }
-
-    fileprivate init(format value: Double) {
-        // Integral doubles beyond Int64: print without exponent, as Python's int(float) does.
-        var digits = ""
-        var v = abs(value)
-        while v >= 1 {
-            let q = (v / 10).rounded(.down)
-            let r = Int(v - q * 10)
-            digits = String(r) + digits
-            v = q
-        }
-        self = (value < 0 ? "-" : "") + (digits.isEmpty ? "0" : digits)
     }
 }

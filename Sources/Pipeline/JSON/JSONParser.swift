@@ -219,7 +219,8 @@ public struct JSONParser: ~Copyable {
                 while index < bytes.count, isDigit(bytes[index]) { index += 1 }
             }
         }
-        let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        var literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        if isInteger, literal == "-0" { literal = "0" }  // Python's int("-0") is 0
         if isInteger, literal.utf8.count - (literal.hasPrefix("-") ? 1 : 0) > Self.maxIntegerDigits {
             throw JSONParseError(
                 message: "Exceeds the limit (\(Self.maxIntegerDigits) digits) for integer string conversion",

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import Pipeline
+
+/// The differential test: every case of `Fixtures/entry-cases.json` carries cognee 1.6.5's own
+/// verdict (scripts/gen-entry-cases.py ran cognee's SessionQAEntry over it). We must accept
+/// exactly what cognee accepts, with the same values, and reject what it rejects.
+@Suite("Entry decoding agrees with cognee 1.6.5")
+struct EntryDecodingTests {
+    struct Case: Decodable {
+        var raw_b64: String
+        var ok: Bool
+        var entry: String?
+        var error_type: String?
+        var lone_surrogate: Bool?
+    }
+
+    struct CaseFile: Decodable {
+        var cases: [Case]
+    }
+
+    static func loadCases() throws -> [Case] {
+        let url = try #require(Bundle.module.url(forResource: "entry-cases", withExtension: "json", subdirectory: "Fixtures"))
+        return try JSONDecoder().decode(CaseFile.self, from: Data(contentsOf: url)).cases
+    }
+
+    @Test("every generated case matches cognee's verdict and values")
+    func differential() throws {
+        let cases = try Self.loadCases()
+        #expect(cases.count > 800)
+        var accepted = 0
+        for (i, c) in cases.enumerated() {
+            let raw = [UInt8](try #require(Data(base64Encoded: c.raw_b64)))
+            let result = SessionQAEntry.decode(raw)
+            if c.lone_surrogate == true {
+                // cognee keeps an unpaired surrogate; it has no UTF-8 form, so we refuse it clearly.
+                guard case .failure(let error) = result else {
+                    Issue.record("case \(i): a lone surrogate was accepted")
+                    continue
+                }
+                #expect(error.reason.contains("surrogate"), "case \(i): \(error.reason)")
+                continue
+            }
+            switch (c.ok, result) {
+            case (true, .success(let entry)):
+                accepted += 1
+                let expected = try JSONParser.parse(Array(try #require(c.entry).utf8))
+                #expect(entry.jsonValue == expected, "case \(i): values differ from cognee's")
+            case (false, .failure(let error)):
+                #expect(!error.reason.isEmpty)
+                if c.error_type == "ValidationError" { #expect(error.kind == .validation, "case \(i): \(error.reason)") }
+                if c.error_type == "TypeError" { #expect(error.kind == .notAnObject, "case \(i): \(error.reason)") }
+                if c.error_type == "JSONDecodeError" || c.error_type == "UnicodeDecodeError" {
+                    #expect(error.kind == .invalidJSON, "case \(i): \(error.reason)")
+                }
+            case (true, .failure(let error)):
+                Issue.record("case \(i): cognee accepts it, we reject it: \(error.reason) — \(String(decoding: raw.prefix(200), as: UTF8.self))")
+            case (false, .success):
+                Issue.record("case \(i): cognee rejects it (\(c.error_type ?? "?")), we accept it — \(String(decoding: raw.prefix(200), as: UTF8.self))")
+            }
+        }
+        #expect(accepted > 150)
+    }
+
+    @Test("a validation error names every failing field")
+    func namesFields() throws {
+        let raw = #"{"time": 1, "question": "q", "context": "", "answer": "a", "feedback_score": 9}"#
+        guard case .failure(let error) = SessionQAEntry.decode(Array(raw.utf8)) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(error.reason.contains("2 validation errors"))
+        #expect(error.reason.contains("time: should be a string, got int"))
+        #expect(error.reason.contains("feedback_score: must be between 1 and 5, got 9"))
+    }
+
+    @Test("cognee's normalizations: empty containers become null, node_ids before edge_ids")
+    func normalizations() throws {
+        let raw = #"{"time": "t", "question": "q", "context": "c", "answer": "a", "feedback_score": "4", "used_graph_element_ids": {"edge_ids": ["e"], "node_ids": []}, "memify_metadata": {}, "used_session_context_ids": []}"#
+        let entry = try SessionQAEntry.decode(Array(raw.utf8)).get()
+        #expect(entry.feedbackScore == 4)
+        #expect(entry.memifyMetadata == nil)
+        #expect(entry.usedSessionContextIDs == nil)
+        #expect(entry.usedGraphElementIDs == .init(nodeIDs: [], edgeIDs: ["e"]))
+        #expect(JSONWriter.string(entry.jsonValue, style: .compact).contains(#""used_graph_element_ids":{"node_ids":[],"edge_ids":["e"]}"#))
+    }
+}
+
+@Suite("JSON writer")
+struct JSONWriterTests {
+    @Test("python style reproduces cognee's stored bytes (spec §3.1 literal)")
+    func pythonStyleLiteral() throws {
+        let stored = #"{"time": "2026-11-24T18:39:19.770379+00:00", "question": "\u00dcn\u00efcode \u2713?", "context": "", "answer": "yes", "qa_id": "22222222-2222-4222-8222-222222222222", "feedback_text": null, "feedback_score": null, "used_graph_element_ids": null, "memify_metadata": null, "used_session_context_ids": null}"#
+        let entry = try SessionQAEntry.decode(Array(stored.utf8)).get()
+        #expect(entry.question == "Ünïcode ✓?")
+        #expect(String(decoding: entry.cogneeJSON, as: UTF8.self) == stored)
+    }
+
+    @Test("astral characters become surrogate pairs; control characters short or \\u00XX escapes")
+    func escapes() {
+        let s = JSONWriter.string(.string("🤔\u{0}\u{1f}\n\t\"\\/\u{7f}é"), style: .python)
+        #expect(s == #""\ud83e\udd14\u0000\u001f\n\t\"\\/\u007f\u00e9""#)
+        let c = JSONWriter.string(.string("🤔\u{0}\n\u{7f}é"), style: .compact)
+        #expect(c == "\"🤔\\u0000\\n\u{7f}é\"")
+    }
+
+    @Test("what the writer writes, the parser reads back", arguments: [
+        "", "plain", "ü", "🧠 emoji", "\u{0}nul", "quote\"back\\slash", "\u{2028}\u{2029}", "日本語", String(repeating: "x", count: 5000),
+    ])
+    func roundTrip(_ text: String) throws {
+        for style in [JSONWriter.Style.python, .compact] {
+            let value = JSONValue.array([.string(text), .number(JSONNumber(42)), .null, .bool(true)])
+            #expect(try JSONParser.parse(JSONWriter.string(value, style: style)) == value)
+        }
+    }
+}
+
+@Suite("JSON parser")
+struct JSONParserTests {
+    @Test("errors carry Python's wording and the byte offset")
+    func errorOffsets() {
+        #expect(throws: JSONParseError(message: "Expecting value", offset: 0)) { try JSONParser.parse("") }
+        #expect(throws: JSONParseError(message: "Extra data", offset: 3)) { try JSONParser.parse("{} {}") }
+        #expect(throws: JSONParseError(message: "Unterminated string starting", offset: 9)) {
+            try JSONParser.parse(#"{"time": "2026"#)
+        }
+        #expect(throws: JSONParseError(message: "Invalid control character", offset: 2)) { try JSONParser.parse("\"a\tb\"") }
+    }
+
+    @Test("big integers keep every digit; -0 is 0")
+    func numbers() throws {
+        #expect(try JSONParser.parse("123456789012345678901234567890") == .number(JSONNumber(literal: "123456789012345678901234567890", isInteger: true)))
+        #expect(try JSONParser.parse("-0") == .number(JSONNumber(0)))
+        #expect(try JSONParser.parse("1.5e3") == .number(JSONNumber(literal: "1.5e3", isInteger: false)))
+    }
+
+    @Test("nesting is bounded instead of overflowing the stack")
+    func depth() {
+        let deep = String(repeating: "[", count: 100_000)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
+    }
+}
