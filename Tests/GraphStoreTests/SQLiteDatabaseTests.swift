@@ -1,0 +1,46 @@
+import Foundation
+import GraphStore
+import Testing
+
+@Suite("SQLite wrapper")
+struct SQLiteDatabaseTests {
+    func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("memify-\(UUID().uuidString).db").path
+    }
+
+    @Test("a failed transaction rolls back; values round-trip exactly, NUL and quotes included")
+    func transactions() throws {
+        let db = try SQLiteDatabase(path: temporaryPath(), mode: .readWriteCreate)
+        try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)")
+        let tricky = "it's \"quoted\" \\ back\u{0}slash; DROP TABLE t; -- 🧠"
+        try db.transaction { () throws(GraphStoreError) in
+            try db.withStatement("INSERT INTO t VALUES (?1, ?2)", operation: "insert") { stmt throws(GraphStoreError) in
+                try stmt.bind(1, "a")
+                try stmt.bindText(2, bytes: Array(tricky.utf8))
+                _ = try stmt.step()
+            }
+        }
+        #expect(throws: GraphStoreError.self) {
+            try db.transaction { () throws(GraphStoreError) in
+                try db.execute("INSERT INTO t VALUES ('b', 'x')")
+                try db.execute("INSERT INTO t VALUES ('a', 'duplicate')")
+            }
+        }
+        let rows = try db.withStatement("SELECT k, v FROM t ORDER BY k", operation: "select") { stmt throws(GraphStoreError) in
+            var out: [[UInt8]] = []
+            while try stmt.step() { out.append(stmt.bytes(1)) }
+            return out
+        }
+        #expect(rows == [Array(tricky.utf8)])
+    }
+
+    @Test("read-only connections refuse writes, with an error naming the operation")
+    func readOnly() throws {
+        let path = temporaryPath()
+        try SQLiteDatabase(path: path, mode: .readWriteCreate).execute("CREATE TABLE t (x)")
+        let db = try SQLiteDatabase(path: path, mode: .readOnly)
+        let error = #expect(throws: GraphStoreError.self) { try db.execute("INSERT INTO t VALUES (1)") }
+        #expect(error?.description.contains("readonly") == true)
+        #expect(throws: GraphStoreError.self) { try SQLiteDatabase(path: path + ".missing", mode: .readOnly) }
+    }
+}
