@@ -75,7 +75,10 @@ public struct SyntheticCorpus: Sendable {
         switch rng.next() % 6 {
         case 0: return "\(pick(people, &rng)) works at \(pick(orgs, &rng)) as an engineer."
         case 1: return "\(pick(people, &rng)) moved to \(pick(places, &rng)) in \(2015 + rng.next() % 11)."
-        case 2: return "\(pick(people, &rng)) met \(pick(people, &rng)) in \(pick(places, &rng)) to discuss \(pick(topics, &rng))."
+        case 2:
+            let a = Int(rng.next() % UInt64(people.count))
+            let b = (a + 1 + Int(rng.next() % UInt64(people.count - 1))) % people.count
+            return "\(people[a]) met \(people[b]) in \(pick(places, &rng)) to discuss \(pick(topics, &rng))."
         case 3: return "\(pick(orgs, &rng)) reviewed \(pick(topics, &rng)) and approved \(rng.next() % 90 + 10) changes."
         case 4: return "According to \(pick(people, &rng)), \(pick(topics, &rng)) needs another pass before Friday."
         default: return "\(pick(orgs, &rng)) opened an office in \(pick(places, &rng)) led by \(pick(people, &rng))."
