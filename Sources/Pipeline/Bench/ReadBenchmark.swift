@@ -50,9 +50,7 @@ public enum ReadBenchmark {
                 let commands = keys[chunk..<min(keys.count, chunk + depth)].map {
                     [Array("LRANGE".utf8), $0, Array("0".utf8), Array("-1".utf8)]
                 }
-                entries += try connection.withRawPipeline(commands) { replies in
-                    replies.reduce(0) { $0 + RedisConnection.elementCount($1) }
-                }
+                entries += try connection.ownedPipeline(commands).reduce(0) { $0 + $1.elementCount }
             }
             return Measurement(mode: "raw", seconds: monotonicSeconds() - start, sessions: keys.count, entries: entries)
         }

@@ -243,8 +243,10 @@ extension SessionRead {
     mutating func decode(diskcacheValue bytes: [UInt8]) {
         switch JSONArraySplitter.split(bytes) {
         case .success(let ranges):
-            for (i, range) in ranges.enumerated() {
-                decode(index: i, bytes: Array(bytes[range]))
+            bytes.withUnsafeBufferPointer { buffer in
+                for (i, range) in ranges.enumerated() {
+                    decode(index: i, bytes: UnsafeBufferPointer(rebasing: buffer[range]))
+                }
             }
         case .failure(let error):
             sessionError = SessionError(reason: error.reason, raw: bytes)

@@ -64,9 +64,9 @@ final class RedisSessionCursor: SessionCursor {
         var seen: Set<KeyFingerprint> = []
     }
 
-    /// What one fetch read, not yet decoded.
+    /// What one fetch read, not yet decoded: hiredis's own replies.
     struct RawBatch: Sendable {
-        var items: [(SessionKey, Result<[[UInt8]], RedisReplyError>)]
+        var items: [(SessionKey, Result<OwnedReply, RedisReplyError>)]
     }
 
     private let connection: RedisConnection
@@ -108,14 +108,7 @@ final class RedisSessionCursor: SessionCursor {
         guard let raw = try await task.value else { return nil }
         // Read the next batch while this one is decoded.
         inFlight.withLock { $0 = makeFetch() }
-        return raw.items.map { key, result in
-            var read = SessionRead(key: key, location: location)
-            switch result {
-            case .success(let elements): read.decode(elements: elements)
-            case .failure(let error): read.sessionError = SessionRead.SessionError(reason: error.message, raw: [])
-            }
-            return read
-        }
+        return await decodeInParallel(raw.items, location: location)
     }
 
     private func makeFetch() -> Task<RawBatch?, any Error> {
@@ -153,26 +146,48 @@ final class RedisSessionCursor: SessionCursor {
         if keys.isEmpty { return nil }
 
         let commands = keys.map { [Array("LRANGE".utf8), Array($0.cacheKey.utf8), Array("0".utf8), Array("-1".utf8)] }
-        var items = try connection.withRawPipeline(commands) { replies in
-            zip(keys, replies).map { key, reply -> (SessionKey, Result<[[UInt8]], RedisReplyError>) in
-                switch RedisConnection.listElements(reply) {
-                case .success(let elements): return (key, .success(elements))
-                case .failure(let error): return (key, .failure(error))
-                }
-            }
-        }
-        // Name the type of keys that are not lists, and drop keys that vanished since SCAN.
-        for i in items.indices {
-            if case .failure(let error) = items[i].1 {
-                let message = error.message
+        var items: [(SessionKey, Result<OwnedReply, RedisReplyError>)] = []
+        items.reserveCapacity(keys.count)
+        for (key, reply) in zip(keys, try connection.ownedPipeline(commands)) {
+            if let message = reply.errorMessage {
+                // Name the type of a key that is not a list.
                 var reason = "Redis refused LRANGE: \(message)"
-                if message.hasPrefix("WRONGTYPE"), case .status(let type) = try connection.command(["TYPE", items[i].0.cacheKey]) {
+                if message.hasPrefix("WRONGTYPE"), case .status(let type) = try connection.command(["TYPE", key.cacheKey]) {
                     reason = "key holds a Redis \(type), not a list (cognee stores each session as a list)"
                 }
-                items[i].1 = .failure(RedisReplyError(message: reason))
+                items.append((key, .failure(RedisReplyError(message: reason))))
+            } else if reply.elementCount > 0 {  // an empty reply: the key vanished since SCAN
+                items.append((key, .success(reply)))
             }
         }
-        items.removeAll { if case .success(let elements) = $0.1 { elements.isEmpty } else { false } }
         return RawBatch(items: items)
+    }
+}
+
+/// Decodes a batch on `parallelism` tasks of the cooperative pool (decoding is CPU work, no
+/// blocking), keeping the batch's order.
+func decodeInParallel(_ items: [(SessionKey, Result<OwnedReply, RedisReplyError>)], location: String,
+                      parallelism: Int = 2) async -> [SessionRead] {
+    func decode(_ slice: ArraySlice<(SessionKey, Result<OwnedReply, RedisReplyError>)>) -> [SessionRead] {
+        slice.map { key, result in
+            var read = SessionRead(key: key, location: location)
+            switch result {
+            case .success(let reply):
+                for i in 0..<reply.elementCount { read.decode(index: i, bytes: reply.element(i)) }
+            case .failure(let error): read.sessionError = SessionRead.SessionError(reason: error.message, raw: [])
+            }
+            return read
+        }
+    }
+    guard parallelism > 1, items.count >= 2 * parallelism else { return decode(items[...]) }
+    let chunk = (items.count + parallelism - 1) / parallelism
+    return await withTaskGroup(of: (Int, [SessionRead]).self) { group in
+        for (n, start) in stride(from: 0, to: items.count, by: chunk).enumerated() {
+            let slice = items[start..<min(items.count, start + chunk)]
+            group.addTask { (n, decode(slice)) }
+        }
+        var parts = [[SessionRead]](repeating: [], count: parallelism)
+        for await (n, part) in group { parts[n] = part }
+        return parts.flatMap { $0 }
     }
 }

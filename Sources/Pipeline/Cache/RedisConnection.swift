@@ -82,16 +82,14 @@ public final class RedisConnection: Sendable {
 
     /// Sends every command, then reads every reply: one round trip for the lot.
     public func pipeline(_ commands: [[[UInt8]]]) throws(PipelineError) -> [RedisReply] {
-        try withRawPipeline(commands) { replies in replies.map { Self.copy($0) } }
+        try ownedPipeline(commands).map { Self.copy($0.reply) }
     }
 
-    /// Sends every command and lends the raw hiredis replies to `body` before freeing them.
-    /// For callers that copy only what they need (the session reader, the raw benchmark).
-    func withRawPipeline<R: Sendable>(
-        _ commands: [[[UInt8]]], _ body: ([UnsafeMutablePointer<redisReply>]) throws(PipelineError) -> R
-    ) throws(PipelineError) -> R {
+    /// Sends every command and hands back hiredis's replies themselves, freed when the last
+    /// reference goes: the reader decodes list elements in place, without copying them.
+    func ownedPipeline(_ commands: [[[UInt8]]]) throws(PipelineError) -> [OwnedReply] {
         let location = "\(url.host):\(url.port)"
-        return try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) -> R in
+        return try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) -> [OwnedReply] in
             guard let ctx else {
                 throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
             }
@@ -100,17 +98,16 @@ public final class RedisConnection: Sendable {
                 let rc = Self.append(c, args)
                 if rc != CHIREDIS_OK { throw Self.ioError(c, location) }
             }
-            var replies: [UnsafeMutablePointer<redisReply>] = []
+            var replies: [OwnedReply] = []
             replies.reserveCapacity(commands.count)
-            defer { for r in replies { chiredis_free_reply(r) } }
             for _ in commands {
                 var reply: UnsafeMutablePointer<redisReply>?
-                if chiredis_get_reply(c, &reply) != CHIREDIS_OK || reply == nil {
+                guard chiredis_get_reply(c, &reply) == CHIREDIS_OK, let reply else {
                     throw Self.ioError(c, location)
                 }
-                replies.append(reply!)
+                replies.append(OwnedReply(reply))
             }
-            return try body(replies)
+            return replies
         }
     }
 
@@ -169,28 +166,35 @@ public final class RedisConnection: Sendable {
         guard let str = r.str, r.len > 0 else { return [] }
         return Array(UnsafeRawBufferPointer(start: str, count: r.len))
     }
+}
 
-    /// For the reader: the elements of an array reply as byte arrays, or the error text.
-    static func listElements(_ reply: UnsafeMutablePointer<redisReply>) -> Result<[[UInt8]], RedisReplyError> {
-        let r = reply.pointee
-        switch r.type {
-        case CHIREDIS_REPLY_ARRAY:
-            var items: [[UInt8]] = []
-            items.reserveCapacity(r.elements)
-            for i in 0..<r.elements {
-                if let element = chiredis_element(reply, i) { items.append(bytes(element.pointee)) } else { items.append([]) }
-            }
-            return .success(items)
-        case CHIREDIS_REPLY_ERROR:
-            return .failure(RedisReplyError(message: String(decoding: bytes(r), as: UTF8.self)))
-        default:
-            return .failure(RedisReplyError(message: "unexpected reply type \(r.type)"))
-        }
+/// One hiredis reply tree, owned: freed with `freeReplyObject` when the last reference goes.
+///
+/// `@unchecked Sendable`: the tree is never mutated after hiredis built it, and only read (or
+/// freed, once) afterwards, so handing it from the I/O queue to a decoding task is safe.
+final class OwnedReply: @unchecked Sendable {
+    let reply: UnsafeMutablePointer<redisReply>
+
+    init(_ reply: UnsafeMutablePointer<redisReply>) { self.reply = reply }
+
+    deinit { chiredis_free_reply(reply) }
+
+    /// The error text of an error reply.
+    var errorMessage: String? {
+        reply.pointee.type == CHIREDIS_REPLY_ERROR ? String(decoding: RedisConnection.bytes(reply.pointee), as: UTF8.self) : nil
     }
 
-    /// For the raw benchmark: the number of elements of an array reply, copying nothing.
-    static func elementCount(_ reply: UnsafeMutablePointer<redisReply>) -> Int {
+    /// The number of elements of an array reply (0 for anything else).
+    var elementCount: Int {
         reply.pointee.type == CHIREDIS_REPLY_ARRAY ? reply.pointee.elements : 0
+    }
+
+    /// The bytes of element `i` of an array reply, valid while `self` lives.
+    func element(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        guard let element = chiredis_element(reply, i), let str = element.pointee.str, element.pointee.len > 0 else {
+            return UnsafeBufferPointer(start: nil, count: 0)
+        }
+        return UnsafeBufferPointer(start: UnsafeRawPointer(str).assumingMemoryBound(to: UInt8.self), count: element.pointee.len)
     }
 }
 

@@ -101,14 +101,17 @@ extension SessionQAEntry {
     /// Decodes one stored element (the bytes of one Redis list item, or one item of a diskcache
     /// JSON array) the way cognee's `SessionQAEntry(**json.loads(raw))` does.
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<SessionQAEntry, EntryDecodingError> {
-        let value: JSONValue
+        let parsed: (fields: [JSONValue?], nonObject: JSONValue?)
         do {
-            value = try JSONParser.parse(bytes)
+            parsed = try JSONParser.parseFields(bytes, names: fieldNameBytes)
         } catch {
             return .failure(EntryDecodingError(.invalidJSON, "invalid JSON: \(error)"))
         }
-        return validate(value)
+        if let value = parsed.nonObject { return validate(value) }
+        return validate(fields: parsed.fields)
     }
+
+    private static let fieldNameBytes = fieldNames.map { Array($0.utf8) }
 
     public static func decode(_ bytes: [UInt8]) -> Result<SessionQAEntry, EntryDecodingError> {
         bytes.withUnsafeBufferPointer { decode($0) }
@@ -121,10 +124,16 @@ extension SessionQAEntry {
             return .failure(EntryDecodingError(
                 .notAnObject, "element is a JSON \(value.pythonTypeName), not an object"))
         }
+        return validate(fields: fieldNames.map { object[$0] })
+    }
+
+    /// Validates the values of the ten fields: slot `i` holds `fieldNames[i]` (nil when absent).
+    static func validate(fields: [JSONValue?]) -> Result<SessionQAEntry, EntryDecodingError> {
         var problems: [String] = []
 
-        func requiredString(_ name: String) -> String {
-            guard let field = object[name] else {
+        func requiredString(_ slot: Int) -> String {
+            let name = fieldNames[slot]
+            guard let field = fields[slot] else {
                 problems.append("\(name): field required")
                 return ""
             }
@@ -134,8 +143,9 @@ extension SessionQAEntry {
             }
             return s
         }
-        func optionalString(_ name: String) -> String? {
-            guard let field = object[name], field != .null else { return nil }
+        func optionalString(_ slot: Int) -> String? {
+            let name = fieldNames[slot]
+            guard let field = fields[slot], field != .null else { return nil }
             guard case .string(let s) = field else {
                 problems.append("\(name): should be a string or null, got \(field.pythonTypeName)")
                 return nil
@@ -159,15 +169,15 @@ extension SessionQAEntry {
             return out
         }
 
-        let time = requiredString("time")
-        let question = requiredString("question")
-        let context = requiredString("context")
-        let answer = requiredString("answer")
-        let qaID = optionalString("qa_id")
-        let feedbackText = optionalString("feedback_text")
+        let time = requiredString(0)
+        let question = requiredString(1)
+        let context = requiredString(2)
+        let answer = requiredString(3)
+        let qaID = optionalString(4)
+        let feedbackText = optionalString(5)
 
         var feedbackScore: Int?
-        if let field = object["feedback_score"], field != .null {
+        if let field = fields[6], field != .null {
             switch laxInteger(field) {
             case .success(let digits):
                 if let score = Int(digits), (1...5).contains(score) {
@@ -181,7 +191,7 @@ extension SessionQAEntry {
         }
 
         var usedGraph: UsedGraphElementIDs?
-        if let field = object["used_graph_element_ids"], field != .null {
+        if let field = fields[7], field != .null {
             if case .object(let ids) = field {
                 var nodes: [String]?
                 var edges: [String]?
@@ -205,7 +215,7 @@ extension SessionQAEntry {
         }
 
         var metadata: JSONObject?
-        if let field = object["memify_metadata"], field != .null {
+        if let field = fields[8], field != .null {
             if case .object(let meta) = field {
                 var ok = true
                 for (key, item) in meta.pairs {
@@ -227,7 +237,7 @@ extension SessionQAEntry {
         }
 
         var contextIDs: [String]?
-        if let field = object["used_session_context_ids"], field != .null {
+        if let field = fields[9], field != .null {
             if let list = stringList(field, "used_session_context_ids"), !list.isEmpty { contextIDs = list }
         }
 

@@ -6,13 +6,12 @@ public struct SessionRead: Sendable {
     public struct Element: Sendable {
         public var index: Int
         public var entry: SessionQAEntry
-        /// The element exactly as stored: the checkpoint hash and the quarantine use these.
-        public var raw: [UInt8]
     }
 
     public struct ElementError: Sendable, Error, CustomStringConvertible {
         public var index: Int
         public var error: EntryDecodingError
+        /// The element exactly as stored, for the quarantine.
         public var raw: [UInt8]
         public var description: String { "element \(index): \(error.reason)" }
     }
@@ -55,9 +54,14 @@ public struct SessionRead: Sendable {
     }
 
     mutating func decode(index: Int, bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { decode(index: index, bytes: $0) }
+    }
+
+    /// Decodes one element in place; only a bad element's bytes are copied (for the quarantine).
+    mutating func decode(index: Int, bytes: UnsafeBufferPointer<UInt8>) {
         switch SessionQAEntry.decode(bytes) {
-        case .success(let entry): elements.append(Element(index: index, entry: entry, raw: bytes))
-        case .failure(let error): errors.append(ElementError(index: index, error: error, raw: bytes))
+        case .success(let entry): elements.append(Element(index: index, entry: entry))
+        case .failure(let error): errors.append(ElementError(index: index, error: error, raw: Array(bytes)))
         }
     }
 }

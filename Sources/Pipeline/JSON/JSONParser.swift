@@ -24,7 +24,7 @@ public struct JSONParser: ~Copyable {
     private var depth = 0
     private var scratch: [UInt8] = []
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -54,6 +54,91 @@ public struct JSONParser: ~Copyable {
 
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8))
+    }
+
+    /// Parses one complete document like ``parse(_:)-(UnsafeBufferPointer<UInt8>)``, but when
+    /// it is an object, hands back only the values of the keys in `names` (slot `i` for
+    /// `names[i]`; the last duplicate wins, as in Python) and no object. Other keys are parsed
+    /// (so the document is validated the same) and dropped. Returns nil slots and the whole
+    /// value when the document is not an object.
+    static func parseFields(_ bytes: UnsafeBufferPointer<UInt8>, names: [[UInt8]]) throws(JSONParseError)
+        -> (fields: [JSONValue?], nonObject: JSONValue?) {
+        var parser = JSONParser(bytes)
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+            throw JSONParseError(message: "Unexpected UTF-8 BOM", offset: 0)
+        }
+        parser.skipWhitespace()
+        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else {
+            let value = try parser.parseValue()
+            parser.skipWhitespace()
+            if parser.index != bytes.count { throw JSONParseError(message: "Extra data", offset: parser.index) }
+            return ([], value)
+        }
+        var fields = [JSONValue?](repeating: nil, count: names.count)
+        try parser.enter()
+        parser.index += 1
+        parser.skipWhitespace()
+        if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "}") {
+            parser.index += 1
+        } else {
+            while true {
+                guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "\"") else {
+                    throw JSONParseError(message: "Expecting property name enclosed in double quotes", offset: parser.index)
+                }
+                let slot = try parser.parseKeySlot(names)
+                parser.skipWhitespace()
+                guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ":") else {
+                    throw JSONParseError(message: "Expecting ':' delimiter", offset: parser.index)
+                }
+                parser.index += 1
+                parser.skipWhitespace()
+                let value = try parser.parseValue()
+                if let slot { fields[slot] = value }
+                parser.skipWhitespace()
+                guard parser.index < bytes.count else {
+                    throw JSONParseError(message: "Expecting ',' delimiter", offset: parser.index)
+                }
+                if bytes[parser.index] == UInt8(ascii: ",") {
+                    parser.index += 1
+                    parser.skipWhitespace()
+                    continue
+                }
+                if bytes[parser.index] == UInt8(ascii: "}") {
+                    parser.index += 1
+                    break
+                }
+                throw JSONParseError(message: "Expecting ',' delimiter", offset: parser.index)
+            }
+        }
+        parser.depth -= 1
+        parser.skipWhitespace()
+        if parser.index != bytes.count { throw JSONParseError(message: "Extra data", offset: parser.index) }
+        return (fields, nil)
+    }
+
+    /// Parses a key and returns which of `names` it is, comparing bytes when it has no escapes.
+    private mutating func parseKeySlot(_ names: [[UInt8]]) throws(JSONParseError) -> Int? {
+        let start = index + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let length = end - start
+            var found: Int?
+            for (i, name) in names.enumerated() where name.count == length {
+                if name.withUnsafeBufferPointer({ memcmpEqual($0, bytes, start, length) }) {
+                    found = i
+                    break
+                }
+            }
+            if found != nil {
+                index = end + 1
+                return found
+            }
+        }
+        let key = Array(try parseString().utf8)
+        return names.firstIndex(of: key)
     }
 
     // MARK: - Values
@@ -241,7 +326,8 @@ public struct JSONParser: ~Copyable {
         index += 1
         let start = index
         var ascii = true
-        // Fast path: no escapes. Scan to the closing quote.
+        // Fast path: no escapes. Skip eight plain ASCII bytes at a time, then scan to the quote.
+        skipPlainASCII()
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
@@ -330,6 +416,25 @@ public struct JSONParser: ~Copyable {
         throw JSONParseError(message: "Unterminated string starting", offset: open)
     }
 
+    /// Advances over bytes that need no attention in a string (printable ASCII other than `"`
+    /// and `\\`), eight at a time.
+    @inline(__always) private mutating func skipPlainASCII() {
+        guard let base = bytes.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
+        while index + 8 <= bytes.count {
+            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+            // A byte >= 0x80, < 0x20, '"' (0x22) or '\\' (0x5C) stops the skip.
+            if word & highs != 0 || (word &- ones &* 0x20) & ~word & highs != 0
+                || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C)) {
+                return
+            }
+            index += 8
+        }
+    }
+
     private func hex4(at position: Int) throws(JSONParseError) -> UInt32 {
         guard position + 4 <= bytes.count else {
             throw JSONParseError(message: "Invalid \\uXXXX escape", offset: position - 1)
@@ -394,4 +499,10 @@ public struct JSONParser: ~Copyable {
             }
         }
     }
+}
+
+@inline(__always)
+private func memcmpEqual(_ name: UnsafeBufferPointer<UInt8>, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int) -> Bool {
+    for k in 0..<length where name[k] != bytes[start + k] { return false }
+    return true
 }
