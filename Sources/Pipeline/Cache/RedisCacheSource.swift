@@ -77,7 +77,10 @@ final class RedisSessionCursor: SessionCursor {
     private let location: String
     /// Only touched inside executor closures, which run one at a time.
     private let scan: Mutex<ScanState>
-    private let inFlight = Mutex<Task<RawBatch?, any Error>?>(nil)
+    /// Fetches queued on the I/O executor ahead of the decoder, oldest first. Two keep the I/O
+    /// queue busy while a batch is decoded; memory stays bounded at three batches.
+    private let inFlight = Mutex<[Task<RawBatch?, any Error>]>([])
+    private static let prefetchDepth = 2
 
     init(connection: RedisConnection, executor: BlockingExecutor, filter: SessionFilter, batchSize: Int,
          location: String) {
@@ -96,18 +99,15 @@ final class RedisSessionCursor: SessionCursor {
     }
 
     deinit {
-        inFlight.withLock { $0?.cancel() }
+        inFlight.withLock { tasks in tasks.forEach { $0.cancel() } }
     }
 
     func nextBatch() async throws -> [SessionRead]? {
-        let task = inFlight.withLock { current in
-            let task = current ?? makeFetch()
-            current = nil
-            return task
+        let task = inFlight.withLock { tasks in
+            while tasks.count < Self.prefetchDepth + 1 { tasks.append(makeFetch()) }
+            return tasks.removeFirst()
         }
         guard let raw = try await task.value else { return nil }
-        // Read the next batch while this one is decoded.
-        inFlight.withLock { $0 = makeFetch() }
         return await decodeInParallel(raw.items, location: location)
     }
 

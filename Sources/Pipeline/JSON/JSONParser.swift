@@ -1,3 +1,5 @@
+import Glibc
+
 /// Why a JSON document could not be parsed, with the byte offset where it went wrong.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
@@ -75,6 +77,7 @@ public struct JSONParser: ~Copyable {
             return ([], value)
         }
         var fields = [JSONValue?](repeating: nil, count: names.count)
+        var position = 0  // cognee writes the keys in field order: try names[position] first
         try parser.enter()
         parser.index += 1
         parser.skipWhitespace()
@@ -85,7 +88,8 @@ public struct JSONParser: ~Copyable {
                 guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "\"") else {
                     throw JSONParseError(message: "Expecting property name enclosed in double quotes", offset: parser.index)
                 }
-                let slot = try parser.parseKeySlot(names)
+                let slot = try parser.parseKeySlot(names, expected: position)
+                position += 1
                 parser.skipWhitespace()
                 guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ":") else {
                     throw JSONParseError(message: "Expecting ':' delimiter", offset: parser.index)
@@ -117,8 +121,17 @@ public struct JSONParser: ~Copyable {
     }
 
     /// Parses a key and returns which of `names` it is, comparing bytes when it has no escapes.
-    private mutating func parseKeySlot(_ names: [[UInt8]]) throws(JSONParseError) -> Int? {
+    private mutating func parseKeySlot(_ names: [[UInt8]], expected: Int) throws(JSONParseError) -> Int? {
         let start = index + 1
+        if expected < names.count {
+            let name = names[expected]
+            let close = start + name.count
+            if close < bytes.count, bytes[close] == UInt8(ascii: "\""),
+               name.withUnsafeBufferPointer({ memcmpEqual($0, bytes, start, name.count) }) {
+                index = close + 1
+                return expected
+            }
+        }
         var end = start
         while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
             end += 1
@@ -503,6 +516,6 @@ public struct JSONParser: ~Copyable {
 
 @inline(__always)
 private func memcmpEqual(_ name: UnsafeBufferPointer<UInt8>, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int) -> Bool {
-    for k in 0..<length where name[k] != bytes[start + k] { return false }
-    return true
+    guard let a = name.baseAddress, let b = bytes.baseAddress else { return length == 0 }
+    return memcmp(a, b + start, length) == 0
 }
