@@ -1,3 +1,4 @@
+import GraphStore
 import Foundation
 import Pipeline
 import TestSupport
@@ -126,10 +127,10 @@ struct FileCacheFixtureTests {
             let show = try WorkerProcess.run(["sessions", "show", key.sessionID, "--user", key.userID, "--include-context",
                                               "--cache", "fs:" + root, "--now", nowText])
             #expect(show.status == 0, "\(key): \(show.stderr)")
-            #expect(show.stdoutText == formatted, "\(key): show differs from get_session_formatted")
+            #expect(show.stdoutText == formatted, "\(key): show differs from get_session_formatted (status \(show.status): \(show.stderr))")
             let json = try WorkerProcess.run(["sessions", "show", key.sessionID, "--user", key.userID, "--last-n", "3",
                                               "--format", "json", "--cache", "fs:" + root, "--now", nowText])
-            #expect(try JSONParser.parse(json.stdout) == .array(last3), "\(key): --last-n 3 differs")
+            #expect(try JSONParser.parse(json.stdout) == .array(last3), "\(key): --last-n 3 differs (status \(json.status): \(json.stderr))")
         }
 
         let list = try WorkerProcess.run(["sessions", "list", "--cache", "fs:" + root, "--now", nowText])

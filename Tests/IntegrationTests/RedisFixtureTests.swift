@@ -96,9 +96,9 @@ struct RedisFixtureTests {
 
         for (key, formatted, last3) in FixtureComparison.formattedCases(expected) {
             let show = try WorkerProcess.run(["sessions", "show", key.sessionID, "--user", key.userID, "--include-context", "--cache", url])
-            #expect(show.stdoutText == formatted, "\(key): show differs from get_session_formatted")
+            #expect(show.stdoutText == formatted, "\(key): show differs from get_session_formatted (status \(show.status): \(show.stderr))")
             let json = try WorkerProcess.run(["sessions", "show", key.sessionID, "--user", key.userID, "--last-n", "3", "--format", "json", "--cache", url])
-            #expect(try JSONParser.parse(json.stdout) == .array(last3), "\(key): --last-n 3 differs")
+            #expect(try JSONParser.parse(json.stdout) == .array(last3), "\(key): --last-n 3 differs (status \(json.status): \(json.stderr))")
         }
         // Without --user: found by session id alone, even with glob characters in it.
         let glob = try WorkerProcess.run(["sessions", "show", "glob*?[chars]\\and/slash%", "--cache", url])

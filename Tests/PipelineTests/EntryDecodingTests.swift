@@ -1,3 +1,4 @@
+import GraphStore
 import Foundation
 import Testing
 @testable import Pipeline

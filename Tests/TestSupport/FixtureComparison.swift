@@ -1,3 +1,4 @@
+public import GraphStore
 public import Pipeline
 
 /// What a reader returned for one session, reduced to what cognee's verdicts can be compared with.

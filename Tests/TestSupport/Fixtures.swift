@@ -1,3 +1,4 @@
+public import GraphStore
 import Foundation
 public import Pipeline
 

@@ -1,3 +1,4 @@
+import GraphStore
 import ArgumentParser
 import Pipeline
 

@@ -104,15 +104,20 @@ final class RedisSessionCursor: SessionCursor {
 
     func nextBatch() async throws -> [SessionRead]? {
         let task = inFlight.withLock { tasks in
-            while tasks.count < Self.prefetchDepth + 1 { tasks.append(makeFetch()) }
+            while tasks.count < Self.prefetchDepth + 1 { tasks.append(makeFetch(after: tasks.last)) }
             return tasks.removeFirst()
         }
         guard let raw = try await task.value else { return nil }
         return await decodeInParallel(raw.items, location: location)
     }
 
-    private func makeFetch() -> Task<RawBatch?, any Error> {
-        Task { try await executor.run { [self] in try fetch() } }
+    /// A fetch that starts only after `previous` has finished: tasks reach the executor in no
+    /// particular order, and each fetch takes the next keys, so the order must be forced here.
+    private func makeFetch(after previous: Task<RawBatch?, any Error>?) -> Task<RawBatch?, any Error> {
+        Task { [self] in
+            _ = try? await previous?.value
+            return try await executor.run { [self] in try fetch() }
+        }
     }
 
     /// Blocking: SCAN until a batch of keys is pending, then read them in one pipeline.

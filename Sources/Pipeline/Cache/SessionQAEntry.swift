@@ -1,3 +1,4 @@
+public import GraphStore
 /// One question/answer turn as cognee 1.6.5 stores it (`SessionQAEntry`, spec §3.1), holding the
 /// values cognee's own `get_session` returns after validation: empty containers normalized to
 /// nil, `used_graph_element_ids` rebuilt as `node_ids` then `edge_ids`, unknown keys dropped.

@@ -1,3 +1,4 @@
+import GraphStore
 /// Finds the elements of a top-level JSON array without decoding them, so that each element can
 /// be decoded (and fail) on its own.
 enum JSONArraySplitter {

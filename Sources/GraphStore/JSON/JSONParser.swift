@@ -6,6 +6,11 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     /// Byte offset into the input (equal to Python's character offset for ASCII JSON).
     public var offset: Int
 
+    public init(message: String, offset: Int) {
+        self.message = message
+        self.offset = offset
+    }
+
     public var description: String { "\(message) at byte \(offset)" }
 }
 
@@ -63,7 +68,7 @@ public struct JSONParser: ~Copyable {
     /// `names[i]`; the last duplicate wins, as in Python) and no object. Other keys are parsed
     /// (so the document is validated the same) and dropped. Returns nil slots and the whole
     /// value when the document is not an object.
-    static func parseFields(_ bytes: UnsafeBufferPointer<UInt8>, names: [[UInt8]]) throws(JSONParseError)
+    public static func parseFields(_ bytes: UnsafeBufferPointer<UInt8>, names: [[UInt8]]) throws(JSONParseError)
         -> (fields: [JSONValue?], nonObject: JSONValue?) {
         var parser = JSONParser(bytes)
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
