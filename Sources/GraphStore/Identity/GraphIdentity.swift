@@ -1,0 +1,111 @@
+/// cognee's id rules (graph spec §3): uuid5 over `NAMESPACE_OID`, with cognee's name
+/// normalisation. Every id the worker writes comes from here, so the same thing always gets the
+/// same id, and merges with the node cognee itself writes for it.
+public enum GraphIdentity {
+    /// `uuid.NAMESPACE_OID`.
+    public static let namespaceOID = "6ba7b812-9dad-11d1-80b4-00c04fd430c8"
+
+    /// RFC 4122 version-5 UUID of `name` in `namespace`, lowercase and hyphenated.
+    public static func uuid5(namespace: String, _ name: String) -> String {
+        let digest = Digest.sha1(uuidBytes(namespace) + Array(name.utf8))
+        var bytes = Array(digest[0..<16])
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return format(bytes)
+    }
+
+    public static func uuid5(_ name: String) -> String { uuid5(namespace: namespaceOID, name) }
+
+    /// cognee's `norm(s) = s.lower().replace(" ", "_").replace("'", "")`: the id input.
+    public static func norm(_ s: String) -> String {
+        s.lowercased().replacingAll(" ", with: "_").replacingAll("'", with: "")
+    }
+
+    /// The stored `name` of an Entity or EntityType: lowercase, apostrophes removed, spaces kept.
+    public static func displayName(_ s: String) -> String {
+        s.lowercased().replacingAll("'", with: "")
+    }
+
+    /// A relationship name: lowercase, spaces to `_`, apostrophes removed (`moved to` → `moved_to`).
+    public static func relationshipName(_ s: String) -> String { norm(s) }
+
+    public static func entity(_ name: String) -> String { uuid5("Entity:" + norm(name)) }
+    public static func entityType(_ type: String) -> String { uuid5("EntityType:" + norm(type)) }
+    /// The class prefix keeps its case; the time string is normalised.
+    public static func timestamp(_ text: String) -> String { uuid5("Timestamp:" + norm(text)) }
+    /// The legacy formula: the whole string, prefix included, is normalised (`nodeset:…`).
+    public static func nodeSet(_ name: String) -> String { uuid5(norm("NodeSet:" + name)) }
+    /// `uuid5(OID, f"{document_id}:{sha256_hex(text)}:{occurrence}")` (cognee 1.6.5).
+    public static func documentChunk(documentID: String, text: String, occurrence: Int = 0) -> String {
+        uuid5("\(documentID):\(Digest.hex(Digest.sha256(Array(text.utf8)))):\(occurrence)")
+    }
+    /// `uuid5(chunk_id, "TextSummary")`.
+    public static func textSummary(chunkID: String) -> String { uuid5(namespace: chunkID, "TextSummary") }
+    /// The `edge_object_id` edge property: `uuid5(OID, norm(str(src) + relationship + str(tgt)))`.
+    public static func edgeObject(source: String, relationship: String, target: String) -> String {
+        uuid5(norm(source + relationship + target))
+    }
+    /// The EdgeType vector point of an edge text.
+    public static func edgeType(_ edgeText: String) -> String { uuid5("EdgeType:" + norm(edgeText)) }
+    /// A dataset's id: `uuid5(OID, name + str(user_id) + str(tenant_id))`, tenant None → "None".
+    public static func dataset(name: String, ownerID: String, tenantID: String? = nil) -> String {
+        uuid5(name + ownerID + (tenantID ?? "None"))
+    }
+    /// `text_<md5 of the UTF-8 text>`.
+    public static func documentName(_ text: String) -> String { "text_" + Digest.hex(Digest.md5(Array(text.utf8))) }
+
+    /// The 16 bytes of a hyphenated UUID string (any case); zeros for anything unparsable.
+    static func uuidBytes(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var high: UInt8?
+        for c in text.utf8 {
+            let v: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
+            default: continue
+            }
+            if let h = high {
+                out.append(h << 4 | v)
+                high = nil
+            } else {
+                high = v
+            }
+        }
+        return out.count == 16 ? out : [UInt8](repeating: 0, count: 16)
+    }
+
+    static func format(_ b: [UInt8]) -> String {
+        let hex = Digest.hex(b)
+        let c = Array(hex)
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20...])
+    }
+
+    /// True for a lowercase or uppercase hyphenated UUID.
+    public static func isUUID(_ text: String) -> Bool {
+        let u = Array(text.utf8)
+        guard u.count == 36 else { return false }
+        for (i, c) in u.enumerated() {
+            if [8, 13, 18, 23].contains(i) { if c != UInt8(ascii: "-") { return false } } else if !(c.isHexDigitASCII) { return false }
+        }
+        return true
+    }
+}
+
+extension UInt8 {
+    var isHexDigitASCII: Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        guard contains(target) else { return self }
+        var out = ""
+        out.reserveCapacity(utf8.count)
+        for ch in self { if ch == target { out += replacement } else { out.append(ch) } }
+        return out
+    }
+}
