@@ -21,7 +21,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]),
-        .target(name: "GraphStore", dependencies: ["CSQLite3", logging], swiftSettings: strict),
+        .target(name: "GraphStore", dependencies: ["CLibPQ", "CSQLite3", logging], swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["GraphStore", "CHiredis", logging], swiftSettings: strict),
         .executableTarget(
             name: "MemifyWorker",

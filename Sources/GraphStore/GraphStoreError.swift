@@ -4,7 +4,7 @@
 public struct GraphStoreError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
-            case sqliteOpen, sqlite, connectionFailed, invalidArgument
+            case sqliteOpen, sqlite, connectionFailed, invalidArgument, postgres
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -14,6 +14,8 @@ public struct GraphStoreError: Error, CustomStringConvertible, CustomDebugString
         public static let sqlite = Code(.sqlite)
         /// A server could not be reached.
         public static let connectionFailed = Code(.connectionFailed)
+        /// PostgreSQL refused a statement (see `sqlState`).
+        public static let postgres = Code(.postgres)
         /// A caller passed something we cannot use.
         public static let invalidArgument = Code(.invalidArgument)
         public var description: String { base.rawValue }

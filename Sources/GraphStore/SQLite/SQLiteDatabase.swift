@@ -192,6 +192,8 @@ public struct SQLiteStatement {
     }
 
     public func int64(_ index: Int32) -> Int64 { sqlite3_column_int64(stmt, index) }
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes(db)) }
     public func double(_ index: Int32) -> Double { sqlite3_column_double(stmt, index) }
 
     /// The column's bytes as stored (TEXT as UTF-8, BLOB as is), with no validation.

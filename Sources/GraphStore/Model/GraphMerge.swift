@@ -1,0 +1,142 @@
+/// The provenance arrays of one stored row (graph spec §5.4), kept sorted and unique.
+public struct Provenance: Sendable, Equatable {
+    public var refKeys: [String] = []
+    public var datasetIDs: [String] = []
+    public var runIDs: [String] = []
+    public var runRefs: [String] = []
+
+    public init(refKeys: [String] = [], datasetIDs: [String] = [], runIDs: [String] = [], runRefs: [String] = []) {
+        self.refKeys = refKeys
+        self.datasetIDs = datasetIDs
+        self.runIDs = runIDs
+        self.runRefs = runRefs
+    }
+
+    /// Adds keys as cognee's adapter does: dataset ids parsed from the keys, and a run ref
+    /// (`source_run_ref:v1:<run>:<key>`) only for keys new to the row.
+    public func adding(keys: [String], runID: String?) -> Provenance {
+        guard !keys.isEmpty else { return self }
+        var p = self
+        let newKeys = keys.filter { !refKeys.contains($0) }
+        p.refKeys = sortedUnion(refKeys, keys)
+        p.datasetIDs = sortedUnion(datasetIDs, keys.compactMap(SourceRef.datasetID))
+        if let runID, !newKeys.isEmpty {
+            p.runRefs = sortedUnion(runRefs, newKeys.map { SourceRef.runRef(runID: runID, key: $0) })
+            p.runIDs = sortedUnion(runIDs, [runID])
+        }
+        return p
+    }
+
+    /// Removes one key, its run refs, and the dataset and run ids nothing else still names.
+    public func removing(key: String) -> Provenance {
+        var p = self
+        p.refKeys.removeAll { $0 == key }
+        p.runRefs.removeAll { $0.hasSuffix(":" + key) && $0.hasPrefix("source_run_ref:") }
+        let keptDatasets = Set(p.refKeys.compactMap(SourceRef.datasetID))
+        p.datasetIDs.removeAll { !keptDatasets.contains($0) && SourceRef.datasetID(of: key) == $0 }
+        let keptRuns = Set(p.runRefs.compactMap { ref -> String? in
+            let parts = ref.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+            return parts.count >= 3 ? String(parts[2]) : nil
+        })
+        p.runIDs.removeAll { !keptRuns.contains($0) }
+        return p
+    }
+}
+
+/// Decides, against what is stored, which rows of a batch must be written: rows identical to
+/// the stored ones (same name, type, properties and provenance) are dropped before the upsert,
+/// so an unchanged re-run writes nothing. Shared by both backends, so they behave alike.
+struct GraphMerge {
+    struct Plan {
+        var nodes: [(GraphNode, Provenance)] = []
+        var edges: [(GraphEdge, Provenance)] = []
+        var stats = GraphWriteStats()
+    }
+
+    static func plan(_ batch: GraphBatch, existingNodes: [String: StoredNode],
+                     existingEdges: [GraphEdge.Key: StoredEdge]) -> Plan {
+        var plan = Plan()
+        for node in batch.nodes {
+            let stored = existingNodes[node.id]
+            let old = stored.map(\.provenance) ?? Provenance()
+            let merged = old.adding(keys: node.sourceRefKeys, runID: batch.runID)
+            if let stored, stored.node.name == node.name, stored.node.type == node.type, merged == old,
+               JSONValue.object(stored.node.properties).isEquivalent(to: .object(node.properties)) {
+                plan.stats.nodesUnchanged += 1
+            } else {
+                plan.nodes.append((node, merged))
+            }
+        }
+        for edge in batch.edges {
+            let stored = existingEdges[edge.key]
+            let old = stored.map(\.provenance) ?? Provenance()
+            let merged = old.adding(keys: edge.sourceRefKeys, runID: batch.runID)
+            if let stored, merged == old,
+               JSONValue.object(stored.edge.properties).isEquivalent(to: .object(edge.properties)) {
+                plan.stats.edgesUnchanged += 1
+            } else {
+                plan.edges.append((edge, merged))
+            }
+        }
+        plan.stats.nodesWritten = plan.nodes.count
+        plan.stats.edgesWritten = plan.edges.count
+        return plan
+    }
+
+    /// The endpoints of `batch`'s edges that are neither in the batch nor among `stored`.
+    static func missingEndpoints(_ batch: GraphBatch, stored: Set<String>) -> [String] {
+        let inBatch = Set(batch.nodes.map(\.id))
+        var missing: Set<String> = []
+        for edge in batch.edges {
+            for id in [edge.sourceID, edge.targetID] where !inBatch.contains(id) && !stored.contains(id) {
+                missing.insert(id)
+            }
+        }
+        return missing.sorted()
+    }
+
+    static func endpointsOutsideBatch(_ batch: GraphBatch) -> [String] {
+        let inBatch = Set(batch.nodes.map(\.id))
+        return Array(Set(batch.edges.flatMap { [$0.sourceID, $0.targetID] }).subtracting(inBatch)).sorted()
+    }
+
+    static func missingNodeError(_ missing: [String], location: String) -> GraphStoreError {
+        GraphStoreError(.invalidArgument, operation: "write edges to \(location)",
+                        message: "\(missing.count) edge endpoint(s) are neither in the batch nor in the graph (first: \(missing.prefix(3).joined(separator: ", "))); nothing was written")
+    }
+}
+
+extension StoredNode {
+    public var provenance: Provenance {
+        Provenance(refKeys: sourceRefKeys, datasetIDs: sourceDatasetIDs, runIDs: sourceRunIDs, runRefs: sourceRunRefs)
+    }
+}
+
+extension StoredEdge {
+    public var provenance: Provenance {
+        Provenance(refKeys: sourceRefKeys, datasetIDs: sourceDatasetIDs, runIDs: sourceRunIDs, runRefs: sourceRunRefs)
+    }
+}
+
+extension JSONValue {
+    /// Equality as PostgreSQL's jsonb sees it: object keys in any order, numbers by value.
+    public func isEquivalent(to other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.number(let a), .number(let b)):
+            return a.literal == b.literal || (a.doubleValue != nil && a.doubleValue == b.doubleValue)
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.isEquivalent(to: $1) }
+        case (.object(let a), .object(let b)):
+            guard a.count == b.count else { return false }
+            if a.keys == b.keys { return zip(a.values, b.values).allSatisfy { $0.isEquivalent(to: $1) } }
+            for (key, value) in a.pairs {
+                guard let match = b[key], value.isEquivalent(to: match) else { return false }
+            }
+            return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,195 @@
+/// One row of `graph_node` (graph spec §5.3): `properties` is the JSON object cognee reads.
+public struct GraphNode: Sendable, Equatable {
+    public var id: String
+    /// `""` for types without a name (DocumentChunk, TextSummary).
+    public var name: String
+    /// The class name: `Entity`, `EntityType`, `DocumentChunk`, …
+    public var type: String
+    public var properties: JSONObject
+    /// The provenance keys this write adds (`source_ref:v1:…` or `source_ref:v2:…`, spec §5.4).
+    public var sourceRefKeys: [String]
+
+    public init(id: String, name: String, type: String, properties: JSONObject, sourceRefKey: String? = nil) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.properties = properties
+        self.sourceRefKeys = sourceRefKey.map { [$0] } ?? []
+    }
+}
+
+/// One row of `graph_edge`, keyed by (source, target, relationship).
+public struct GraphEdge: Sendable, Equatable {
+    public var sourceID: String
+    public var targetID: String
+    public var relationshipName: String
+    public var properties: JSONObject
+    /// The provenance keys this write adds.
+    public var sourceRefKeys: [String]
+
+    public init(sourceID: String, targetID: String, relationshipName: String, properties: JSONObject,
+                sourceRefKey: String? = nil) {
+        self.sourceID = sourceID
+        self.targetID = targetID
+        self.relationshipName = relationshipName
+        self.properties = properties
+        self.sourceRefKeys = sourceRefKey.map { [$0] } ?? []
+    }
+
+    public struct Key: Hashable, Sendable, Comparable {
+        public var sourceID: String
+        public var targetID: String
+        public var relationshipName: String
+
+        public static func < (a: Key, b: Key) -> Bool {
+            (a.sourceID, a.targetID, a.relationshipName) < (b.sourceID, b.targetID, b.relationshipName)
+        }
+    }
+
+    public var key: Key { Key(sourceID: sourceID, targetID: targetID, relationshipName: relationshipName) }
+}
+
+/// What one transaction writes: nodes first, then edges (the foreign keys need that order).
+public struct GraphBatch: Sendable {
+    public var nodes: [GraphNode]
+    public var edges: [GraphEdge]
+    /// The pipeline run, for `source_run_ids` / `source_run_refs`.
+    public var runID: String?
+
+    public init(nodes: [GraphNode] = [], edges: [GraphEdge] = [], runID: String? = nil) {
+        self.nodes = nodes
+        self.edges = edges
+        self.runID = runID
+    }
+
+    /// The batch as it is written: NUL characters stripped (PostgreSQL cannot store them, and
+    /// cognee strips them too), one row per key (the last properties win, the provenance keys of
+    /// all duplicates are kept), sorted by key as cognee sorts.
+    public func prepared() -> GraphBatch {
+        var nodesByID: [String: GraphNode] = [:]
+        for node in nodes {
+            var n = node
+            n.name = n.name.strippingNUL()
+            n.type = n.type.strippingNUL()
+            n.properties = n.properties.strippingNUL()
+            n.sourceRefKeys = sortedUnion(nodesByID[n.id]?.sourceRefKeys ?? [], n.sourceRefKeys)
+            nodesByID[n.id] = n
+        }
+        var edgesByKey: [GraphEdge.Key: GraphEdge] = [:]
+        for edge in edges {
+            var e = edge
+            e.relationshipName = e.relationshipName.strippingNUL()
+            e.properties = e.properties.strippingNUL()
+            e.sourceRefKeys = sortedUnion(edgesByKey[e.key]?.sourceRefKeys ?? [], e.sourceRefKeys)
+            edgesByKey[e.key] = e
+        }
+        return GraphBatch(nodes: nodesByID.values.sorted { $0.id < $1.id },
+                          edges: edgesByKey.values.sorted { $0.key < $1.key }, runID: runID)
+    }
+}
+
+/// Provenance keys (graph spec §5.4).
+public enum SourceRef {
+    /// Document scope: the document node, NodeSet tags, the document → NodeSet edge.
+    public static func document(datasetID: String, dataID: String) -> String {
+        "source_ref:v1:\(datasetID):\(dataID)"
+    }
+
+    /// Chunk scope: everything a chunk produced.
+    public static func chunk(datasetID: String, dataID: String, chunkID: String) -> String {
+        "source_ref:v2:\(datasetID):\(dataID):\(chunkID)"
+    }
+
+    /// The dataset id inside a key, or nil if it is not one of ours.
+    public static func datasetID(of key: String) -> String? {
+        let parts = key.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0] == "source_ref" else { return nil }
+        return String(parts[2])
+    }
+
+    public static func runRef(runID: String, key: String) -> String { "source_run_ref:v1:\(runID):\(key)" }
+}
+
+/// How many rows a write or a retraction touched.
+public struct GraphWriteStats: Sendable, Equatable {
+    public var nodesWritten = 0
+    public var edgesWritten = 0
+    /// Rows identical to what was stored, dropped before the upsert.
+    public var nodesUnchanged = 0
+    public var edgesUnchanged = 0
+    public var nodesDeleted = 0
+    public var edgesDeleted = 0
+
+    public init() {}
+
+    public var rowsWritten: Int { nodesWritten + edgesWritten }
+}
+
+/// A stored row as read back (for tests, `status`, and interop checks).
+public struct StoredNode: Sendable, Equatable {
+    public var node: GraphNode
+    public var sourceRefKeys: [String]
+    public var sourceDatasetIDs: [String]
+    public var sourceRunIDs: [String]
+    public var sourceRunRefs: [String]
+}
+
+public struct StoredEdge: Sendable, Equatable {
+    public var edge: GraphEdge
+    public var sourceRefKeys: [String]
+    public var sourceDatasetIDs: [String]
+    public var sourceRunIDs: [String]
+    public var sourceRunRefs: [String]
+}
+
+/// The whole graph, sorted, for comparisons.
+public struct GraphSnapshot: Sendable, Equatable {
+    public var nodes: [StoredNode]
+    public var edges: [StoredEdge]
+    public var metadata: [String: String]
+}
+
+/// A graph backend: PostgreSQL (production) or the embedded SQLite graph (the default).
+public protocol GraphWriter: Sendable {
+    /// Where it writes, safe to log.
+    var location: String { get }
+    /// Creates or upgrades the schema; idempotent.
+    func migrate() async throws
+    /// Upserts one batch in one transaction, nodes before edges.
+    func write(_ batch: GraphBatch) async throws -> GraphWriteStats
+    /// Removes what `sourceRefKey` produced: rows only it owns are deleted (with their edges),
+    /// rows other sources also own lose only this key.
+    func retract(sourceRefKey: String) async throws -> GraphWriteStats
+    /// Every row, sorted by key.
+    func snapshot() async throws -> GraphSnapshot
+}
+
+/// The sorted, de-duplicated union of two lists (how provenance arrays are kept).
+func sortedUnion(_ a: [String], _ b: [String]) -> [String] {
+    if b.isEmpty { return a }
+    return Array(Set(a).union(b)).sorted()
+}
+
+extension String {
+    func strippingNUL() -> String {
+        guard utf8.contains(0) else { return self }
+        return String(String.UnicodeScalarView(unicodeScalars.filter { $0.value != 0 }))
+    }
+}
+
+extension JSONValue {
+    func strippingNUL() -> JSONValue {
+        switch self {
+        case .string(let s): return .string(s.strippingNUL())
+        case .array(let items): return .array(items.map { $0.strippingNUL() })
+        case .object(let object): return .object(object.strippingNUL())
+        default: return self
+        }
+    }
+}
+
+extension JSONObject {
+    func strippingNUL() -> JSONObject {
+        JSONObject(pairs.map { ($0.strippingNUL(), $1.strippingNUL()) })
+    }
+}

@@ -1,0 +1,190 @@
+internal import CLibPQ
+import Foundation
+import Synchronization
+
+/// One blocking libpq connection. Every call blocks: run them on a ``BlockingExecutor``. The
+/// handle sits behind a `Mutex`, so the type is `Sendable` by construction.
+///
+/// Errors are built from the primary message and SQLSTATE of the server's answer, never from
+/// `PQerrorMessage` of a failed statement, whose DETAIL lines can echo row data.
+public final class PostgresConnection: Sendable {
+    /// The connection string with any password masked: safe to log.
+    public let location: String
+    private let handle: Mutex<OpaquePointer?>
+
+    /// Connects. The string goes to libpq as it is (URL or key=value), so `PG*` variables,
+    /// `.pgpass`, service files and `sslmode` work as usual.
+    public init(conninfo: String) throws(GraphStoreError) {
+        location = Self.masked(conninfo)
+        guard let conn = PQconnectdb(conninfo) else {
+            throw GraphStoreError(.connectionFailed, operation: "connect to PostgreSQL at \(location)", message: "out of memory")
+        }
+        if PQstatus(conn) != CONNECTION_OK {
+            let message = Self.firstLine(String(cString: PQerrorMessage(conn)))
+            PQfinish(conn)
+            throw GraphStoreError(.connectionFailed, operation: "connect to PostgreSQL at \(location)", message: message)
+        }
+        handle = Mutex(conn)
+    }
+
+    deinit {
+        handle.withLock { conn in
+            if let conn { PQfinish(conn) }
+            conn = nil
+        }
+    }
+
+    /// Runs one statement with bound parameters (text format; nil is NULL) and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [String?] = [], operation: String) throws(GraphStoreError) -> [[String?]] {
+        try handle.withLock { (conn: inout OpaquePointer?) throws(GraphStoreError) -> [[String?]] in
+            guard let conn else { throw Self.closed(operation) }
+            // Keep every parameter's bytes alive (NUL-terminated) for the call.
+            let buffers: [[CChar]?] = parameters.map { $0.map { Array($0.utf8CString) } }
+            let result: OpaquePointer? = Self.withCStrings(buffers) { pointers in
+                PQexecParams(conn, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+            }
+            defer { PQclear(result) }
+            try Self.check(result, conn, operation: operation)
+            return Self.rows(result!)
+        }
+    }
+
+    /// Runs statements without parameters (several may be separated by semicolons).
+    public func execute(_ sql: String, operation: String) throws(GraphStoreError) {
+        try handle.withLock { (conn: inout OpaquePointer?) throws(GraphStoreError) in
+            guard let conn else { throw Self.closed(operation) }
+            let result = PQexec(conn, sql)
+            defer { PQclear(result) }
+            try Self.check(result, conn, operation: operation)
+        }
+    }
+
+    /// `COPY … FROM STDIN` with `data` in COPY's text format.
+    public func copyIn(_ sql: String, data: [UInt8], operation: String) throws(GraphStoreError) {
+        try handle.withLock { (conn: inout OpaquePointer?) throws(GraphStoreError) in
+            guard let conn else { throw Self.closed(operation) }
+            let start = PQexec(conn, sql)
+            let status = PQresultStatus(start)
+            if status != PGRES_COPY_IN {
+                defer { PQclear(start) }
+                try Self.check(start, conn, operation: operation)
+                throw GraphStoreError(.postgres, operation: operation, message: "server did not enter COPY mode")
+            }
+            PQclear(start)
+            var offset = 0
+            let chunk = 1 << 20
+            var sendFailed = false
+            data.withUnsafeBytes { raw in
+                while offset < raw.count {
+                    let n = min(chunk, raw.count - offset)
+                    let rc = PQputCopyData(conn, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self), Int32(n))
+                    if rc != 1 { sendFailed = true; break }
+                    offset += n
+                }
+            }
+            if PQputCopyEnd(conn, sendFailed ? "client aborted COPY" : nil) != 1 {
+                throw GraphStoreError(.connectionFailed, operation: operation, message: Self.firstLine(String(cString: PQerrorMessage(conn))))
+            }
+            var failure: GraphStoreError?
+            while let result = PQgetResult(conn) {
+                if failure == nil {
+                    do throws(GraphStoreError) { try Self.check(result, conn, operation: operation) } catch { failure = error }
+                }
+                PQclear(result)
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// True when the server connection is gone (after a restart or a network failure).
+    public var isBroken: Bool {
+        handle.withLock { conn in conn.map { PQstatus($0) != CONNECTION_OK } ?? true }
+    }
+
+    // MARK: - Helpers
+
+    private static func withCStrings<R>(_ buffers: [[CChar]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        var pointers: [UnsafePointer<CChar>?] = []
+        pointers.reserveCapacity(buffers.count)
+        func recurse(_ i: Int) -> R {
+            if i == buffers.count { return body(pointers) }
+            guard let buffer = buffers[i] else {
+                pointers.append(nil)
+                return recurse(i + 1)
+            }
+            return buffer.withUnsafeBufferPointer { p in
+                pointers.append(p.baseAddress)
+                return recurse(i + 1)
+            }
+        }
+        return recurse(0)
+    }
+
+    private static func check(_ result: OpaquePointer?, _ conn: OpaquePointer, operation: String) throws(GraphStoreError) {
+        guard let result else {
+            throw GraphStoreError(.connectionFailed, operation: operation, message: firstLine(String(cString: PQerrorMessage(conn))))
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_IN, PGRES_EMPTY_QUERY:
+            return
+        default:
+            let state = PQresultErrorField(result, CLIBPQ_DIAG_SQLSTATE).map { String(cString: $0) }
+            let primary = PQresultErrorField(result, CLIBPQ_DIAG_MESSAGE_PRIMARY).map { String(cString: $0) }
+            let broken = PQstatus(conn) != CONNECTION_OK || state?.hasPrefix("08") == true || state?.hasPrefix("57P") == true
+            let message = primary ?? firstLine(String(cString: PQerrorMessage(conn)))
+            throw GraphStoreError(broken ? .connectionFailed : .postgres, operation: operation,
+                                  message: message.isEmpty ? "server closed the connection" : message, sqlState: state)
+        }
+    }
+
+    private static func rows(_ result: OpaquePointer) -> [[String?]] {
+        let n = PQntuples(result), m = PQnfields(result)
+        var out: [[String?]] = []
+        out.reserveCapacity(Int(n))
+        for r in 0..<n {
+            var row: [String?] = []
+            row.reserveCapacity(Int(m))
+            for c in 0..<m {
+                if PQgetisnull(result, r, c) == 1 {
+                    row.append(nil)
+                } else {
+                    let length = Int(PQgetlength(result, r, c))
+                    let value = PQgetvalue(result, r, c)!
+                    row.append(String(decoding: UnsafeRawBufferPointer(start: value, count: length), as: UTF8.self))
+                }
+            }
+            out.append(row)
+        }
+        return out
+    }
+
+    private static func closed(_ operation: String) -> GraphStoreError {
+        GraphStoreError(.connectionFailed, operation: operation, message: "connection closed")
+    }
+
+    static func firstLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+    }
+
+    /// The connection string with the password masked (URL userinfo or `password=`).
+    public static func masked(_ conninfo: String) -> String {
+        if let scheme = conninfo.range(of: "://") {
+            let rest = conninfo[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            var out = String(conninfo[..<scheme.upperBound])
+            if let at = authority.lastIndex(of: "@") {
+                let userinfo = authority[..<at]
+                let user = userinfo.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+                out += user + (userinfo.contains(":") ? ":***" : "") + String(authority[at...])
+            } else {
+                out += authority
+            }
+            let tail = String(rest[authorityEnd...])
+            return out + tail.replacingOccurrences(of: #"password=[^&]*"#, with: "password=***", options: .regularExpression)
+        }
+        return conninfo.replacingOccurrences(of: #"password\s*=\s*('([^'\\]|\\.)*'|\S+)"#, with: "password=***",
+                                             options: .regularExpression)
+    }
+}

@@ -1,0 +1,371 @@
+import Foundation
+
+/// Where the graph tables live (graph spec §5.2).
+public enum GraphPlacement: Sendable, Equatable {
+    /// One graph for all datasets (cognee with `ENABLE_BACKEND_ACCESS_CONTROL=false`), in a
+    /// schema (`public` by default).
+    case shared(schema: String = "public")
+    /// One schema per dataset, `ds_<dataset uuid hex>`, inside one database (cognee's
+    /// `postgres_graph_shared` handler).
+    case perDataset(datasetID: String)
+
+    public var schema: String {
+        switch self {
+        case .shared(let schema): return schema
+        case .perDataset(let id): return "ds_" + id.lowercased().filter { $0 != "-" }
+        }
+    }
+}
+
+/// Writes cognee's PostgreSQL graph (spec §5.3–§5.4, §8): one transaction per batch under
+/// `pg_advisory_xact_lock(5522063)` as cognee takes it, nodes before edges, rows staged with
+/// `COPY` into a temporary table then upserted with `INSERT … ON CONFLICT`, and rows identical
+/// to the stored ones dropped before the upsert. All values are bound or COPY-escaped, never
+/// spliced into SQL. libpq runs on the writer's own executor, never on the cooperative pool.
+public final class PostgresGraphWriter: GraphWriter {
+    /// cognee's graph-write advisory lock.
+    public static let graphLockID: Int64 = 5_522_063
+    public static let schemaVersion = 1
+
+    public let placement: GraphPlacement
+    private let connection: PostgresConnection
+    private let executor: BlockingExecutor
+
+    private init(connection: PostgresConnection, executor: BlockingExecutor, placement: GraphPlacement) {
+        self.connection = connection
+        self.executor = executor
+        self.placement = placement
+    }
+
+    /// Connects and points `search_path` at the placement's schema.
+    public static func connect(conninfo: String, placement: GraphPlacement = .shared()) async throws -> PostgresGraphWriter {
+        let executor = BlockingExecutor(label: "memify.graph.postgres")
+        let connection = try await executor.run { () throws -> PostgresConnection in
+            let connection = try PostgresConnection(conninfo: conninfo)
+            try connection.execute("SET search_path TO \(quoteIdentifier(placement.schema)); SET client_encoding TO 'UTF8'",
+                                   operation: "select schema \(placement.schema)")
+            return connection
+        }
+        return PostgresGraphWriter(connection: connection, executor: executor, placement: placement)
+    }
+
+    public var location: String { "\(connection.location) (schema \(placement.schema))" }
+
+    public func migrate() async throws {
+        let connection = self.connection
+        let schema = Self.quoteIdentifier(placement.schema)
+        let location = self.location
+        try await executor.run {
+            try connection.execute("BEGIN", operation: "migrate \(location)")
+            do {
+                try connection.execute("""
+                    SELECT pg_advisory_xact_lock(\(Self.graphLockID));
+                    CREATE SCHEMA IF NOT EXISTS \(schema);
+                    \(Self.schemaDDL)
+                    """, operation: "migrate \(location)")
+                try connection.execute("COMMIT", operation: "migrate \(location)")
+            } catch {
+                try? connection.execute("ROLLBACK", operation: "roll back migration")
+                throw error
+            }
+        }
+    }
+
+    /// The DDL of spec §5.3, idempotent, plus what upgrades tables cognee created before
+    /// provenance existed (its own migration's `ADD COLUMN IF NOT EXISTS`), plus our version row.
+    static let schemaDDL: String = {
+        var sql = """
+            CREATE TABLE IF NOT EXISTS graph_metadata (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+            CREATE TABLE IF NOT EXISTS graph_node (
+              id VARCHAR PRIMARY KEY, name VARCHAR, type VARCHAR, properties JSONB,
+              source_ref_keys VARCHAR[] NOT NULL DEFAULT '{}', source_dataset_ids VARCHAR[] NOT NULL DEFAULT '{}',
+              source_run_ids VARCHAR[] NOT NULL DEFAULT '{}', source_run_refs VARCHAR[] NOT NULL DEFAULT '{}',
+              created_at TIMESTAMPTZ DEFAULT now(), updated_at TIMESTAMPTZ DEFAULT now());
+            CREATE TABLE IF NOT EXISTS graph_edge (
+              source_id VARCHAR NOT NULL REFERENCES graph_node(id) ON DELETE CASCADE,
+              target_id VARCHAR NOT NULL REFERENCES graph_node(id) ON DELETE CASCADE,
+              relationship_name VARCHAR NOT NULL, properties JSONB,
+              source_ref_keys VARCHAR[] NOT NULL DEFAULT '{}', source_dataset_ids VARCHAR[] NOT NULL DEFAULT '{}',
+              source_run_ids VARCHAR[] NOT NULL DEFAULT '{}', source_run_refs VARCHAR[] NOT NULL DEFAULT '{}',
+              created_at TIMESTAMPTZ DEFAULT now(), updated_at TIMESTAMPTZ DEFAULT now(),
+              PRIMARY KEY (source_id, target_id, relationship_name));
+
+            """
+        for table in ["graph_node", "graph_edge"] {
+            for column in ["source_ref_keys", "source_dataset_ids", "source_run_ids", "source_run_refs"] {
+                sql += "ALTER TABLE \(table) ADD COLUMN IF NOT EXISTS \(column) VARCHAR[] NOT NULL DEFAULT '{}';\n"
+            }
+        }
+        sql += """
+            CREATE INDEX IF NOT EXISTS idx_node_type ON graph_node (type);
+            CREATE INDEX IF NOT EXISTS idx_node_source_ref_keys ON graph_node USING gin (source_ref_keys);
+            CREATE INDEX IF NOT EXISTS idx_node_source_dataset_ids ON graph_node USING gin (source_dataset_ids);
+            CREATE INDEX IF NOT EXISTS idx_node_source_run_ids ON graph_node USING gin (source_run_ids);
+            CREATE INDEX IF NOT EXISTS idx_edge_source ON graph_edge (source_id);
+            CREATE INDEX IF NOT EXISTS idx_edge_target ON graph_edge (target_id);
+            CREATE INDEX IF NOT EXISTS idx_edge_source_cover ON graph_edge (source_id) INCLUDE (target_id, relationship_name);
+            CREATE INDEX IF NOT EXISTS idx_edge_target_cover ON graph_edge (target_id) INCLUDE (source_id, relationship_name);
+            CREATE INDEX IF NOT EXISTS idx_edge_source_ref_keys ON graph_edge USING gin (source_ref_keys);
+            CREATE INDEX IF NOT EXISTS idx_edge_source_dataset_ids ON graph_edge USING gin (source_dataset_ids);
+            CREATE INDEX IF NOT EXISTS idx_edge_source_run_ids ON graph_edge USING gin (source_run_ids);
+            CREATE TABLE IF NOT EXISTS memify_schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+            INSERT INTO memify_schema_version (version) VALUES (\(schemaVersion)) ON CONFLICT DO NOTHING;
+            """
+        return sql
+    }()
+
+    private static let stageDDL = """
+        CREATE TEMP TABLE IF NOT EXISTS memify_stage_node (id VARCHAR, name VARCHAR, type VARCHAR, properties JSONB,
+          source_ref_keys VARCHAR[], source_dataset_ids VARCHAR[], source_run_ids VARCHAR[], source_run_refs VARCHAR[])
+          ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS memify_stage_edge (source_id VARCHAR, target_id VARCHAR, relationship_name VARCHAR,
+          properties JSONB, source_ref_keys VARCHAR[], source_dataset_ids VARCHAR[], source_run_ids VARCHAR[],
+          source_run_refs VARCHAR[]) ON COMMIT DELETE ROWS;
+        """
+
+    public func write(_ batch: GraphBatch) async throws -> GraphWriteStats {
+        let connection = self.connection
+        let location = self.location
+        let batch = batch.prepared()
+        return try await executor.run {
+            try Self.inTransaction(connection, operation: "write batch to \(location)") { () throws -> GraphWriteStats in
+                try connection.execute("""
+                    SELECT pg_advisory_xact_lock(\(Self.graphLockID));
+                    \(Self.stageDDL)
+                    INSERT INTO graph_metadata (key, value) SELECT 'provenance_version', '1'
+                      WHERE NOT EXISTS (SELECT 1 FROM graph_node) ON CONFLICT (key) DO NOTHING;
+                    INSERT INTO graph_metadata (key, value) SELECT 'delete_mode', 'graph_native'
+                      WHERE NOT EXISTS (SELECT 1 FROM graph_node) ON CONFLICT (key) DO NOTHING;
+                    """, operation: "lock the graph at \(location)")
+                let existingNodes = try Self.readNodes(connection, ids: batch.nodes.map(\.id))
+                let outside = GraphMerge.endpointsOutsideBatch(batch)
+                var present: Set<String> = []
+                if !outside.isEmpty {
+                    let rows = try connection.query("SELECT id FROM graph_node WHERE id = ANY($1::varchar[])",
+                                                    [Self.arrayLiteral(outside)], operation: "check edge endpoints")
+                    present = Set(rows.compactMap { $0[0] })
+                }
+                let missing = GraphMerge.missingEndpoints(batch, stored: present)
+                if !missing.isEmpty { throw GraphMerge.missingNodeError(missing, location: location) }
+                let existingEdges = try Self.readEdges(connection, keys: batch.edges.map(\.key))
+                let plan = GraphMerge.plan(batch, existingNodes: existingNodes, existingEdges: existingEdges)
+                try Self.upsertNodes(connection, plan.nodes)
+                try Self.upsertEdges(connection, plan.edges)
+                return plan.stats
+            }
+        }
+    }
+
+    public func retract(sourceRefKey key: String) async throws -> GraphWriteStats {
+        let connection = self.connection
+        let location = self.location
+        return try await executor.run {
+            try Self.inTransaction(connection, operation: "retract \(key) from \(location)") { () throws -> GraphWriteStats in
+                var stats = GraphWriteStats()
+                try connection.execute("SELECT pg_advisory_xact_lock(\(Self.graphLockID))", operation: "lock the graph")
+                let before = try Self.count(connection, "SELECT count(*) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", key)
+                // Rows only this source owns go (their edges cascade); shared rows lose the key.
+                let deletedNodes = try connection.query(
+                    "WITH d AS (DELETE FROM graph_node WHERE source_ref_keys = ARRAY[$1]::varchar[] RETURNING 1) SELECT count(*) FROM d",
+                    [key], operation: "delete nodes of \(key)")
+                let deletedEdges = try connection.query(
+                    "WITH d AS (DELETE FROM graph_edge WHERE source_ref_keys = ARRAY[$1]::varchar[] RETURNING 1) SELECT count(*) FROM d",
+                    [key], operation: "delete edges of \(key)")
+                stats.nodesDeleted = Int(deletedNodes.first?[0] ?? "0") ?? 0
+                let remaining = try Self.count(connection, "SELECT count(*) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", key)
+                stats.edgesDeleted = before - remaining
+                _ = deletedEdges
+                for table in ["graph_node", "graph_edge"] {
+                    let keyColumns = table == "graph_node" ? "id" : "source_id, target_id, relationship_name"
+                    let rows = try connection.query(
+                        "SELECT \(keyColumns), array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM \(table) WHERE $1 = ANY(source_ref_keys)",
+                        [key], operation: "find rows of \(key)")
+                    let n = table == "graph_node" ? 1 : 3
+                    let whereKey = table == "graph_node" ? "id = $5" : "source_id = $5 AND target_id = $6 AND relationship_name = $7"
+                    for row in rows {
+                        let p = Provenance(refKeys: jsonStrings(row[n]), datasetIDs: jsonStrings(row[n + 1]),
+                                           runIDs: jsonStrings(row[n + 2]), runRefs: jsonStrings(row[n + 3])).removing(key: key)
+                        try connection.query(
+                            "UPDATE \(table) SET source_ref_keys = $1::varchar[], source_dataset_ids = $2::varchar[], source_run_ids = $3::varchar[], source_run_refs = $4::varchar[], updated_at = now() WHERE \(whereKey)",
+                            [Self.arrayLiteral(p.refKeys), Self.arrayLiteral(p.datasetIDs), Self.arrayLiteral(p.runIDs),
+                             Self.arrayLiteral(p.runRefs)] + row[0..<n].map { $0 },
+                            operation: "remove \(key) from \(table)")
+                        if table == "graph_node" { stats.nodesWritten += 1 } else { stats.edgesWritten += 1 }
+                    }
+                }
+                return stats
+            }
+        }
+    }
+
+    public func snapshot() async throws -> GraphSnapshot {
+        let connection = self.connection
+        return try await executor.run {
+            let nodes = try connection.query(
+                "SELECT id, name, type, properties::text, array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM graph_node ORDER BY id COLLATE \"C\"",
+                operation: "read graph_node").map(Self.storedNode)
+            let edges = try connection.query(
+                "SELECT source_id, target_id, relationship_name, properties::text, array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM graph_edge ORDER BY source_id COLLATE \"C\", target_id COLLATE \"C\", relationship_name COLLATE \"C\"",
+                operation: "read graph_edge").map(Self.storedEdge)
+            var metadata: [String: String] = [:]
+            for row in try connection.query("SELECT key, value FROM graph_metadata", operation: "read graph_metadata") {
+                metadata[row[0] ?? ""] = row[1] ?? ""
+            }
+            return GraphSnapshot(nodes: nodes, edges: edges, metadata: metadata)
+        }
+    }
+
+    /// Runs raw SQL (tests and tools only: never with data in it).
+    public func execute(_ sql: String) async throws {
+        let connection = self.connection
+        try await executor.run { try connection.execute(sql, operation: "execute SQL") }
+    }
+
+    // MARK: - Statements
+
+    private static func inTransaction<R>(_ connection: PostgresConnection, operation: String,
+                                         _ body: () throws -> R) throws -> R {
+        try connection.execute("BEGIN", operation: operation)
+        do {
+            let result = try body()
+            try connection.execute("COMMIT", operation: operation)
+            return result
+        } catch {
+            try? connection.execute("ROLLBACK", operation: "roll back: \(operation)")
+            throw error
+        }
+    }
+
+    private static func readNodes(_ connection: PostgresConnection, ids: [String]) throws(GraphStoreError) -> [String: StoredNode] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try connection.query(
+            "SELECT id, name, type, properties::text, array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM graph_node WHERE id = ANY($1::varchar[])",
+            [arrayLiteral(ids)], operation: "read stored nodes")
+        var out: [String: StoredNode] = [:]
+        for row in rows {
+            let node = storedNode(row)
+            out[node.node.id] = node
+        }
+        return out
+    }
+
+    private static func readEdges(_ connection: PostgresConnection, keys: [GraphEdge.Key]) throws(GraphStoreError) -> [GraphEdge.Key: StoredEdge] {
+        guard !keys.isEmpty else { return [:] }
+        let rows = try connection.query("""
+            SELECT e.source_id, e.target_id, e.relationship_name, e.properties::text, array_to_json(e.source_ref_keys)::text,
+                   array_to_json(e.source_dataset_ids)::text, array_to_json(e.source_run_ids)::text, array_to_json(e.source_run_refs)::text
+            FROM graph_edge e JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(s, t, r)
+              ON e.source_id = k.s AND e.target_id = k.t AND e.relationship_name = k.r
+            """, [arrayLiteral(keys.map(\.sourceID)), arrayLiteral(keys.map(\.targetID)), arrayLiteral(keys.map(\.relationshipName))],
+            operation: "read stored edges")
+        var out: [GraphEdge.Key: StoredEdge] = [:]
+        for row in rows {
+            let edge = storedEdge(row)
+            out[edge.edge.key] = edge
+        }
+        return out
+    }
+
+    private static func upsertNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)]) throws(GraphStoreError) {
+        guard !rows.isEmpty else { return }
+        var data: [UInt8] = []
+        data.reserveCapacity(rows.count * 512)
+        for (node, p) in rows {
+            CopyText.append(node.id, to: &data); data.append(0x09)
+            CopyText.append(node.name, to: &data); data.append(0x09)
+            CopyText.append(node.type, to: &data); data.append(0x09)
+            CopyText.append(JSONWriter.string(.object(node.properties), style: .compact), to: &data); data.append(0x09)
+            appendArrays(p, to: &data)
+        }
+        try connection.copyIn("COPY memify_stage_node FROM STDIN", data: data, operation: "stage \(rows.count) nodes")
+        try connection.execute("""
+            INSERT INTO graph_node (id, name, type, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, created_at, updated_at)
+            SELECT id, name, type, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, now(), now()
+            FROM memify_stage_node ORDER BY id
+            ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, type = EXCLUDED.type, properties = EXCLUDED.properties,
+              source_ref_keys = EXCLUDED.source_ref_keys, source_dataset_ids = EXCLUDED.source_dataset_ids,
+              source_run_ids = EXCLUDED.source_run_ids, source_run_refs = EXCLUDED.source_run_refs, updated_at = now()
+            """, operation: "upsert \(rows.count) nodes")
+    }
+
+    private static func upsertEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)]) throws(GraphStoreError) {
+        guard !rows.isEmpty else { return }
+        var data: [UInt8] = []
+        data.reserveCapacity(rows.count * 512)
+        for (edge, p) in rows {
+            CopyText.append(edge.sourceID, to: &data); data.append(0x09)
+            CopyText.append(edge.targetID, to: &data); data.append(0x09)
+            CopyText.append(edge.relationshipName, to: &data); data.append(0x09)
+            CopyText.append(JSONWriter.string(.object(edge.properties), style: .compact), to: &data); data.append(0x09)
+            appendArrays(p, to: &data)
+        }
+        try connection.copyIn("COPY memify_stage_edge FROM STDIN", data: data, operation: "stage \(rows.count) edges")
+        try connection.execute("""
+            INSERT INTO graph_edge (source_id, target_id, relationship_name, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, created_at, updated_at)
+            SELECT source_id, target_id, relationship_name, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, now(), now()
+            FROM memify_stage_edge ORDER BY source_id, target_id, relationship_name
+            ON CONFLICT (source_id, target_id, relationship_name) DO UPDATE SET properties = EXCLUDED.properties,
+              source_ref_keys = EXCLUDED.source_ref_keys, source_dataset_ids = EXCLUDED.source_dataset_ids,
+              source_run_ids = EXCLUDED.source_run_ids, source_run_refs = EXCLUDED.source_run_refs, updated_at = now()
+            """, operation: "upsert \(rows.count) edges")
+    }
+
+    private static func appendArrays(_ p: Provenance, to data: inout [UInt8]) {
+        CopyText.append(arrayLiteral(p.refKeys), to: &data); data.append(0x09)
+        CopyText.append(arrayLiteral(p.datasetIDs), to: &data); data.append(0x09)
+        CopyText.append(arrayLiteral(p.runIDs), to: &data); data.append(0x09)
+        CopyText.append(arrayLiteral(p.runRefs), to: &data); data.append(0x0A)
+    }
+
+    private static func count(_ connection: PostgresConnection, _ sql: String, _ key: String) throws(GraphStoreError) -> Int {
+        Int(try connection.query(sql, [key], operation: "count rows").first?[0] ?? "0") ?? 0
+    }
+
+    private static func storedNode(_ row: [String?]) -> StoredNode {
+        StoredNode(node: GraphNode(id: row[0] ?? "", name: row[1] ?? "", type: row[2] ?? "", properties: jsonObject(row[3])),
+                   sourceRefKeys: jsonStrings(row[4]), sourceDatasetIDs: jsonStrings(row[5]),
+                   sourceRunIDs: jsonStrings(row[6]), sourceRunRefs: jsonStrings(row[7]))
+    }
+
+    private static func storedEdge(_ row: [String?]) -> StoredEdge {
+        StoredEdge(edge: GraphEdge(sourceID: row[0] ?? "", targetID: row[1] ?? "", relationshipName: row[2] ?? "",
+                                   properties: jsonObject(row[3])),
+                   sourceRefKeys: jsonStrings(row[4]), sourceDatasetIDs: jsonStrings(row[5]),
+                   sourceRunIDs: jsonStrings(row[6]), sourceRunRefs: jsonStrings(row[7]))
+    }
+
+    /// A PostgreSQL array literal (`{"a","b"}`) with every element quoted and escaped; bound as
+    /// a parameter or COPY-escaped, never spliced.
+    static func arrayLiteral(_ items: [String]) -> String {
+        var out = "{"
+        for (i, item) in items.enumerated() {
+            if i > 0 { out += "," }
+            out += "\""
+            for ch in item.unicodeScalars {
+                if ch == "\"" || ch == "\\" { out += "\\" }
+                out.unicodeScalars.append(ch)
+            }
+            out += "\""
+        }
+        return out + "}"
+    }
+
+    static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// COPY's text format: backslash, tab, newline and carriage return escaped.
+enum CopyText {
+    static func append(_ text: String, to data: inout [UInt8]) {
+        for byte in text.utf8 {
+            switch byte {
+            case 0x5C: data.append(0x5C); data.append(0x5C)
+            case 0x09: data.append(0x5C); data.append(UInt8(ascii: "t"))
+            case 0x0A: data.append(0x5C); data.append(UInt8(ascii: "n"))
+            case 0x0D: data.append(0x5C); data.append(UInt8(ascii: "r"))
+            default: data.append(byte)
+            }
+        }
+    }
+}
