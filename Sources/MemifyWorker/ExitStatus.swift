@@ -23,7 +23,11 @@ enum ExitStatus: Int32 {
             default: return .failure
             }
         case let e as GraphStoreError:
-            return e.code == .connectionFailed ? .unavailable : .failure
+            switch e.code {
+            case .connectionFailed: return .unavailable
+            case .invalidArgument: return .usage
+            default: return .failure
+            }
         default:
             return .failure
         }

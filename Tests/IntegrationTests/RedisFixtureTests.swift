@@ -151,5 +151,6 @@ struct ServersPresentTests {
     func serversPresent() {
         #expect(TestEnvironment.redisURL != nil, "MEMIFY_TEST_REDIS_URL is not set under CI")
         #expect(TestEnvironment.postgresURL != nil, "MEMIFY_TEST_POSTGRES_URL is not set under CI")
+        #expect(ProcessInfo.processInfo.environment["MEMIFY_COGNEE_PYTHON"] != nil, "MEMIFY_COGNEE_PYTHON is not set under CI")
     }
 }

@@ -28,8 +28,8 @@ public final class PostgresGraphWriter: GraphWriter {
     public static let schemaVersion = 1
 
     public let placement: GraphPlacement
-    private let connection: PostgresConnection
-    private let executor: BlockingExecutor
+    let connection: PostgresConnection
+    let executor: BlockingExecutor
 
     private init(connection: PostgresConnection, executor: BlockingExecutor, placement: GraphPlacement) {
         self.connection = connection
@@ -42,7 +42,7 @@ public final class PostgresGraphWriter: GraphWriter {
         let executor = BlockingExecutor(label: "memify.graph.postgres")
         let connection = try await executor.run { () throws -> PostgresConnection in
             let connection = try PostgresConnection(conninfo: conninfo)
-            try connection.execute("SET search_path TO \(quoteIdentifier(placement.schema)); SET client_encoding TO 'UTF8'",
+            try connection.execute("SET search_path TO \(quoteIdentifier(placement.schema)); SET client_encoding TO 'UTF8'; SET client_min_messages TO warning",
                                    operation: "select schema \(placement.schema)")
             return connection
         }
@@ -270,11 +270,14 @@ public final class PostgresGraphWriter: GraphWriter {
         guard !rows.isEmpty else { return }
         var data: [UInt8] = []
         data.reserveCapacity(rows.count * 512)
+        var json: [UInt8] = []
         for (node, p) in rows {
             CopyText.append(node.id, to: &data); data.append(0x09)
             CopyText.append(node.name, to: &data); data.append(0x09)
             CopyText.append(node.type, to: &data); data.append(0x09)
-            CopyText.append(JSONWriter.string(.object(node.properties), style: .compact), to: &data); data.append(0x09)
+            json.removeAll(keepingCapacity: true)
+            JSONWriter.write(.object(node.properties), style: .compact, into: &json)
+            CopyText.append(bytes: json, to: &data); data.append(0x09)
             appendArrays(p, to: &data)
         }
         try connection.copyIn("COPY memify_stage_node FROM STDIN", data: data, operation: "stage \(rows.count) nodes")
@@ -292,11 +295,14 @@ public final class PostgresGraphWriter: GraphWriter {
         guard !rows.isEmpty else { return }
         var data: [UInt8] = []
         data.reserveCapacity(rows.count * 512)
+        var json: [UInt8] = []
         for (edge, p) in rows {
             CopyText.append(edge.sourceID, to: &data); data.append(0x09)
             CopyText.append(edge.targetID, to: &data); data.append(0x09)
             CopyText.append(edge.relationshipName, to: &data); data.append(0x09)
-            CopyText.append(JSONWriter.string(.object(edge.properties), style: .compact), to: &data); data.append(0x09)
+            json.removeAll(keepingCapacity: true)
+            JSONWriter.write(.object(edge.properties), style: .compact, into: &json)
+            CopyText.append(bytes: json, to: &data); data.append(0x09)
             appendArrays(p, to: &data)
         }
         try connection.copyIn("COPY memify_stage_edge FROM STDIN", data: data, operation: "stage \(rows.count) edges")
@@ -311,10 +317,10 @@ public final class PostgresGraphWriter: GraphWriter {
     }
 
     private static func appendArrays(_ p: Provenance, to data: inout [UInt8]) {
-        CopyText.append(arrayLiteral(p.refKeys), to: &data); data.append(0x09)
-        CopyText.append(arrayLiteral(p.datasetIDs), to: &data); data.append(0x09)
-        CopyText.append(arrayLiteral(p.runIDs), to: &data); data.append(0x09)
-        CopyText.append(arrayLiteral(p.runRefs), to: &data); data.append(0x0A)
+        CopyText.appendArray(p.refKeys, to: &data); data.append(0x09)
+        CopyText.appendArray(p.datasetIDs, to: &data); data.append(0x09)
+        CopyText.appendArray(p.runIDs, to: &data); data.append(0x09)
+        CopyText.appendArray(p.runRefs, to: &data); data.append(0x0A)
     }
 
     private static func count(_ connection: PostgresConnection, _ sql: String, _ key: String) throws(GraphStoreError) -> Int {
@@ -337,17 +343,18 @@ public final class PostgresGraphWriter: GraphWriter {
     /// A PostgreSQL array literal (`{"a","b"}`) with every element quoted and escaped; bound as
     /// a parameter or COPY-escaped, never spliced.
     static func arrayLiteral(_ items: [String]) -> String {
-        var out = "{"
+        var out: [UInt8] = [UInt8(ascii: "{")]
         for (i, item) in items.enumerated() {
-            if i > 0 { out += "," }
-            out += "\""
-            for ch in item.unicodeScalars {
-                if ch == "\"" || ch == "\\" { out += "\\" }
-                out.unicodeScalars.append(ch)
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            for byte in item.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
             }
-            out += "\""
+            out.append(UInt8(ascii: "\""))
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func quoteIdentifier(_ name: String) -> String {
@@ -358,7 +365,12 @@ public final class PostgresGraphWriter: GraphWriter {
 /// COPY's text format: backslash, tab, newline and carriage return escaped.
 enum CopyText {
     static func append(_ text: String, to data: inout [UInt8]) {
-        for byte in text.utf8 {
+        var text = text
+        text.withUTF8 { append(bytes: $0, to: &data) }
+    }
+
+    static func append(bytes: some Collection<UInt8>, to data: inout [UInt8]) {
+        for byte in bytes {
             switch byte {
             case 0x5C: data.append(0x5C); data.append(0x5C)
             case 0x09: data.append(0x5C); data.append(UInt8(ascii: "t"))
@@ -367,5 +379,30 @@ enum CopyText {
             default: data.append(byte)
             }
         }
+    }
+
+    /// A PostgreSQL array literal of quoted elements, COPY-escaped on top.
+    static func appendArray(_ items: [String], to data: inout [UInt8]) {
+        data.append(UInt8(ascii: "{"))
+        for (i, item) in items.enumerated() {
+            if i > 0 { data.append(UInt8(ascii: ",")) }
+            data.append(UInt8(ascii: "\""))
+            var item = item
+            item.withUTF8 { utf8 in
+                for byte in utf8 {
+                    // Inside the array literal, " and \ take a backslash; COPY then doubles every backslash.
+                    if byte == UInt8(ascii: "\"") { data.append(0x5C); data.append(0x5C) }
+                    if byte == 0x5C { data.append(0x5C); data.append(0x5C); data.append(0x5C) }
+                    switch byte {
+                    case 0x09: data.append(0x5C); data.append(UInt8(ascii: "t"))
+                    case 0x0A: data.append(0x5C); data.append(UInt8(ascii: "n"))
+                    case 0x0D: data.append(0x5C); data.append(UInt8(ascii: "r"))
+                    default: data.append(byte)
+                    }
+                }
+            }
+            data.append(UInt8(ascii: "\""))
+        }
+        data.append(UInt8(ascii: "}"))
     }
 }

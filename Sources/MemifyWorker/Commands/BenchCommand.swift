@@ -1,11 +1,12 @@
 import ArgumentParser
+import GraphStore
 import Pipeline
 
 /// Benchmarks that print ratios against raw limits measured in the same run (scripts/bench-read).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Throughput benchmarks (see scripts/bench-read).",
-        subcommands: [Read.self])
+        subcommands: [Read.self, Graph.self])
 
     struct Read: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -28,6 +29,32 @@ struct BenchCommand: AsyncParsableCommand {
                     if mode != .raw { results.append(try await ReadBenchmark.reader(url: url)) }
                     for m in results {
                         print(#"{"mode":"\#(m.mode)","seconds":\#(m.seconds),"sessions":\#(m.sessions),"entries":\#(m.entries),"entries_per_s":\#(Int(m.entriesPerSecond)),"max_rss_kib":\#(ReadBenchmark.peakRSSKiB())}"#)
+                    }
+                }
+                return .done
+            }
+        }
+    }
+
+    struct Graph: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Upsert a synthetic graph into PostgreSQL; print one JSON line per measurement.")
+
+        @Option(name: .customLong("graph"), help: "postgresql://… (the benchmark creates and drops its own schemas).")
+        var graphURL: String
+        @Option(help: "Nodes.") var nodes = 200_000
+        @Option(help: "Edges.") var edges = 400_000
+        @Option(help: "Nodes per batch (edges follow their nodes).") var batchSize = 1000
+        @Option(help: "Repetitions.") var repeats = 3
+
+        func run() async throws {
+            try await withExitStatus {
+                let batches = GraphWriteBenchmark.batches(nodes: nodes, edges: edges, batchSize: batchSize)
+                for _ in 0..<repeats {
+                    let raw = try await GraphWriteBenchmark.rawCopy(conninfo: graphURL, schema: "memify_bench_raw", batches: batches)
+                    let (fresh, again) = try await GraphWriteBenchmark.worker(conninfo: graphURL, schema: "memify_bench_worker", batches: batches)
+                    for m in [raw, fresh, again] {
+                        print(#"{"mode":"\#(m.mode)","rows":\#(m.rows),"seconds":\#(m.seconds),"rows_per_s":\#(Int(m.rowsPerSecond))}"#)
                     }
                 }
                 return .done

@@ -1,0 +1,226 @@
+import Foundation
+
+/// What an extractor found in one chunk, in cognee's `KnowledgeGraph` shape.
+public struct ExtractedGraph: Sendable, Equatable {
+    public struct Entity: Sendable, Equatable {
+        public var name: String
+        public var type: String
+        public var description: String
+        public init(name: String, type: String, description: String) {
+            self.name = name
+            self.type = type
+            self.description = description
+        }
+    }
+
+    public struct Relation: Sendable, Equatable {
+        public var source: String
+        public var target: String
+        /// Free text (`moved to`); normalised to snake_case when written.
+        public var name: String
+        public var description: String?
+        public init(source: String, target: String, name: String, description: String? = nil) {
+            self.source = source
+            self.target = target
+            self.name = name
+            self.description = description
+        }
+    }
+
+    public var entities: [Entity]
+    public var relations: [Relation]
+    public var summary: String
+
+    public init(entities: [Entity] = [], relations: [Relation] = [], summary: String = "") {
+        self.entities = entities
+        self.relations = relations
+        self.summary = summary
+    }
+}
+
+/// Builds the nodes and edges cognee writes for one document of one chunk (graph spec §2, §8):
+/// NodeSet, TextDocument, DocumentChunk, TextSummary, Entity, EntityType, with `is_part_of`,
+/// `contains`, `made_from`, `is_a`, `belongs_to_set` and relationship edges, cognee's property
+/// shapes, edge texts and fallbacks, and provenance keys (v1 for the document scope, v2 for the
+/// chunk scope). Everything is a function of the inputs: the same turn gives the same rows.
+public struct CogneeDocumentBuilder: Sendable {
+    public var datasetID: String
+    public var documentID: String
+    public var text: String
+    public var nodeSets: [String]
+    /// Epoch milliseconds for `created_at`/`updated_at` (the turn's time, so re-runs are identical).
+    public var timestampMillis: Int64
+    /// `external_metadata.effective_date` (the turn's time, ISO).
+    public var effectiveDate: String?
+    public var sourceUser: String?
+
+    public init(datasetID: String, documentID: String, text: String, nodeSets: [String] = ["user_sessions_from_cache"],
+                timestampMillis: Int64, effectiveDate: String? = nil, sourceUser: String? = nil) {
+        self.datasetID = datasetID
+        self.documentID = documentID
+        self.text = text
+        self.nodeSets = nodeSets
+        self.timestampMillis = timestampMillis
+        self.effectiveDate = effectiveDate
+        self.sourceUser = sourceUser
+    }
+
+    public var documentName: String { GraphIdentity.documentName(text) }
+    public var chunkID: String { GraphIdentity.documentChunk(documentID: documentID, text: text) }
+    public var documentKey: String { SourceRef.document(datasetID: datasetID, dataID: documentID) }
+    public var chunkKey: String { SourceRef.chunk(datasetID: datasetID, dataID: documentID, chunkID: chunkID) }
+
+    public func build(_ extracted: ExtractedGraph) -> GraphBatch {
+        var nodes: [GraphNode] = []
+        var edges: [GraphEdge] = []
+        let sets = nodeSets.map(JSONValue.string)
+        let chunkID = self.chunkID
+        let summaryID = GraphIdentity.textSummary(chunkID: chunkID)
+        var externalMetadata = JSONObject()
+        if let effectiveDate { externalMetadata["effective_date"] = .string(effectiveDate) }
+        externalMetadata["node_set"] = .array(sets)
+
+        for set in nodeSets {
+            nodes.append(node(GraphIdentity.nodeSet(set), set, "NodeSet", rank: 1, indexFields: [], identityFields: ["name"],
+                              belongsToSet: nil, [:], key: documentKey))
+        }
+        nodes.append(node(documentID, documentName, "TextDocument", rank: 1, indexFields: ["name"], belongsToSet: sets, [
+            "raw_data_location": .string("memify://\(datasetID)/\(documentName).txt"),
+            "external_metadata": .string(Self.pythonIndented(externalMetadata)),
+            "mime_type": .string("text/plain"),
+        ], key: documentKey))
+        let words = text.split(whereSeparator: { $0.isWhitespace }).count
+        nodes.append(node(chunkID, "", "DocumentChunk", rank: 2, indexFields: ["text"], belongsToSet: sets, [
+            "text": .string(text), "chunk_size": .number(JSONNumber(words)), "chunk_index": .number(JSONNumber(0)),
+            "cut_type": .string("sentence_cut"), "content_hash": .string(Digest.hex(Digest.sha256(Array(text.utf8)))),
+            "max_chunk_tokens": .number(JSONNumber(4096)), "chunker_id": .string("text_chunker_v1"),
+            "document_id": .string(documentID), "document_name": .string(documentName),
+            "external_metadata": .string(JSONWriter.string(.object(externalMetadata), style: .python)),
+            "truth_alignment": .null, "truth_epoch": .null,
+        ], key: chunkKey))
+        nodes.append(node(summaryID, "", "TextSummary", rank: 3, indexFields: ["text"], belongsToSet: sets, [
+            "text": .string(extracted.summary), "source_chunk_id": .string(chunkID), "summarized_in": .null,
+            "global_context_bucket_id": .null,
+        ], key: chunkKey))
+
+        edges.append(edge(chunkID, "is_part_of", documentID, text: nil,
+                          labels: (label(text), documentName), key: chunkKey))
+        edges.append(edge(summaryID, "made_from", chunkID, text: nil, labels: (label(extracted.summary), label(text)), key: chunkKey))
+        for (id, labelText, key) in [(documentID, documentName, documentKey), (chunkID, label(text), chunkKey),
+                                     (summaryID, label(extracted.summary), chunkKey)] {
+            for set in nodeSets {
+                edges.append(edge(id, "belongs_to_set", GraphIdentity.nodeSet(set), text: nil, labels: (labelText, set), key: key))
+            }
+        }
+
+        // Entities: the first one with a given normalised name wins, as in cognee.
+        var seen: Set<String> = []
+        let withRelations = Set(extracted.relations.map { GraphIdentity.entity($0.source) })
+        for entity in extracted.entities where !entity.name.trimmingCharacters(in: .whitespaces).isEmpty {
+            let id = GraphIdentity.entity(entity.name)
+            guard seen.insert(id).inserted else { continue }
+            let name = GraphIdentity.displayName(entity.name)
+            var properties: [String: JSONValue] = ["description": .string(entity.description), "truth_alignment": .null,
+                                                   "truth_subspace_signature": .null, "truth_epoch": .null,
+                                                   "conflicts_reviewed_at": .null]
+            if !withRelations.contains(id) { properties["relations"] = .array([]) }
+            nodes.append(node(id, name, "Entity", rank: 0, indexFields: ["name"], belongsToSet: sets, properties, key: chunkKey))
+            let mention = entity.description.trimmingCharacters(in: .whitespacesAndNewlines)
+            edges.append(edge(chunkID, "contains", id, text: mention.isEmpty ? nil : "Document chunk mentions \(name): \(entity.description)",
+                              labels: (label(text), name), key: chunkKey))
+            for set in nodeSets {
+                edges.append(edge(id, "belongs_to_set", GraphIdentity.nodeSet(set), text: nil, labels: (name, set), key: chunkKey))
+            }
+            let type = GraphIdentity.displayName(entity.type)
+            if !type.isEmpty {
+                let typeID = GraphIdentity.entityType(entity.type)
+                if seen.insert(typeID).inserted {
+                    nodes.append(node(typeID, type, "EntityType", rank: 0, indexFields: ["name"], belongsToSet: nil,
+                                      ["description": .string(type), "relations": .array([])], key: chunkKey))
+                }
+                edges.append(edge(id, "is_a", typeID, text: nil, labels: (name, type), key: chunkKey))
+            }
+        }
+        for relation in extracted.relations {
+            let source = GraphIdentity.entity(relation.source), target = GraphIdentity.entity(relation.target)
+            guard seen.contains(source), seen.contains(target) else { continue }
+            let description = relation.description?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            edges.append(edge(source, GraphIdentity.relationshipName(relation.name), target, text: description.isEmpty ? nil : description,
+                              labels: (GraphIdentity.displayName(relation.source), GraphIdentity.displayName(relation.target)), key: chunkKey))
+        }
+        return GraphBatch(nodes: nodes, edges: edges)
+    }
+
+    // MARK: - Shapes
+
+    private func node(_ id: String, _ name: String, _ type: String, rank: Int, indexFields: [String], identityFields: [String]? = nil,
+                      belongsToSet: [JSONValue]?, _ own: [String: JSONValue], key: String) -> GraphNode {
+        var metadata = JSONObject([("index_fields", .array(indexFields.map(JSONValue.string)))])
+        if let identityFields { metadata["identity_fields"] = .array(identityFields.map(JSONValue.string)) }
+        var properties = JSONObject([
+            ("created_at", .number(JSONNumber(literal: String(timestampMillis), isInteger: true))),
+            ("updated_at", .number(JSONNumber(literal: String(timestampMillis), isInteger: true))),
+            ("ontology_valid", .bool(false)), ("ontology_uri", .null), ("version", .number(JSONNumber(1))),
+            ("topological_rank", .number(JSONNumber(rank))), ("metadata", .object(metadata)),
+            ("belongs_to_set", belongsToSet.map(JSONValue.array) ?? .null),
+            ("source_pipeline", .string("memify_worker")), ("source_task", .string("persist_sessions")),
+            ("source_node_set", .string(nodeSets.joined(separator: ", "))),
+            ("source_user", sourceUser.map(JSONValue.string) ?? .null),
+            ("source_content_hash", .string(Digest.hex(Digest.md5(Array(text.utf8))))),
+            ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
+            ("importance_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
+        ])
+        for key in own.keys.sorted() { properties[key] = own[key] }
+        return GraphNode(id: id, name: name, type: type, properties: properties, sourceRefKey: key)
+    }
+
+    private func edge(_ source: String, _ relationship: String, _ target: String, text: String?,
+                      labels: (String, String), key: String) -> GraphEdge {
+        let edgeText = text ?? "\(labels.0) \(relationship.replacingAll("_", with: " ")) \(labels.1)."
+        return GraphEdge(sourceID: source, targetID: target, relationshipName: relationship, properties: JSONObject([
+            ("source_node_id", .string(source)), ("target_node_id", .string(target)),
+            ("relationship_name", .string(relationship)), ("relationship_type", .string(relationship)),
+            ("edge_text", .string(edgeText)),
+            ("edge_object_id", .string(GraphIdentity.edgeObject(source: source, relationship: relationship, target: target))),
+            ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
+            ("updated_at", .string(Self.edgeTime(timestampMillis))),
+        ]), sourceRefKey: key)
+    }
+
+    /// cognee's edge-text label: whitespace collapsed, first 80 characters.
+    func label(_ text: String) -> String {
+        String(text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ").prefix(80))
+    }
+
+    /// `"%Y-%m-%d %H:%M:%S"` UTC, as edge `updated_at`.
+    static func edgeTime(_ millis: Int64) -> String {
+        var seconds = millis / 1000
+        let (days, secs) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        seconds = secs
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(year)-\(pad(month))-\(pad(day)) \(pad(seconds / 3600)):\(pad(seconds % 3600 / 60)):\(pad(seconds % 60))"
+    }
+
+    /// `json.dumps(value, indent=4)` for a flat object of strings and string lists.
+    static func pythonIndented(_ object: JSONObject) -> String {
+        var out = "{"
+        for (i, (key, value)) in object.pairs.enumerated() {
+            out += (i == 0 ? "\n" : ",\n") + "    " + JSONWriter.string(.string(key), style: .python) + ": "
+            if case .array(let items) = value {
+                out += items.isEmpty ? "[]" : "[\n" + items.map { "        " + JSONWriter.string($0, style: .python) }.joined(separator: ",\n") + "\n    ]"
+            } else {
+                out += JSONWriter.string(value, style: .python)
+            }
+        }
+        return out + (object.isEmpty ? "}" : "\n}")
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import GraphStore
+
+/// Where the graph is, shared by every command that writes or reads one.
+struct GraphOptions: ParsableArguments {
+    @Option(name: .customLong("graph"),
+            help: "postgresql://… (passed to libpq as is) or sqlite:PATH. Default: MEMIFY_GRAPH_URL, then cognee's GRAPH_DATABASE_PROVIDER=postgres with GRAPH_DATABASE_*/DB_*, then sqlite:.memify/graph.db.")
+    var graphURL: String?
+
+    @Option(help: "shared (one graph, cognee with access control off) or per-dataset (schema ds_<dataset uuid hex>, cognee's postgres_graph_shared).")
+    var placement: Placement = .shared
+
+    @Option(help: "The schema of the shared graph.")
+    var schema = "public"
+
+    @Option(help: "The dataset's uuid (per-dataset placement, and provenance).")
+    var datasetID: String?
+
+    @Option(help: "Compute the dataset id as cognee does from its name, with --owner-id (and --tenant-id).")
+    var datasetName: String?
+
+    @Option(help: "The dataset owner's user id, for --dataset-name.")
+    var ownerID: String?
+
+    @Option(help: "The owner's tenant id, for --dataset-name.")
+    var tenantID: String?
+
+    enum Placement: String, ExpressibleByArgument, CaseIterable { case shared, perDataset = "per-dataset" }
+
+    func validate() throws {
+        if let datasetID, !GraphIdentity.isUUID(datasetID) { throw ValidationError("--dataset-id '\(datasetID)' is not a UUID") }
+        if datasetName != nil, ownerID == nil { throw ValidationError("--dataset-name needs --owner-id") }
+        if placement == .perDataset, resolvedDatasetID == nil {
+            throw ValidationError("--placement per-dataset needs --dataset-id, or --dataset-name with --owner-id")
+        }
+    }
+
+    var resolvedDatasetID: String? {
+        if let datasetID { return datasetID.lowercased() }
+        if let datasetName, let ownerID { return GraphIdentity.dataset(name: datasetName, ownerID: ownerID, tenantID: tenantID) }
+        return nil
+    }
+
+    var graphPlacement: GraphPlacement {
+        switch placement {
+        case .shared: return .shared(schema: schema)
+        case .perDataset: return .perDataset(datasetID: resolvedDatasetID ?? "")
+        }
+    }
+
+    func target(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GraphTarget {
+        if let url = graphURL ?? environment["MEMIFY_GRAPH_URL"] { return try GraphTarget(parsing: url) }
+        if let provider = environment["GRAPH_DATABASE_PROVIDER"]?.lowercased(), provider == "postgres" || provider == "postgres_demo" {
+            func value(_ graph: String, _ db: String) -> String? { environment[graph] ?? environment[db] }
+            var parts = ["host=\(quoted(value("GRAPH_DATABASE_HOST", "DB_HOST") ?? "localhost"))"]
+            if let port = value("GRAPH_DATABASE_PORT", "DB_PORT") { parts.append("port=\(quoted(port))") }
+            if let user = value("GRAPH_DATABASE_USERNAME", "DB_USERNAME") { parts.append("user=\(quoted(user))") }
+            if let password = value("GRAPH_DATABASE_PASSWORD", "DB_PASSWORD") { parts.append("password=\(quoted(password))") }
+            if let name = value("GRAPH_DATABASE_NAME", "DB_NAME") { parts.append("dbname=\(quoted(name))") }
+            return .postgres(conninfo: parts.joined(separator: " "))
+        }
+        return .defaultSQLite
+    }
+
+    /// A libpq keyword value, quoted.
+    private func quoted(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
+}
