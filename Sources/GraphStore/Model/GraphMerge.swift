@@ -50,6 +50,9 @@ struct GraphMerge {
     struct Plan {
         var nodes: [(GraphNode, Provenance)] = []
         var edges: [(GraphEdge, Provenance)] = []
+        /// Which of `nodes` / `edges` are not stored yet (PostgreSQL COPYs those straight in).
+        var newNodes: [Bool] = []
+        var newEdges: [Bool] = []
         var stats = GraphWriteStats()
     }
 
@@ -65,6 +68,7 @@ struct GraphMerge {
                 plan.stats.nodesUnchanged += 1
             } else {
                 plan.nodes.append((node, merged))
+                plan.newNodes.append(stored == nil)
             }
         }
         for edge in batch.edges {
@@ -76,6 +80,7 @@ struct GraphMerge {
                 plan.stats.edgesUnchanged += 1
             } else {
                 plan.edges.append((edge, merged))
+                plan.newEdges.append(stored == nil)
             }
         }
         plan.stats.nodesWritten = plan.nodes.count

@@ -149,8 +149,16 @@ public final class PostgresGraphWriter: GraphWriter {
                 if !missing.isEmpty { throw GraphMerge.missingNodeError(missing, location: location) }
                 let existingEdges = try Self.readEdges(connection, keys: batch.edges.map(\.key))
                 let plan = GraphMerge.plan(batch, existingNodes: existingNodes, existingEdges: existingEdges)
-                try Self.upsertNodes(connection, plan.nodes)
-                try Self.upsertEdges(connection, plan.edges)
+                // New rows go straight in with COPY: under the graph lock no other writer can add
+                // them meanwhile. Changed rows go through staging and ON CONFLICT.
+                let newNodes = zip(plan.nodes, plan.newNodes).filter(\.1).map(\.0)
+                let changedNodes = zip(plan.nodes, plan.newNodes).filter { !$0.1 }.map(\.0)
+                let newEdges = zip(plan.edges, plan.newEdges).filter(\.1).map(\.0)
+                let changedEdges = zip(plan.edges, plan.newEdges).filter { !$0.1 }.map(\.0)
+                try Self.copyNodes(connection, newNodes, into: "graph_node")
+                try Self.upsertNodes(connection, changedNodes)
+                try Self.copyEdges(connection, newEdges, into: "graph_edge")
+                try Self.upsertEdges(connection, changedEdges)
                 return plan.stats
             }
         }
@@ -266,7 +274,7 @@ public final class PostgresGraphWriter: GraphWriter {
         return out
     }
 
-    private static func upsertNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)]) throws(GraphStoreError) {
+    private static func copyNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)], into table: String) throws(GraphStoreError) {
         guard !rows.isEmpty else { return }
         var data: [UInt8] = []
         data.reserveCapacity(rows.count * 512)
@@ -280,7 +288,13 @@ public final class PostgresGraphWriter: GraphWriter {
             CopyText.append(bytes: json, to: &data); data.append(0x09)
             appendArrays(p, to: &data)
         }
-        try connection.copyIn("COPY memify_stage_node FROM STDIN", data: data, operation: "stage \(rows.count) nodes")
+        try connection.copyIn("COPY \(table) (id, name, type, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs) FROM STDIN",
+                              data: data, operation: "copy \(rows.count) nodes into \(table)")
+    }
+
+    private static func upsertNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)]) throws(GraphStoreError) {
+        guard !rows.isEmpty else { return }
+        try copyNodes(connection, rows, into: "memify_stage_node")
         try connection.execute("""
             INSERT INTO graph_node (id, name, type, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, created_at, updated_at)
             SELECT id, name, type, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, now(), now()
@@ -291,7 +305,7 @@ public final class PostgresGraphWriter: GraphWriter {
             """, operation: "upsert \(rows.count) nodes")
     }
 
-    private static func upsertEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)]) throws(GraphStoreError) {
+    private static func copyEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)], into table: String) throws(GraphStoreError) {
         guard !rows.isEmpty else { return }
         var data: [UInt8] = []
         data.reserveCapacity(rows.count * 512)
@@ -305,7 +319,13 @@ public final class PostgresGraphWriter: GraphWriter {
             CopyText.append(bytes: json, to: &data); data.append(0x09)
             appendArrays(p, to: &data)
         }
-        try connection.copyIn("COPY memify_stage_edge FROM STDIN", data: data, operation: "stage \(rows.count) edges")
+        try connection.copyIn("COPY \(table) (source_id, target_id, relationship_name, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs) FROM STDIN",
+                              data: data, operation: "copy \(rows.count) edges into \(table)")
+    }
+
+    private static func upsertEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)]) throws(GraphStoreError) {
+        guard !rows.isEmpty else { return }
+        try copyEdges(connection, rows, into: "memify_stage_edge")
         try connection.execute("""
             INSERT INTO graph_edge (source_id, target_id, relationship_name, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, created_at, updated_at)
             SELECT source_id, target_id, relationship_name, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, now(), now()
