@@ -53,6 +53,8 @@ public struct CogneeDocumentBuilder: Sendable {
     /// `external_metadata.effective_date` (the turn's time, ISO).
     public var effectiveDate: String?
     public var sourceUser: String?
+    /// More `external_metadata` keys (the worker's turn identity and feedback).
+    public var extraExternalMetadata = JSONObject()
 
     public init(datasetID: String, documentID: String, text: String, nodeSets: [String] = ["user_sessions_from_cache"],
                 timestampMillis: Int64, effectiveDate: String? = nil, sourceUser: String? = nil) {
@@ -79,6 +81,7 @@ public struct CogneeDocumentBuilder: Sendable {
         var externalMetadata = JSONObject()
         if let effectiveDate { externalMetadata["effective_date"] = .string(effectiveDate) }
         externalMetadata["node_set"] = .array(sets)
+        for (key, value) in extraExternalMetadata.pairs { externalMetadata[key] = value }
 
         for set in nodeSets {
             nodes.append(node(GraphIdentity.nodeSet(set), set, "NodeSet", rank: 1, indexFields: [], identityFields: ["name"],

@@ -1,0 +1,266 @@
+public import GraphStore
+import Foundation
+
+/// What the worker remembers of one persisted turn.
+public struct TurnCheckpoint: Sendable, Equatable {
+    public var userID: String
+    public var sessionID: String
+    public var turnID: String
+    /// A hash of everything the turn's graph rows are derived from.
+    public var contentHash: String
+    public var documentID: String
+    public var documentKey: String
+    public var chunkKey: String
+    public var turnTime: String
+    public var runID: String
+
+    public init(userID: String, sessionID: String, turnID: String, contentHash: String, documentID: String,
+                documentKey: String, chunkKey: String, turnTime: String, runID: String) {
+        self.userID = userID
+        self.sessionID = sessionID
+        self.turnID = turnID
+        self.contentHash = contentHash
+        self.documentID = documentID
+        self.documentKey = documentKey
+        self.chunkKey = chunkKey
+        self.turnTime = turnTime
+        self.runID = runID
+    }
+}
+
+/// One quarantined element: its exact bytes, why, and where it was found.
+public struct QuarantineEntry: Sendable, Equatable {
+    public var id: Int64
+    public var userID: String
+    public var sessionID: String
+    /// nil for a session-level problem (wrong Redis type, unreadable diskcache value).
+    public var elementIndex: Int?
+    public var reason: String
+    public var raw: [UInt8]
+    public var firstRunID: String
+    public var lastRunID: String
+    public var resolvedRunID: String?
+}
+
+/// Checkpoints in SQLite (WAL): per turn, per session, per run, and the quarantine.
+///
+/// The graph transaction commits before the checkpoint that records it: a crash between the two
+/// only repeats idempotent work. All calls block; run them on the store's ``executor``.
+public final class CheckpointStore: Sendable {
+    public let path: String
+    let database: SQLiteDatabase
+    public let executor = BlockingExecutor(label: "memify.checkpoints")
+
+    public static let schemaVersion = 1
+
+    public init(path: String) throws {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        database = try SQLiteDatabase(path: path, mode: .readWriteCreate)
+        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+        try database.execute("""
+            CREATE TABLE IF NOT EXISTS turns (
+              user_id TEXT NOT NULL, session_id TEXT NOT NULL, turn_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+              document_id TEXT NOT NULL, document_key TEXT NOT NULL, chunk_key TEXT NOT NULL, turn_time TEXT NOT NULL,
+              run_id TEXT NOT NULL, updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+              PRIMARY KEY (user_id, session_id, turn_id));
+            CREATE TABLE IF NOT EXISTS sessions (
+              user_id TEXT NOT NULL, session_id TEXT NOT NULL, turns INTEGER NOT NULL, last_run_id TEXT NOT NULL,
+              last_seen_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), PRIMARY KEY (user_id, session_id));
+            CREATE TABLE IF NOT EXISTS runs (
+              run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL, exit_code INTEGER,
+              summary TEXT);
+            CREATE TABLE IF NOT EXISTS quarantine (
+              id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT NOT NULL, element_index INTEGER,
+              reason TEXT NOT NULL, raw BLOB NOT NULL, raw_hash TEXT NOT NULL, first_run_id TEXT NOT NULL,
+              last_run_id TEXT NOT NULL, resolved_run_id TEXT,
+              created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));
+            CREATE UNIQUE INDEX IF NOT EXISTS quarantine_element ON quarantine (user_id, session_id, ifnull(element_index, -1), raw_hash);
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');
+            """)
+    }
+
+    /// The checkpoints of one session, by turn id.
+    public func turns(userID: String, sessionID: String) throws -> [String: TurnCheckpoint] {
+        try database.withStatement(
+            "SELECT turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id FROM turns WHERE user_id = ?1 AND session_id = ?2",
+            operation: "read checkpoints"
+        ) { stmt throws(GraphStoreError) -> [String: TurnCheckpoint] in
+            try stmt.bind(1, userID)
+            try stmt.bind(2, sessionID)
+            var out: [String: TurnCheckpoint] = [:]
+            while try stmt.step() {
+                let turn = TurnCheckpoint(userID: userID, sessionID: sessionID, turnID: stmt.text(0) ?? "",
+                                          contentHash: stmt.text(1) ?? "", documentID: stmt.text(2) ?? "",
+                                          documentKey: stmt.text(3) ?? "", chunkKey: stmt.text(4) ?? "",
+                                          turnTime: stmt.text(5) ?? "", runID: stmt.text(6) ?? "")
+                out[turn.turnID] = turn
+            }
+            return out
+        }
+    }
+
+    /// Records persisted turns and forgets deleted ones, in one transaction.
+    public func commit(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)], runID: String) throws {
+        try database.transaction { () throws(GraphStoreError) in
+            if !persisted.isEmpty {
+                try database.withStatement("""
+                    INSERT INTO turns (user_id, session_id, turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                    ON CONFLICT (user_id, session_id, turn_id) DO UPDATE SET content_hash = excluded.content_hash,
+                      document_id = excluded.document_id, document_key = excluded.document_key, chunk_key = excluded.chunk_key,
+                      turn_time = excluded.turn_time, run_id = excluded.run_id, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                    """, operation: "record checkpoints") { stmt throws(GraphStoreError) in
+                    for t in persisted {
+                        stmt.reset()
+                        for (i, value) in [t.userID, t.sessionID, t.turnID, t.contentHash, t.documentID, t.documentKey, t.chunkKey,
+                                           t.turnTime, t.runID].enumerated() {
+                            try stmt.bind(Int32(i + 1), value)
+                        }
+                        _ = try stmt.step()
+                    }
+                }
+            }
+            if !removed.isEmpty {
+                try database.withStatement("DELETE FROM turns WHERE user_id = ?1 AND session_id = ?2 AND turn_id = ?3",
+                                           operation: "forget deleted turns") { stmt throws(GraphStoreError) in
+                    for t in removed {
+                        stmt.reset()
+                        try stmt.bind(1, t.userID)
+                        try stmt.bind(2, t.sessionID)
+                        try stmt.bind(3, t.turnID)
+                        _ = try stmt.step()
+                    }
+                }
+            }
+            if !sessions.isEmpty {
+                try database.withStatement("""
+                    INSERT INTO sessions (user_id, session_id, turns, last_run_id) VALUES (?1, ?2, ?3, ?4)
+                    ON CONFLICT (user_id, session_id) DO UPDATE SET turns = excluded.turns, last_run_id = excluded.last_run_id,
+                      last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                    """, operation: "record sessions") { stmt throws(GraphStoreError) in
+                    for (key, turns) in sessions {
+                        stmt.reset()
+                        try stmt.bind(1, key.userID)
+                        try stmt.bind(2, key.sessionID)
+                        try stmt.bind(3, Int64(turns))
+                        try stmt.bind(4, runID)
+                        _ = try stmt.step()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Quarantines an element (or a whole session, index nil). The same bytes at the same place
+    /// are one entry, however many runs meet them. Returns true when the entry is new.
+    @discardableResult
+    public func quarantine(key: SessionKey, index: Int?, reason: String, raw: [UInt8], runID: String) throws -> Bool {
+        let hash = Digest.hex(Digest.sha256(raw))
+        return try database.withStatement("""
+            INSERT INTO quarantine (user_id, session_id, element_index, reason, raw, raw_hash, first_run_id, last_run_id)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+            ON CONFLICT (user_id, session_id, ifnull(element_index, -1), raw_hash) DO UPDATE SET last_run_id = excluded.last_run_id,
+              reason = excluded.reason
+            RETURNING first_run_id
+            """, operation: "quarantine an element") { stmt throws(GraphStoreError) -> Bool in
+            try stmt.bind(1, key.userID)
+            try stmt.bind(2, key.sessionID)
+            try stmt.bind(3, index.map { Int64($0) })
+            try stmt.bind(4, reason)
+            try stmt.bindBlob(5, bytes: raw)
+            try stmt.bind(6, hash)
+            try stmt.bind(7, runID)
+            _ = try stmt.step()
+            return stmt.text(0) == runID
+        }
+    }
+
+    /// Marks the open quarantine entries of a session resolved (it read cleanly this run).
+    public func resolveQuarantine(key: SessionKey, runID: String) throws {
+        try database.withStatement(
+            "UPDATE quarantine SET resolved_run_id = ?3 WHERE user_id = ?1 AND session_id = ?2 AND resolved_run_id IS NULL",
+            operation: "resolve quarantine") { stmt throws(GraphStoreError) in
+            try stmt.bind(1, key.userID)
+            try stmt.bind(2, key.sessionID)
+            try stmt.bind(3, runID)
+            _ = try stmt.step()
+        }
+    }
+
+    public func quarantined(includeResolved: Bool = false) throws -> [QuarantineEntry] {
+        try database.withStatement(
+            "SELECT id, user_id, session_id, element_index, reason, raw, first_run_id, last_run_id, resolved_run_id FROM quarantine"
+                + (includeResolved ? "" : " WHERE resolved_run_id IS NULL") + " ORDER BY id",
+            operation: "list quarantine"
+        ) { stmt throws(GraphStoreError) -> [QuarantineEntry] in
+            var out: [QuarantineEntry] = []
+            while try stmt.step() {
+                out.append(QuarantineEntry(
+                    id: stmt.int64(0), userID: stmt.text(1) ?? "", sessionID: stmt.text(2) ?? "",
+                    elementIndex: stmt.columnType(3) == .null ? nil : Int(stmt.int64(3)), reason: stmt.text(4) ?? "",
+                    raw: stmt.bytes(5), firstRunID: stmt.text(6) ?? "", lastRunID: stmt.text(7) ?? "", resolvedRunID: stmt.text(8)))
+            }
+            return out
+        }
+    }
+
+    public func startRun(_ runID: String) throws {
+        try database.withStatement(
+            "INSERT INTO runs (run_id, started_at, status) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'running')",
+            operation: "record run start") { stmt throws(GraphStoreError) in
+            try stmt.bind(1, runID)
+            _ = try stmt.step()
+        }
+    }
+
+    public func finishRun(_ runID: String, status: String, exitCode: Int32, summary: String) throws {
+        try database.withStatement(
+            "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), status = ?2, exit_code = ?3, summary = ?4 WHERE run_id = ?1",
+            operation: "record run end") { stmt throws(GraphStoreError) in
+            try stmt.bind(1, runID)
+            try stmt.bind(2, status)
+            try stmt.bind(3, Int64(exitCode))
+            try stmt.bind(4, summary)
+            _ = try stmt.step()
+        }
+    }
+
+    public struct Status: Sendable {
+        public var turns: Int
+        public var sessions: Int
+        public var openQuarantine: Int
+        public var resolvedQuarantine: Int
+        public var lastRuns: [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)]
+        public var lastSuccess: String?
+    }
+
+    public func status(lastRuns: Int = 5) throws -> Status {
+        func count(_ sql: String) throws(GraphStoreError) -> Int {
+            try database.withStatement(sql, operation: "count") { stmt throws(GraphStoreError) -> Int in
+                _ = try stmt.step()
+                return Int(stmt.int64(0))
+            }
+        }
+        let runs = try database.withStatement(
+            "SELECT run_id, started_at, finished_at, status, summary FROM runs ORDER BY started_at DESC LIMIT \(max(1, lastRuns))",
+            operation: "read runs"
+        ) { stmt throws(GraphStoreError) -> [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)] in
+            var out: [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)] = []
+            while try stmt.step() { out.append((stmt.text(0) ?? "", stmt.text(1) ?? "", stmt.text(2), stmt.text(3) ?? "", stmt.text(4))) }
+            return out
+        }
+        let lastSuccess = try database.withStatement(
+            "SELECT max(finished_at) FROM runs WHERE status IN ('done', 'partial')", operation: "read last success"
+        ) { stmt throws(GraphStoreError) -> String? in
+            _ = try stmt.step()
+            return stmt.text(0)
+        }
+        return Status(turns: try count("SELECT count(*) FROM turns"), sessions: try count("SELECT count(*) FROM sessions"),
+                      openQuarantine: try count("SELECT count(*) FROM quarantine WHERE resolved_run_id IS NULL"),
+                      resolvedQuarantine: try count("SELECT count(*) FROM quarantine WHERE resolved_run_id IS NOT NULL"),
+                      lastRuns: runs, lastSuccess: lastSuccess)
+    }
+}

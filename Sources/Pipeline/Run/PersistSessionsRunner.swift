@@ -1,0 +1,294 @@
+public import GraphStore
+import Foundation
+import Synchronization
+
+/// What one run does, beyond where it reads and writes.
+public struct RunOptions: Sendable {
+    public var runID: String
+    public var datasetID: String
+    public var filter: SessionFilter
+    /// Only turns whose time is in [since, until) (Unix seconds); others are left alone.
+    public var since: Double?
+    public var until: Double?
+    /// At most this many sessions.
+    public var limit: Int?
+    public var dryRun: Bool
+    /// Extractor calls in flight at once.
+    public var concurrency: Int
+    /// Graph rows per transaction (whole sessions are never split).
+    public var batchRows: Int
+
+    public init(runID: String, datasetID: String, filter: SessionFilter = .all, since: Double? = nil, until: Double? = nil,
+                limit: Int? = nil, dryRun: Bool = false, concurrency: Int = 4, batchRows: Int = 1000) {
+        self.runID = runID
+        self.datasetID = datasetID
+        self.filter = filter
+        self.since = since
+        self.until = until
+        self.limit = limit
+        self.dryRun = dryRun
+        self.concurrency = max(1, concurrency)
+        self.batchRows = max(1, batchRows)
+    }
+
+    /// The dataset of runs that name none: a fixed uuid, so ids stay stable across runs.
+    public static let defaultDatasetID = GraphIdentity.uuid5("memify-worker:default-dataset")
+}
+
+/// What a run did, for the summary line, the metrics file and the runs table.
+public struct RunSummary: Sendable, Equatable {
+    public var runID = ""
+    public var sessionsSeen = 0
+    public var turnsSeen = 0
+    public var turnsNew = 0
+    public var turnsChanged = 0
+    public var turnsUnchanged = 0
+    public var turnsDeleted = 0
+    /// Turns outside --since/--until.
+    public var turnsOutOfWindow = 0
+    /// Elements or sessions quarantined by this run (new or met again).
+    public var quarantined = 0
+    public var extractorCalls = 0
+    public var rowsWritten = 0
+    public var rowsDeleted = 0
+    public var estimatedTokens = 0
+    public var estimatedCostUSD = 0.0
+    public var interrupted = false
+    public var dryRun = false
+    public var seconds = 0.0
+
+    public init() {}
+
+    public var turnsPersisted: Int { turnsNew + turnsChanged }
+
+    public var jsonValue: JSONValue {
+        func n(_ v: Int) -> JSONValue { .number(JSONNumber(v)) }
+        return .object(JSONObject([
+            ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("interrupted", .bool(interrupted)),
+            ("sessions_seen", n(sessionsSeen)), ("turns_seen", n(turnsSeen)), ("turns_persisted", n(turnsPersisted)),
+            ("turns_new", n(turnsNew)), ("turns_changed", n(turnsChanged)), ("turns_unchanged", n(turnsUnchanged)),
+            ("turns_deleted", n(turnsDeleted)), ("turns_out_of_window", n(turnsOutOfWindow)),
+            ("turns_quarantined", n(quarantined)), ("extractor_calls", n(extractorCalls)),
+            ("rows_written", n(rowsWritten)), ("rows_deleted", n(rowsDeleted)),
+            ("estimated_tokens", n(estimatedTokens)), ("estimated_cost_usd", .number(JSONNumber(literal: String(format: "%.4f", estimatedCostUSD), isInteger: false))),
+            ("seconds", .number(JSONNumber(literal: String(format: "%.3f", seconds), isInteger: false))),
+        ]))
+    }
+}
+
+/// Set by a signal handler: stop taking new work, finish the batch in flight.
+public final class StopFlag: Sendable {
+    private let flag = Mutex(false)
+    public init() {}
+    public func stop() { flag.withLock { $0 = true } }
+    public var isStopped: Bool { flag.withLock { $0 } }
+}
+
+/// The persist-sessions pipeline, one pass:
+///
+///     discover sessions → read turns → diff against checkpoints → build documents
+///       → summarize/extract → upsert graph rows → advance checkpoints
+///
+/// Reading streams (the cache source prefetches a bounded number of batches); work is gathered
+/// into batches of about `batchRows` graph rows; each batch is extracted with at most
+/// `concurrency` extractor calls in flight, written in one graph transaction, and only then
+/// checkpointed. Nothing is queued beyond one batch.
+public struct PersistSessionsRunner: Sendable {
+    public var source: any CacheSource
+    /// nil in a dry run.
+    public var graph: (any GraphWriter)?
+    public var checkpoints: CheckpointStore
+    public var extractor: any Extractor
+    public var options: RunOptions
+
+    public init(source: any CacheSource, graph: (any GraphWriter)?, checkpoints: CheckpointStore, extractor: any Extractor,
+                options: RunOptions) {
+        self.source = source
+        self.graph = graph
+        self.checkpoints = checkpoints
+        self.extractor = extractor
+        self.options = options
+    }
+
+    /// Rows one summary-only turn writes, to size batches before extraction.
+    private static let rowsPerTurnEstimate = 12
+
+    private struct Work: Sendable {
+        var turn: TurnDocument
+        var previous: TurnCheckpoint?
+    }
+
+    private struct Batch {
+        var work: [Work] = []
+        var deleted: [TurnCheckpoint] = []
+        var sessions: [(SessionKey, Int)] = []
+        var cleanSessions: [SessionKey] = []
+        var isEmpty: Bool { work.isEmpty && deleted.isEmpty && sessions.isEmpty }
+    }
+
+    public func run(stop: StopFlag = StopFlag(), progress: (@Sendable (RunSummary) -> Void)? = nil) async throws -> RunSummary {
+        let started = ContinuousClock.now
+        var summary = RunSummary()
+        summary.runID = options.runID
+        summary.dryRun = options.dryRun
+        var batch = Batch()
+        var sessionsTaken = 0
+
+        for try await read in source.sessions(filter: options.filter) {
+            if stop.isStopped { summary.interrupted = true; break }
+            if let limit = options.limit, sessionsTaken >= limit { break }
+            sessionsTaken += 1
+            summary.sessionsSeen += 1
+            try await plan(read, into: &batch, summary: &summary)
+            if batch.work.count * Self.rowsPerTurnEstimate >= options.batchRows {
+                try await flush(&batch, summary: &summary)
+            }
+            progress?(summary)
+        }
+        if stop.isStopped { summary.interrupted = true }
+        try await flush(&batch, summary: &summary)
+        summary.seconds = (ContinuousClock.now - started).seconds
+        progress?(summary)
+        return summary
+    }
+
+    /// Diffs one session against its checkpoints and adds what must change to the batch.
+    private func plan(_ read: SessionRead, into batch: inout Batch, summary: inout RunSummary) async throws {
+        let key = read.key
+        let store = checkpoints
+        let runID = options.runID
+        var quarantine: [(Int?, String, [UInt8])] = []
+        if let error = read.sessionError { quarantine.append((nil, error.reason, error.raw)) }
+        for error in read.errors { quarantine.append((error.index, error.error.reason, error.raw)) }
+
+        let existing = try await store.executor.run { try store.turns(userID: key.userID, sessionID: key.sessionID) }
+        var seen: Set<String> = []
+        for element in read.elements {
+            summary.turnsSeen += 1
+            let turn = TurnDocument(key: key, index: element.index, entry: element.entry, datasetID: options.datasetID,
+                                    extractorIdentity: extractor.identity)
+            guard seen.insert(turn.turnID).inserted else {
+                quarantine.append((element.index, "duplicate qa_id '\(turn.turnID)': an earlier element of this session has it",
+                                   Array(JSONWriter.string(element.entry.jsonValue, style: .compact).utf8)))
+                continue
+            }
+            if !inWindow(element.entry.time) {
+                summary.turnsOutOfWindow += 1
+                continue
+            }
+            let previous = existing[turn.turnID]
+            if previous?.contentHash == turn.contentHash {
+                summary.turnsUnchanged += 1
+                continue
+            }
+            if previous == nil { summary.turnsNew += 1 } else { summary.turnsChanged += 1 }
+            let estimate = extractor.estimate(question: element.entry.question, answer: element.entry.answer)
+            summary.estimatedTokens += estimate.tokens
+            summary.estimatedCostUSD += estimate.costUSD
+            batch.work.append(Work(turn: turn, previous: previous))
+        }
+        summary.quarantined += quarantine.count
+        // A turn counts as deleted only when its session was read cleanly: a bad element may be
+        // the edited form of a stored turn, and a vanished session is expiry, not deletion.
+        if quarantine.isEmpty {
+            for (turnID, checkpoint) in existing where !seen.contains(turnID) && inWindow(checkpoint.turnTime) {
+                batch.deleted.append(checkpoint)
+                summary.turnsDeleted += 1
+            }
+            batch.cleanSessions.append(key)
+        }
+        batch.sessions.append((key, read.elements.count))
+        if !options.dryRun && !quarantine.isEmpty {
+            let items = quarantine
+            try await store.executor.run {
+                for (index, reason, raw) in items {
+                    try store.quarantine(key: key, index: index, reason: reason, raw: raw, runID: runID)
+                }
+            }
+        }
+    }
+
+    private func inWindow(_ time: String) -> Bool {
+        if options.since == nil && options.until == nil { return true }
+        guard let t = parseTimestamp(time) else { return false }
+        if let since = options.since, t < since { return false }
+        if let until = options.until, t >= until { return false }
+        return true
+    }
+
+    /// Extracts, writes and checkpoints one batch. The graph commits first: a crash before the
+    /// checkpoint only repeats idempotent work on the next run.
+    private func flush(_ batch: inout Batch, summary: inout RunSummary) async throws {
+        defer { batch = Batch() }
+        guard !batch.isEmpty, !options.dryRun, let graph else { return }
+        let extracted = try await extractAll(batch.work)
+        summary.extractorCalls += batch.work.count
+
+        var graphBatch = GraphBatch(runID: options.runID)
+        var persisted: [TurnCheckpoint] = []
+        for (work, result) in zip(batch.work, extracted) {
+            let built = work.turn.builder.build(result)
+            graphBatch.nodes += built.nodes
+            graphBatch.edges += built.edges
+            persisted.append(TurnCheckpoint(
+                userID: work.turn.key.userID, sessionID: work.turn.key.sessionID, turnID: work.turn.turnID,
+                contentHash: work.turn.contentHash, documentID: work.turn.documentID, documentKey: work.turn.documentKey,
+                chunkKey: work.turn.chunkKey, turnTime: work.turn.entry.time, runID: options.runID))
+        }
+        if !graphBatch.nodes.isEmpty {
+            summary.rowsWritten += try await graph.write(graphBatch).rowsWritten
+        }
+        // An edit that changed the text moves the turn to a new chunk: retract the old chunk's rows
+        // (entities other turns still reference stay). The document keeps its id and was rewritten.
+        for work in batch.work {
+            if let previous = work.previous, previous.chunkKey != work.turn.chunkKey {
+                let stats = try await graph.retract(sourceRefKey: previous.chunkKey)
+                summary.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
+            }
+        }
+        for deleted in batch.deleted {
+            for key in [deleted.chunkKey, deleted.documentKey] {
+                let stats = try await graph.retract(sourceRefKey: key)
+                summary.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
+            }
+        }
+        let store = checkpoints
+        let done = persisted
+        let removed = batch.deleted
+        let sessions = batch.sessions
+        let clean = batch.cleanSessions
+        let runID = options.runID
+        try await store.executor.run {
+            try store.commit(persisted: done, removed: removed, sessions: sessions, runID: runID)
+            for key in clean { try store.resolveQuarantine(key: key, runID: runID) }
+        }
+    }
+
+    private func extractAll(_ work: [Work]) async throws -> [ExtractedGraph] {
+        let extractor = self.extractor
+        let limit = options.concurrency
+        return try await withThrowingTaskGroup(of: (Int, ExtractedGraph).self) { group in
+            var results = [ExtractedGraph?](repeating: nil, count: work.count)
+            var next = 0
+            func add(_ group: inout ThrowingTaskGroup<(Int, ExtractedGraph), any Error>) {
+                let i = next
+                let entry = work[i].turn.entry
+                group.addTask { (i, try await extractor.extract(question: entry.question, answer: entry.answer)) }
+                next += 1
+            }
+            while next < min(limit, work.count) { add(&group) }
+            while let (i, result) = try await group.next() {
+                results[i] = result
+                if next < work.count { add(&group) }
+            }
+            return results.map { $0 ?? ExtractedGraph() }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let c = components
+        return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}

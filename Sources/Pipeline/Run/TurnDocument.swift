@@ -1,0 +1,72 @@
+public import GraphStore
+import Foundation
+
+/// One cached turn as the graph sees it: its identity, the document it becomes, and the hash of
+/// everything that document is derived from.
+public struct TurnDocument: Sendable {
+    public var key: SessionKey
+    public var index: Int
+    public var entry: SessionQAEntry
+    /// `qa_id`, or for entries without one (cognee 1.5.x) a uuid5 of the time and question.
+    public var turnID: String
+    public var builder: CogneeDocumentBuilder
+    public var contentHash: String
+
+    /// The node set of every session-persisted document (graph spec §1.9).
+    public static let nodeSet = "user_sessions_from_cache"
+
+    public init(key: SessionKey, index: Int, entry: SessionQAEntry, datasetID: String, extractorIdentity: String) {
+        self.key = key
+        self.index = index
+        self.entry = entry
+        turnID = Self.turnID(entry)
+        let documentID = GraphIdentity.uuid5(
+            "memify-turn:" + [datasetID, key.userID, key.sessionID, turnID].map(Self.escaped).joined(separator: ":"))
+        let text = Self.windowText(sessionID: key.sessionID, entry: entry)
+        let seconds = parseTimestamp(entry.time) ?? 0
+        var builder = CogneeDocumentBuilder(
+            datasetID: datasetID, documentID: documentID, text: text, nodeSets: [Self.nodeSet],
+            timestampMillis: Int64((seconds * 1000).rounded()), effectiveDate: entry.time, sourceUser: key.userID)
+        var extra = JSONObject()
+        extra["user_id"] = .string(key.userID)
+        extra["session_id"] = .string(key.sessionID)
+        extra["qa_id"] = .string(turnID)
+        if let feedback = entry.feedbackText { extra["feedback_text"] = .string(feedback) }
+        if let score = entry.feedbackScore { extra["feedback_score"] = .number(JSONNumber(score)) }
+        builder.extraExternalMetadata = extra
+        self.builder = builder
+        contentHash = Self.contentHash(extractorIdentity: extractorIdentity, text: text, entry: entry)
+    }
+
+    /// cognee's window text for one turn (graph spec §1.3): session id, question, answer; no
+    /// context, feedback, time or user.
+    public static func windowText(sessionID: String, entry: SessionQAEntry) -> String {
+        "Session ID: \(sessionID)\n\nQuestion: \(entry.question)\n\nAnswer: \(entry.answer)\n\n"
+    }
+
+    public static func turnID(_ entry: SessionQAEntry) -> String {
+        if let qaID = entry.qaID, !qaID.isEmpty { return qaID }
+        return GraphIdentity.uuid5("memify-turn-without-qa-id:" + escaped(entry.time) + ":" + entry.question)
+    }
+
+    /// Everything the turn's rows are derived from, so an edit of any of it re-derives the turn
+    /// and nothing else does: the extractor, the window text, the time, and the feedback.
+    static func contentHash(extractorIdentity: String, text: String, entry: SessionQAEntry) -> String {
+        var bytes: [UInt8] = []
+        for part in [extractorIdentity, text, entry.time, entry.feedbackText ?? "\u{1}none",
+                     entry.feedbackScore.map(String.init) ?? "\u{1}none", "v1"] {
+            bytes.append(contentsOf: String(part.utf8.count).utf8)
+            bytes.append(0x3A)
+            bytes.append(contentsOf: part.utf8)
+        }
+        return Digest.hex(Digest.sha256(bytes))
+    }
+
+    private static func escaped(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
+    }
+
+    public var documentID: String { builder.documentID }
+    public var documentKey: String { builder.documentKey }
+    public var chunkKey: String { builder.chunkKey }
+}
