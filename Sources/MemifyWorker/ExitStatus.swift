@@ -20,6 +20,7 @@ enum ExitStatus: Int32 {
             switch e.code {
             case .serviceUnavailable: return .unavailable
             case .usage, .unsupported: return .usage
+            case .locked: return .locked
             default: return .failure
             }
         case let e as GraphStoreError:

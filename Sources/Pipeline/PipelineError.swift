@@ -3,7 +3,7 @@
 public struct PipelineError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
-            case serviceUnavailable, usage, unsupported, cacheFormat, io, protocolError
+            case serviceUnavailable, usage, unsupported, cacheFormat, io, protocolError, locked
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -17,6 +17,8 @@ public struct PipelineError: Error, CustomStringConvertible, CustomDebugStringCo
         public static let cacheFormat = Code(.cacheFormat)
         /// A file could not be read or written.
         public static let io = Code(.io)
+        /// Another run holds a lock we need: exit 75 (try later).
+        public static let locked = Code(.locked)
         /// A server answered something we did not expect.
         public static let protocolError = Code(.protocolError)
         public var description: String { base.rawValue }

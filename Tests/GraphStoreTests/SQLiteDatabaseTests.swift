@@ -20,6 +20,18 @@ struct SQLiteDatabaseTests {
                 _ = try stmt.step()
             }
         }
+        // bind(String) keeps a NUL inside the value (a session id may hold one).
+        let keyWithNUL = "nul\u{0}inside"
+        try db.withStatement("INSERT INTO t VALUES (?1, 'n')", operation: "insert") { stmt throws(GraphStoreError) in
+            try stmt.bind(1, keyWithNUL)
+            _ = try stmt.step()
+        }
+        let found = try db.withStatement("SELECT length(CAST(k AS BLOB)) FROM t WHERE k = ?1", operation: "select") { stmt throws(GraphStoreError) -> Int64 in
+            try stmt.bind(1, keyWithNUL)
+            return try stmt.step() ? stmt.int64(0) : -1
+        }
+        #expect(found == Int64(keyWithNUL.utf8.count))
+        try db.execute("DELETE FROM t WHERE v = 'n'")
         #expect(throws: GraphStoreError.self) {
             try db.transaction { () throws(GraphStoreError) in
                 try db.execute("INSERT INTO t VALUES ('b', 'x')")

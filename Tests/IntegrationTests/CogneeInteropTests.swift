@@ -57,7 +57,7 @@ struct CogneeInteropTests {
         process.arguments = [TestEnvironment.repositoryDirectory + "/scripts/cognee-interop.py", url, file.path]
         let out = Pipe()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("memify-interop-\(database).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardOutput = out
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()

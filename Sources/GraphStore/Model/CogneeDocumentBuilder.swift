@@ -156,9 +156,13 @@ public struct CogneeDocumentBuilder: Sendable {
 
     // MARK: - Shapes
 
+    /// The node types that belong to one document; every other type is shared between documents.
+    static let documentScopedTypes: Set<String> = ["TextDocument", "DocumentChunk", "TextSummary"]
+
     private func node(_ id: String, _ name: String, _ type: String, rank: Int, indexFields: [String], identityFields: [String]? = nil,
                       belongsToSet: [JSONValue]?, _ own: [String: JSONValue], key: String) -> GraphNode {
         var metadata = JSONObject([("index_fields", .array(indexFields.map(JSONValue.string)))])
+        let shared = !Self.documentScopedTypes.contains(type)
         if let identityFields { metadata["identity_fields"] = .array(identityFields.map(JSONValue.string)) }
         var properties = JSONObject([
             ("created_at", .number(JSONNumber(literal: String(timestampMillis), isInteger: true))),
@@ -168,8 +172,11 @@ public struct CogneeDocumentBuilder: Sendable {
             ("belongs_to_set", belongsToSet.map(JSONValue.array) ?? .null),
             ("source_pipeline", .string("memify_worker")), ("source_task", .string("persist_sessions")),
             ("source_node_set", .string(nodeSets.joined(separator: ", "))),
-            ("source_user", sourceUser.map(JSONValue.string) ?? .null),
-            ("source_content_hash", .string(Digest.hex(Digest.md5(Array(text.utf8))))),
+            // Nodes shared by many documents (NodeSet, Entity, EntityType, Timestamp) do not carry
+            // one document's stamps: whichever turn wrote them last would decide, and a rebuild
+            // in another order would give another graph.
+            ("source_user", shared ? .null : sourceUser.map(JSONValue.string) ?? .null),
+            ("source_content_hash", shared ? .null : .string(Digest.hex(Digest.md5(Array(text.utf8))))),
             ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
             ("importance_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
         ])

@@ -134,13 +134,9 @@ public struct SQLiteStatement {
     }
 
     public mutating func bind(_ index: Int32, _ value: String?) throws(GraphStoreError) {
-        let rc: Int32
-        if let value {
-            rc = sqlite3_bind_text(stmt, index, value, -1, csqlite3_transient())
-        } else {
-            rc = sqlite3_bind_null(stmt, index)
-        }
-        try check(rc)
+        // With its length, not NUL-terminated: a NUL inside an id must not cut it short.
+        guard let value else { return try check(sqlite3_bind_null(stmt, index)) }
+        try bindText(index, bytes: Array(value.utf8))
     }
 
     public mutating func bind(_ index: Int32, _ value: Int64?) throws(GraphStoreError) {

@@ -42,20 +42,25 @@ public struct SessionKey: Sendable, Hashable, Comparable, CustomStringConvertibl
 public struct SessionFilter: Sendable, Equatable {
     public var userIDs: Set<String>
     public var sessionIDs: Set<String>
+    /// Exactly these sessions (for `quarantine replay`), on top of the other conditions.
+    public var keys: Set<SessionKey>?
 
-    public init(userIDs: Set<String> = [], sessionIDs: Set<String> = []) {
+    public init(userIDs: Set<String> = [], sessionIDs: Set<String> = [], keys: Set<SessionKey>? = nil) {
         self.userIDs = userIDs
         self.sessionIDs = sessionIDs
+        self.keys = keys
     }
 
     public static let all = SessionFilter()
 
     public func matches(_ key: SessionKey) -> Bool {
         (userIDs.isEmpty || userIDs.contains(key.userID)) && (sessionIDs.isEmpty || sessionIDs.contains(key.sessionID))
+            && (keys?.contains(key) ?? true)
     }
 
     /// When both users and sessions are named, the exact keys to read (no scan needed).
     public var exactKeys: [SessionKey]? {
+        if let keys { return keys.filter { matches($0) }.sorted() }
         guard !userIDs.isEmpty, !sessionIDs.isEmpty else { return nil }
         return userIDs.sorted().flatMap { user in sessionIDs.sorted().map { SessionKey(userID: user, sessionID: $0) } }
     }

@@ -1,0 +1,60 @@
+import Foundation
+
+/// A session-level advisory lock that keeps two workers (on different machines, or with
+/// different state databases) from running the same scope against one PostgreSQL graph. The
+/// lock is held by its own connection for the whole run and released when it closes, so a
+/// killed worker never leaves it behind.
+public final class PostgresRunLock: Sendable {
+    public let scope: String
+    let connection: PostgresConnection
+    let executor: BlockingExecutor
+
+    private init(scope: String, connection: PostgresConnection, executor: BlockingExecutor) {
+        self.scope = scope
+        self.connection = connection
+        self.executor = executor
+    }
+
+    /// The lock key of a scope: the first 8 bytes of sha256("memify-worker run:" + scope), big-endian.
+    public static func key(scope: String) -> Int64 {
+        let digest = Digest.sha256(Array(("memify-worker run:" + scope).utf8))
+        return digest.prefix(8).reduce(Int64(0)) { ($0 << 8) | Int64($1) }
+    }
+
+    /// Takes the lock without waiting. Returns nil and the holder's description when another
+    /// session holds it.
+    public static func acquire(conninfo: String, scope: String, holderName: String) async throws
+        -> (lock: PostgresRunLock?, holder: String?) {
+        let executor = BlockingExecutor(label: "memify.run-lock")
+        return try await executor.run { () throws -> (lock: PostgresRunLock?, holder: String?) in
+            let connection = try PostgresConnection(conninfo: conninfo)
+            let key = Self.key(scope: scope)
+            try connection.query("SELECT set_config('application_name', $1, false)", [String(holderName.prefix(63))],
+                                 operation: "name the run-lock session")
+            let got = try connection.query("SELECT pg_try_advisory_lock($1::bigint)", [String(key)],
+                                           operation: "take the run lock")
+            if got.first?.first == "t" {
+                return (PostgresRunLock(scope: scope, connection: connection, executor: executor), nil)
+            }
+            let high = UInt32(truncatingIfNeeded: UInt64(bitPattern: key) >> 32)
+            let low = UInt32(truncatingIfNeeded: UInt64(bitPattern: key))
+            let rows = try connection.query("""
+                SELECT a.pid::text, a.application_name, coalesce(host(a.client_addr), 'local'), a.backend_start::text
+                FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid
+                  AND l.objsubid = 1
+                """, [String(high), String(low)], operation: "find the run-lock holder")
+            let holder = rows.first.map { "PostgreSQL backend \($0[0] ?? "?") '\($0[1] ?? "")' from \($0[2] ?? "?") since \($0[3] ?? "?")" }
+            return (nil, holder ?? "another session")
+        }
+    }
+
+    /// Releases the lock now (closing the connection would too).
+    public func release() async {
+        let connection = self.connection
+        _ = try? await executor.run {
+            try connection.query("SELECT pg_advisory_unlock($1::bigint)", [String(Self.key(scope: self.scope))],
+                                 operation: "release the run lock")
+        }
+    }
+}

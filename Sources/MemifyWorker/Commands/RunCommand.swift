@@ -1,0 +1,325 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import GraphStore
+import Logging
+import Pipeline
+import Synchronization
+
+/// Where the checkpoints are, shared by run, status and quarantine.
+struct StateOptions: ParsableArguments {
+    @Option(name: .customLong("state"), help: "The checkpoint database. Default: MEMIFY_STATE, then .memify/state.db.")
+    var statePath: String?
+
+    var path: String { statePath ?? ProcessInfo.processInfo.environment["MEMIFY_STATE"] ?? ".memify/state.db" }
+}
+
+/// How a run reports: summary line, logs, metrics, progress.
+struct ReportOptions: ParsableArguments {
+    @Flag(help: "Print the run summary as one JSON line, the last line on stdout.")
+    var json = false
+
+    @Option(help: "Log lines on stderr as text or json.")
+    var logFormat: LogFormat = .text
+
+    @Option(help: "Write Prometheus text-format metrics here at the end of the run (atomically, for node_exporter's textfile collector).")
+    var metricsFile: String?
+
+    @Flag(help: "No progress bar, even on a terminal.")
+    var noProgress = false
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "One pass of a pipeline (default persist-sessions): cached turns into the graph, incrementally.")
+
+    @OptionGroup var cache: CacheOptions
+    @OptionGroup var graph: GraphOptions
+    @OptionGroup var state: StateOptions
+    @OptionGroup var selection: SelectionOptions
+    @OptionGroup var report: ReportOptions
+
+    @Option(help: "A pipeline name (pipelines/<name>.yml) or a path to one.")
+    var pipeline = "persist-sessions"
+
+    @Option(help: "Only turns at or after this time (ISO 8601 or Unix seconds): a backfill window.")
+    var since: String?
+
+    @Option(help: "Only turns before this time (ISO 8601 or Unix seconds).")
+    var until: String?
+
+    @Option(help: "At most this many sessions.")
+    var limit: Int?
+
+    @Flag(help: "Say what would be done (turns, rows, token and cost estimates) and write nothing.")
+    var dryRun = false
+
+    @Option(help: "Extractor calls in flight (default: the pipeline's).")
+    var concurrency: Int?
+
+    @Option(help: "builtin or llm (default: the pipeline's).")
+    var extractor: String?
+
+    func validate() throws {
+        if let since, parseTimestamp(since) == nil { throw ValidationError("--since '\(since)' is not an ISO 8601 time or Unix seconds") }
+        if let until, parseTimestamp(until) == nil { throw ValidationError("--until '\(until)' is not an ISO 8601 time or Unix seconds") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let concurrency, concurrency < 1 || concurrency > 256 { throw ValidationError("--concurrency must be 1…256") }
+        if let extractor, !["builtin", "llm"].contains(extractor) { throw ValidationError("--extractor must be builtin or llm") }
+    }
+
+    func run() async throws {
+        let filter = selection.filter
+        try await withExitStatus {
+            try await RunDriver(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline,
+                                since: since.flatMap(parseTimestamp), until: until.flatMap(parseTimestamp), limit: limit,
+                                dryRun: dryRun, concurrency: concurrency, extractor: extractor).run(filter: filter)
+        }
+    }
+}
+
+/// One run, as `run` and `quarantine replay` do it: locks, state, graph, signals, progress,
+/// summary, metrics, exit status.
+struct RunDriver {
+    var cache: CacheOptions
+    var graph: GraphOptions
+    var statePath: String
+    var report: ReportOptions
+    var pipeline: String
+    var since: Double?
+    var until: Double?
+    var limit: Int?
+    var dryRun: Bool
+    var concurrency: Int?
+    var extractor: String?
+
+    func run(filter: SessionFilter) async throws -> ExitStatus {
+        let log = Logs.bootstrap(report.logFormat)
+        let definition = try PipelineDefinition.load(pipeline)
+        let extractorName = extractor ?? definition.extractor
+        guard extractorName == "builtin" else {
+            throw PipelineError(.unsupported, operation: "choose the extractor",
+                                message: "the llm extractor is not available yet; use --extractor builtin")
+        }
+        let extractor = SummaryOnlyExtractor()
+        let runID = Self.newRunID()
+        let datasetID = graph.resolvedDatasetID ?? RunOptions.defaultDatasetID
+        let options = RunOptions(runID: runID, datasetID: datasetID, filter: filter, since: since, until: until, limit: limit,
+                                 dryRun: dryRun, concurrency: concurrency ?? definition.concurrency, batchRows: definition.batchRows)
+
+        // Locks first: a second run must learn at once that it is not needed.
+        let lock = dryRun ? nil : try RunLock.acquire(statePath: statePath, runID: runID)
+        let target = try graph.target()
+        var pgLock: PostgresRunLock?
+        if !dryRun, case .postgres(let conninfo) = target {
+            let scope = "\(graph.graphPlacement.schema):\(datasetID)"
+            let (acquired, holder) = try await PostgresRunLock.acquire(conninfo: conninfo, scope: scope,
+                                                                         holderName: "memify-worker run \(runID)")
+            guard let acquired else {
+                throw PipelineError(.locked, operation: "take the PostgreSQL run lock for \(scope) at \(target)",
+                                    message: "held by \(holder ?? "another session")")
+            }
+            pgLock = acquired
+        }
+        let checkpoints: CheckpointStore
+        if dryRun && !FileManager.default.fileExists(atPath: statePath) {
+            checkpoints = try CheckpointStore(path: ":memory:")
+        } else {
+            checkpoints = try CheckpointStore(path: statePath)
+        }
+        let source = try cache.makeSource()
+        var writer: (any GraphWriter)?
+        if !dryRun {
+            let opened = try await target.open(placement: graph.graphPlacement)
+            try await opened.migrate()
+            writer = opened
+        }
+        log.info("run started", metadata: [
+            "run_id": "\(runID)", "pipeline": "\(definition.name) (\(definition.origin))", "graph": "\(writer?.location ?? "none (dry run)")",
+            "state": "\(statePath)", "dataset_id": "\(datasetID)", "dry_run": "\(dryRun)"])
+        if !dryRun { try await checkpoints.executor.run { try checkpoints.startRun(runID) } }
+
+        let stop = StopFlag()
+        let signals = SignalHandlers(stop: stop, log: log)
+        defer { signals.cancel() }
+        let progress = ProgressReporter(terminal: !report.noProgress && isatty(2) == 1 && report.logFormat == .text,
+                                        total: limit, log: log)
+        let runner = PersistSessionsRunner(source: source, graph: writer, checkpoints: checkpoints, extractor: extractor, options: options)
+        let started = Date()
+        let summary: RunSummary
+        do {
+            summary = try await runner.run(stop: stop) { progress.update($0) }
+            progress.finish()
+        } catch {
+            progress.finish()
+            let status = ExitStatus.forError(error)
+            if !dryRun {
+                let text = "\(error)"
+                try? await checkpoints.executor.run {
+                    try checkpoints.finishRun(runID, status: "failed", exitCode: status.rawValue, summary: text)
+                }
+            }
+            try? writeMetrics(summary: nil, status: status, started: started, checkpoints: checkpoints)
+            log.error("run failed", metadata: ["run_id": "\(runID)", "exit_status": "\(status.rawValue)"])
+            await pgLock?.release()
+            withExtendedLifetime(lock) {}
+            throw error
+        }
+
+        let open = try await checkpoints.executor.run { try checkpoints.status().openQuarantine }
+        let status: ExitStatus = summary.interrupted ? .interrupted : (summary.quarantined > 0 ? .partial : .done)
+        let line = JSONWriter.string(summary.jsonValue, style: .compact)
+        if !dryRun {
+            let statusName = summary.interrupted ? "interrupted" : (status == .partial ? "partial" : "done")
+            try await checkpoints.executor.run {
+                try checkpoints.finishRun(runID, status: statusName, exitCode: status.rawValue, summary: line)
+            }
+        }
+        try writeMetrics(summary: summary, status: status, started: started, checkpoints: checkpoints)
+        await pgLock?.release()
+        withExtendedLifetime(lock) {}
+
+        log.info(dryRun ? "dry run done: nothing was written" : "run done", metadata: [
+            "run_id": "\(runID)", "sessions": "\(summary.sessionsSeen)", "turns_seen": "\(summary.turnsSeen)",
+            "persisted": "\(summary.turnsPersisted)", "unchanged": "\(summary.turnsUnchanged)", "deleted": "\(summary.turnsDeleted)",
+            "quarantined": "\(summary.quarantined)", "quarantine_open": "\(open)", "rows_written": "\(summary.rowsWritten)",
+            "seconds": "\(String(format: "%.2f", summary.seconds))", "exit_status": "\(status.rawValue)"])
+        if dryRun && !report.json {
+            print("""
+                dry run (nothing written): \(summary.sessionsSeen) sessions, \(summary.turnsSeen) turns read
+                  would persist \(summary.turnsPersisted) turns (\(summary.turnsNew) new, \(summary.turnsChanged) changed), \
+                retract \(summary.turnsDeleted) deleted, leave \(summary.turnsUnchanged) unchanged, \
+                skip \(summary.turnsOutOfWindow) outside --since/--until
+                  would quarantine \(summary.quarantined) elements
+                  extractor \(extractorName): \(summary.turnsPersisted) calls, ~\(summary.estimatedTokens) tokens, \
+                ~$\(String(format: "%.4f", summary.estimatedCostUSD))
+                """)
+        }
+        if report.json { print(line) }
+        if summary.interrupted { log.warning("interrupted: checkpoints are consistent; the next run continues") }
+        if status == .partial {
+            log.warning("some elements are quarantined; see `memify-worker quarantine list`", metadata: ["open": "\(open)"])
+        }
+        return status
+    }
+
+    static func newRunID() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return "run-" + formatter.string(from: Date()) + "-" + UUID().uuidString.prefix(8).lowercased()
+    }
+
+    /// Prometheus text format, written to a temporary file and renamed over the target.
+    func writeMetrics(summary: RunSummary?, status: ExitStatus, started: Date, checkpoints: CheckpointStore) throws {
+        guard let path = report.metricsFile, !dryRun else { return }
+        let lastSuccess = (try? checkpoints.status().lastSuccess).flatMap { $0 }.flatMap(parseTimestamp)
+        let s = summary ?? RunSummary()
+        let label = "{pipeline=\"\(pipeline.replacingOccurrences(of: "\"", with: ""))\"}"
+        var text = ""
+        func metric(_ name: String, _ help: String, _ value: String, type: String = "gauge") {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name)\(label) \(value)\n"
+        }
+        metric("memify_turns_seen", "Turns read from the cache by the last run.", "\(s.turnsSeen)")
+        metric("memify_turns_persisted", "Turns written to the graph (new or changed) by the last run.", "\(s.turnsPersisted)")
+        metric("memify_turns_skipped", "Turns unchanged since their checkpoint, or outside --since/--until.", "\(s.turnsUnchanged + s.turnsOutOfWindow)")
+        metric("memify_turns_deleted", "Turns deleted from the cache and retracted from the graph by the last run.", "\(s.turnsDeleted)")
+        metric("memify_turns_quarantined", "Elements quarantined by the last run.", "\(s.quarantined)")
+        metric("memify_rows_written", "Graph rows inserted or updated by the last run.", "\(s.rowsWritten)")
+        metric("memify_rows_deleted", "Graph rows deleted by the last run.", "\(s.rowsDeleted)")
+        metric("memify_run_duration_seconds", "Wall time of the last run.", String(format: "%.3f", Date().timeIntervalSince(started)))
+        metric("memify_last_run_exit_status", "Exit status of the last run.", "\(status.rawValue)")
+        metric("memify_last_run_timestamp_seconds", "When the last run ended (Unix seconds).", String(format: "%.3f", Date().timeIntervalSince1970))
+        if let lastSuccess {
+            metric("memify_last_success_timestamp_seconds", "When a run last finished with exit status 0 or 3 (Unix seconds).",
+                   String(format: "%.3f", lastSuccess))
+        }
+        let temporary = path + ".tmp.\(getpid())"
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+            if rename(temporary, path) != 0 {
+                throw PipelineError(.io, operation: "write metrics \(path)", message: String(cString: strerror(errno)))
+            }
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError(.io, operation: "write metrics \(path)", message: error.localizedDescription)
+        }
+    }
+}
+
+/// SIGINT/SIGTERM: the first asks the run to stop after the batch in flight (exit 130); a second
+/// exits at once, which is safe too, because checkpoints are only written after the graph commits.
+final class SignalHandlers {
+    private let sources: [any DispatchSourceSignal]
+
+    init(stop: StopFlag, log: Logger) {
+        let queue = DispatchQueue(label: "memify.signals")
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler {
+                if stop.isStopped { _exit(130) }
+                stop.stop()
+                log.warning("signal \(number == SIGINT ? "SIGINT" : "SIGTERM"): finishing the batch in flight, then stopping (again to exit now)")
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}
+
+/// A progress line with rate (and ETA when the total is known) on a terminal; a log line every
+/// ten seconds otherwise.
+final class ProgressReporter: Sendable {
+    private struct State { var lastDraw: Double = 0; var drawn = false }
+    private let terminal: Bool
+    private let total: Int?
+    private let log: Logger
+    private let started = Date().timeIntervalSince1970
+    private let state: Mutex<State>
+
+    init(terminal: Bool, total: Int?, log: Logger) {
+        self.terminal = terminal
+        self.total = total
+        self.log = log
+        state = Mutex(State(lastDraw: terminal ? 0 : started))
+    }
+
+    func update(_ s: RunSummary) {
+        let now = Date().timeIntervalSince1970
+        let interval = terminal ? 0.2 : 10
+        let due = state.withLock { state -> Bool in
+            guard now - state.lastDraw >= interval else { return false }
+            state.lastDraw = now
+            state.drawn = true
+            return true
+        }
+        guard due else { return }
+        let elapsed = max(now - started, 0.001)
+        let rate = Double(s.turnsSeen) / elapsed
+        var line = "sessions \(s.sessionsSeen)  turns \(s.turnsSeen) (persisted \(s.turnsPersisted), unchanged \(s.turnsUnchanged), quarantined \(s.quarantined))  \(Int(rate)) turns/s"
+        if let total, s.sessionsSeen > 0 {
+            let remaining = Double(max(0, total - s.sessionsSeen)) * elapsed / Double(s.sessionsSeen)
+            line += "  \(Int(Double(s.sessionsSeen) * 100 / Double(total)))%  ETA \(Int(remaining))s"
+        }
+        if terminal {
+            StandardError.write("\r\u{1B}[K" + line)
+        } else {
+            log.info("progress", metadata: ["sessions": "\(s.sessionsSeen)", "turns": "\(s.turnsSeen)",
+                                            "persisted": "\(s.turnsPersisted)", "turns_per_s": "\(Int(rate))"])
+        }
+    }
+
+    func finish() {
+        if terminal, state.withLock({ $0.drawn }) { StandardError.write("\r\u{1B}[K") }
+    }
+}

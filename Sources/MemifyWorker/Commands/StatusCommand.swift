@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import GraphStore
+import Pipeline
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Checkpoints, last runs, quarantine counts (reads the state database only).")
+
+    @OptionGroup var state: StateOptions
+
+    @Flag(help: "One JSON object.")
+    var json = false
+
+    func run() async throws {
+        try await withExitStatus {
+            guard FileManager.default.fileExists(atPath: state.path) else {
+                throw PipelineError(.usage, operation: "read status", message: "no state database at \(state.path) (no run yet?)")
+            }
+            let store = try CheckpointStore(path: state.path)
+            let status = try await store.executor.run { try store.status(lastRuns: 5) }
+            if json {
+                let runs = status.lastRuns.map { run in
+                    JSONValue.object(JSONObject([
+                        ("run_id", .string(run.runID)), ("started_at", .string(run.startedAt)),
+                        ("finished_at", run.finishedAt.map(JSONValue.string) ?? .null), ("status", .string(run.status)),
+                        ("summary", run.summary.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? run.summary.map(JSONValue.string) ?? .null),
+                    ]))
+                }
+                let object = JSONObject([
+                    ("state", .string(state.path)), ("turns", .number(JSONNumber(status.turns))),
+                    ("sessions", .number(JSONNumber(status.sessions))),
+                    ("quarantine_open", .number(JSONNumber(status.openQuarantine))),
+                    ("quarantine_resolved", .number(JSONNumber(status.resolvedQuarantine))),
+                    ("last_success", status.lastSuccess.map(JSONValue.string) ?? .null), ("last_runs", .array(runs)),
+                ])
+                print(JSONWriter.string(.object(object), style: .compact))
+            } else {
+                print("state:        \(state.path)")
+                print("checkpoints:  \(status.turns) turns in \(status.sessions) sessions")
+                print("quarantine:   \(status.openQuarantine) open, \(status.resolvedQuarantine) resolved")
+                print("last success: \(status.lastSuccess ?? "never")")
+                print("last runs:")
+                for run in status.lastRuns {
+                    print("  \(run.runID)  \(run.status)  started \(run.startedAt)  finished \(run.finishedAt ?? "-")")
+                }
+            }
+            return .done
+        }
+    }
+}
+
+struct QuarantineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quarantine", abstract: "Elements the worker could not persist, with their raw bytes and reasons.",
+        subcommands: [List.self, Replay.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List quarantined elements (open ones unless --all).")
+
+        @OptionGroup var state: StateOptions
+
+        @Flag(help: "Include entries resolved by a later run.")
+        var all = false
+
+        @Flag(help: "One JSON line per entry, with the raw bytes (base64).")
+        var json = false
+
+        func run() async throws {
+            try await withExitStatus {
+                guard FileManager.default.fileExists(atPath: state.path) else {
+                    throw PipelineError(.usage, operation: "list quarantine", message: "no state database at \(state.path)")
+                }
+                let store = try CheckpointStore(path: state.path)
+                let entries = try await store.executor.run { try store.quarantined(includeResolved: all) }
+                let out = StandardOutput()
+                for e in entries {
+                    if json {
+                        let object = JSONObject([
+                            ("id", .number(JSONNumber(Int(e.id)))), ("user_id", .string(e.userID)), ("session_id", .string(e.sessionID)),
+                            ("index", e.elementIndex.map { .number(JSONNumber($0)) } ?? .null), ("reason", .string(e.reason)),
+                            ("first_run_id", .string(e.firstRunID)), ("last_run_id", .string(e.lastRunID)),
+                            ("resolved_run_id", e.resolvedRunID.map(JSONValue.string) ?? .null),
+                            ("raw_base64", .string(Data(e.raw).base64EncodedString())),
+                        ])
+                        out.write(JSONWriter.string(.object(object), style: .compact) + "\n")
+                    } else {
+                        let place = e.elementIndex.map { "element \($0)" } ?? "whole session"
+                        out.write("#\(e.id)  user \(e.userID)  session \(e.sessionID)  \(place)  \(e.raw.count) bytes"
+                                  + (e.resolvedRunID.map { "  resolved by \($0)" } ?? "") + "\n    \(e.reason)\n")
+                    }
+                }
+                if !json { out.write("\(entries.count) \(all ? "" : "open ")entries\n") }
+                out.flush()
+                return .done
+            }
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the pipeline again for the sessions with open quarantine entries (after the cache or the worker was fixed).")
+
+        @OptionGroup var cache: CacheOptions
+        @OptionGroup var graph: GraphOptions
+        @OptionGroup var state: StateOptions
+        @OptionGroup var report: ReportOptions
+
+        @Option(help: "A pipeline name or path.")
+        var pipeline = "persist-sessions"
+
+        func run() async throws {
+            try await withExitStatus {
+                guard FileManager.default.fileExists(atPath: state.path) else {
+                    throw PipelineError(.usage, operation: "replay quarantine", message: "no state database at \(state.path)")
+                }
+                let store = try CheckpointStore(path: state.path)
+                let open = try await store.executor.run { try store.quarantined() }
+                let keys = Set(open.map { SessionKey(userID: $0.userID, sessionID: $0.sessionID) })
+                guard !keys.isEmpty else {
+                    print("quarantine is empty: nothing to replay")
+                    return .done
+                }
+                let status = try await RunDriver(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline,
+                                                 since: nil, until: nil, limit: nil, dryRun: false, concurrency: nil, extractor: nil)
+                    .run(filter: SessionFilter(keys: keys))
+                let left = try await store.executor.run { try store.quarantined() }
+                if !report.json {
+                    print("replayed \(keys.count) sessions: \(open.count - left.count) entries resolved, \(left.count) still open")
+                }
+                return left.isEmpty ? status : .partial
+            }
+        }
+    }
+}

@@ -1,0 +1,421 @@
+import Foundation
+import GraphStore
+import Pipeline
+import TestSupport
+import Testing
+
+/// `memify-worker run` end to end, as cron runs it: the built binary, a real Redis (database 6,
+/// one user id per test so tests never see each other's sessions), a real PostgreSQL (one schema
+/// per graph), and a state database in a temporary folder.
+@Suite("persist-sessions runs (Redis → PostgreSQL)",
+       .enabled(if: TestEnvironment.redisURL != nil && TestEnvironment.postgresURL != nil,
+                "set MEMIFY_TEST_REDIS_URL and MEMIFY_TEST_POSTGRES_URL (scripts/test starts both)"))
+struct RunPipelineTests {
+    // MARK: helpers
+
+    struct Harness {
+        let user = "run-user-\(UUID().uuidString.prefix(8))"
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("memify-run-\(UUID().uuidString)").path
+        let redis: RedisURL
+        let postgres: String
+        let executor = BlockingExecutor(label: "test.redis")
+
+        init() throws {
+            let base = try RedisURL(parsing: try #require(TestEnvironment.redisURL))
+            redis = RedisURL(host: base.host, port: base.port, database: 6, username: base.username, password: base.password)
+            postgres = try #require(TestEnvironment.postgresURL)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+
+        var cacheURL: String { "redis://\(redis.host):\(redis.port)/6" }
+        func schema(_ name: String) -> String { "t_" + user.replacingOccurrences(of: "-", with: "_").lowercased() + "_" + name }
+        func state(_ name: String) -> String { directory + "/\(name).db" }
+
+        func key(_ session: String) -> SessionKey { SessionKey(userID: user, sessionID: session) }
+
+        func redisCommand(_ args: [[UInt8]]) async throws -> RedisReply {
+            let url = redis
+            return try await executor.run { try RedisConnection(url: url).command(args) }
+        }
+
+        /// Replaces a session's whole list.
+        func put(_ session: String, _ elements: [[UInt8]]) async throws {
+            let key = self.key(session)
+            let url = redis
+            try await executor.run {
+                let connection = try RedisConnection(url: url)
+                _ = try connection.command([Array("DEL".utf8), Array(key.cacheKey.utf8)])
+                try RedisCacheWriter(connection: connection, ttlSeconds: nil).append([(key, elements)])
+            }
+        }
+
+        func put(_ session: String, entries: [SessionQAEntry]) async throws {
+            try await put(session, entries.map(\.cogneeJSON))
+        }
+
+        func run(_ graphSchema: String, state: String, _ extra: [String] = []) throws -> WorkerProcess.Outcome {
+            try WorkerProcess.run(["run", "--cache", cacheURL, "--graph", postgres, "--schema", graphSchema, "--state", self.state(state),
+                                   "--user", user, "--json", "--no-progress"] + extra)
+        }
+
+        func graph(_ graphSchema: String) async throws -> GraphRows {
+            let writer = try await PostgresGraphWriter.connect(conninfo: postgres, placement: .shared(schema: graphSchema))
+            return GraphRows(try await writer.snapshot())
+        }
+    }
+
+    /// A graph compared by what it says: ids, names, types, properties and ownership; run ids and
+    /// timestamps aside (a node shared by many turns, such as the NodeSet, carries the time of
+    /// whichever turn wrote it last, as in cognee).
+    struct GraphRows: Equatable, CustomStringConvertible {
+        var nodes: [String]
+        var edges: [String]
+        var texts: [String]
+        init(_ s: GraphSnapshot) {
+            texts = s.nodes.compactMap {
+                guard $0.node.type == "DocumentChunk", case .string(let text)? = $0.node.properties["text"] else { return nil }
+                return text
+            }
+            nodes = s.nodes.map {
+                "\($0.node.id)|\($0.node.type)|\($0.node.name)|\(Self.timeless($0.node.properties))|\($0.sourceRefKeys)|\($0.sourceDatasetIDs)"
+            }
+            edges = s.edges.map {
+                "\($0.edge.sourceID)|\($0.edge.relationshipName)|\($0.edge.targetID)|\(Self.timeless($0.edge.properties))|\($0.sourceRefKeys)"
+            }
+        }
+        static func timeless(_ properties: JSONObject) -> String {
+            var p = properties
+            p["created_at"] = nil
+            p["updated_at"] = nil
+            return JSONWriter.string(.object(p), style: .compact)
+        }
+        var description: String { "\(nodes.count) nodes, \(edges.count) edges" }
+        func chunkTexts() -> [String] { texts }
+        /// The rows of one that the other lacks, for failure messages.
+        func difference(_ other: GraphRows) -> String {
+            let n = Set(nodes).symmetricDifference(other.nodes), e = Set(edges).symmetricDifference(other.edges)
+            return "nodes: \(n.map { String($0.prefix(4000)) }.sorted())\nedges: \(e.map { String($0.prefix(300)) }.sorted())"
+        }
+    }
+
+    static func summary(_ outcome: WorkerProcess.Outcome) throws -> [String: Int] {
+        let line = try #require(outcome.stdoutText.split(separator: "\n").last, "no summary line; stderr: \(outcome.stderr)")
+        guard case .object(let object) = try JSONParser.parse(Array(line.utf8)) else { throw FixtureError("summary is not an object") }
+        var out: [String: Int] = [:]
+        for (key, value) in object.pairs { if case .number(let n) = value, let i = Int(n.literal) { out[key] = i } }
+        return out
+    }
+
+    static func entry(_ i: Int, session: String, answer: String? = nil, feedback: String? = nil) -> SessionQAEntry {
+        SessionQAEntry(time: SyntheticCorpus.isoTime(1_795_000_000 + Double(i) * 60), question: "Question \(i) about \(session)?",
+                       context: "ctx", answer: answer ?? "Answer \(i): Alice moved to Paris in \(2000 + i).",
+                       qaID: "qa-\(session)-\(i)", feedbackText: feedback)
+    }
+
+    // MARK: tests
+
+    @Test("new turns persist; an unchanged cache costs no extractor call and no row; edits, feedback and deletions show up; a vanished session retracts nothing",
+          .timeLimit(.minutes(3)))
+    func incremental() async throws {
+        let h = try Harness()
+        let g = h.schema("g")
+        for s in 0..<4 { try await h.put("s\(s)", entries: (0..<4).map { Self.entry($0, session: "s\(s)") }) }
+
+        let first = try h.run(g, state: "a")
+        #expect(first.status == 0, "\(first.stderr)")
+        let s1 = try Self.summary(first)
+        #expect(s1["turns_new"] == 16 && s1["turns_persisted"] == 16 && s1["extractor_calls"] == 16)
+        #expect((s1["rows_written"] ?? 0) > 16 * 5)
+        let afterFirst = try await h.graph(g)
+        #expect(afterFirst.chunkTexts().count == 16)
+
+        let second = try h.run(g, state: "a")
+        #expect(second.status == 0)
+        let s2 = try Self.summary(second)
+        #expect(s2["turns_unchanged"] == 16 && s2["extractor_calls"] == 0 && s2["rows_written"] == 0 && s2["turns_persisted"] == 0)
+        #expect(try await h.graph(g) == afterFirst)
+
+        // Edit an answer (s0 turn 1), change feedback (s0 turn 2), delete s0 turn 3, add s0 turn 4.
+        var s0 = (0..<4).map { Self.entry($0, session: "s0") }
+        s0[1] = Self.entry(1, session: "s0", answer: "Answer 1 edited: Bob lives in Berlin.")
+        s0[2] = Self.entry(2, session: "s0", feedback: "helpful")
+        s0.remove(at: 3)
+        s0.append(Self.entry(4, session: "s0"))
+        try await h.put("s0", entries: s0)
+        let third = try h.run(g, state: "a")
+        #expect(third.status == 0, "\(third.stderr)")
+        let s3 = try Self.summary(third)
+        #expect(s3["turns_changed"] == 2 && s3["turns_new"] == 1 && s3["turns_deleted"] == 1 && s3["extractor_calls"] == 3)
+        let edited = try await h.graph(g)
+        let texts = edited.chunkTexts()
+        #expect(texts.count == 16)
+        #expect(texts.contains { $0.contains("Answer 1 edited: Bob lives in Berlin.") })
+        #expect(!texts.contains { $0.contains("Answer 1: Alice moved to Paris in 2001.") && $0.contains("Session ID: s0\n") })
+        #expect(!texts.contains { $0.contains("Question 3 about s0?") })
+        #expect(texts.contains { $0.contains("Question 4 about s0?") })
+        #expect(edited.nodes.contains { $0.contains("|DocumentChunk|") && $0.contains("feedback_text") && $0.contains("helpful") })
+        #expect(edited.nodes.filter { $0.contains("|TextDocument|") }.count == 16)
+        #expect(edited.nodes.filter { $0.contains("|NodeSet|") }.count == 1)
+
+        // s1 vanishes (expiry, flush): nothing is retracted.
+        _ = try await h.redisCommand([Array("DEL".utf8), Array(h.key("s1").cacheKey.utf8)])
+        let fourth = try h.run(g, state: "a")
+        #expect(fourth.status == 0)
+        let s4 = try Self.summary(fourth)
+        #expect(s4["turns_deleted"] == 0 && s4["rows_written"] == 0 && s4["sessions_seen"] == 3, "\(s4)")
+        let afterVanish = try await h.graph(g)
+        #expect(afterVanish == edited, "\(afterVanish.difference(edited))")
+
+        // Losing the state database: the next run rewrites nothing new and the graph is unchanged.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: h.state("a") + suffix) }
+        let rebuilt = try h.run(g, state: "a")
+        #expect(rebuilt.status == 0)
+        #expect(try Self.summary(rebuilt)["turns_new"] == 12)
+        let afterRebuild = try await h.graph(g)
+        #expect(afterRebuild == edited, "\(afterRebuild.difference(edited))")
+    }
+
+    @Test("20 runs killed with SIGKILL at random moments, then one clean run, give the graph of one uninterrupted run; SIGTERM exits 130",
+          .timeLimit(.minutes(6)))
+    func crashSafety() async throws {
+        let h = try Harness()
+        let sessions = 120
+        let url = h.redis
+        let user = h.user
+        try await h.executor.run {
+            let writer = RedisCacheWriter(connection: try RedisConnection(url: url), ttlSeconds: nil)
+            let batch = (0..<sessions).map { s in
+                (SessionKey(userID: user, sessionID: "c\(s)"), (0..<6).map { Self.entry($0, session: "c\(s)").cogneeJSON })
+            }
+            try writer.append(batch)
+        }
+        let reference = h.schema("ref"), crashed = h.schema("crash")
+        let clean = try h.run(reference, state: "ref")
+        #expect(clean.status == 0, "\(clean.stderr)")
+        #expect(try Self.summary(clean)["turns_persisted"] == sessions * 6)
+
+        // SIGTERM: stop after the batch in flight, exit 130, checkpoints consistent.
+        let terminated = try Self.launch(h, crashed, state: "crash", extra: ["--concurrency", "1"])
+        usleep(useconds_t(400_000))
+        kill(terminated.processIdentifier, SIGTERM)
+        terminated.waitUntilExit()
+        #expect([130, 0].contains(terminated.terminationStatus), "SIGTERM gave \(terminated.terminationStatus)")
+
+        var generator = SystemRandomNumberGenerator()
+        var killedMidRun = 0
+        for _ in 0..<20 {
+            let process = try Self.launch(h, crashed, state: "crash")
+            usleep(useconds_t.random(in: 20_000...900_000, using: &generator))
+            if process.isRunning { killedMidRun += 1 }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let last = try h.run(crashed, state: "crash")
+        #expect(last.status == 0, "\(last.stderr)")
+        let expected = try await h.graph(reference)
+        let got = try await h.graph(crashed)
+        #expect(got.nodes.count == expected.nodes.count && got.edges.count == expected.edges.count)
+        #expect(got == expected)
+        #expect(killedMidRun > 0, "no kill landed while a run was going")
+        // And the checkpoints say every turn is done exactly once.
+        let again = try Self.summary(try h.run(crashed, state: "crash"))
+        #expect(again["turns_unchanged"] == sessions * 6 && again["rows_written"] == 0)
+    }
+
+    static func launch(_ h: Harness, _ schema: String, state: String, extra: [String] = []) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: WorkerProcess.executable)
+        process.arguments = ["run", "--cache", h.cacheURL, "--graph", h.postgres, "--schema", schema, "--state", h.state(state),
+                             "--user", h.user, "--no-progress"] + extra
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test("a bad element is quarantined with its bytes and reason (exit 3), good turns around it persist, replay after the fix persists it",
+          .timeLimit(.minutes(2)))
+    func quarantineAndReplay() async throws {
+        let h = try Harness()
+        let g = h.schema("q")
+        let good = (0..<3).map { Self.entry($0, session: "q") }
+        let bad = Array(#"{"time": "2026-11-24T10:00:00", "question": "broken"#.utf8)
+        try await h.put("q", [good[0].cogneeJSON, bad, good[2].cogneeJSON])
+        let first = try h.run(g, state: "q")
+        #expect(first.status == 3, "\(first.stderr)")
+        let s = try Self.summary(first)
+        #expect(s["turns_persisted"] == 2 && s["turns_quarantined"] == 1)
+
+        let list = try WorkerProcess.run(["quarantine", "list", "--state", h.state("q"), "--json"])
+        #expect(list.status == 0)
+        let lines = list.stdoutText.split(separator: "\n")
+        #expect(lines.count == 1)
+        guard case .object(let entry) = try JSONParser.parse(Array(lines[0].utf8)) else { Issue.record("not JSON"); return }
+        #expect(entry["index"] == .number(JSONNumber(1)))
+        #expect(entry["session_id"] == .string("q"))
+        if case .string(let reason)? = entry["reason"] { #expect(!reason.isEmpty) } else { Issue.record("no reason") }
+        #expect(entry["raw_base64"] == .string(Data(bad).base64EncodedString()))
+
+        // A run over the same cache meets the same element: still one entry, still exit 3.
+        #expect(try h.run(g, state: "q").status == 3)
+        #expect(try WorkerProcess.run(["quarantine", "list", "--state", h.state("q"), "--json"]).stdoutText
+            .split(separator: "\n").count == 1)
+
+        // The application fixes the element; replay persists it and resolves the entry.
+        try await h.put("q", good.map(\.cogneeJSON))
+        let replay = try WorkerProcess.run(["quarantine", "replay", "--cache", h.cacheURL, "--graph", h.postgres, "--schema", g,
+                                            "--state", h.state("q"), "--no-progress"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stdoutText.contains("1 entries resolved, 0 still open"))
+        let texts = try await h.graph(g).chunkTexts()
+        #expect(texts.count == 3 && texts.contains { $0.contains("Question 1 about q?") })
+        #expect(try WorkerProcess.run(["quarantine", "list", "--state", h.state("q")]).stdoutText.contains("0 open entries"))
+    }
+
+    @Test("a second run on the same state, or on the same PostgreSQL scope, exits 75 at once naming the holder")
+    func overlappingRuns() async throws {
+        let h = try Harness()
+        let g = h.schema("l")
+        try await h.put("l", entries: [Self.entry(0, session: "l")])
+        let lock = try RunLock.acquire(statePath: h.state("l"), runID: "test-holder")
+        let blocked = try h.run(g, state: "l")
+        #expect(blocked.status == 75)
+        #expect(blocked.stderr.contains("another run holds") && blocked.stderr.contains("test-holder"))
+        withExtendedLifetime(lock) {}
+
+        let (pgLock, _) = try await PostgresRunLock.acquire(conninfo: h.postgres, scope: "\(g):\(RunOptions.defaultDatasetID)",
+                                                            holderName: "test holder")
+        let held = try #require(pgLock)
+        let blockedPG = try h.run(g, state: "other")
+        #expect(blockedPG.status == 75, "\(blockedPG.stderr)")
+        #expect(blockedPG.stderr.contains("test holder"))
+        await held.release()
+        #expect(try h.run(g, state: "other").status == 0)
+    }
+
+    @Test("hostile session ids and texts (quotes, SQL, ../, NUL, 1 MB) persist exactly and disturb nothing else", .timeLimit(.minutes(2)))
+    func hostileInput() async throws {
+        let h = try Harness()
+        let g = h.schema("h")
+        let big = String(repeating: "x", count: 1_000_000) + " end"
+        let hostile = ["it's \"quoted\"", "'); DROP TABLE graph_node; --", "../../etc/passwd", "nul\u{0}inside", "colon:and*glob?[x]\\"]
+        for (i, session) in hostile.enumerated() {
+            try await h.put(session, entries: [Self.entry(i, session: session, answer: i == 0 ? big : "answer with \u{0} NUL and 'quotes' \(session)")])
+        }
+        try await h.put("plain", entries: [Self.entry(9, session: "plain")])
+        let first = try h.run(g, state: "h")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try Self.summary(first)["turns_persisted"] == hostile.count + 1)
+        let texts = try await h.graph(g).chunkTexts()
+        #expect(texts.count == hostile.count + 1)
+        #expect(texts.contains { $0.hasSuffix("Answer: \(big)\n\n") })
+        #expect(texts.contains { $0.hasPrefix("Session ID: '); DROP TABLE graph_node; --\n\n") })
+        #expect(texts.contains { $0.hasPrefix("Session ID: nulinside\n\n") })
+        #expect(texts.contains { $0.contains("Question 9 about plain?") })
+        let second = try Self.summary(try h.run(g, state: "h"))
+        #expect(second["turns_unchanged"] == hostile.count + 1 && second["rows_written"] == 0, "\(second)")
+    }
+
+    @Test("metrics file, status, dry run, --since/--until and --limit")
+    func reportingAndModes() async throws {
+        let h = try Harness()
+        let g = h.schema("m")
+        for s in 0..<3 { try await h.put("m\(s)", entries: (0..<4).map { Self.entry($0, session: "m\(s)") }) }
+        let dry = try h.run(g, state: "m", ["--dry-run"])
+        #expect(dry.status == 0)
+        #expect(try Self.summary(dry)["turns_persisted"] == 12)
+        #expect(!FileManager.default.fileExists(atPath: h.state("m")))
+
+        // Turns 1 and 2 only (times 60 s apart from 1_795_000_000).
+        let window = try h.run(g, state: "m", ["--since", "1795000060", "--until", "1795000180", "--limit", "2"])
+        let w = try Self.summary(window)
+        #expect(w["sessions_seen"] == 2 && w["turns_persisted"] == 4 && w["turns_out_of_window"] == 4)
+
+        let metrics = h.directory + "/memify.prom"
+        let full = try h.run(g, state: "m", ["--metrics-file", metrics])
+        #expect(full.status == 0)
+        let text = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(text.contains("memify_turns_persisted{pipeline=\"persist-sessions\"} 8\n"))
+        #expect(text.contains("memify_turns_seen{pipeline=\"persist-sessions\"} 12\n"))
+        #expect(text.contains("memify_last_success_timestamp_seconds"))
+        #expect(text.contains("# TYPE memify_rows_written gauge"))
+
+        let status = try WorkerProcess.run(["status", "--state", h.state("m"), "--json"])
+        guard case .object(let o) = try JSONParser.parse(status.stdout) else { Issue.record("status is not JSON"); return }
+        #expect(o["turns"] == .number(JSONNumber(12)) && o["sessions"] == .number(JSONNumber(3)))
+        #expect(o["quarantine_open"] == .number(JSONNumber(0)))
+    }
+
+    @Test("unreachable Redis or PostgreSQL: exit 69 naming which and where")
+    func unreachable() async throws {
+        let h = try Harness()
+        let noRedis = try WorkerProcess.run(["run", "--cache", "redis://127.0.0.1:1/0", "--graph", "sqlite:\(h.directory)/g.db",
+                                             "--state", h.state("u")])
+        #expect(noRedis.status == 69)
+        #expect(noRedis.stderr.contains("Redis") && noRedis.stderr.contains("127.0.0.1:1"))
+        let noPG = try WorkerProcess.run(["run", "--cache", h.cacheURL, "--graph", "postgresql://memify:secret-pw@127.0.0.1:1/x",
+                                          "--state", h.state("u2")])
+        #expect(noPG.status == 69)
+        #expect(noPG.stderr.contains("PostgreSQL") && noPG.stderr.contains("127.0.0.1:1") && !noPG.stderr.contains("secret-pw"))
+    }
+}
+
+/// The embedded default, as the README's first command runs it: the example filesystem cache
+/// into the SQLite graph, and cognee's corrupt fixture sessions quarantined element by element.
+@Suite("persist-sessions runs (filesystem cache → SQLite graph)")
+struct EmbeddedRunTests {
+    @Test("the corrupt fixture sessions: exit 3, each rejected element quarantined by index with cognee's reason, every good turn persisted")
+    func corruptFixtures() async throws {
+        let root = try CogneeFixture.unpackFileCache()
+        let expected = try CogneeFixture.expected(.fs)
+        let now = String(try CogneeFixture.generatedAt(expected))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("memify-emb-\(UUID().uuidString)").path
+        let common = ["--cache", "fs:" + root, "--now", now]
+        let dump = try WorkerProcess.run(["sessions", "dump"] + common)
+        #expect(dump.status == 3, "sessions dump exits 3 when some elements are bad")
+        var errors: Set<String> = []
+        var goodTurns = 0
+        for line in dump.stdoutText.split(separator: "\n") {
+            guard case .object(let o) = try JSONParser.parse(Array(line.utf8)), case .string(let user)? = o["user_id"],
+                  case .string(let session)? = o["session_id"], case .array(let entries)? = o["entries"],
+                  case .array(let errs)? = o["errors"] else { continue }
+            var ids: Set<String> = []
+            for case .object(let e) in entries {
+                if case .string(let id)? = e["qa_id"] { if ids.insert(id).inserted { goodTurns += 1 } } else { goodTurns += 1 }
+            }
+            for case .object(let e) in errs { if case .number(let i)? = e["index"] { errors.insert("\(user)|\(session)|\(i.literal)") } }
+        }
+        #expect(!errors.isEmpty)
+
+        let run = try WorkerProcess.run(["run", "--graph", "sqlite:\(directory)/graph.db", "--state", "\(directory)/state.db", "--json"] + common)
+        #expect(run.status == 3, "\(run.stderr)")
+        let list = try WorkerProcess.run(["quarantine", "list", "--json", "--state", "\(directory)/state.db"])
+        var quarantined: Set<String> = []
+        for line in list.stdoutText.split(separator: "\n") {
+            guard case .object(let o) = try JSONParser.parse(Array(line.utf8)), case .string(let user)? = o["user_id"],
+                  case .string(let session)? = o["session_id"], case .number(let i)? = o["index"],
+                  case .string(let reason)? = o["reason"] else { continue }
+            #expect(!reason.isEmpty)
+            quarantined.insert("\(user)|\(session)|\(i.literal)")
+        }
+        #expect(errors.isSubset(of: quarantined), "missing from quarantine: \(errors.subtracting(quarantined))")
+        let status = try WorkerProcess.run(["status", "--json", "--state", "\(directory)/state.db"])
+        guard case .object(let o) = try JSONParser.parse(status.stdout) else { Issue.record("status is not JSON"); return }
+        #expect(o["turns"] == .number(JSONNumber(goodTurns)))
+    }
+
+    @Test("the pipeline file declares what the runner does; a typo names its line")
+    func pipelineDefinition() throws {
+        var loaded = try PipelineDefinition.parse(file: TestEnvironment.repositoryDirectory + "/pipelines/persist-sessions.yml")
+        loaded.origin = PipelineDefinition.builtIn.origin
+        #expect(loaded == PipelineDefinition.builtIn)
+        #expect(throws: PipelineError.self) {
+            try PipelineDefinition.parse("name: x\nstages:\n  - discover\noptions:\n  concurrenci: 3\n", origin: "t.yml")
+        }
+        do {
+            _ = try PipelineDefinition.parse("name: x\noptions:\n  batch_rows: -1\n", origin: "t.yml")
+        } catch {
+            #expect("\(error)".contains("line 3"))
+        }
+    }
+}
