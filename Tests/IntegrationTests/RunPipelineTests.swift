@@ -222,6 +222,64 @@ struct RunPipelineTests {
         #expect(again["turns_unchanged"] == sessions * 6 && again["rows_written"] == 0)
     }
 
+    @Test("PostgreSQL drops the run's connections mid-run (as a restart does): exit 69 naming PostgreSQL; the next run completes; nothing lost",
+          .timeLimit(.minutes(3)))
+    func postgresGoesAway() async throws {
+        let h = try Harness()
+        let sessions = 150
+        let url = h.redis
+        let user = h.user
+        try await h.executor.run {
+            let writer = RedisCacheWriter(connection: try RedisConnection(url: url), ttlSeconds: nil)
+            try writer.append((0..<sessions).map { s in
+                (SessionKey(userID: user, sessionID: "p\(s)"), (0..<6).map { Self.entry($0, session: "p\(s)").cogneeJSON })
+            })
+        }
+        let reference = h.schema("pref"), victim = h.schema("pvictim")
+        #expect(try h.run(reference, state: "pref").status == 0)
+
+        // Every connection of the victim run carries this application_name; terminating them is
+        // what a server restart does to its clients (SQLSTATE 57P01).
+        let tag = "memify-victim-\(UUID().uuidString.prefix(8))"
+        let separator = h.postgres.contains("?") ? "&" : "?"
+        let victimURL = h.postgres + separator + "application_name=" + tag
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: WorkerProcess.executable)
+        process.arguments = ["run", "--cache", h.cacheURL, "--graph", victimURL, "--schema", victim, "--state", h.state("pvictim"),
+                             "--user", h.user, "--no-progress", "--concurrency", "1"]
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        // Wait until the first batches are committed, then drop the run's connections.
+        var terminated = 0
+        for _ in 0..<500 where process.isRunning {
+            usleep(10_000)
+            guard (try? await Self.count(h.postgres, "SELECT count(*) FROM \(victim).graph_node")) ?? 0 > 0 else { continue }
+            terminated = try await Self.count(
+                h.postgres, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(tag)') t")
+            break
+        }
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(terminated > 0, "the run ended before its connections could be dropped")
+        #expect(process.terminationStatus == 69, "\(stderr)")
+        #expect(stderr.contains("write batch to postgresql://") && stderr.contains("terminating connection"), "\(stderr)")
+        let next = try h.run(victim, state: "pvictim")
+        #expect(next.status == 0, "\(next.stderr)")
+        let expected = try await h.graph(reference)
+        let got = try await h.graph(victim)
+        #expect(got == expected, "\(got.difference(expected))")
+    }
+
+    static func count(_ url: String, _ sql: String) async throws -> Int {
+        let executor = BlockingExecutor(label: "test.count")
+        return try await executor.run {
+            let connection = try PostgresConnection(conninfo: url)
+            return Int(try connection.query(sql, operation: "count").first?.first.flatMap { $0 } ?? "0") ?? 0
+        }
+    }
+
     static func launch(_ h: Harness, _ schema: String, state: String, extra: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: WorkerProcess.executable)
