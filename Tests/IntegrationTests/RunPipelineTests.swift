@@ -49,6 +49,19 @@ struct RunPipelineTests {
             }
         }
 
+        /// Writes `sessions` sessions named prefix0, prefix1, … of `turns` turns each, in one pipeline.
+        func fill(prefix: String, sessions: Int, turns: Int) async throws {
+            let url = redis
+            let user = self.user
+            try await executor.run {
+                let writer = RedisCacheWriter(connection: try RedisConnection(url: url), ttlSeconds: nil)
+                try writer.append((0..<sessions).map { s in
+                    (SessionKey(userID: user, sessionID: "\(prefix)\(s)"),
+                     (0..<turns).map { RunPipelineTests.entry($0, session: "\(prefix)\(s)").cogneeJSON })
+                })
+            }
+        }
+
         func put(_ session: String, entries: [SessionQAEntry]) async throws {
             try await put(session, entries.map(\.cogneeJSON))
         }
@@ -180,15 +193,7 @@ struct RunPipelineTests {
     func crashSafety() async throws {
         let h = try Harness()
         let sessions = 120
-        let url = h.redis
-        let user = h.user
-        try await h.executor.run {
-            let writer = RedisCacheWriter(connection: try RedisConnection(url: url), ttlSeconds: nil)
-            let batch = (0..<sessions).map { s in
-                (SessionKey(userID: user, sessionID: "c\(s)"), (0..<6).map { Self.entry($0, session: "c\(s)").cogneeJSON })
-            }
-            try writer.append(batch)
-        }
+        try await h.fill(prefix: "c", sessions: sessions, turns: 6)
         let reference = h.schema("ref"), crashed = h.schema("crash")
         let clean = try h.run(reference, state: "ref")
         #expect(clean.status == 0, "\(clean.stderr)")
@@ -226,15 +231,8 @@ struct RunPipelineTests {
           .timeLimit(.minutes(3)))
     func postgresGoesAway() async throws {
         let h = try Harness()
-        let sessions = 150
-        let url = h.redis
-        let user = h.user
-        try await h.executor.run {
-            let writer = RedisCacheWriter(connection: try RedisConnection(url: url), ttlSeconds: nil)
-            try writer.append((0..<sessions).map { s in
-                (SessionKey(userID: user, sessionID: "p\(s)"), (0..<6).map { Self.entry($0, session: "p\(s)").cogneeJSON })
-            })
-        }
+        let sessions = 300
+        try await h.fill(prefix: "p", sessions: sessions, turns: 6)
         let reference = h.schema("pref"), victim = h.schema("pvictim")
         #expect(try h.run(reference, state: "pref").status == 0)
 
@@ -251,33 +249,37 @@ struct RunPipelineTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         try process.run()
-        // Wait until the first batches are committed, then drop the run's connections.
-        var terminated = 0
-        for _ in 0..<500 where process.isRunning {
-            usleep(10_000)
-            guard (try? await Self.count(h.postgres, "SELECT count(*) FROM \(victim).graph_node")) ?? 0 > 0 else { continue }
-            terminated = try await Self.count(
-                h.postgres, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(tag)') t")
-            break
+        // Wait until the first batches are committed (or the run has been connected for a
+        // while), then drop the run's connections. One polling connection, so polls are cheap.
+        let tagged = tag, table = "\(victim).graph_node", admin = h.postgres, pid = process.processIdentifier
+        let terminated = try await BlockingExecutor(label: "test.terminate").run { () throws -> Int in
+            let connection = try PostgresConnection(conninfo: admin)
+            var connectedPolls = 0
+            for _ in 0..<4000 where pid > 0 && kill(pid, 0) == 0 {
+                usleep(2_000)
+                let connected = try connection.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", [tagged],
+                                                     operation: "poll").first?.first ?? "0"
+                guard connected != "0" else { continue }
+                connectedPolls += 1
+                let rows = (try? connection.query("SELECT count(*) FROM \(table)", operation: "poll").first?.first ?? "0") ?? "0"
+                guard rows != "0" || connectedPolls > 100 else { continue }
+                let killed = try connection.query(
+                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) t",
+                    [tagged], operation: "terminate")
+                return Int(killed.first?.first.flatMap { $0 } ?? "0") ?? 0
+            }
+            return 0
         }
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(terminated > 0, "the run ended before its connections could be dropped")
         #expect(process.terminationStatus == 69, "\(stderr)")
-        #expect(stderr.contains("write batch to postgresql://") && stderr.contains("terminating connection"), "\(stderr)")
+        #expect(stderr.contains("postgresql://") && stderr.contains(tag), "the error names PostgreSQL and where: \(stderr)")
         let next = try h.run(victim, state: "pvictim")
         #expect(next.status == 0, "\(next.stderr)")
         let expected = try await h.graph(reference)
         let got = try await h.graph(victim)
         #expect(got == expected, "\(got.difference(expected))")
-    }
-
-    static func count(_ url: String, _ sql: String) async throws -> Int {
-        let executor = BlockingExecutor(label: "test.count")
-        return try await executor.run {
-            let connection = try PostgresConnection(conninfo: url)
-            return Int(try connection.query(sql, operation: "count").first?.first.flatMap { $0 } ?? "0") ?? 0
-        }
     }
 
     static func launch(_ h: Harness, _ schema: String, state: String, extra: [String] = []) throws -> Process {
@@ -340,6 +342,20 @@ struct RunPipelineTests {
         #expect(blocked.status == 75)
         #expect(blocked.stderr.contains("another run holds") && blocked.stderr.contains("test-holder"))
         withExtendedLifetime(lock) {}
+
+        // Two real runs on one state: while the first holds the lock, the second exits 75.
+        try await h.fill(prefix: "two", sessions: 150, turns: 6)
+        let firstRun = try Self.launch(h, g, state: "two")
+        let lockFile = h.state("two") + ".lock"
+        for _ in 0..<500 where ((try? String(contentsOfFile: lockFile, encoding: .utf8)) ?? "").isEmpty { usleep(5_000) }
+        let second = try h.run(g, state: "two")
+        let firstStillRunning = firstRun.isRunning
+        firstRun.waitUntilExit()
+        #expect(firstRun.terminationStatus == 0)
+        if firstStillRunning {
+            #expect(second.status == 75, "\(second.stderr)")
+            #expect(second.stderr.contains("pid \(firstRun.processIdentifier)"))
+        }
 
         let (pgLock, _) = try await PostgresRunLock.acquire(conninfo: h.postgres, scope: "\(g):\(RunOptions.defaultDatasetID)",
                                                             holderName: "test holder")

@@ -207,17 +207,9 @@ public struct CogneeDocumentBuilder: Sendable {
         var seconds = millis / 1000
         let (days, secs) = seconds.quotientAndRemainder(dividingBy: 86_400)
         seconds = secs
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let date = CivilDate(daysSinceEpoch: days)
         func pad(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(year)-\(pad(month))-\(pad(day)) \(pad(seconds / 3600)):\(pad(seconds % 3600 / 60)):\(pad(seconds % 60))"
+        return "\(date.year)-\(pad(date.month))-\(pad(date.day)) \(pad(seconds / 3600)):\(pad(seconds % 3600 / 60)):\(pad(seconds % 60))"
     }
 
     /// `json.dumps(value, indent=4)` for a flat object of strings and string lists.

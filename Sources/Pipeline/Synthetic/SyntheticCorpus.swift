@@ -1,3 +1,5 @@
+import GraphStore
+
 /// A deterministic generator of cognee-shaped sessions for examples, tests and benchmarks.
 ///
 /// The same seed gives the same users, sessions, qa_ids, times and texts, so a corpus can be
@@ -90,16 +92,8 @@ public struct SyntheticCorpus: Sendable {
         let whole = Int64(seconds.rounded(.down))
         let micros = Int64(((seconds - Double(whole)) * 1_000_000).rounded())
         let (days, secs) = whole.quotientAndRemainder(dividingBy: 86_400)
-        // Civil-from-days (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let date = CivilDate(daysSinceEpoch: days)
+        let (year, month, day) = (date.year, date.month, date.day)
         func pad(_ v: Int64, _ width: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, width - s.count)) + s
