@@ -282,6 +282,40 @@ struct RunPipelineTests {
         #expect(got == expected, "\(got.difference(expected))")
     }
 
+    @Test("two and four concurrent workers on disjoint shards, and five on overlapping ones, build exactly one worker's graph",
+          .timeLimit(.minutes(5)))
+    func shards() async throws {
+        let h = try Harness()
+        let sessions = 160, turns = 4
+        try await h.fill(prefix: "sh", sessions: sessions, turns: turns)
+        let reference = h.schema("shref")
+        #expect(try h.run(reference, state: "shref").status == 0)
+        let expected = try await h.graph(reference)
+        #expect(expected.texts.count == sessions * turns)
+
+        // Every session is in exactly one shard of N.
+        let keys = (0..<sessions).map { h.key("sh\($0)") }
+        for n in [2, 4] {
+            let counts = try (1...n).map { k in keys.filter(try Shard(index: k, count: n).contains).count }
+            #expect(counts.reduce(0, +) == sessions && counts.allSatisfy { $0 > 0 })
+        }
+
+        for (name, shards) in [("two", ["1/2", "2/2"]), ("four", ["1/4", "2/4", "3/4", "4/4"]),
+                               ("overlap", ["1/2", "2/2", "1/4", "2/4", "3/4"])] {
+            let schema = h.schema(name)
+            let workers = try shards.enumerated().map { i, shard in
+                try Self.launch(h, schema, state: "\(name)-\(i)", extra: ["--shard", shard])
+            }
+            for worker in workers { worker.waitUntilExit() }
+            #expect(workers.allSatisfy { $0.terminationStatus == 0 }, "\(name): \(workers.map(\.terminationStatus))")
+            // Overlapping shards: a session skipped because another worker held it was persisted by that worker;
+            // one more pass of every worker finds nothing left to do.
+            let got = try await h.graph(schema)
+            #expect(got == expected, "\(name): \(got.difference(expected))")
+            #expect(got.texts.count == Set(got.texts).count, "\(name): duplicate chunks")
+        }
+    }
+
     static func launch(_ h: Harness, _ schema: String, state: String, extra: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: WorkerProcess.executable)

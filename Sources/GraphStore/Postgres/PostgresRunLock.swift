@@ -49,6 +49,29 @@ public final class PostgresRunLock: Sendable {
         }
     }
 
+    /// Session-level advisory locks on `keys`, taken without waiting, on the run lock's
+    /// connection (so they go when the run goes). Returns the keys now held.
+    public func tryLock(_ keys: [Int64]) async throws -> Set<Int64> {
+        guard !keys.isEmpty else { return [] }
+        let connection = self.connection
+        let literal = "{" + keys.map(String.init).joined(separator: ",") + "}"
+        let rows = try await executor.run {
+            try connection.query("SELECT k::text FROM unnest($1::bigint[]) AS k WHERE pg_try_advisory_lock(k)", [literal],
+                                 operation: "lock sessions")
+        }
+        return Set(rows.compactMap { $0.first.flatMap { $0 }.flatMap { Int64($0) } })
+    }
+
+    public func unlock(_ keys: [Int64]) async throws {
+        guard !keys.isEmpty else { return }
+        let connection = self.connection
+        let literal = "{" + keys.map(String.init).joined(separator: ",") + "}"
+        _ = try await executor.run {
+            try connection.query("SELECT count(pg_advisory_unlock(k)) FROM unnest($1::bigint[]) AS k", [literal],
+                                 operation: "unlock sessions")
+        }
+    }
+
     /// Releases the lock now (closing the connection would too).
     public func release() async {
         let connection = self.connection

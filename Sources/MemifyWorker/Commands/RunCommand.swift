@@ -61,16 +61,21 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "builtin or llm (default: the pipeline's).")
     var extractor: String?
 
+    @Option(help: "Only shard K of N (K from 1): sessions split by a stable hash of (user, session), one worker per shard.")
+    var shard: String?
+
     func validate() throws {
         if let since, parseTimestamp(since) == nil { throw ValidationError("--since '\(since)' is not an ISO 8601 time or Unix seconds") }
         if let until, parseTimestamp(until) == nil { throw ValidationError("--until '\(until)' is not an ISO 8601 time or Unix seconds") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let concurrency, concurrency < 1 || concurrency > 256 { throw ValidationError("--concurrency must be 1…256") }
         if let extractor, !["builtin", "llm"].contains(extractor) { throw ValidationError("--extractor must be builtin or llm") }
+        if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.message) } }
     }
 
     func run() async throws {
-        let filter = selection.filter
+        var filter = selection.filter
+        filter.shard = try shard.map { try Shard(parsing: $0) }
         try await withExitStatus {
             try await RunDriver(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline,
                                 since: since.flatMap(parseTimestamp), until: until.flatMap(parseTimestamp), limit: limit,
@@ -113,7 +118,7 @@ struct RunDriver {
         let target = try graph.target()
         var pgLock: PostgresRunLock?
         if !dryRun, case .postgres(let conninfo) = target {
-            let scope = "\(graph.graphPlacement.schema):\(datasetID)"
+            let scope = "\(graph.graphPlacement.schema):\(datasetID)" + (filter.shard.map { ":shard \($0)" } ?? "")
             let (acquired, holder) = try await PostgresRunLock.acquire(conninfo: conninfo, scope: scope,
                                                                          holderName: "memify-worker run \(runID)")
             guard let acquired else {
@@ -137,7 +142,8 @@ struct RunDriver {
         }
         log.info("run started", metadata: [
             "run_id": "\(runID)", "pipeline": "\(definition.name) (\(definition.origin))", "graph": "\(writer?.location ?? "none (dry run)")",
-            "state": "\(statePath)", "dataset_id": "\(datasetID)", "dry_run": "\(dryRun)"])
+            "state": "\(statePath)", "dataset_id": "\(datasetID)", "dry_run": "\(dryRun)",
+            "shard": "\(filter.shard.map(\.description) ?? "all")"])
         if !dryRun { try await checkpoints.executor.run { try checkpoints.startRun(runID) } }
 
         let stop = StopFlag()
@@ -145,7 +151,9 @@ struct RunDriver {
         defer { signals.cancel() }
         let progress = ProgressReporter(terminal: !report.noProgress && isatty(2) == 1 && report.logFormat == .text,
                                         total: limit, log: log)
-        let runner = PersistSessionsRunner(source: source, graph: writer, checkpoints: checkpoints, extractor: extractor, options: options)
+        let sessionLocks = pgLock.map { PostgresSessionLocks(lock: $0, scope: "\(graph.graphPlacement.schema):\(datasetID)") }
+        let runner = PersistSessionsRunner(source: source, graph: writer, checkpoints: checkpoints, extractor: extractor, options: options,
+                                           sessionLocks: sessionLocks)
         let started = Date()
         let summary: RunSummary
         do {

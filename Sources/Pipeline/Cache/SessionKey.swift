@@ -1,3 +1,5 @@
+import GraphStore
+
 /// Identifies one cognee session: the pair that names its cache keys.
 public struct SessionKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static let qaPrefix = "agent_sessions:"
@@ -44,6 +46,8 @@ public struct SessionFilter: Sendable, Equatable {
     public var sessionIDs: Set<String>
     /// Exactly these sessions (for `quarantine replay`), on top of the other conditions.
     public var keys: Set<SessionKey>?
+    /// Only the sessions of this shard (`--shard K/N`).
+    public var shard: Shard?
 
     public init(userIDs: Set<String> = [], sessionIDs: Set<String> = [], keys: Set<SessionKey>? = nil) {
         self.userIDs = userIDs
@@ -55,7 +59,7 @@ public struct SessionFilter: Sendable, Equatable {
 
     public func matches(_ key: SessionKey) -> Bool {
         (userIDs.isEmpty || userIDs.contains(key.userID)) && (sessionIDs.isEmpty || sessionIDs.contains(key.sessionID))
-            && (keys?.contains(key) ?? true)
+            && (keys?.contains(key) ?? true) && (shard?.contains(key) ?? true)
     }
 
     /// When both users and sessions are named, the exact keys to read (no scan needed).
@@ -63,5 +67,40 @@ public struct SessionFilter: Sendable, Equatable {
         if let keys { return keys.filter { matches($0) }.sorted() }
         guard !userIDs.isEmpty, !sessionIDs.isEmpty else { return nil }
         return userIDs.sorted().flatMap { user in sessionIDs.sorted().map { SessionKey(userID: user, sessionID: $0) } }
+            .filter { shard?.contains($0) ?? true }
     }
+}
+
+/// One of N shards of the sessions (`--shard K/N`, K from 1): a session belongs to shard
+/// `1 + h mod N`, where h is the first 8 bytes (big-endian) of sha256(user_id NUL session_id).
+/// Stable across runs, machines and versions, so a worker keeps its sessions.
+public struct Shard: Sendable, Equatable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) throws(PipelineError) {
+        guard count >= 1, index >= 1, index <= count else {
+            throw PipelineError(.usage, operation: "parse --shard", message: "expected K/N with 1 <= K <= N, got \(index)/\(count)")
+        }
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `K/N`.
+    public init(parsing text: String) throws(PipelineError) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]) else {
+            throw PipelineError(.usage, operation: "parse --shard", message: "expected K/N (e.g. 2/4), got '\(text)'")
+        }
+        try self.init(index: k, count: n)
+    }
+
+    public static func hash(_ key: SessionKey) -> UInt64 {
+        let digest = Digest.sha256(Array(key.userID.utf8) + [0] + Array(key.sessionID.utf8))
+        return digest.prefix(8).reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
+    }
+
+    public func contains(_ key: SessionKey) -> Bool { Int(Self.hash(key) % UInt64(count)) == index - 1 }
+
+    public var description: String { "\(index)/\(count)" }
 }

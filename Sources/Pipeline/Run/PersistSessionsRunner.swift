@@ -39,6 +39,8 @@ public struct RunOptions: Sendable {
 public struct RunSummary: Sendable, Equatable {
     public var runID = ""
     public var sessionsSeen = 0
+    /// Sessions skipped because another worker held them (it persists them).
+    public var sessionsLockedElsewhere = 0
     public var turnsSeen = 0
     public var turnsNew = 0
     public var turnsChanged = 0
@@ -65,7 +67,8 @@ public struct RunSummary: Sendable, Equatable {
         func n(_ v: Int) -> JSONValue { .number(JSONNumber(v)) }
         return .object(JSONObject([
             ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("interrupted", .bool(interrupted)),
-            ("sessions_seen", n(sessionsSeen)), ("turns_seen", n(turnsSeen)), ("turns_persisted", n(turnsPersisted)),
+            ("sessions_seen", n(sessionsSeen)), ("sessions_locked_elsewhere", n(sessionsLockedElsewhere)),
+            ("turns_seen", n(turnsSeen)), ("turns_persisted", n(turnsPersisted)),
             ("turns_new", n(turnsNew)), ("turns_changed", n(turnsChanged)), ("turns_unchanged", n(turnsUnchanged)),
             ("turns_deleted", n(turnsDeleted)), ("turns_out_of_window", n(turnsOutOfWindow)),
             ("turns_quarantined", n(quarantined)), ("extractor_calls", n(extractorCalls)),
@@ -100,9 +103,12 @@ public struct PersistSessionsRunner: Sendable {
     public var checkpoints: CheckpointStore
     public var extractor: any Extractor
     public var options: RunOptions
+    /// Per-session locks against other workers (PostgreSQL advisory locks); nil for SQLite.
+    public var sessionLocks: (any SessionLocking)?
 
     public init(source: any CacheSource, graph: (any GraphWriter)?, checkpoints: CheckpointStore, extractor: any Extractor,
-                options: RunOptions) {
+                options: RunOptions, sessionLocks: (any SessionLocking)? = nil) {
+        self.sessionLocks = sessionLocks
         self.source = source
         self.graph = graph
         self.checkpoints = checkpoints
@@ -131,25 +137,53 @@ public struct PersistSessionsRunner: Sendable {
         var summary = RunSummary()
         summary.runID = options.runID
         summary.dryRun = options.dryRun
-        var batch = Batch()
+        var pending: [SessionRead] = []
+        var pendingTurns = 0
         var sessionsTaken = 0
 
         for try await read in source.sessions(filter: options.filter) {
-            if stop.isStopped { summary.interrupted = true; break }
+            if stop.isStopped { break }
             if let limit = options.limit, sessionsTaken >= limit { break }
             sessionsTaken += 1
-            summary.sessionsSeen += 1
-            try await plan(read, into: &batch, summary: &summary)
-            if batch.work.count * Self.rowsPerTurnEstimate >= options.batchRows {
-                try await flush(&batch, summary: &summary)
+            pending.append(read)
+            pendingTurns += max(1, read.elements.count)
+            if pendingTurns * Self.rowsPerTurnEstimate >= options.batchRows {
+                try await process(pending, summary: &summary)
+                pending.removeAll(keepingCapacity: true)
+                pendingTurns = 0
+                progress?(summary)
             }
-            progress?(summary)
         }
         if stop.isStopped { summary.interrupted = true }
-        try await flush(&batch, summary: &summary)
+        try await process(pending, summary: &summary)
         summary.seconds = (ContinuousClock.now - started).seconds
         progress?(summary)
         return summary
+    }
+
+    /// One batch of sessions: lock them (when another worker may be at them), diff, write,
+    /// checkpoint, unlock.
+    private func process(_ reads: [SessionRead], summary: inout RunSummary) async throws {
+        guard !reads.isEmpty else { return }
+        let keys = reads.map(\.key)
+        let locks = options.dryRun ? nil : sessionLocks
+        let held = try await locks?.tryLock(keys) ?? Set(keys)
+        var batch = Batch()
+        do {
+            for read in reads {
+                summary.sessionsSeen += 1
+                guard held.contains(read.key) else {
+                    summary.sessionsLockedElsewhere += 1
+                    continue
+                }
+                try await plan(read, into: &batch, summary: &summary)
+            }
+            try await flush(&batch, summary: &summary)
+        } catch {
+            try? await locks?.unlock(Array(held))
+            throw error
+        }
+        try await locks?.unlock(Array(held))
     }
 
     /// Diffs one session against its checkpoints and adds what must change to the batch.
