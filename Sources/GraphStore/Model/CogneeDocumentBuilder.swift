@@ -46,7 +46,10 @@ public struct ExtractedGraph: Sendable, Equatable {
 public struct CogneeDocumentBuilder: Sendable {
     public var datasetID: String
     public var documentID: String
-    public var text: String
+    public var text: String { didSet { textMD5 = Digest.hex(Digest.md5(Array(text.utf8))) } }
+    /// md5 of the text, hex (`source_content_hash`, and the `text_<md5>` document name): computed
+    /// once, not per node.
+    public private(set) var textMD5: String
     public var nodeSets: [String]
     /// Epoch milliseconds for `created_at`/`updated_at` (the turn's time, so re-runs are identical).
     public var timestampMillis: Int64
@@ -61,13 +64,14 @@ public struct CogneeDocumentBuilder: Sendable {
         self.datasetID = datasetID
         self.documentID = documentID
         self.text = text
+        textMD5 = Digest.hex(Digest.md5(Array(text.utf8)))
         self.nodeSets = nodeSets
         self.timestampMillis = timestampMillis
         self.effectiveDate = effectiveDate
         self.sourceUser = sourceUser
     }
 
-    public var documentName: String { GraphIdentity.documentName(text) }
+    public var documentName: String { "text_" + textMD5 }
     public var chunkID: String { GraphIdentity.documentChunk(documentID: documentID, text: text) }
     public var documentKey: String { SourceRef.document(datasetID: datasetID, dataID: documentID) }
     public var chunkKey: String { SourceRef.chunk(datasetID: datasetID, dataID: documentID, chunkID: chunkID) }
@@ -84,15 +88,20 @@ public struct CogneeDocumentBuilder: Sendable {
         for (key, value) in extraExternalMetadata.pairs { externalMetadata[key] = value }
 
         for set in nodeSets {
-            nodes.append(node(GraphIdentity.nodeSet(set), set, "NodeSet", rank: 1, indexFields: [], identityFields: ["name"],
-                              belongsToSet: nil, [:], key: documentKey))
+            // A NodeSet is shared by every document of the dataset. Stamped with each document's
+            // key it would carry one key per turn ever persisted, rewritten on every batch
+            // (quadratic). It is its own source instead: no turn's retraction removes it, and
+            // the edges that tie documents to it carry the documents' keys.
+            let id = GraphIdentity.nodeSet(set)
+            nodes.append(node(id, set, "NodeSet", rank: 1, indexFields: [], identityFields: ["name"],
+                              belongsToSet: nil, [:], key: SourceRef.document(datasetID: datasetID, dataID: id)))
         }
         nodes.append(node(documentID, documentName, "TextDocument", rank: 1, indexFields: ["name"], belongsToSet: sets, [
             "raw_data_location": .string("memify://\(datasetID)/\(documentName).txt"),
             "external_metadata": .string(Self.pythonIndented(externalMetadata)),
             "mime_type": .string("text/plain"),
         ], key: documentKey))
-        let words = text.split(whereSeparator: { $0.isWhitespace }).count
+        let words = Self.wordCount(text)
         nodes.append(node(chunkID, "", "DocumentChunk", rank: 2, indexFields: ["text"], belongsToSet: sets, [
             "text": .string(text), "chunk_size": .number(JSONNumber(words)), "chunk_index": .number(JSONNumber(0)),
             "cut_type": .string("sentence_cut"), "content_hash": .string(Digest.hex(Digest.sha256(Array(text.utf8)))),
@@ -156,6 +165,23 @@ public struct CogneeDocumentBuilder: Sendable {
 
     // MARK: - Shapes
 
+    /// Words as `str.split()` counts them: runs of non-whitespace. Scans UTF-8 bytes; only
+    /// non-ASCII scalars are looked up in Unicode's whitespace property.
+    static func wordCount(_ text: String) -> Int {
+        var count = 0
+        var inWord = false
+        for scalar in text.unicodeScalars {
+            let space: Bool
+            switch scalar.value {
+            case 0x20, 0x09...0x0D, 0x1C...0x1F: space = true
+            case 0..<0x80: space = false
+            default: space = scalar.properties.isWhitespace
+            }
+            if space { inWord = false } else if !inWord { inWord = true; count += 1 }
+        }
+        return count
+    }
+
     /// The node types that belong to one document; every other type is shared between documents.
     static let documentScopedTypes: Set<String> = ["TextDocument", "DocumentChunk", "TextSummary"]
 
@@ -176,7 +202,7 @@ public struct CogneeDocumentBuilder: Sendable {
             // one document's stamps: whichever turn wrote them last would decide, and a rebuild
             // in another order would give another graph.
             ("source_user", shared ? .null : sourceUser.map(JSONValue.string) ?? .null),
-            ("source_content_hash", shared ? .null : .string(Digest.hex(Digest.md5(Array(text.utf8))))),
+            ("source_content_hash", shared ? .null : .string(textMD5)),
             ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
             ("importance_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
         ])
@@ -199,7 +225,15 @@ public struct CogneeDocumentBuilder: Sendable {
 
     /// cognee's edge-text label: whitespace collapsed, first 80 characters.
     func label(_ text: String) -> String {
-        String(text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ").prefix(80))
+        // Collapse only as much of the text as the label needs: a longer prefix whose collapsed
+        // form already has more than 80 characters starts with the same 80 as the whole text's.
+        var take = 160
+        while true {
+            let head = text.prefix(take)
+            let collapsed = head.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+            if head.endIndex == text.endIndex || collapsed.count > 80 { return String(collapsed.prefix(80)) }
+            take *= 4
+        }
     }
 
     /// `"%Y-%m-%d %H:%M:%S"` UTC, as edge `updated_at`.

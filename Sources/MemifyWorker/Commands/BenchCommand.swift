@@ -46,14 +46,19 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Edges.") var edges = 400_000
         @Option(help: "Nodes per batch (edges follow their nodes).") var batchSize = 1000
         @Option(help: "Repetitions.") var repeats = 3
+        @Flag(help: "Only the raw COPY (the limit other benchmarks compare with).") var rawOnly = false
 
         func run() async throws {
             try await withExitStatus {
                 let batches = GraphWriteBenchmark.batches(nodes: nodes, edges: edges, batchSize: batchSize)
                 for _ in 0..<repeats {
                     let raw = try await GraphWriteBenchmark.rawCopy(conninfo: graphURL, schema: "memify_bench_raw", batches: batches)
-                    let (fresh, again) = try await GraphWriteBenchmark.worker(conninfo: graphURL, schema: "memify_bench_worker", batches: batches)
-                    for m in [raw, fresh, again] {
+                    var results = [raw]
+                    if !rawOnly {
+                        let (fresh, again) = try await GraphWriteBenchmark.worker(conninfo: graphURL, schema: "memify_bench_worker", batches: batches)
+                        results += [fresh, again]
+                    }
+                    for m in results {
                         print(#"{"mode":"\#(m.mode)","rows":\#(m.rows),"seconds":\#(m.seconds),"rows_per_s":\#(Int(m.rowsPerSecond))}"#)
                     }
                 }

@@ -28,20 +28,26 @@ public struct SummaryOnlyExtractor: Extractor {
     }
 
     static func firstSentence(_ text: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        var end = trimmed.endIndex
-        var index = trimmed.startIndex
-        while index < trimmed.endIndex {
-            let ch = trimmed[index]
-            let next = trimmed.index(after: index)
-            if ch == "." || ch == "!" || ch == "?" || ch == "\n", next == trimmed.endIndex || trimmed[next].isWhitespace {
-                end = next
+        // Byte scan: the terminators and the whitespace that must follow them are ASCII.
+        let bytes = Array(text.utf8)
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+        var start = 0
+        while start < bytes.count, isSpace(bytes[start]) { start += 1 }
+        var end = bytes.count
+        var i = start
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: ".") || b == UInt8(ascii: "!") || b == UInt8(ascii: "?") || b == 0x0A,
+               i + 1 == bytes.count || isSpace(bytes[i + 1]) {
+                end = i + 1
                 break
             }
-            index = next
+            i += 1
         }
-        let sentence = String(trimmed[..<end]).trimmingCharacters(in: .whitespacesAndNewlines)
-        return sentence.count > 200 ? String(sentence.prefix(199)) + "…" : sentence
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        let sentence = String(decoding: bytes[start..<end], as: UTF8.self)
+        guard end - start > 200, sentence.count > 200 else { return sentence }
+        return String(sentence.prefix(199)) + "…"
     }
 }
 

@@ -141,35 +141,74 @@ public struct PersistSessionsRunner: Sendable {
         var pendingTurns = 0
         var sessionsTaken = 0
 
-        for try await read in source.sessions(filter: options.filter) {
-            if stop.isStopped { break }
-            if let limit = options.limit, sessionsTaken >= limit { break }
-            sessionsTaken += 1
-            pending.append(read)
-            pendingTurns += max(1, read.elements.count)
-            if pendingTurns * Self.rowsPerTurnEstimate >= options.batchRows {
-                try await process(pending, summary: &summary)
-                pending.removeAll(keepingCapacity: true)
-                pendingTurns = 0
-                progress?(summary)
-            }
+        // Two stages overlap: while one batch is written and checkpointed (waiting on the
+        // database), the next is planned, extracted and built. Never more than one of each.
+        var inFlight: Task<CommitResult, any Error>?
+        func settle() async throws {
+            guard let task = inFlight else { return }
+            inFlight = nil
+            let result = try await task.value
+            summary.rowsWritten += result.rowsWritten
+            summary.rowsDeleted += result.rowsDeleted
         }
-        if stop.isStopped { summary.interrupted = true }
-        try await process(pending, summary: &summary)
+        func submit(_ reads: [SessionRead]) async throws {
+            guard !reads.isEmpty else { return }
+            let prepared = try await prepare(reads, summary: &summary)
+            try await settle()
+            let runner = self
+            inFlight = Task { try await runner.commit(prepared) }
+        }
+        do {
+            for try await read in source.sessions(filter: options.filter) {
+                if stop.isStopped { break }
+                if let limit = options.limit, sessionsTaken >= limit { break }
+                sessionsTaken += 1
+                pending.append(read)
+                pendingTurns += max(1, read.elements.count)
+                if pendingTurns * Self.rowsPerTurnEstimate >= options.batchRows {
+                    try await submit(pending)
+                    pending.removeAll(keepingCapacity: true)
+                    pendingTurns = 0
+                    progress?(summary)
+                }
+            }
+            if stop.isStopped { summary.interrupted = true }
+            try await submit(pending)
+            try await settle()
+        } catch {
+            // Let the batch in flight finish (or fail) before reporting: checkpoints stay consistent.
+            _ = try? await inFlight?.value
+            throw error
+        }
         summary.seconds = (ContinuousClock.now - started).seconds
         progress?(summary)
         return summary
     }
 
-    /// One batch of sessions: lock them (when another worker may be at them), diff, write,
-    /// checkpoint, unlock.
-    private func process(_ reads: [SessionRead], summary: inout RunSummary) async throws {
-        guard !reads.isEmpty else { return }
+    private struct CommitResult: Sendable {
+        var rowsWritten = 0
+        var rowsDeleted = 0
+    }
+
+    /// A batch ready to be written: graph rows, the checkpoints they make true, what to retract.
+    private struct Prepared: Sendable {
+        var graph = GraphBatch()
+        var persisted: [TurnCheckpoint] = []
+        var replacedChunkKeys: [String] = []
+        var deleted: [TurnCheckpoint] = []
+        var sessions: [(SessionKey, Int)] = []
+        var cleanSessions: [SessionKey] = []
+        var held: [SessionKey] = []
+    }
+
+    /// Locks a batch's sessions (when another worker may be at them), diffs them against their
+    /// checkpoints, extracts and builds the rows. Writes nothing but the quarantine.
+    private func prepare(_ reads: [SessionRead], summary: inout RunSummary) async throws -> Prepared {
         let keys = reads.map(\.key)
         let locks = options.dryRun ? nil : sessionLocks
         let held = try await locks?.tryLock(keys) ?? Set(keys)
-        var batch = Batch()
         do {
+            var batch = Batch()
             for read in reads {
                 summary.sessionsSeen += 1
                 guard held.contains(read.key) else {
@@ -178,12 +217,73 @@ public struct PersistSessionsRunner: Sendable {
                 }
                 try await plan(read, into: &batch, summary: &summary)
             }
-            try await flush(&batch, summary: &summary)
+            var prepared = Prepared()
+            prepared.held = Array(held)
+            guard !options.dryRun else { return prepared }
+            let extracted = try await extractAll(batch.work)
+            summary.extractorCalls += batch.work.count
+            prepared.graph.runID = options.runID
+            for (work, result) in zip(batch.work, extracted) {
+                let built = work.turn.builder.build(result)
+                prepared.graph.nodes += built.nodes
+                prepared.graph.edges += built.edges
+                prepared.persisted.append(TurnCheckpoint(
+                    userID: work.turn.key.userID, sessionID: work.turn.key.sessionID, turnID: work.turn.turnID,
+                    contentHash: work.turn.contentHash, documentID: work.turn.documentID, documentKey: work.turn.documentKey,
+                    chunkKey: work.turn.chunkKey, turnTime: work.turn.entry.time, runID: options.runID))
+                // An edit that changed the text moves the turn to a new chunk: the old chunk's rows
+                // go (entities other turns still reference stay). The document keeps its id.
+                if let previous = work.previous, previous.chunkKey != work.turn.chunkKey {
+                    prepared.replacedChunkKeys.append(previous.chunkKey)
+                }
+            }
+            prepared.deleted = batch.deleted
+            prepared.sessions = batch.sessions
+            prepared.cleanSessions = batch.cleanSessions
+            return prepared
         } catch {
             try? await locks?.unlock(Array(held))
             throw error
         }
-        try await locks?.unlock(Array(held))
+    }
+
+    /// Writes one prepared batch, then checkpoints it, then unlocks its sessions. The graph
+    /// commits first: a crash before the checkpoint only repeats idempotent work.
+    private func commit(_ prepared: Prepared) async throws -> CommitResult {
+        let locks = options.dryRun ? nil : sessionLocks
+        do {
+            let result = try await writeAndCheckpoint(prepared)
+            try await locks?.unlock(prepared.held)
+            return result
+        } catch {
+            try? await locks?.unlock(prepared.held)
+            throw error
+        }
+    }
+
+    private func writeAndCheckpoint(_ prepared: Prepared) async throws -> CommitResult {
+        var result = CommitResult()
+        guard !options.dryRun, let graph else { return result }
+        if !prepared.graph.nodes.isEmpty {
+            result.rowsWritten += try await graph.write(prepared.graph).rowsWritten
+        }
+        for key in prepared.replacedChunkKeys {
+            let stats = try await graph.retract(sourceRefKey: key)
+            result.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
+        }
+        for deleted in prepared.deleted {
+            for key in [deleted.chunkKey, deleted.documentKey] {
+                let stats = try await graph.retract(sourceRefKey: key)
+                result.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
+            }
+        }
+        let store = checkpoints
+        let runID = options.runID
+        try await store.executor.run {
+            try store.commit(persisted: prepared.persisted, removed: prepared.deleted, sessions: prepared.sessions, runID: runID)
+            for key in prepared.cleanSessions { try store.resolveQuarantine(key: key, runID: runID) }
+        }
+        return result
     }
 
     /// Diffs one session against its checkpoints and adds what must change to the batch.
@@ -248,54 +348,6 @@ public struct PersistSessionsRunner: Sendable {
         if let since = options.since, t < since { return false }
         if let until = options.until, t >= until { return false }
         return true
-    }
-
-    /// Extracts, writes and checkpoints one batch. The graph commits first: a crash before the
-    /// checkpoint only repeats idempotent work on the next run.
-    private func flush(_ batch: inout Batch, summary: inout RunSummary) async throws {
-        defer { batch = Batch() }
-        guard !batch.isEmpty, !options.dryRun, let graph else { return }
-        let extracted = try await extractAll(batch.work)
-        summary.extractorCalls += batch.work.count
-
-        var graphBatch = GraphBatch(runID: options.runID)
-        var persisted: [TurnCheckpoint] = []
-        for (work, result) in zip(batch.work, extracted) {
-            let built = work.turn.builder.build(result)
-            graphBatch.nodes += built.nodes
-            graphBatch.edges += built.edges
-            persisted.append(TurnCheckpoint(
-                userID: work.turn.key.userID, sessionID: work.turn.key.sessionID, turnID: work.turn.turnID,
-                contentHash: work.turn.contentHash, documentID: work.turn.documentID, documentKey: work.turn.documentKey,
-                chunkKey: work.turn.chunkKey, turnTime: work.turn.entry.time, runID: options.runID))
-        }
-        if !graphBatch.nodes.isEmpty {
-            summary.rowsWritten += try await graph.write(graphBatch).rowsWritten
-        }
-        // An edit that changed the text moves the turn to a new chunk: retract the old chunk's rows
-        // (entities other turns still reference stay). The document keeps its id and was rewritten.
-        for work in batch.work {
-            if let previous = work.previous, previous.chunkKey != work.turn.chunkKey {
-                let stats = try await graph.retract(sourceRefKey: previous.chunkKey)
-                summary.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
-            }
-        }
-        for deleted in batch.deleted {
-            for key in [deleted.chunkKey, deleted.documentKey] {
-                let stats = try await graph.retract(sourceRefKey: key)
-                summary.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
-            }
-        }
-        let store = checkpoints
-        let done = persisted
-        let removed = batch.deleted
-        let sessions = batch.sessions
-        let clean = batch.cleanSessions
-        let runID = options.runID
-        try await store.executor.run {
-            try store.commit(persisted: done, removed: removed, sessions: sessions, runID: runID)
-            for key in clean { try store.resolveQuarantine(key: key, runID: runID) }
-        }
     }
 
     private func extractAll(_ work: [Work]) async throws -> [ExtractedGraph] {
