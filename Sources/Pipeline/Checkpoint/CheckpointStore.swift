@@ -84,19 +84,29 @@ public final class CheckpointStore: Sendable {
 
     /// The checkpoints of one session, by turn id.
     public func turns(userID: String, sessionID: String) throws -> [String: TurnCheckpoint] {
+        try turns(of: [SessionKey(userID: userID, sessionID: sessionID)])[SessionKey(userID: userID, sessionID: sessionID)] ?? [:]
+    }
+
+    /// The checkpoints of several sessions, by session and turn id, with one prepared statement.
+    public func turns(of keys: [SessionKey]) throws -> [SessionKey: [String: TurnCheckpoint]] {
         try database.withStatement(
             "SELECT turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id FROM turns WHERE user_id = ?1 AND session_id = ?2",
             operation: "read checkpoints"
-        ) { stmt throws(GraphStoreError) -> [String: TurnCheckpoint] in
-            try stmt.bind(1, userID)
-            try stmt.bind(2, sessionID)
-            var out: [String: TurnCheckpoint] = [:]
-            while try stmt.step() {
-                let turn = TurnCheckpoint(userID: userID, sessionID: sessionID, turnID: stmt.text(0) ?? "",
-                                          contentHash: stmt.text(1) ?? "", documentID: stmt.text(2) ?? "",
-                                          documentKey: stmt.text(3) ?? "", chunkKey: stmt.text(4) ?? "",
-                                          turnTime: stmt.text(5) ?? "", runID: stmt.text(6) ?? "")
-                out[turn.turnID] = turn
+        ) { stmt throws(GraphStoreError) -> [SessionKey: [String: TurnCheckpoint]] in
+            var out: [SessionKey: [String: TurnCheckpoint]] = [:]
+            for key in keys {
+                stmt.reset()
+                try stmt.bind(1, key.userID)
+                try stmt.bind(2, key.sessionID)
+                var turns: [String: TurnCheckpoint] = [:]
+                while try stmt.step() {
+                    let turn = TurnCheckpoint(userID: key.userID, sessionID: key.sessionID, turnID: stmt.text(0) ?? "",
+                                              contentHash: stmt.text(1) ?? "", documentID: stmt.text(2) ?? "",
+                                              documentKey: stmt.text(3) ?? "", chunkKey: stmt.text(4) ?? "",
+                                              turnTime: stmt.text(5) ?? "", runID: stmt.text(6) ?? "")
+                    turns[turn.turnID] = turn
+                }
+                out[key] = turns
             }
             return out
         }

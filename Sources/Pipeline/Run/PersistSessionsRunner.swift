@@ -209,13 +209,15 @@ public struct PersistSessionsRunner: Sendable {
         let held = try await locks?.tryLock(keys) ?? Set(keys)
         do {
             var batch = Batch()
+            let store = checkpoints
+            let existing = try await store.executor.run { try store.turns(of: keys.filter { held.contains($0) }) }
             for read in reads {
                 summary.sessionsSeen += 1
                 guard held.contains(read.key) else {
                     summary.sessionsLockedElsewhere += 1
                     continue
                 }
-                try await plan(read, into: &batch, summary: &summary)
+                try await plan(read, existing: existing[read.key] ?? [:], into: &batch, summary: &summary)
             }
             var prepared = Prepared()
             prepared.held = Array(held)
@@ -224,16 +226,17 @@ public struct PersistSessionsRunner: Sendable {
             summary.extractorCalls += batch.work.count
             prepared.graph.runID = options.runID
             for (work, result) in zip(batch.work, extracted) {
-                let built = work.turn.builder.build(result)
+                let builder = work.turn.builder()
+                let built = builder.build(result)
                 prepared.graph.nodes += built.nodes
                 prepared.graph.edges += built.edges
                 prepared.persisted.append(TurnCheckpoint(
                     userID: work.turn.key.userID, sessionID: work.turn.key.sessionID, turnID: work.turn.turnID,
-                    contentHash: work.turn.contentHash, documentID: work.turn.documentID, documentKey: work.turn.documentKey,
-                    chunkKey: work.turn.chunkKey, turnTime: work.turn.entry.time, runID: options.runID))
+                    contentHash: work.turn.contentHash, documentID: builder.documentID, documentKey: builder.documentKey,
+                    chunkKey: builder.chunkKey, turnTime: work.turn.entry.time, runID: options.runID))
                 // An edit that changed the text moves the turn to a new chunk: the old chunk's rows
                 // go (entities other turns still reference stay). The document keeps its id.
-                if let previous = work.previous, previous.chunkKey != work.turn.chunkKey {
+                if let previous = work.previous, previous.chunkKey != builder.chunkKey {
                     prepared.replacedChunkKeys.append(previous.chunkKey)
                 }
             }
@@ -287,7 +290,8 @@ public struct PersistSessionsRunner: Sendable {
     }
 
     /// Diffs one session against its checkpoints and adds what must change to the batch.
-    private func plan(_ read: SessionRead, into batch: inout Batch, summary: inout RunSummary) async throws {
+    private func plan(_ read: SessionRead, existing: [String: TurnCheckpoint], into batch: inout Batch,
+                      summary: inout RunSummary) async throws {
         let key = read.key
         let store = checkpoints
         let runID = options.runID
@@ -295,7 +299,6 @@ public struct PersistSessionsRunner: Sendable {
         if let error = read.sessionError { quarantine.append((nil, error.reason, error.raw)) }
         for error in read.errors { quarantine.append((error.index, error.error.reason, error.raw)) }
 
-        let existing = try await store.executor.run { try store.turns(userID: key.userID, sessionID: key.sessionID) }
         var seen: Set<String> = []
         for element in read.elements {
             summary.turnsSeen += 1

@@ -9,24 +9,34 @@ public struct TurnDocument: Sendable {
     public var entry: SessionQAEntry
     /// `qa_id`, or for entries without one (cognee 1.5.x) a uuid5 of the time and question.
     public var turnID: String
-    public var builder: CogneeDocumentBuilder
+    public var datasetID: String
     public var contentHash: String
 
     /// The node set of every session-persisted document (graph spec §1.9).
     public static let nodeSet = "user_sessions_from_cache"
 
+    /// Cheap: the identity and the content hash only. The document is built on demand, for
+    /// the turns that changed (an unchanged cache must cost little more than reading it).
     public init(key: SessionKey, index: Int, entry: SessionQAEntry, datasetID: String, extractorIdentity: String) {
         self.key = key
         self.index = index
         self.entry = entry
+        self.datasetID = datasetID
         turnID = Self.turnID(entry)
-        let documentID = GraphIdentity.uuid5(
-            "memify-turn:" + [datasetID, key.userID, key.sessionID, turnID].map(Self.escaped).joined(separator: ":"))
-        let text = Self.windowText(sessionID: key.sessionID, entry: entry)
+        contentHash = Self.contentHash(extractorIdentity: extractorIdentity, sessionID: key.sessionID, entry: entry)
+    }
+
+    public var documentID: String {
+        GraphIdentity.uuid5("memify-turn:" + [datasetID, key.userID, key.sessionID, turnID].map(Self.escaped).joined(separator: ":"))
+    }
+
+    /// The cognee document of this turn (graph spec §8).
+    public func builder() -> CogneeDocumentBuilder {
         let seconds = parseTimestamp(entry.time) ?? 0
         var builder = CogneeDocumentBuilder(
-            datasetID: datasetID, documentID: documentID, text: text, nodeSets: [Self.nodeSet],
-            timestampMillis: Int64((seconds * 1000).rounded()), effectiveDate: entry.time, sourceUser: key.userID)
+            datasetID: datasetID, documentID: documentID, text: Self.windowText(sessionID: key.sessionID, entry: entry),
+            nodeSets: [Self.nodeSet], timestampMillis: Int64((seconds * 1000).rounded()), effectiveDate: entry.time,
+            sourceUser: key.userID)
         var extra = JSONObject()
         extra["user_id"] = .string(key.userID)
         extra["session_id"] = .string(key.sessionID)
@@ -34,8 +44,7 @@ public struct TurnDocument: Sendable {
         if let feedback = entry.feedbackText { extra["feedback_text"] = .string(feedback) }
         if let score = entry.feedbackScore { extra["feedback_score"] = .number(JSONNumber(score)) }
         builder.extraExternalMetadata = extra
-        self.builder = builder
-        contentHash = Self.contentHash(extractorIdentity: extractorIdentity, text: text, entry: entry)
+        return builder
     }
 
     /// cognee's window text for one turn (graph spec §1.3): session id, question, answer; no
@@ -51,10 +60,11 @@ public struct TurnDocument: Sendable {
 
     /// Everything the turn's rows are derived from, so an edit of any of it re-derives the turn
     /// and nothing else does: the extractor, the window text, the time, and the feedback.
-    static func contentHash(extractorIdentity: String, text: String, entry: SessionQAEntry) -> String {
+    static func contentHash(extractorIdentity: String, sessionID: String, entry: SessionQAEntry) -> String {
         var bytes: [UInt8] = []
-        for part in [extractorIdentity, text, entry.time, entry.feedbackText ?? "\u{1}none",
-                     entry.feedbackScore.map(String.init) ?? "\u{1}none", "v1"] {
+        bytes.reserveCapacity(entry.question.utf8.count + entry.answer.utf8.count + sessionID.utf8.count + 160)
+        for part in [extractorIdentity, sessionID, entry.question, entry.answer, entry.time, entry.feedbackText ?? "\u{1}none",
+                     entry.feedbackScore.map(String.init) ?? "\u{1}none", "v2"] {
             bytes.append(contentsOf: String(part.utf8.count).utf8)
             bytes.append(0x3A)
             bytes.append(contentsOf: part.utf8)
@@ -63,10 +73,13 @@ public struct TurnDocument: Sendable {
     }
 
     private static func escaped(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "\\") }) else { return s }
+        var out = ""
+        for ch in s.unicodeScalars {
+            if ch == ":" || ch == "\\" { out.unicodeScalars.append("\\") }
+            out.unicodeScalars.append(ch)
+        }
+        return out
     }
 
-    public var documentID: String { builder.documentID }
-    public var documentKey: String { builder.documentKey }
-    public var chunkKey: String { builder.chunkKey }
 }
