@@ -440,8 +440,16 @@ struct RunPipelineTests {
         #expect(w["sessions_seen"] == 2 && w["turns_persisted"] == 4 && w["turns_out_of_window"] == 4)
 
         let metrics = h.directory + "/memify.prom"
-        let full = try h.run(g, state: "m", ["--metrics-file", metrics])
+        let full = try h.run(g, state: "m", ["--metrics-file", metrics, "--log-format", "json"])
         #expect(full.status == 0)
+        // --log-format json: every stderr line is one JSON object with time, level and message.
+        let logLines = full.stderr.split(separator: "\n")
+        #expect(logLines.count >= 2)
+        for line in logLines {
+            guard case .object(let record) = try JSONParser.parse(Array(line.utf8)) else { Issue.record("not JSON: \(line)"); continue }
+            #expect(record["level"] != nil && record["message"] != nil && record["time"] != nil)
+        }
+        #expect(full.stderr.contains(#""message":"run done""#))
         let text = try String(contentsOfFile: metrics, encoding: .utf8)
         #expect(text.contains("memify_turns_persisted{pipeline=\"persist-sessions\"} 8\n"))
         #expect(text.contains("memify_turns_seen{pipeline=\"persist-sessions\"} 12\n"))

@@ -115,6 +115,14 @@ public final class CheckpointStore: Sendable {
     /// Records persisted turns and forgets deleted ones, in one transaction.
     public func commit(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)], runID: String) throws {
         try database.transaction { () throws(GraphStoreError) in
+            try writeCheckpoints(persisted: persisted, removed: removed, sessions: sessions, runID: runID)
+        }
+    }
+
+    /// The statements of ``commit``, inside the caller's transaction.
+    func writeCheckpoints(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
+                          runID: String) throws(GraphStoreError) {
+        do {
             if !persisted.isEmpty {
                 try database.withStatement("""
                     INSERT INTO turns (user_id, session_id, turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id)
@@ -189,7 +197,7 @@ public final class CheckpointStore: Sendable {
     }
 
     /// Marks the open quarantine entries of a session resolved (it read cleanly this run).
-    public func resolveQuarantine(key: SessionKey, runID: String) throws {
+    public func resolveQuarantine(key: SessionKey, runID: String) throws(GraphStoreError) {
         try database.withStatement(
             "UPDATE quarantine SET resolved_run_id = ?3 WHERE user_id = ?1 AND session_id = ?2 AND resolved_run_id IS NULL",
             operation: "resolve quarantine") { stmt throws(GraphStoreError) in
@@ -273,4 +281,55 @@ public final class CheckpointStore: Sendable {
                       resolvedQuarantine: try count("SELECT count(*) FROM quarantine WHERE resolved_run_id IS NOT NULL"),
                       lastRuns: runs, lastSuccess: lastSuccess)
     }
+}
+
+/// What the runner needs from a checkpoint store: the stage boundary between the pipeline and
+/// its memory. `CheckpointStore` (SQLite, WAL) is the implementation; the runner knows only this.
+public protocol CheckpointStoring: Sendable {
+    /// The checkpoints of these sessions, by session and turn id.
+    func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]]
+    /// Quarantines elements (index nil: the whole session), with their exact bytes and reasons.
+    func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws
+    /// Records persisted turns, forgets deleted ones, counts sessions and resolves the quarantine
+    /// of sessions that read cleanly, in one transaction. Called after the graph committed.
+    func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
+                cleanSessions: [SessionKey], runID: String) async throws
+}
+
+extension CheckpointStore: CheckpointStoring {
+    public func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]] {
+        try await executor.run { try self.turns(of: keys) }
+    }
+
+    public func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws {
+        guard !items.isEmpty else { return }
+        let list = items.map { QuarantineItem(key: $0.key, index: $0.index, reason: $0.reason, raw: $0.raw) }
+        try await executor.run {
+            for item in list { try self.quarantine(key: item.key, index: item.index, reason: item.reason, raw: item.raw, runID: runID) }
+        }
+    }
+
+    public func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
+                       cleanSessions: [SessionKey], runID: String) async throws {
+        let counts = sessions.map { SessionCount(key: $0.0, turns: $0.1) }
+        try await executor.run {
+            try self.database.transaction { () throws(GraphStoreError) in
+                try self.writeCheckpoints(persisted: persisted, removed: removed, sessions: counts.map { ($0.key, $0.turns) },
+                                          runID: runID)
+                for key in cleanSessions { try self.resolveQuarantine(key: key, runID: runID) }
+            }
+        }
+    }
+}
+
+private struct QuarantineItem: Sendable {
+    var key: SessionKey
+    var index: Int?
+    var reason: String
+    var raw: [UInt8]
+}
+
+private struct SessionCount: Sendable {
+    var key: SessionKey
+    var turns: Int
 }

@@ -100,13 +100,13 @@ public struct PersistSessionsRunner: Sendable {
     public var source: any CacheSource
     /// nil in a dry run.
     public var graph: (any GraphWriter)?
-    public var checkpoints: CheckpointStore
+    public var checkpoints: any CheckpointStoring
     public var extractor: any Extractor
     public var options: RunOptions
     /// Per-session locks against other workers (PostgreSQL advisory locks); nil for SQLite.
     public var sessionLocks: (any SessionLocking)?
 
-    public init(source: any CacheSource, graph: (any GraphWriter)?, checkpoints: CheckpointStore, extractor: any Extractor,
+    public init(source: any CacheSource, graph: (any GraphWriter)?, checkpoints: any CheckpointStoring, extractor: any Extractor,
                 options: RunOptions, sessionLocks: (any SessionLocking)? = nil) {
         self.sessionLocks = sessionLocks
         self.source = source
@@ -209,8 +209,7 @@ public struct PersistSessionsRunner: Sendable {
         let held = try await locks?.tryLock(keys) ?? Set(keys)
         do {
             var batch = Batch()
-            let store = checkpoints
-            let existing = try await store.executor.run { try store.turns(of: keys.filter { held.contains($0) }) }
+            let existing = try await checkpoints.loadTurns(of: keys.filter { held.contains($0) })
             for read in reads {
                 summary.sessionsSeen += 1
                 guard held.contains(read.key) else {
@@ -280,12 +279,8 @@ public struct PersistSessionsRunner: Sendable {
                 result.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
             }
         }
-        let store = checkpoints
-        let runID = options.runID
-        try await store.executor.run {
-            try store.commit(persisted: prepared.persisted, removed: prepared.deleted, sessions: prepared.sessions, runID: runID)
-            for key in prepared.cleanSessions { try store.resolveQuarantine(key: key, runID: runID) }
-        }
+        try await checkpoints.record(persisted: prepared.persisted, removed: prepared.deleted, sessions: prepared.sessions,
+                                     cleanSessions: prepared.cleanSessions, runID: options.runID)
         return result
     }
 
@@ -293,7 +288,6 @@ public struct PersistSessionsRunner: Sendable {
     private func plan(_ read: SessionRead, existing: [String: TurnCheckpoint], into batch: inout Batch,
                       summary: inout RunSummary) async throws {
         let key = read.key
-        let store = checkpoints
         let runID = options.runID
         var quarantine: [(Int?, String, [UInt8])] = []
         if let error = read.sessionError { quarantine.append((nil, error.reason, error.raw)) }
@@ -336,12 +330,7 @@ public struct PersistSessionsRunner: Sendable {
         }
         batch.sessions.append((key, read.elements.count))
         if !options.dryRun && !quarantine.isEmpty {
-            let items = quarantine
-            try await store.executor.run {
-                for (index, reason, raw) in items {
-                    try store.quarantine(key: key, index: index, reason: reason, raw: raw, runID: runID)
-                }
-            }
+            try await checkpoints.quarantine(quarantine.map { (key: key, index: $0.0, reason: $0.1, raw: $0.2) }, runID: runID)
         }
     }
 
