@@ -39,25 +39,29 @@ public enum Digest {
 
     public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var w = [UInt32](repeating: 0, count: 64)
-        forEachBlock(bytes, bigEndianLength: true) { block in
-            for i in 0..<16 { w[i] = bigEndianWord(block, i) }
-            for i in 16..<64 {
-                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        var wStorage = [UInt32](repeating: 0, count: 64)
+        wStorage.withUnsafeMutableBufferPointer { w in
+            sha256K.withUnsafeBufferPointer { k in
+                forEachBlock(bytes, bigEndianLength: true) { block in
+                    for i in 0..<16 { w[i] = bigEndianWord(block, i) }
+                    for i in 16..<64 {
+                        let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+                        let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                        w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+                    }
+                    var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+                    for i in 0..<64 {
+                        let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                        let ch = (e & f) ^ (~e & g)
+                        let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+                        let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                        let maj = (a & b) ^ (a & c) ^ (b & c)
+                        let t2 = s0 &+ maj
+                        (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                    }
+                    h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+                }
             }
-            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-            for i in 0..<64 {
-                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ sha256K[i] &+ w[i]
-                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                let maj = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ maj
-                (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-            }
-            h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
         }
         return h.flatMap { bigEndianBytes($0) }
     }
@@ -112,7 +116,8 @@ public enum Digest {
     // MARK: - Helpers
 
     /// Pads the message (0x80, zeros, 64-bit bit length) and hands out 64-byte blocks.
-    private static func forEachBlock(_ bytes: some Collection<UInt8>, bigEndianLength: Bool, _ body: ([UInt8]) -> Void) {
+    private static func forEachBlock(_ bytes: some Collection<UInt8>, bigEndianLength: Bool,
+                                     _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         var message = Array(bytes)
         let bitLength = UInt64(message.count) &* 8
         message.append(0x80)
@@ -121,12 +126,15 @@ public enum Digest {
             let shift = bigEndianLength ? UInt64(56 - 8 * i) : UInt64(8 * i)
             message.append(UInt8(truncatingIfNeeded: bitLength >> shift))
         }
-        for start in stride(from: 0, to: message.count, by: 64) {
-            body(Array(message[start..<start + 64]))
+        // Blocks are views into the padded message: no copy per block.
+        message.withUnsafeBufferPointer { buffer in
+            for start in stride(from: 0, to: buffer.count, by: 64) {
+                body(UnsafeBufferPointer(rebasing: buffer[start..<start + 64]))
+            }
         }
     }
 
-    @inline(__always) private static func bigEndianWord(_ block: [UInt8], _ i: Int) -> UInt32 {
+    @inline(__always) private static func bigEndianWord(_ block: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 {
         UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
     }
 
