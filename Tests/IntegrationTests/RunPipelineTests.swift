@@ -520,6 +520,28 @@ struct EmbeddedRunTests {
         #expect(o["turns"] == .number(JSONNumber(goodTurns)))
     }
 
+    @Test("one session split over the shared and a tenant diskcache folder: both parts persist, nothing is taken for deleted")
+    func sessionInTwoFolders() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("memify-split-\(UUID().uuidString)").path
+        let key = SessionKey(userID: "u-split", sessionID: "s-split")
+        func entry(_ i: Int) -> SessionQAEntry {
+            SessionQAEntry(time: SyntheticCorpus.isoTime(1_795_000_000 + Double(i)), question: "Q\(i)?", context: "", answer: "A\(i).",
+                           qaID: "qa-split-\(i)")
+        }
+        try FileCacheWriter(directory: root + "/.cognee_fs_cache/sessions_db", ttlSeconds: nil).write(entries: [(key, [entry(1), entry(2)])])
+        try FileCacheWriter(directory: root + "/tenant-a/.cognee_fs_cache/sessions_db", ttlSeconds: nil).write(entries: [(key, [entry(3)])])
+        let args = ["run", "--cache", "fs:" + root, "--graph", "sqlite:\(root)/graph.db", "--state", "\(root)/state.db", "--json", "--no-progress"]
+        for pass in 0..<2 {
+            let run = try WorkerProcess.run(args)
+            #expect(run.status == 0, "\(run.stderr)")
+            let line = String(try #require(run.stdoutText.split(separator: "\n").last))
+            #expect(line.contains(#""turns_deleted":0"#) && line.contains(#""rows_deleted":0"#), "pass \(pass): \(line)")
+        }
+        let status = try WorkerProcess.run(["status", "--json", "--state", "\(root)/state.db"])
+        guard case .object(let o) = try JSONParser.parse(status.stdout) else { Issue.record("status is not JSON"); return }
+        #expect(o["turns"] == .number(JSONNumber(3)))
+    }
+
     @Test("the pipeline file declares what the runner does; a typo names its line")
     func pipelineDefinition() throws {
         var loaded = try PipelineDefinition.parse(file: TestEnvironment.repositoryDirectory + "/pipelines/persist-sessions.yml")

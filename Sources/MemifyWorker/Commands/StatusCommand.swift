@@ -128,7 +128,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                 if !report.json {
                     print("replayed \(keys.count) sessions: \(open.count - left.count) entries resolved, \(left.count) still open")
                 }
-                return left.isEmpty ? status : .partial
+                return left.isEmpty || status != .done ? status : .partial
             }
         }
     }

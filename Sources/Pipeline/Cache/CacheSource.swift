@@ -8,6 +8,14 @@ public protocol CacheSource: Sendable {
 
     /// Opens a cursor over the sessions that `filter` selects.
     func makeCursor(filter: SessionFilter) async throws -> any SessionCursor
+    /// True when one session may come back more than once, each time with only part of its
+    /// turns (cognee's filesystem cache can hold one session in several tenant folders). Then a
+    /// turn missing from one read is not evidence of a deletion.
+    var mayReadSessionPartially: Bool { get }
+}
+
+extension CacheSource {
+    public var mayReadSessionPartially: Bool { false }
 }
 
 /// Hands out the sessions of one read, a batch at a time.

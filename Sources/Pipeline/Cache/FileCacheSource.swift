@@ -20,6 +20,8 @@ public struct FileCacheSource: CacheSource {
     }
 
     public var location: String { directories.joined(separator: ", ") }
+    /// Several `sessions_db` folders (shared and per tenant) may each hold part of one session.
+    public var mayReadSessionPartially: Bool { directories.count > 1 }
 
     static func locate(_ path: String) throws(PipelineError) -> [String] {
         let fm = FileManager.default

@@ -321,10 +321,14 @@ public struct PersistSessionsRunner: Sendable {
         summary.quarantined += quarantine.count
         // A turn counts as deleted only when its session was read cleanly: a bad element may be
         // the edited form of a stored turn, and a vanished session is expiry, not deletion.
+        // When the cache may hand out one session in parts (several diskcache folders), no read
+        // is the whole session, so nothing is taken for deleted.
         if quarantine.isEmpty {
-            for (turnID, checkpoint) in existing where !seen.contains(turnID) && inWindow(checkpoint.turnTime) {
-                batch.deleted.append(checkpoint)
-                summary.turnsDeleted += 1
+            if !source.mayReadSessionPartially {
+                for (turnID, checkpoint) in existing where !seen.contains(turnID) && inWindow(checkpoint.turnTime) {
+                    batch.deleted.append(checkpoint)
+                    summary.turnsDeleted += 1
+                }
             }
             batch.cleanSessions.append(key)
         }
