@@ -171,18 +171,18 @@ public final class PostgresConnection: Sendable {
     public static func masked(_ conninfo: String) -> String {
         if let scheme = conninfo.range(of: "://") {
             let rest = conninfo[scheme.upperBound...]
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-            let authority = rest[..<authorityEnd]
+            // libpq takes the user info up to the last '@' before the first '/': a password may
+            // hold '?', ':' or '#'.
+            let slash = rest.firstIndex(of: "/") ?? rest.endIndex
             var out = String(conninfo[..<scheme.upperBound])
-            if let at = authority.lastIndex(of: "@") {
-                let userinfo = authority[..<at]
+            var remainder = rest[...]
+            if let at = rest[..<slash].lastIndex(of: "@") {
+                let userinfo = rest[..<at]
                 let user = userinfo.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-                out += user + (userinfo.contains(":") ? ":***" : "") + String(authority[at...])
-            } else {
-                out += authority
+                out += user + (userinfo.contains(":") ? ":***" : "")
+                remainder = rest[at...]
             }
-            let tail = String(rest[authorityEnd...])
-            return out + tail.replacingOccurrences(of: #"password=[^&]*"#, with: "password=***", options: .regularExpression)
+            return out + String(remainder).replacingOccurrences(of: #"password=[^&]*"#, with: "password=***", options: .regularExpression)
         }
         return conninfo.replacingOccurrences(of: #"password\s*=\s*('([^'\\]|\\.)*'|\S+)"#, with: "password=***",
                                              options: .regularExpression)

@@ -1,0 +1,19 @@
+import GraphStore
+import Testing
+
+@Suite("connection strings are masked before they are logged")
+struct MaskingTests {
+    @Test("passwords vanish from URLs (also with ?, : or @ inside them) and from key=value strings",
+          arguments: [
+              ("postgresql://memify:s3cret@127.0.0.1:5432/graph", "s3cret", "postgresql://memify:***@127.0.0.1:5432/graph"),
+              ("postgresql://memify:pa?ss:w@rd@db.internal/graph", "pa?ss", "postgresql://memify:***@db.internal/graph"),
+              ("postgresql://memify@h/db?password=hunter2&sslmode=require", "hunter2", "postgresql://memify@h/db?password=***&sslmode=require"),
+              (#"host=h user=u password='it\'s secret' dbname=g"#, "secret", "host=h user=u password=*** dbname=g"),
+              ("host=h password=plain dbname=g", "plain", "host=h password=*** dbname=g"),
+          ] as [(String, String, String?)])
+    func masks(conninfo: String, secret: String, expected: String?) {
+        let masked = PostgresConnection.masked(conninfo)
+        #expect(!masked.contains(secret), "\(masked)")
+        if let expected { #expect(masked == expected) }
+    }
+}
