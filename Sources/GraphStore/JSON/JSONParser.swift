@@ -240,20 +240,7 @@ public struct JSONParser: ~Copyable {
             index += 1
             skipWhitespace()
             object[key] = try parseValue()
-            skipWhitespace()
-            guard index < bytes.count else {
-                throw JSONParseError(message: "Expecting ',' delimiter", offset: index)
-            }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                skipWhitespace()
-                continue
-            }
-            if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(object)
-            }
-            throw JSONParseError(message: "Expecting ',' delimiter", offset: index)
+            if try endOfElement(closing: UInt8(ascii: "}")) { return .object(object) }
         }
     }
 
@@ -269,21 +256,25 @@ public struct JSONParser: ~Copyable {
         }
         while true {
             items.append(try parseValue())
-            skipWhitespace()
-            guard index < bytes.count else {
-                throw JSONParseError(message: "Expecting ',' delimiter", offset: index)
-            }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                skipWhitespace()
-                continue
-            }
-            if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(items)
-            }
-            throw JSONParseError(message: "Expecting ',' delimiter", offset: index)
+            if try endOfElement(closing: UInt8(ascii: "]")) { return .array(items) }
         }
+    }
+
+    /// After a member of an object or an element of an array: consumes `,` and the whitespace
+    /// after it (false: another one follows) or the closing bracket (true), as Python's parser.
+    private mutating func endOfElement(closing: UInt8) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw JSONParseError(message: "Expecting ',' delimiter", offset: index) }
+        if bytes[index] == UInt8(ascii: ",") {
+            index += 1
+            skipWhitespace()
+            return false
+        }
+        if bytes[index] == closing {
+            index += 1
+            return true
+        }
+        throw JSONParseError(message: "Expecting ',' delimiter", offset: index)
     }
 
     /// Python's number grammar: `-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?`, or `-Infinity`.

@@ -82,11 +82,6 @@ public final class CheckpointStore: Sendable {
             """)
     }
 
-    /// The checkpoints of one session, by turn id.
-    public func turns(userID: String, sessionID: String) throws -> [String: TurnCheckpoint] {
-        try turns(of: [SessionKey(userID: userID, sessionID: sessionID)])[SessionKey(userID: userID, sessionID: sessionID)] ?? [:]
-    }
-
     /// The checkpoints of several sessions, by session and turn id, with one prepared statement.
     public func turns(of keys: [SessionKey]) throws -> [SessionKey: [String: TurnCheckpoint]] {
         try database.withStatement(
@@ -112,14 +107,8 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    /// Records persisted turns and forgets deleted ones, in one transaction.
-    public func commit(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)], runID: String) throws {
-        try database.transaction { () throws(GraphStoreError) in
-            try writeCheckpoints(persisted: persisted, removed: removed, sessions: sessions, runID: runID)
-        }
-    }
-
-    /// The statements of ``commit``, inside the caller's transaction.
+    /// Records persisted turns, forgets deleted ones and counts sessions, inside the caller's
+    /// transaction (``record(persisted:removed:sessions:cleanSessions:runID:)`` holds it).
     func writeCheckpoints(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
                           runID: String) throws(GraphStoreError) {
         do {
