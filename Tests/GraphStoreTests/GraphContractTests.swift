@@ -101,6 +101,33 @@ enum GraphContract {
         #expect(none.nodesDeleted == 0 && none.nodesWritten == 0)
     }
 
+    /// A popular entity stops collecting one key per chunk once it has more than the cap: it
+    /// owns a key of its own, is not rewritten again, and outlives the retraction of every
+    /// chunk that named it; a rarely named one keeps exact provenance and goes with its chunks.
+    static func provenanceCap(_ writer: any GraphWriter) async throws {
+        let mentions = GraphMerge.provenanceCap + 6
+        for n in 1...mentions {
+            var nodes = [entity("Alice", "Alice", key: key(n))]
+            var edges: [GraphEdge] = []
+            if n <= 3 {
+                nodes.append(entity("Paris", "Capital of France", key: key(n)))
+                edges.append(edge("Alice", "moved_to", "Paris", text: "Alice moved to Paris.", key: key(n)))
+            }
+            let stats = try await writer.write(GraphBatch(nodes: nodes, edges: edges, runID: "run-\(n)"))
+            if n > GraphMerge.provenanceCap + 1 { #expect(stats.rowsWritten == 0, "a capped row is not rewritten (mention \(n))") }
+        }
+        var snapshot = try await writer.snapshot()
+        let alice = try #require(snapshot.nodes.first { $0.node.name == "alice" })
+        #expect(alice.sourceRefKeys.count == GraphMerge.provenanceCap + 1)
+        #expect(alice.sourceRefKeys.contains { $0.hasPrefix("source_ref:v1:\(dataset):") }, "the row's own key")
+        #expect(alice.sourceDatasetIDs == [dataset])
+        for n in 1...mentions { _ = try await writer.retract(sourceRefKey: key(n)) }
+        snapshot = try await writer.snapshot()
+        #expect(snapshot.nodes.map(\.node.name) == ["alice"], "paris went with its three chunks; alice stays")
+        #expect(snapshot.nodes.first?.sourceRefKeys.count == 1)
+        #expect(snapshot.edges.isEmpty)
+    }
+
     static func hostileValues(_ writer: any GraphWriter) async throws {
         let big = String(repeating: "x", count: 1_000_000)
         let nasty = "it's \"quoted\" \\back\\slash\t\ttab\nnewline \u{0}nul '); DROP TABLE graph_node; -- 🧠 \u{2028}"
@@ -134,6 +161,7 @@ struct SQLiteGraphContractTests {
     @Test func edgesNeedNodes() async throws { try await GraphContract.edgesNeedNodes(writer()) }
     @Test func retraction() async throws { try await GraphContract.retraction(writer()) }
     @Test func hostileValues() async throws { try await GraphContract.hostileValues(writer()) }
+    @Test func provenanceCap() async throws { try await GraphContract.provenanceCap(writer()) }
 }
 
 @Suite("Graph contract: PostgreSQL",
@@ -155,6 +183,7 @@ struct PostgresGraphContractTests {
     @Test func edgesNeedNodes() async throws { try await GraphContract.edgesNeedNodes(writer()) }
     @Test func retraction() async throws { try await GraphContract.retraction(writer()) }
     @Test func hostileValues() async throws { try await GraphContract.hostileValues(writer()) }
+    @Test func provenanceCap() async throws { try await GraphContract.provenanceCap(writer()) }
 
     @Test("both backends store the same graph for the same batches")
     func backendsAgree() async throws {

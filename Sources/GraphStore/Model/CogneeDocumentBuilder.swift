@@ -125,21 +125,46 @@ public struct CogneeDocumentBuilder: Sendable {
             }
         }
 
-        // Entities: the first one with a given normalised name wins, as in cognee.
+        // Entities: the first one with a given normalised name wins, as in cognee. A node typed
+        // `timestamp` whose name parses becomes a Timestamp (graph spec §1.6 step 4).
         var seen: Set<String> = []
-        let withRelations = Set(extracted.relations.map { GraphIdentity.entity($0.source) })
+        var endpoints: [String: (id: String, label: String, isTime: Bool)] = [:]
+        var withRelations: Set<String> = []
         for entity in extracted.entities where !entity.name.trimmingCharacters(in: .whitespaces).isEmpty {
+            if entity.type.lowercased() == "timestamp", let time = TimestampValue(parsing: entity.name.trimmingCharacters(in: .whitespaces)) {
+                let id = GraphIdentity.timestamp(time.text)
+                if endpoints[GraphIdentity.norm(entity.name)] == nil { endpoints[GraphIdentity.norm(entity.name)] = (id, time.text, true) }
+                guard seen.insert(id).inserted else { continue }
+                nodes.append(timestampNode(id, time, key: chunkKey))
+                edges.append(mention(chunkID, id, time.text, entity.description, key: chunkKey))
+                continue
+            }
             let id = GraphIdentity.entity(entity.name)
-            guard seen.insert(id).inserted else { continue }
             let name = GraphIdentity.displayName(entity.name)
+            if endpoints[GraphIdentity.norm(entity.name)] == nil { endpoints[GraphIdentity.norm(entity.name)] = (id, name, false) }
+        }
+        // Edges drawn from a time are reversed (keeping their name); edges between two times go.
+        var relationEdges: [(source: String, name: String, target: String, text: String?, labels: (String, String))] = []
+        for relation in extracted.relations {
+            guard var source = endpoints[GraphIdentity.norm(relation.source)],
+                  var target = endpoints[GraphIdentity.norm(relation.target)], !(source.isTime && target.isTime) else { continue }
+            if source.isTime { swap(&source, &target) }
+            let description = relation.description?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            relationEdges.append((source.id, GraphIdentity.relationshipName(relation.name), target.id,
+                                  description.isEmpty ? nil : description, (source.label, target.label)))
+            withRelations.insert(source.id)
+        }
+        for entity in extracted.entities where !entity.name.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let endpoint = endpoints[GraphIdentity.norm(entity.name)], !endpoint.isTime else { continue }
+            let id = endpoint.id
+            guard seen.insert(id).inserted else { continue }
+            let name = endpoint.label
             var properties: [String: JSONValue] = ["description": .string(entity.description), "truth_alignment": .null,
                                                    "truth_subspace_signature": .null, "truth_epoch": .null,
                                                    "conflicts_reviewed_at": .null]
             if !withRelations.contains(id) { properties["relations"] = .array([]) }
             nodes.append(node(id, name, "Entity", rank: 0, indexFields: ["name"], belongsToSet: sets, properties, key: chunkKey))
-            let mention = entity.description.trimmingCharacters(in: .whitespacesAndNewlines)
-            edges.append(edge(chunkID, "contains", id, text: mention.isEmpty ? nil : "Document chunk mentions \(name): \(entity.description)",
-                              labels: (label(text), name), key: chunkKey))
+            edges.append(mention(chunkID, id, name, entity.description, key: chunkKey))
             for set in nodeSets {
                 edges.append(edge(id, "belongs_to_set", GraphIdentity.nodeSet(set), text: nil, labels: (name, set), key: chunkKey))
             }
@@ -153,12 +178,8 @@ public struct CogneeDocumentBuilder: Sendable {
                 edges.append(edge(id, "is_a", typeID, text: nil, labels: (name, type), key: chunkKey))
             }
         }
-        for relation in extracted.relations {
-            let source = GraphIdentity.entity(relation.source), target = GraphIdentity.entity(relation.target)
-            guard seen.contains(source), seen.contains(target) else { continue }
-            let description = relation.description?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            edges.append(edge(source, GraphIdentity.relationshipName(relation.name), target, text: description.isEmpty ? nil : description,
-                              labels: (GraphIdentity.displayName(relation.source), GraphIdentity.displayName(relation.target)), key: chunkKey))
+        for relation in relationEdges {
+            edges.append(edge(relation.source, relation.name, relation.target, text: relation.text, labels: relation.labels, key: chunkKey))
         }
         return GraphBatch(nodes: nodes, edges: edges)
     }
@@ -208,6 +229,24 @@ public struct CogneeDocumentBuilder: Sendable {
         ])
         for key in own.keys.sorted() { properties[key] = own[key] }
         return GraphNode(id: id, name: name, type: type, properties: properties, sourceRefKey: key)
+    }
+
+    /// The chunk's `contains` edge to an entity or a time, with cognee's mention text.
+    private func mention(_ chunkID: String, _ id: String, _ name: String, _ description: String, key: String) -> GraphEdge {
+        let trimmed = description.trimmingCharacters(in: .whitespacesAndNewlines)
+        return edge(chunkID, "contains", id, text: trimmed.isEmpty ? nil : "Document chunk mentions \(name): \(description)",
+                    labels: (label(text), name), key: key)
+    }
+
+    /// A `Timestamp` node (graph spec §2.2): a leaf shared by every document naming that time.
+    private func timestampNode(_ id: String, _ time: TimestampValue, key: String) -> GraphNode {
+        func n(_ v: Int) -> JSONValue { .number(JSONNumber(v)) }
+        func ms(_ v: Int64) -> JSONValue { .number(JSONNumber(literal: String(v), isInteger: true)) }
+        return node(id, time.text, "Timestamp", rank: 0, indexFields: [], belongsToSet: nil, [
+            "timestamp_str": .string(time.text), "precision": .string(time.precision.rawValue),
+            "time_at": ms(time.timeAt), "time_until": ms(time.timeUntil), "year": n(time.year), "month": n(time.month),
+            "day": n(time.day), "hour": n(time.hour), "minute": n(time.minute), "second": n(time.second),
+        ], key: key)
     }
 
     private func edge(_ source: String, _ relationship: String, _ target: String, text: String?,

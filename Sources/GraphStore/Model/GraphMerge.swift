@@ -46,7 +46,7 @@ public struct Provenance: Sendable, Equatable {
 /// Decides, against what is stored, which rows of a batch must be written: rows identical to
 /// the stored ones (same name, type, properties and provenance) are dropped before the upsert,
 /// so an unchanged re-run writes nothing. Shared by both backends, so they behave alike.
-struct GraphMerge {
+public struct GraphMerge {
     struct Plan {
         var nodes: [(GraphNode, Provenance)] = []
         var edges: [(GraphEdge, Provenance)] = []
@@ -56,13 +56,40 @@ struct GraphMerge {
         var stats = GraphWriteStats()
     }
 
+    /// A shared row (an entity, a type, a time, a fact) named by more chunks than this stops
+    /// collecting their keys: it gets one key of its own instead (``sharedKey``), which no
+    /// turn's retraction removes, and is not rewritten again. Without the cap a popular entity
+    /// would carry one key per turn that ever named it, read and rewritten whole by every batch
+    /// (quadratic). Rows named by fewer chunks keep exact provenance, so deleting every turn that
+    /// named them deletes them.
+    public static let provenanceCap = 64
+
+    /// The key a capped row owns: `source_ref:v1:<dataset>:<uuid5 of the row's key>`.
+    static func sharedKey(rowKey: String, keys: [String]) -> String? {
+        guard let dataset = keys.lazy.compactMap(SourceRef.datasetID).first else { return nil }
+        return SourceRef.document(datasetID: dataset, dataID: GraphIdentity.uuid5("memify-shared-row:" + rowKey))
+    }
+
+    /// The provenance to write for a row, or nil when the stored row is capped (left as it is).
+    static func merge(_ old: Provenance, adding keys: [String], rowKey: String, runID: String?) -> Provenance? {
+        guard let shared = sharedKey(rowKey: rowKey, keys: keys.isEmpty ? old.refKeys : keys) else {
+            return old.adding(keys: keys, runID: runID)
+        }
+        if old.refKeys.contains(shared) { return nil }
+        let merged = old.adding(keys: keys, runID: runID)
+        return merged.refKeys.count > provenanceCap ? old.adding(keys: [shared], runID: runID) : merged
+    }
+
     static func plan(_ batch: GraphBatch, existingNodes: [String: StoredNode],
                      existingEdges: [GraphEdge.Key: StoredEdge]) -> Plan {
         var plan = Plan()
         for node in batch.nodes {
             let stored = existingNodes[node.id]
             let old = stored.map(\.provenance) ?? Provenance()
-            let merged = old.adding(keys: node.sourceRefKeys, runID: batch.runID)
+            guard let merged = merge(old, adding: node.sourceRefKeys, rowKey: "node:" + node.id, runID: batch.runID) else {
+                plan.stats.nodesUnchanged += 1
+                continue
+            }
             if let stored, stored.node.name == node.name, stored.node.type == node.type, merged == old,
                JSONValue.object(stored.node.properties).isEquivalent(to: .object(node.properties)) {
                 plan.stats.nodesUnchanged += 1
@@ -74,7 +101,11 @@ struct GraphMerge {
         for edge in batch.edges {
             let stored = existingEdges[edge.key]
             let old = stored.map(\.provenance) ?? Provenance()
-            let merged = old.adding(keys: edge.sourceRefKeys, runID: batch.runID)
+            let rowKey = "edge:\(edge.sourceID):\(edge.relationshipName):\(edge.targetID)"
+            guard let merged = merge(old, adding: edge.sourceRefKeys, rowKey: rowKey, runID: batch.runID) else {
+                plan.stats.edgesUnchanged += 1
+                continue
+            }
             if let stored, merged == old,
                JSONValue.object(stored.edge.properties).isEquivalent(to: .object(edge.properties)) {
                 plan.stats.edgesUnchanged += 1

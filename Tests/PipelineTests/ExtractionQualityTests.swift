@@ -1,0 +1,159 @@
+import Foundation
+import GraphStore
+import Pipeline
+import Testing
+
+/// The builtin extractor measured against `Fixtures/extraction-labelled.jsonl`: conversational
+/// turns labelled by hand for this project (entities with types, plainly stated relations).
+/// Prints precision, recall and F1, and fails below the floors, which were set from the first
+/// honest measurement (see the README's figures).
+@Suite("builtin extractor quality on the labelled set")
+struct ExtractionQualityTests {
+    struct Labelled: Decodable {
+        struct Entity: Decodable { var name: String; var type: String }
+        struct Relation: Decodable { var source: String; var relation: String; var target: String }
+        var id: String
+        var domain: String
+        var question: String
+        var answer: String
+        var entities: [Entity]
+        var relations: [Relation]
+    }
+
+    static let entityF1Floor = 0.75
+    static let relationF1Floor = 0.5
+
+    static func load() throws -> [Labelled] {
+        let url = try #require(Bundle.module.url(forResource: "extraction-labelled", withExtension: "jsonl", subdirectory: "Fixtures"))
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return try text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map {
+            try JSONDecoder().decode(Labelled.self, from: Data($0.utf8))
+        }
+    }
+
+    /// How names compare: lowercase, apostrophes gone, whitespace collapsed (cognee's stored name).
+    static func key(_ name: String) -> String {
+        var s = name.lowercased().filter { $0 != "'" && $0 != "’" }
+        while s.hasSuffix(".") { s.removeLast() }
+        return s.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    static func type(_ extracted: String) -> String {
+        extracted.lowercased() == "timestamp" ? "date" : extracted.lowercased()
+    }
+
+    struct Score: CustomStringConvertible {
+        var truePositives = 0
+        var falsePositives = 0
+        var falseNegatives = 0
+        var precision: Double { truePositives == 0 ? 0 : Double(truePositives) / Double(truePositives + falsePositives) }
+        var recall: Double { truePositives == 0 ? 0 : Double(truePositives) / Double(truePositives + falseNegatives) }
+        var f1: Double { precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall) }
+        mutating func add(predicted: Set<String>, gold: Set<String>) {
+            truePositives += predicted.intersection(gold).count
+            falsePositives += predicted.subtracting(gold).count
+            falseNegatives += gold.subtracting(predicted).count
+        }
+        var description: String {
+            String(format: "P %.3f  R %.3f  F1 %.3f  (tp %d, fp %d, fn %d)", precision, recall, f1, truePositives, falsePositives,
+                   falseNegatives)
+        }
+    }
+
+    @Test("entity and relation precision, recall and F1 stay above the floors")
+    func quality() throws {
+        let turns = try Self.load()
+        #expect(turns.count >= 150)
+        var entities = Score(), relations = Score(), untyped = Score()
+        var byType: [String: Score] = [:]
+        let verbose = ProcessInfo.processInfo.environment["MEMIFY_EXTRACTION_DEBUG"] != nil
+        for turn in turns {
+            let graph = BuiltinExtractor.analyze(question: turn.question, answer: turn.answer)
+            let predicted = Set(graph.entities.map { Self.key($0.name) + " | " + Self.type($0.type) })
+            let gold = Set(turn.entities.map { Self.key($0.name) + " | " + $0.type })
+            entities.add(predicted: predicted, gold: gold)
+            untyped.add(predicted: Set(graph.entities.map { Self.key($0.name) }), gold: Set(turn.entities.map { Self.key($0.name) }))
+            for type in Set(turn.entities.map(\.type) + graph.entities.map { Self.type($0.type) }) {
+                byType[type, default: Score()].add(predicted: predicted.filter { $0.hasSuffix(" | " + type) },
+                                                   gold: gold.filter { $0.hasSuffix(" | " + type) })
+            }
+            let predictedRelations = Set(graph.relations.map { "\(Self.key($0.source)) -\($0.name)-> \(Self.key($0.target))" })
+            let goldRelations = Set(turn.relations.map { "\(Self.key($0.source)) -\($0.relation)-> \(Self.key($0.target))" })
+            relations.add(predicted: predictedRelations, gold: goldRelations)
+            if verbose, predicted != gold || predictedRelations != goldRelations {
+                print("[\(turn.id)] \(turn.question) || \(turn.answer)")
+                for miss in gold.subtracting(predicted).sorted() { print("   missed   \(miss)") }
+                for extra in predicted.subtracting(gold).sorted() { print("   spurious \(extra)") }
+                for miss in goldRelations.subtracting(predictedRelations).sorted() { print("   missed   \(miss)") }
+                for extra in predictedRelations.subtracting(goldRelations).sorted() { print("   spurious \(extra)") }
+            }
+        }
+        print("builtin extractor on \(turns.count) labelled turns")
+        print("  entities (name + type): \(entities)")
+        print("  entities (name only):   \(untyped)")
+        for (type, score) in byType.sorted(by: { $0.key < $1.key }) {
+            print("    \(type.padding(toLength: 13, withPad: " ", startingAt: 0)) \(score)")
+        }
+        print("  relations:              \(relations)")
+        #expect(entities.f1 >= Self.entityF1Floor, "entity F1 \(entities.f1) is below the floor \(Self.entityF1Floor)")
+        #expect(relations.f1 >= Self.relationF1Floor, "relation F1 \(relations.f1) is below the floor \(Self.relationF1Floor)")
+    }
+
+    @Test("dates become cognee's canonical Timestamp names, and the graph holds Timestamp nodes")
+    func timestamps() throws {
+        let graph = BuiltinExtractor.analyze(question: "When did Alice move?",
+                                             answer: "Alice moved to Paris in 2010. Her son was born on March 3, 2012, and she visited Rome on 03/15/2022.")
+        let times = Set(graph.entities.filter { $0.type == "Timestamp" }.map(\.name))
+        #expect(times == ["2010", "2012-03-03", "2022-03-15"])
+        #expect(graph.entities.contains { $0.name == "Alice" && $0.type == "Person" })
+        #expect(graph.entities.contains { $0.name == "Paris" && $0.type == "Location" })
+        #expect(graph.relations.contains { $0.source == "Alice" && $0.name == "moved_to" && $0.target == "Paris" })
+        #expect(graph.relations.contains { $0.source == "Alice" && $0.name == "visited" && $0.target == "Rome" && $0.description == nil },
+                "a pronoun subject resolves to the last person named, without the pronoun sentence as the edge text")
+
+        let builder = CogneeDocumentBuilder(datasetID: GraphIdentity.uuid5("d"), documentID: GraphIdentity.uuid5("doc"),
+                                            text: "Alice moved to Paris in 2010.", timestampMillis: 0)
+        let batch = builder.build(ExtractedGraph(
+            entities: [.init(name: "Alice", type: "Person", description: ""), .init(name: "2010", type: "Timestamp", description: "The year 2010")],
+            relations: [.init(source: "2010", target: "Alice", name: "moved at")]))
+        let node = try #require(batch.nodes.first { $0.type == "Timestamp" })
+        #expect(node.id == "908fb2e6-243c-58e8-9c1d-d45dfdcc5c99", "the graph spec's §3 id for 2010")
+        #expect(node.name == "2010")
+        #expect(node.properties["time_at"] == .number(JSONNumber(literal: "1262304000000", isInteger: true)))
+        #expect(node.properties["time_until"] == .number(JSONNumber(literal: "1293840000000", isInteger: true)))
+        #expect(node.properties["precision"] == .string("year"))
+        #expect(node.properties["belongs_to_set"] == .null)
+        let edge = try #require(batch.edges.first { $0.relationshipName == "moved_at" })
+        #expect(edge.sourceID == GraphIdentity.entity("Alice") && edge.targetID == node.id, "an edge from a time is reversed")
+        #expect(batch.edges.contains { $0.relationshipName == "contains" && $0.targetID == node.id })
+        #expect(!batch.edges.contains { $0.relationshipName == "belongs_to_set" && $0.sourceID == node.id })
+        #expect(TimestampValue(parsing: "2024-02-30") == nil && TimestampValue(parsing: "2024-02-29")?.precision == .day)
+        #expect(TimestampValue(parsing: "2019-12")?.timeUntil == TimestampValue(parsing: "2020")?.timeAt)
+    }
+
+    @Test("emails, urls, quantities, occupations and lowercase names")
+    func patterns() {
+        let graph = BuiltinExtractor.analyze(
+            question: "my sister anna lives in berlin, can you email her?",
+            answer: "Sure. Anna Müller works as a data engineer at Siemens and earns $85,000 a year; write to anna.mueller@example.com or see https://example.org/team.")
+        let found = Set(graph.entities.map { "\($0.name)|\($0.type)" })
+        for expected in ["anna|Person", "berlin|Location", "data engineer|Occupation", "Siemens|Organization", "$85,000|Quantity",
+                         "anna.mueller@example.com|Email", "https://example.org/team|URL"] {
+            #expect(found.contains(expected), "\(expected) in \(found.sorted())")
+        }
+        #expect(!found.contains { $0.hasPrefix("Sure") })
+        #expect(graph.relations.contains { $0.source == "anna" && $0.name == "lives_in" && $0.target == "berlin" })
+        #expect(graph.relations.contains { $0.name == "works_as" && $0.target == "data engineer" })
+        #expect(graph.relations.contains { $0.name == "works_at" && $0.target == "Siemens" })
+        #expect(BuiltinExtractor.analyze(question: "What is the weather like?", answer: "It is sunny today.").entities.isEmpty)
+    }
+
+    @Test("the same text always gives the same graph")
+    func deterministic() throws {
+        let turns = try Self.load().prefix(40)
+        for turn in turns {
+            #expect(BuiltinExtractor.analyze(question: turn.question, answer: turn.answer)
+                    == BuiltinExtractor.analyze(question: turn.question, answer: turn.answer))
+        }
+    }
+}
