@@ -6,7 +6,7 @@ import Pipeline
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Throughput benchmarks (see scripts/bench-read).",
-        subcommands: [Read.self, Graph.self])
+        subcommands: [Read.self, Graph.self, Extract.self])
 
     struct Read: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -61,6 +61,35 @@ struct BenchCommand: AsyncParsableCommand {
                     for m in results {
                         print(#"{"mode":"\#(m.mode)","rows":\#(m.rows),"seconds":\#(m.seconds),"rows_per_s":\#(Int(m.rowsPerSecond))}"#)
                     }
+                }
+                return .done
+            }
+        }
+    }
+
+    struct Extract: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the builtin extractor alone over synthetic turns (the corpus `synth` writes); one JSON line per repetition.")
+
+        @Option(help: "Turns.") var turns = 10_000
+        @Option(help: "Repetitions.") var repeats = 3
+
+        func run() async throws {
+            try await withExitStatus {
+                let corpus = SyntheticCorpus(sessions: max(1, turns / 10), turnsPerSession: 10)
+                let entries = (0..<corpus.sessions).flatMap { corpus.entries(session: $0) }.prefix(turns)
+                let extractor = BuiltinExtractor()
+                for _ in 0..<repeats {
+                    var entities = 0, relations = 0
+                    let started = ContinuousClock.now
+                    for entry in entries {
+                        let graph = try await extractor.extract(question: entry.question, answer: entry.answer)
+                        entities += graph.entities.count
+                        relations += graph.relations.count
+                    }
+                    let elapsed = ContinuousClock.now - started
+                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    print(#"{"mode":"extract","turns":\#(entries.count),"seconds":\#(seconds),"turns_per_s":\#(Int(Double(entries.count) / seconds)),"entities":\#(entities),"relations":\#(relations)}"#)
                 }
                 return .done
             }

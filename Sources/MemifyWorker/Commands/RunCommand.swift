@@ -107,7 +107,7 @@ struct RunDriver {
             throw PipelineError(.unsupported, operation: "choose the extractor",
                                 message: "the llm extractor is not available yet; use --extractor builtin")
         }
-        let extractor = SummaryOnlyExtractor()
+        let extractor = BuiltinExtractor()
         let runID = Self.newRunID()
         let datasetID = graph.resolvedDatasetID ?? RunOptions.defaultDatasetID
         let options = RunOptions(runID: runID, datasetID: datasetID, filter: filter, since: since, until: until, limit: limit,

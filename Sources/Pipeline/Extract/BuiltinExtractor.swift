@@ -62,7 +62,7 @@ struct TurnAnalysis {
     private(set) var entities: [Found] = []
     private(set) var relations: [ExtractedGraph.Relation] = []
     private var byName: [String: Int] = [:]
-    /// The last person named, for pronoun subjects in later sentences (and the next segment).
+    /// The last person named, for pronoun subjects when no sentence opened with a person.
     private var lastPerson: String?
 
     mutating func graph(summary: String) -> ExtractedGraph {
@@ -73,45 +73,54 @@ struct TurnAnalysis {
     // MARK: - One segment
 
     mutating func read(_ text: String) {
-        let scalars = Array(text.unicodeScalars)
-        guard !scalars.isEmpty else { return }
-        var segment = Segment(scalars: scalars)
+        guard !text.isEmpty else { return }
+        var segment = Segment(text)
         segment.tokenize()
         segment.findPatterns()
         segment.findNames()
-        if !scalars.contains(where: { $0.properties.isUppercase }) { segment.findLowercaseNames() }
+        if !segment.hasUppercase { segment.findLowercaseNames() }
         segment.mentions.sort { $0.range.lowerBound < $1.range.lowerBound }
 
         // Entities, first mention wins; a later short form of a person ("Maria" after "Maria
         // García") is the same entity.
         var canonical: [Int: String] = [:]
+        var descriptions: [Int: String] = [:]
         for (i, mention) in segment.mentions.enumerated() {
             let key = Self.key(mention.name)
-            if let alias = entities.first(where: { $0.type == "Person" && mention.type == "Person" && Self.isShortForm(key, of: Self.key($0.name)) }) {
-                canonical[i] = alias.name
+            if mention.type == "Person", byName[key] == nil, let full = personShortForms[key] {
+                canonical[i] = full
                 continue
             }
             canonical[i] = byName[key].map { entities[$0].name } ?? mention.name
             if byName[key] == nil {
                 byName[key] = entities.count
-                entities.append(Found(name: mention.name, type: mention.type, description: segment.sentenceText(mention.sentence)))
+                if descriptions[mention.sentence] == nil { descriptions[mention.sentence] = segment.sentenceText(mention.sentence) }
+                entities.append(Found(name: mention.name, type: mention.type, description: descriptions[mention.sentence]!))
+                if mention.type == "Person" {
+                    let parts = key.split(separator: " ")
+                    if parts.count > 1 {
+                        for part in [parts.first!, parts.last!] where personShortForms[String(part)] == nil {
+                            personShortForms[String(part)] = mention.name
+                        }
+                    }
+                }
             }
         }
         findRelations(in: segment, canonical: canonical)
     }
 
-    static func key(_ name: String) -> String {
-        String(name.lowercased().unicodeScalars.filter { $0 != "'" && $0 != "’" }.map(Character.init))
-    }
+    /// The first and last words of the people named so far, to their full names.
+    private var personShortForms: [String: String] = [:]
 
-    static func isShortForm(_ short: String, of full: String) -> Bool {
-        guard short != full, full.contains(" ") else { return false }
-        let parts = full.split(separator: " ")
-        return parts.first.map(String.init) == short || parts.last.map(String.init) == short
+    static func key(_ name: String) -> String {
+        let lower = name.lowercased()
+        guard lower.utf8.contains(0x27) || lower.contains("’") else { return lower }
+        return String(lower.unicodeScalars.filter { $0 != "'" && $0 != "’" }.map(Character.init))
     }
 
     private mutating func findRelations(in segment: Segment, canonical: [Int: String]) {
         let tokens = segment.tokens
+        let mentions = segment.mentions
         var seen = Set(relations.map { Self.key($0.source) + "\u{1}" + $0.name + "\u{1}" + Self.key($0.target) })
         func add(_ source: String, _ name: String, _ target: String, _ sentence: Int, explicit: Bool) {
             guard Self.key(source) != Self.key(target) else { return }
@@ -119,24 +128,49 @@ struct TurnAnalysis {
             relations.append(.init(source: source, target: target, name: name,
                                    description: explicit ? segment.sentenceText(sentence) : nil))
         }
+        func type(_ m: Int) -> String { Segment.evaluationType(mentions[m].type) }
+        func name(_ m: Int) -> String { canonical[m] ?? mentions[m].name }
         // The mention covering each token, if any.
         var mentionAt = [Int?](repeating: nil, count: tokens.count)
-        for (i, m) in segment.mentions.enumerated() { for t in m.range { mentionAt[t] = i } }
-        var sentenceLastPerson = lastPerson
+        for (i, m) in mentions.enumerated() { for t in m.range { mentionAt[t] = i } }
+
+        // "The Louvre in Paris", "Rochester, Minnesota": a place or an organisation, then where it is.
+        for (i, m) in mentions.enumerated() where ["organization", "location"].contains(type(i)) {
+            let next = m.range.upperBound
+            guard next + 1 < tokens.count, tokens[next].sentence == m.sentence else { continue }
+            if tokens[next].lower == "in", let o = mentionAt[next + 1], type(o) == "location", !segment.isAsked(next) {
+                add(name(i), "located_in", name(o), m.sentence, explicit: true)
+            } else if tokens[next].lower == ",", type(i) == "location", let o = mentionAt[next + 1], type(o) == "location",
+                      mentions[o].range.lowerBound == next + 1, !segment.isAsked(next) {
+                // Not a list ("Paris, London and Rome").
+                let after = mentions[o].range.upperBound
+                let isList = after < tokens.count && (["and", "or"].contains(tokens[after].lower)
+                    || (tokens[after].lower == "," && after + 1 < tokens.count && mentionAt[after + 1].map { type($0) == "location" } == true))
+                let listBefore = m.range.lowerBound > 0 && tokens[m.range.lowerBound - 1].lower == ","
+                if !isList && !listBefore { add(name(i), "located_in", name(o), m.sentence, explicit: true) }
+            }
+        }
 
         var t = 0
         var currentSentence = -1
+        var sentenceTopic = topicPerson
         while t < tokens.count {
             let sentence = tokens[t].sentence
             if sentence != currentSentence {
                 currentSentence = sentence
-                sentenceLastPerson = lastPerson
+                sentenceTopic = topicPerson ?? lastPerson
+                // A sentence opening with a person makes them the topic pronouns refer to.
+                var first = t
+                while first < tokens.count, tokens[first].sentence == sentence,
+                      ["yes", "no", "sure", ",", "well", "so", "and", "but", "then", "also"].contains(tokens[first].lower) { first += 1 }
+                if first < tokens.count, let m = mentionAt[first], type(m) == "person" { topicPerson = name(m) }
             }
-            if let m = mentionAt[t], segment.mentions[m].type == "Person" {
-                lastPerson = canonical[m]
+            if let m = mentionAt[t], type(m) == "person" {
+                lastPerson = name(m)
+                if topicPerson == nil { topicPerson = name(m) }
             }
             guard mentionAt[t] == nil, !segment.isAsked(t) else { t += 1; continue }
-            for cue in Lexicon.relationCues where segment.matches(cue.cue, at: t) {
+            for cue in Lexicon.relationCuesByFirstWord[tokens[t].lower] ?? [] where segment.matches(cue.cue, at: t) {
                 let after = t + cue.cue.count
                 // Object(s): the first mention of a wanted type within a few tokens.
                 var objects: [Int] = []
@@ -144,62 +178,73 @@ struct TurnAnalysis {
                 var wantedTypes = cue.objects
                 while u < tokens.count, u < after + 7, tokens[u].sentence == sentence {
                     if [";", ":"].contains(tokens[u].lower) { break }
+                    // "visiting us from Lagos": a place after "from" is where they came from.
+                    if tokens[u].lower == "from", !cue.cue.contains("from") { break }
                     if let m = mentionAt[u] {
-                        let type = Segment.evaluationType(segment.mentions[m].type)
-                        if wantedTypes.contains(type) {
+                        if wantedTypes.contains(type(m)) {
                             objects.append(m)
-                            wantedTypes.remove(type)
+                            wantedTypes.remove(type(m))
                             if cue.relation != "born_in" { break }
                         }
-                        u = segment.mentions[m].range.upperBound
+                        u = mentions[m].range.upperBound
                         continue
                     }
                     if cue.cue == ["is"] || cue.cue == ["was"] || cue.cue == ["became"] {
                         // "is a nurse": only an article may stand between.
-                        if !["a", "an"].contains(tokens[u].lower) { break }
+                        if !["a", "an", "the"].contains(tokens[u].lower) { break }
                     }
                     u += 1
                 }
                 guard !objects.isEmpty else { continue }
-                // Subject: the nearest mention of a wanted type before the cue in this sentence,
-                // else a pronoun's referent.
-                var subject: String?
+                // Subject: the nearest mention of a wanted type before the cue in this sentence
+                // (and anyone joined to it by "and"), else a pronoun's referent. Another
+                // subject ("i", "we", "you") in between means the verb is not theirs.
+                var subjects: [String] = []
                 var explicit = true
                 var s = t - 1
+                var blocked = false
                 while s >= 0, tokens[s].sentence == sentence {
-                    if let m = mentionAt[s], cue.subjects.contains(Segment.evaluationType(segment.mentions[m].type)) {
-                        subject = canonical[m]
-                        break
+                    if let m = mentionAt[s] {
+                        if cue.subjects.contains(type(m)) {
+                            subjects.append(name(m))
+                            var k = mentions[m].range.lowerBound - 1
+                            while k >= 1, tokens[k].lower == "and" || tokens[k].lower == ",", let other = mentionAt[k - 1], type(other) == type(m) {
+                                subjects.append(name(other))
+                                k = mentions[other].range.lowerBound - 1
+                            }
+                            break
+                        }
+                        s = mentions[m].range.lowerBound - 1
+                        continue
                     }
+                    if Segment.otherSubjects.contains(tokens[s].lower) { blocked = true; break }
                     s -= 1
                 }
-                if subject == nil, cue.subjects.contains("person") {
+                if subjects.isEmpty, !blocked, cue.subjects.contains("person") {
                     let before = tokens[max(0, s + 1)..<t].map(\.lower)
-                    if before.contains(where: { Segment.pronouns.contains($0) }) {
-                        subject = sentenceLastPerson ?? lastPerson
+                    if before.contains(where: { Segment.pronouns.contains($0) }), let referent = sentenceTopic ?? lastPerson {
+                        subjects = [referent]
                         explicit = false
                     }
                 }
-                guard let subject else { continue }
-                for m in objects {
-                    let object = segment.mentions[m]
-                    var name = cue.relation
-                    if cue.relation == "born_in", Segment.evaluationType(object.type) == "date" { name = "born_on" }
-                    add(subject, name, canonical[m] ?? object.name, sentence, explicit: explicit)
-                    // "a nurse at St. Mary's": the place of work follows the occupation.
-                    if name == "works_as" {
-                        var w = object.range.upperBound
-                        if w < tokens.count, ["at", "for", "with"].contains(tokens[w].lower) {
-                            w += 1
-                            while w < tokens.count, w < object.range.upperBound + 4, tokens[w].sentence == sentence {
-                                if let o = mentionAt[w] {
-                                    if segment.mentions[o].type == "Organization" {
-                                        add(subject, "works_at", canonical[o] ?? segment.mentions[o].name, sentence, explicit: explicit)
-                                    }
-                                    break
+                for subject in subjects {
+                    for m in objects {
+                        var relation = cue.relation
+                        if cue.relation == "born_in", type(m) == "date" { relation = "born_on" }
+                        add(subject, relation, name(m), sentence, explicit: explicit)
+                        // "a nurse at St. Mary's", "a professor of physics at MIT": the place of
+                        // work follows the occupation.
+                        guard relation == "works_as" else { continue }
+                        var w = mentions[m].range.upperBound
+                        while w < tokens.count, w < mentions[m].range.upperBound + 6, tokens[w].sentence == sentence {
+                            if let o = mentionAt[w] {
+                                if type(o) == "organization", ["at", "for", "with", "of"].contains(tokens[w - 1].lower) {
+                                    add(subject, "works_at", name(o), sentence, explicit: explicit)
                                 }
-                                w += 1
+                                break
                             }
+                            if [",", ";", "and", "but", "who", "which"].contains(tokens[w].lower) { break }
+                            w += 1
                         }
                     }
                 }
@@ -210,8 +255,8 @@ struct TurnAnalysis {
                 var s = t - 1
                 while s >= 0, tokens[s].sentence == sentence, people.count < 2 {
                     if let m = mentionAt[s] {
-                        if segment.mentions[m].type == "Person", let name = canonical[m] { people.insert(name, at: 0) }
-                        s = segment.mentions[m].range.lowerBound - 1
+                        if type(m) == "person" { people.insert(name(m), at: 0) }
+                        s = mentions[m].range.lowerBound - 1
                         continue
                     }
                     if !["and", "&", ","].contains(tokens[s].lower) && people.count == 1 && s < t - 1 { break }
@@ -224,6 +269,34 @@ struct TurnAnalysis {
             }
             t += 1
         }
+    }
+
+    /// The person a text is about (the first named, or the last to open a sentence): what
+    /// "she" and "he" refer to.
+    private var topicPerson: String?
+}
+
+/// Character classes with an ASCII fast path (Unicode's property tables are slow to consult).
+enum Scalars {
+    @inline(__always) static func isSpace(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x80 ? (s.value == 0x20 || (s.value >= 0x09 && s.value <= 0x0D)) : s.properties.isWhitespace
+    }
+    @inline(__always) static func isUpper(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x80 ? (s.value >= 0x41 && s.value <= 0x5A) : s.properties.isUppercase
+    }
+    @inline(__always) static func isLower(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x80 ? (s.value >= 0x61 && s.value <= 0x7A) : s.properties.isLowercase
+    }
+    @inline(__always) static func isDigit(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x80 ? (s.value >= 0x30 && s.value <= 0x39) : s.properties.numericType != nil
+    }
+    @inline(__always) static func isLetter(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x80 ? ((s.value | 0x20) >= 0x61 && (s.value | 0x20) <= 0x7A) : s.properties.isAlphabetic
+    }
+    @inline(__always) static func isWord(_ s: Unicode.Scalar) -> Bool {
+        if s.value < 0x80 { return isLetter(s) || isDigit(s) }
+        return s.properties.isAlphabetic || s.properties.numericType != nil || s.properties.generalCategory == .nonspacingMark
+            || s.properties.generalCategory == .spacingMark
     }
 }
 
@@ -239,10 +312,41 @@ struct Segment {
     /// Scalar ranges of sentences, and whether each ends with a question mark.
     var sentences: [(start: Int, end: Int, question: Bool)] = []
 
+    /// Subjects that are not a named person: a verb after them is not the named person's.
+    static let otherSubjects: Set<String> = ["i", "we", "you", "i'm", "we're", "you're", "i've", "we've", "it"]
+
     static let pronouns: Set<String> = ["he", "she", "they", "his", "her", "hers", "their", "him", "them", "he's", "she's",
                                         "they're", "they've", "he'd", "she'd"]
 
-    init(scalars: [Unicode.Scalar]) { self.scalars = scalars }
+    /// Whether the segment has any capital letter (if not, it was typed all in lowercase).
+    let hasUppercase: Bool
+
+    /// The text's UTF-8, and each scalar's offset into it (one more at the end): substrings are
+    /// cut from the bytes, which is much cheaper than rebuilding them scalar by scalar.
+    let utf8: [UInt8]
+    let offsets: [Int]
+
+    init(_ text: String) {
+        var scalars: [Unicode.Scalar] = []
+        var offsets: [Int] = []
+        scalars.reserveCapacity(text.utf8.count)
+        offsets.reserveCapacity(text.utf8.count + 1)
+        var offset = 0
+        for scalar in text.unicodeScalars {
+            scalars.append(scalar)
+            offsets.append(offset)
+            offset += UTF8.width(scalar)
+        }
+        offsets.append(offset)
+        self.scalars = scalars
+        self.offsets = offsets
+        utf8 = Array(text.utf8)
+        hasUppercase = scalars.contains { Scalars.isUpper($0) }
+    }
+
+    func string(_ start: Int, _ end: Int) -> String {
+        String(decoding: utf8[offsets[start]..<offsets[end]], as: UTF8.self)
+    }
 
     static func evaluationType(_ type: String) -> String {
         type == "Timestamp" ? "date" : type.lowercased()
@@ -270,14 +374,25 @@ struct Segment {
 
     func sentenceText(_ sentence: Int) -> String {
         let s = sentences[sentence]
-        var text = String(String.UnicodeScalarView(scalars[s.start..<s.end]))
-        text = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        // Whitespace collapsed to single spaces (ASCII whitespace; other text as it is).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(offsets[s.end] - offsets[s.start])
+        var pendingSpace = false
+        for b in utf8[offsets[s.start]..<offsets[s.end]] {
+            if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
+                pendingSpace = !bytes.isEmpty
+                continue
+            }
+            if pendingSpace { bytes.append(0x20); pendingSpace = false }
+            bytes.append(b)
+        }
+        var text = String(decoding: bytes, as: UTF8.self)
         if text.count > 200 { text = String(text.prefix(199)) + "…" }
         return text
     }
 
     func surface(_ range: Range<Int>) -> String {
-        String(String.UnicodeScalarView(scalars[tokens[range.lowerBound].start..<tokens[range.upperBound - 1].end]))
+        string(tokens[range.lowerBound].start, tokens[range.upperBound - 1].end)
     }
 
     func matches(_ words: [String], at i: Int) -> Bool {
@@ -288,10 +403,7 @@ struct Segment {
 
     // MARK: Tokens
 
-    static func isWordScalar(_ s: Unicode.Scalar) -> Bool {
-        s.properties.isAlphabetic || s.properties.numericType != nil || s.properties.generalCategory == .nonspacingMark
-            || s.properties.generalCategory == .spacingMark
-    }
+    static func isWordScalar(_ s: Unicode.Scalar) -> Bool { Scalars.isWord(s) }
 
     mutating func tokenize() {
         var i = 0
@@ -305,7 +417,7 @@ struct Segment {
         }
         while i < scalars.count {
             let c = scalars[i]
-            if c.properties.isWhitespace {
+            if Scalars.isSpace(c) {
                 if c == "\n", !atStart, let last = tokens.last, last.sentence == sentence {
                     closeSentence(at: i, question: last.lower == "?")
                 }
@@ -315,7 +427,7 @@ struct Segment {
             if atStart { sentenceStart = i }
             // A whitespace-delimited chunk: an email or a url as one token.
             var chunkEnd = i
-            while chunkEnd < scalars.count, !scalars[chunkEnd].properties.isWhitespace { chunkEnd += 1 }
+            while chunkEnd < scalars.count, !Scalars.isSpace(scalars[chunkEnd]) { chunkEnd += 1 }
             if let special = specialToken(i, chunkEnd, sentence: sentence) {
                 var token = special
                 token.sentenceStart = atStart
@@ -331,8 +443,8 @@ struct Segment {
                     if Self.isWordScalar(d) { j += 1; continue }
                     // Joiners inside a word: O'Brien, Jean-Luc, 3.5, 3,000, 03/15/2022, node.js.
                     if j + 1 < scalars.count, Self.isWordScalar(scalars[j + 1]) {
-                        let digitsAround = scalars[j - 1].properties.numericType != nil && scalars[j + 1].properties.numericType != nil
-                        if d == "'" || d == "’" || d == "-" || (d == "." && !(scalars[j + 1].properties.isUppercase && !digitsAround))
+                        let digitsAround = Scalars.isDigit(scalars[j - 1]) && Scalars.isDigit(scalars[j + 1])
+                        if d == "'" || d == "’" || d == "-" || (d == "." && !(Scalars.isUpper(scalars[j + 1]) && !digitsAround))
                             || ((d == "," || d == "/" || d == ":") && digitsAround) {
                             j += 2
                             continue
@@ -340,12 +452,14 @@ struct Segment {
                     }
                     break
                 }
-                let text = String(String.UnicodeScalarView(scalars[i..<j]))
+                let text = string(i, j)
                 let first = scalars[i]
-                let kind: TurnAnalysis.Kind = first.properties.numericType != nil ? .number : .word
-                let innerCaps = scalars[(i + 1)..<j].contains { $0.properties.isUppercase }
+                let kind: TurnAnalysis.Kind = Scalars.isDigit(first) ? .number : .word
+                // camelCase (iPhone, PostgreSQL, GitHub), not O'Brien or Fei-Fei.
+                let innerCaps = j - i > 2 && ((i + 1)..<j).contains { Scalars.isUpper(scalars[$0]) && Scalars.isLower(scalars[$0 - 1]) }
+                    || (j - i > 2 && Scalars.isLower(first) && scalars[(i + 1)..<j].contains { Scalars.isUpper($0) })
                 tokens.append(Token(text: text, lower: text.lowercased(), start: i, end: j, kind: kind,
-                                    capitalized: first.properties.isUppercase, innerCaps: innerCaps, sentence: sentence,
+                                    capitalized: Scalars.isUpper(first), innerCaps: innerCaps, sentence: sentence,
                                     sentenceStart: atStart))
                 atStart = false
                 i = j
@@ -384,7 +498,9 @@ struct Segment {
         while s < e, ["(", "<", "\"", "'", "[", "“", "‘"].contains(scalars[s]) { s += 1 }
         while e > s, [".", ",", ";", ":", "!", "?", ")", ">", "\"", "'", "]", "”", "’"].contains(scalars[e - 1]) { e -= 1 }
         guard e - s >= 5 else { return nil }
-        let text = String(String.UnicodeScalarView(scalars[s..<e]))
+        let first = scalars[s]
+        guard first == "h" || first == "H" || first == "w" || first == "W" || scalars[s..<e].contains("@") else { return nil }
+        let text = string(s, e)
         let lower = text.lowercased()
         var kind: TurnAnalysis.Kind?
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("www.") {
@@ -410,7 +526,7 @@ struct Segment {
     private func isMonth(_ i: Int) -> Int? {
         guard i < tokens.count, tokens[i].kind == .word, let m = Lexicon.months[tokens[i].lower] else { return nil }
         // "may" and "march" are verbs too; a month is capitalised unless the whole text is lowercase.
-        if !tokens[i].capitalized && scalars.contains(where: { $0.properties.isUppercase }) { return nil }
+        if !tokens[i].capitalized && hasUppercase { return nil }
         return m
     }
 
@@ -478,7 +594,7 @@ struct Segment {
         guard i < tokens.count else { return false }
         let token = tokens[i]
         if token.kind == .number {
-            return token.lower.unicodeScalars.allSatisfy { $0.properties.numericType != nil || $0 == "," || $0 == "." }
+            return token.lower.unicodeScalars.allSatisfy { Scalars.isDigit($0) || $0 == "," || $0 == "." }
         }
         return Lexicon.numberWords[token.lower] != nil && (!token.capitalized || token.sentenceStart)
     }
@@ -501,8 +617,8 @@ struct Segment {
         }
         // A compact number with a unit: 50k, 5km, 10kg (not 3rd, 5pm).
         if tokens[i].kind == .number, !numberValue(i), dayNumber(i) == nil {
-            let letters = String(tokens[i].lower.unicodeScalars.drop { $0.properties.numericType != nil || $0 == "." || $0 == "," })
-            if !letters.isEmpty, letters.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic }),
+            let letters = String(tokens[i].lower.unicodeScalars.drop { Scalars.isDigit($0) || $0 == "." || $0 == "," })
+            if !letters.isEmpty, letters.unicodeScalars.allSatisfy({ Scalars.isLetter($0) }),
                Lexicon.units.contains(letters) || ["k", "m", "bn", "x"].contains(letters) {
                 return i..<(i + 1)
             }
@@ -534,16 +650,23 @@ struct Segment {
         ["is", "a"], ["is", "an"], ["was", "a"], ["was", "an"], ["am", "a"], ["am", "an"], ["i'm", "a"], ["i'm", "an"],
         ["she's", "a"], ["she's", "an"], ["he's", "a"], ["he's", "an"], ["became", "a"], ["became", "an"],
         ["become", "a"], ["become", "an"], ["as", "a"], ["as", "an"], ["are", "a"], ["are", "an"], ["'s", "a"],
+        ["served", "as"], ["serves", "as"], ["became"], ["was", "the"], ["is", "the"],
     ]
+
+    private static let occupationCuesByFirstWord = Dictionary(grouping: occupationCues, by: { $0[0] })
 
     /// An occupation after "works as a", "is a", …: modifiers and a job title, at most four words.
     private func occupation(at i: Int) -> Range<Int>? {
-        guard let cue = Self.occupationCues.first(where: { matches($0, at: i) }) else { return nil }
+        guard let cues = Self.occupationCuesByFirstWord[tokens[i].lower], let cue = cues.first(where: { matches($0, at: i) }) else {
+            return nil
+        }
         var start = i + cue.count
         if start < tokens.count, ["a", "an"].contains(tokens[start].lower) { start += 1 }
         var best: Range<Int>?
         var k = start
-        while k < tokens.count, k < start + 4, tokens[k].kind == .word, !tokens[k].capitalized || tokens[k].sentenceStart {
+        while k < tokens.count, k < start + 4, tokens[k].kind == .word,
+              !tokens[k].capitalized || tokens[k].sentenceStart || Lexicon.occupations.contains(tokens[k].lower)
+                || Lexicon.occupationModifiers.contains(tokens[k].lower) {
             let words = tokens[start...k].map(\.lower)
             let phrase = words.joined(separator: " ")
             let lastTwo = words.count >= 2 ? words[(words.count - 2)...].joined(separator: " ") : phrase
@@ -619,6 +742,7 @@ struct Segment {
                 if tokens[end].kind == .number, !used[end], tokens[end].start > tokens[end - 1].end {
                     let head = tokens[i..<end].map(\.lower).joined(separator: " ")
                     if Lexicon.products.contains(head) || tokens[i..<end].contains(where: \.innerCaps)
+                        || (end - i >= 2 && (Lexicon.organizations.contains(tokens[i].lower) || Lexicon.products.contains(tokens[i].lower)))
                         || ["model", "galaxy", "pixel", "series", "version", "windows", "playstation", "xbox"].contains(tokens[end - 1].lower) {
                         end += 1
                         continue
@@ -652,8 +776,9 @@ struct Segment {
                 var name = surface(range)
                 if name.hasSuffix("'s") || name.hasSuffix("’s") { name.removeLast(2) }
                 if name.hasSuffix(".") { name.removeLast() }
-                let type = classify(range, name: name, personCue: personCue)
-                if !name.isEmpty { take(range, name: name, type: type) }
+                if !name.isEmpty, name.unicodeScalars.count > 1, let type = classify(range, name: name, personCue: personCue) {
+                    take(range, name: name, type: type)
+                }
             }
             i = max(end, i + 1)
         }
@@ -668,43 +793,45 @@ struct Segment {
         return nil
     }
 
-    private func classify(_ range: Range<Int>, name: String, personCue: Bool) -> String {
+    /// The type of a capitalised name, or nil when nothing says what it is and a guess would
+    /// more often be wrong than right (a mistyped entity is worse than none).
+    private func classify(_ range: Range<Int>, name: String, personCue: Bool) -> String? {
         let words = tokens[range].map(\.lower).map { $0.hasSuffix("'s") || $0.hasSuffix("’s") ? String($0.dropLast(2)) : $0 }
         let phrase = words.joined(separator: " ")
         if let known = Self.knownType(phrase) { return known }
         if personCue { return "Person" }
         let first = words.first!, last = words.last!
-        if Lexicon.organizationSuffixes.contains(last) && words.count > 1 { return "Organization" }
+        let multi = words.count > 1
+        if multi, Lexicon.otherSuffixes.contains(last) || Lexicon.otherPrefixes.contains(first) { return "Other" }
+        if multi, Lexicon.organizationSuffixes.contains(last) || Lexicon.clubPrefixes.contains(first) { return "Organization" }
         if Lexicon.organizationPrefixes.contains(first) && words.count > 2 && words[1] == "of" { return "Organization" }
-        if Lexicon.locationSuffixes.contains(last) && words.count > 1 { return "Location" }
-        if words.count > 1, Lexicon.locationPrefixes.contains(first), !Lexicon.firstNames.contains(first) { return "Location" }
-        if words.count > 1, ["of", "de", "del"].contains(words[1]), Lexicon.locationSuffixes.contains(first) { return "Location" }
-        if tokens[range].contains(where: { $0.kind == .number }) { return "Product" }
-        if tokens[range].contains(where: { $0.innerCaps && !$0.text.hasPrefix("Mc") && !$0.text.hasPrefix("Mac")
-                                             && !$0.text.unicodeScalars.allSatisfy { !$0.properties.isLowercase } }) {
-            return "Product"
-        }
+        if multi, Lexicon.locationSuffixes.contains(last) { return "Location" }
+        if multi, Lexicon.locationPrefixes.contains(first), !Lexicon.firstNames.contains(first) { return "Location" }
+        if multi, ["of", "de", "del"].contains(words[1]), Lexicon.locationSuffixes.contains(first) { return "Location" }
+        // A brand and a model: "Toyota Corolla", "Google Calendar", "Sony WH-1000XM5".
+        if multi, Lexicon.organizations.contains(first) || Lexicon.products.contains(first) { return "Product" }
+        if tokens[range].contains(where: { $0.kind == .number || $0.text.unicodeScalars.contains(where: Scalars.isDigit) }) { return "Product" }
+        if tokens[range].contains(where: { $0.innerCaps && !$0.text.hasPrefix("Mc") && !$0.text.hasPrefix("Mac") }) { return "Product" }
         // All capitals, short: an acronym (IBM, NASA, MIT).
-        if words.count == 1, tokens[range.lowerBound].text.unicodeScalars.count <= 6,
-           tokens[range.lowerBound].text.unicodeScalars.allSatisfy({ !$0.properties.isLowercase }),
-           tokens[range.lowerBound].text.unicodeScalars.count >= 2 {
-            return "Organization"
-        }
-        if Lexicon.firstNames.contains(first) { return "Person" }
+        let only = tokens[range.lowerBound].text.unicodeScalars
+        if !multi, only.count <= 6, only.count >= 2, only.allSatisfy({ !Scalars.isLower($0) }) { return "Organization" }
+        if Lexicon.firstNames.contains(first) && !Lexicon.locations.contains(first) { return "Person" }
         let before = range.lowerBound > 0 ? tokens[range.lowerBound - 1].lower : ""
         let beforeTwo = range.lowerBound > 1 ? tokens[range.lowerBound - 2].lower + " " + before : ""
         let after = range.upperBound < tokens.count ? tokens[range.upperBound].lower : ""
         let afterTwo = range.upperBound + 1 < tokens.count ? after + " " + tokens[range.upperBound + 1].lower : ""
         if Lexicon.personContext.contains(before) && before != "with" && before != "by" { return "Person" }
-        if Lexicon.personFollowers.contains(after) || Lexicon.personFollowers.contains(afterTwo)
-            || tokens[range.upperBound - 1].lower.hasSuffix("'s") {
+        if Lexicon.personFollowers.contains(after) || Lexicon.personFollowers.contains(afterTwo) {
             if !Lexicon.locationContext.contains(before) { return "Person" }
         }
         if ["at", "for", "joined", "join", "founded"].contains(before) || ["works at", "work at", "studied at", "job at"].contains(beforeTwo) {
             return "Organization"
         }
         if Lexicon.locationContext.contains(before) || Lexicon.locationContext.contains(beforeTwo) { return "Location" }
-        return "Person"
+        // Two or three capitalised words with no other sign: most often a person's name. One
+        // word alone (or opening a sentence) could be anything: left out.
+        if multi, words.count <= 3, !tokens[range.lowerBound].sentenceStart || Lexicon.firstNames.contains(first) { return "Person" }
+        return nil
     }
 
     /// In text written all in lowercase: names from the word lists, never everyday words.

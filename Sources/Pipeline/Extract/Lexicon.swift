@@ -98,23 +98,35 @@ enum Lexicon {
         department, council, airlines, airways, air, technologies, technology, tech, labs, lab, systems, group, partners, motors,
         studios, studio, records, press, fc, united, society, committee, commission, authority, federation, union, bureau,
         office, services, solutions, software, consulting, industries, holdings, enterprises, network, networks, media, health,
-        pharmaceuticals, pharma, insurance, bancorp, capital, ventures, institution, center, centre, museum, library, church,
-        party, league, club, team, associates, restaurant, cafe, café, hotel, bakery, store, shop, market, supermarket, gym,
-        theatre, theater, orchestra, choir, police, army, navy
+        pharmaceuticals, pharma, insurance, bancorp, capital, ventures, institution, center, centre, library, church,
+        party, club, team, associates, restaurant, cafe, café, hotel, bakery, store, shop, supermarket, gym,
+        theatre, theater, orchestra, choir, police, army, navy, fc, airlines, railway, railways
         """)
 
-    static let organizationPrefixes = set("university, bank, ministry, department, institute, college, school, museum, church, house, bureau, office, federal")
+    static let organizationPrefixes = set("university, bank, ministry, department, institute, college, school, church, bureau, office, federal")
 
     static let locationSuffixes = set("""
         street, st, st., avenue, ave, ave., road, rd, rd., boulevard, blvd, lane, drive, way, place, square, park, river, lake,
         mountain, mountains, mount, hills, hill, island, islands, bay, beach, city, county, province, state, valley, canyon,
         desert, sea, ocean, coast, district, village, town, heights, peninsula, falls, forest, bridge, harbor, harbour, airport,
-        station, region, republic, kingdom, emirates, strait, gulf, delta, plateau, alps, quarter
+        station, region, republic, kingdom, emirates, strait, gulf, delta, plateau, alps, quarter, tower, gate, trail,
+        promenade, fountain, palace, cathedral, castle, temple, shrine, stadium, arena, garden, gardens, area, cliffs, plaza,
+        pier, wharf, zoo, memorial, monument, basilica, abbey, mosque, synagogue, museum, gallery, house, hall, opera,
+        national park, old town, highway, motorway, canal, island, terminal, port, metropolis, prefecture, oblast, land
         """)
+
+    /// Events, prizes, laws and the like, typed `other`.
+    static let otherSuffixes = set("""
+        day, marathon, open, championships, championship, cup, prize, award, awards, war, festival, olympics, games,
+        conference, summit, treaty, act, syndrome, disease, fever, tour, expo, week, convention, league, trophy, derby,
+        grand prix, biennale, fair, carnival
+        """)
+    static let otherPrefixes = set("battle, treaty, siege, festival, operation, project")
+    static let clubPrefixes = set("fc, ac, afc, sc, real, atlético, atletico, borussia, sporting, olympique, inter, club, air, restaurant, café, cafe, hotel, bank, banco, deutsche, royal")
 
     static let locationPrefixes = set("mount, mt, mt., lake, port, san, santa, são, sao, saint, st, st., fort, cape, isle, gulf, bay, sea, new, north, south, east, west, upper, lower, los, las, el, la")
 
-    static let connectors = set("of, de, del, della, da, di, do, dos, das, van, von, der, den, la, le, du, des, bin, al, el, y, the, and, &, upon, on")
+    static let connectors = set("of, de, del, della, da, di, do, dos, das, van, von, der, den, la, le, du, des, bin, al, el, y, &")
 
     static let locations = set("""
         afghanistan, albania, algeria, argentina, armenia, australia, austria, azerbaijan, bangladesh, belarus, belgium, bolivia,
@@ -288,7 +300,9 @@ enum Lexicon {
         welder, machinist, electrician, roofer, bricklayer, mason, miner, fisherman, sailor, captain, priest, pastor, rabbi,
         imam, monk, nun, curator, archivist, archaeologist, anthropologist, sociologist, linguist, philosopher, poet,
         novelist, composer, conductor, violinist, pianist, guitarist, drummer, dj, tester, devops engineer, architect,
-        president, vice president, minister, senator, mayor, governor, ambassador
+        president, vice president, minister, senator, mayor, governor, ambassador, neurosurgeon, correspondent, prime minister,
+        secretary-general, chancellor, realtor, muralist, sculptor, footballer, athlete, cyclist, swimmer, golfer, novelist,
+        screenwriter, filmmaker, cinematographer, barber, hairdresser, stylist, accountant, bookkeeper, cleaner, courier
         """)
 
     static let occupationModifiers = set("""
@@ -314,6 +328,11 @@ enum Lexicon {
         (["working", "for"], "works_at", ["person"], ["organization"]), (["work", "for"], "works_at", ["person"], ["organization"]),
         (["employed", "at"], "works_at", ["person"], ["organization"]), (["employed", "by"], "works_at", ["person"], ["organization"]),
         (["job", "at"], "works_at", ["person"], ["organization"]), (["hired", "by"], "works_at", ["person"], ["organization"]),
+        (["teaches", "at"], "works_at", ["person"], ["organization"]), (["taught", "at"], "works_at", ["person"], ["organization"]),
+        (["teach", "at"], "works_at", ["person"], ["organization"]), (["lectures", "at"], "works_at", ["person"], ["organization"]),
+        (["served", "in"], "works_at", ["person"], ["organization"]), (["serves", "in"], "works_at", ["person"], ["organization"]),
+        (["served", "as"], "works_as", ["person"], ["occupation"]), (["serves", "as"], "works_as", ["person"], ["occupation"]),
+        (["based", "in"], "lives_in", ["person"], ["location"]),
         (["works", "as"], "works_as", ["person"], ["occupation"]), (["worked", "as"], "works_as", ["person"], ["occupation"]),
         (["working", "as"], "works_as", ["person"], ["occupation"]), (["work", "as"], "works_as", ["person"], ["occupation"]),
         (["is"], "works_as", ["person"], ["occupation"]), (["was"], "works_as", ["person"], ["occupation"]),
@@ -349,4 +368,6 @@ enum Lexicon {
         (["uses"], "uses", ["person", "organization"], ["product"]), (["using"], "uses", ["person", "organization"], ["product"]),
         (["use"], "uses", ["person", "organization"], ["product"]), (["used"], "uses", ["person", "organization"], ["product"]),
     ]
+
+    static let relationCuesByFirstWord = Dictionary(grouping: relationCues, by: { $0.cue[0] })
 }
