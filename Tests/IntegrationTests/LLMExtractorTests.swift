@@ -38,10 +38,11 @@ struct LLMExtractorTests {
             })
         }
 
-        func run(_ extra: [String] = [], environment: [String: String] = [:]) throws -> WorkerProcess.Outcome {
+        func run(_ extra: [String] = [], environment: [String: String] = [:], model: String = LLMExtractorTests.model) throws
+            -> WorkerProcess.Outcome {
             try WorkerProcess.run(
                 ["run", "--cache", "fs:" + cacheDirectory, "--graph", "sqlite:" + graphPath, "--state", statePath, "--extractor", "llm",
-                 "--llm-endpoint", server.endpoint, "--llm-model", LLMExtractorTests.model, "--llm-retry-base-delay", "0.05",
+                 "--llm-endpoint", server.endpoint, "--llm-model", model, "--llm-retry-base-delay", "0.05",
                  "--json", "--no-progress"] + extra,
                 environment: ["LLM_API_KEY": LLMExtractorTests.key, "LLM_PROVIDER": "openai"].merging(environment) { $1 })
         }
@@ -383,5 +384,50 @@ struct LLMExtractorTests {
         #expect((Self.double(s, "estimated_cost_usd") ?? 0) > 0)
         #expect(h.server.requests.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: h.graphPath))
+    }
+
+    @Test("without a usage object, tokens are cognee's heuristic over what was sent and received", .timeLimit(.minutes(1)))
+    func heuristicUsage() throws {
+        let contents = Mutex<[String]>([])
+        let h = try Harness { request in
+            let answer = ScriptedLLMServer.answer(for: request)
+            contents.withLock { $0.append(answer) }
+            return .completion(answer)
+        }
+        try h.write(sessions: 1, turns: 2)
+        let outcome = try h.run(["--llm-turns-per-request", "2"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let request = try #require(h.server.requests.first)
+        #expect(h.server.requests.count == 1)
+        let expectedIn = LLMPricing.heuristicTokens(LLMPrompt.system) + LLMPricing.heuristicTokens(request.userMessage)
+        let expectedOut = LLMPricing.heuristicTokens(try #require(contents.withLock { $0.first }))
+        let s = try Self.summary(outcome)
+        #expect(Self.int(s, "tokens_in") == expectedIn && Self.int(s, "tokens_out") == expectedOut)
+        let stats = try h.worker(["stats", "cost-by-model", "--json", "--range", "24h"])
+        guard case .object(let totals) = try JSONParser.parse(Array(stats.stdoutText.utf8)) else { throw FixtureError("stats") }
+        #expect(abs((Self.double(totals, "cost_usd") ?? -1) - Self.expectedCost(tokensIn: expectedIn, tokensOut: expectedOut)) < 1e-12)
+    }
+
+    @Test("Azure sends api-key and ?api-version= (no Authorization); a keyless OpenAI-compatible server gets no Authorization; the model is sent without its provider prefix",
+          .timeLimit(.minutes(1)))
+    func providers() throws {
+        let h = try Harness { request in .completion(ScriptedLLMServer.answer(for: request), promptTokens: 5, completionTokens: 5) }
+        try h.write(sessions: 1, turns: 1)
+        let azure = try h.run([], environment: ["LLM_PROVIDER": "azure", "LLM_API_VERSION": "2024-06-01"], model: "azure/gpt-4o")
+        #expect(azure.status == 0, "\(azure.stderr)")
+        let a = try #require(h.server.requests.last)
+        #expect(a.target == "/v1/chat/completions?api-version=2024-06-01")
+        #expect(a.headers["api-key"] == Self.key && a.headers["authorization"] == nil)
+        #expect(a.bodyJSON?["model"] == .string("gpt-4o"))
+
+        // Another model is another extractor identity: the turn is derived again, by the new model.
+        let custom = try h.run([], environment: ["LLM_PROVIDER": "hosted_vllm", "LLM_API_KEY": ""],
+                               model: "hosted_vllm/meta-llama/Llama-3-8B")
+        #expect(custom.status == 0, "\(custom.stderr)")
+        #expect(h.server.requests.count == 2)
+        let c = try #require(h.server.requests.last)
+        #expect(c.target == "/v1/chat/completions" && c.headers["authorization"] == nil && c.headers["api-key"] == nil)
+        #expect(c.bodyJSON?["model"] == .string("meta-llama/Llama-3-8B"))
+        #expect(Self.int(try Self.summary(custom), "turns_changed") == 1)
     }
 }
