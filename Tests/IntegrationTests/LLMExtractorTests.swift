@@ -430,4 +430,21 @@ struct LLMExtractorTests {
         #expect(c.bodyJSON?["model"] == .string("meta-llama/Llama-3-8B"))
         #expect(Self.int(try Self.summary(custom), "turns_changed") == 1)
     }
+
+    @Test("5xx on every attempt, or an endpoint that refuses connections, stops the run with exit 69 once the attempts are used up",
+          .timeLimit(.minutes(1)))
+    func unavailable() throws {
+        let h = try Harness { _ in .init(status: 502, json: #"{"error":{"message":"bad gateway"}}"#) }
+        try h.write(sessions: 1, turns: 2)
+        let outcome = try h.run(["--llm-max-attempts", "3", "--llm-turns-per-request", "2"])
+        #expect(outcome.status == 69, "\(outcome.stderr)")
+        #expect(h.server.requests.count == 3)
+        #expect(outcome.stderr.contains("HTTP 502 after 3 attempts"))
+        #expect(try h.checkpointCount() == 0)
+
+        h.server.stop()
+        let refused = try h.run(["--llm-max-attempts", "2"])
+        #expect(refused.status == 69, "\(refused.stderr)")
+        #expect(refused.stderr.contains("cannot connect") && refused.stderr.contains("127.0.0.1:\(h.server.port)"))
+    }
 }
