@@ -447,4 +447,30 @@ struct LLMExtractorTests {
         #expect(refused.status == 69, "\(refused.stderr)")
         #expect(refused.stderr.contains("cannot connect") && refused.stderr.contains("127.0.0.1:\(h.server.port)"))
     }
+
+    @Test("out of budget in the first of several batches: later sessions are not even planned; the next run does exactly the rest",
+          .timeLimit(.minutes(1)))
+    func budgetAcrossBatches() throws {
+        let h = try Harness { request in .completion(ScriptedLLMServer.answer(for: request), promptTokens: 10, completionTokens: 5) }
+        try h.write(sessions: 30, turns: 4)
+        let dry = try h.run(["--dry-run", "--llm-turns-per-request", "8"])
+        let perTurn = try #require(Self.int(try Self.summary(dry), "estimated_tokens")) / 120
+        // The first request's estimate is about 8 turns' worth; leave room for two requests, not three.
+        let first = try h.run(["--llm-turns-per-request", "8", "--concurrency", "1", "--max-tokens", "\(perTurn * 8 + 20)"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let s = try Self.summary(first)
+        #expect(s["stopped_by_budget"] == .bool(true))
+        let persisted = try #require(Self.int(s, "turns_persisted"))
+        #expect(persisted == 8 * h.server.requests.count && persisted > 0 && persisted < 120)
+        #expect((Self.int(s, "sessions_seen") ?? 0) < 30, "sessions after the budget ran out were planned")
+        #expect(try h.checkpointCount() == persisted)
+        #expect(first.stderr.components(separatedBy: "LLM budget reached").count == 2, "warn once")
+
+        let second = try h.run(["--llm-turns-per-request", "8"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(Self.int(try Self.summary(second), "turns_persisted") == 120 - persisted)
+        let asked = h.server.requests.flatMap { $0.turns.map(\.text) }
+        #expect(asked.count == 120 && Set(asked).count == 120)
+        #expect(try h.checkpointCount() == 120)
+    }
 }

@@ -154,21 +154,23 @@ public final class LLMExtractor: Extractor {
         var key: SessionKey
     }
 
-    /// Reserves the request's estimate against the budget; false: it does not fit (and from
-    /// now on nothing does).
-    private func reserve(_ estimate: (tokens: Int, costUSD: Double)) -> Bool {
+    private enum Reservation { case granted, refused, refusedFirst }
+
+    /// Reserves the request's estimate against the budget. Once one request does not fit,
+    /// none is sent any more (`refusedFirst` only for that first one, to warn once).
+    private func reserve(_ estimate: (tokens: Int, costUSD: Double)) -> Reservation {
         let (maxTokens, maxCost) = (configuration.maxTokens, configuration.maxCostUSD)
         return ledger.withLock { l in
-            if l.budgetExhausted { return false }
+            if l.budgetExhausted { return .refused }
             let tokensFit = maxTokens.map { l.tokensIn + l.tokensOut + l.reservedTokens + estimate.tokens <= $0 } ?? true
             let costFits = maxCost.map { l.costUSD + l.reservedCost + estimate.costUSD <= $0 + 1e-12 } ?? true
             guard tokensFit && costFits else {
                 l.budgetExhausted = true
-                return false
+                return .refusedFirst
             }
             l.reservedTokens += estimate.tokens
             l.reservedCost += estimate.costUSD
-            return true
+            return .granted
         }
     }
 
@@ -187,10 +189,13 @@ public final class LLMExtractor: Extractor {
     private func request(_ turns: [RequestTurn]) async throws -> [ExtractionOutcome] {
         let model = configuration.model
         let estimate = requestEstimate(turns.map(\.text))
-        guard reserve(estimate) else {
-            logger.warning("LLM budget reached: no further requests this run; the remaining turns wait for the next run", metadata: [
-                "max_tokens": "\(configuration.maxTokens.map(String.init) ?? "none")",
-                "max_cost_usd": "\(configuration.maxCostUSD.map { String(format: "%.4f", $0) } ?? "none")"])
+        let reservation = reserve(estimate)
+        guard reservation == .granted else {
+            if reservation == .refusedFirst {
+                logger.warning("LLM budget reached: no further requests this run; the remaining turns wait for the next run", metadata: [
+                    "max_tokens": "\(configuration.maxTokens.map(String.init) ?? "none")",
+                    "max_cost_usd": "\(configuration.maxCostUSD.map { String(format: "%.4f", $0) } ?? "none")"])
+            }
             return turns.map { _ in .notAttempted }
         }
         let user = LLMPrompt.userMessage(turns.map(\.text))

@@ -184,7 +184,8 @@ public struct PersistSessionsRunner: Sendable {
                 }
             }
             if stop.isStopped { summary.interrupted = true }
-            try await submit(pending)
+            // Out of budget: sessions read but not yet planned are left whole for the next run.
+            if !summary.stoppedByBudget { try await submit(pending) }
             try await settle()
         } catch {
             // Let the batch in flight finish (or fail) before reporting: checkpoints stay consistent.
