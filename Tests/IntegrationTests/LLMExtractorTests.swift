@@ -226,6 +226,13 @@ struct LLMExtractorTests {
         #expect(outcome.stderr.contains("127.0.0.1:\(h.server.port)"))
         #expect(!outcome.stderr.contains(Self.key) && !outcome.stderr.contains("SECRET"))
         #expect(try h.checkpointCount() == 0)
+        for suffix in ["", "-wal"] {
+            if let data = FileManager.default.contents(atPath: h.statePath + suffix) {
+                #expect(!String(decoding: data, as: UTF8.self).contains("SECRET"), "key found in state\(suffix)")
+            }
+        }
+        let recorded = try h.worker(["status", "--json"])
+        #expect(recorded.stdoutText.contains(#""status":"failed""#) && !recorded.stdoutText.contains("SECRET"), "\(recorded.stdoutText)")
     }
 
     @Test("malformed JSON for one turn: that turn is quarantined (exit 3), the others persist; the next run asks again only for it",
@@ -462,7 +469,7 @@ struct LLMExtractorTests {
         #expect(s["stopped_by_budget"] == .bool(true))
         let persisted = try #require(Self.int(s, "turns_persisted"))
         #expect(persisted == 8 * h.server.requests.count && persisted > 0 && persisted < 120)
-        #expect((Self.int(s, "sessions_seen") ?? 0) < 30, "sessions after the budget ran out were planned")
+        #expect((Self.int(s, "sessions_seen") ?? 0) < 30, "sessions after the budget ran out were planned \(s)")
         #expect(try h.checkpointCount() == persisted)
         #expect(first.stderr.components(separatedBy: "LLM budget reached").count == 2, "warn once")
 
