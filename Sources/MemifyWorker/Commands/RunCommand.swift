@@ -39,6 +39,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var state: StateOptions
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var report: ReportOptions
+    @OptionGroup(title: "LLM extractor") var llm: LLMOptions
 
     @Option(help: "A pipeline name (pipelines/<name>.yml) or a path to one.")
     var pipeline = "persist-sessions"
@@ -79,7 +80,7 @@ struct RunCommand: AsyncParsableCommand {
         try await withExitStatus {
             try await RunDriver(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline,
                                 since: since.flatMap(parseTimestamp), until: until.flatMap(parseTimestamp), limit: limit,
-                                dryRun: dryRun, concurrency: concurrency, extractor: extractor).run(filter: filter)
+                                dryRun: dryRun, concurrency: concurrency, extractor: extractor, llm: llm).run(filter: filter)
         }
     }
 }
@@ -98,16 +99,17 @@ struct RunDriver {
     var dryRun: Bool
     var concurrency: Int?
     var extractor: String?
+    var llm: LLMOptions
 
     func run(filter: SessionFilter) async throws -> ExitStatus {
         let log = Logs.bootstrap(report.logFormat)
         let definition = try PipelineDefinition.load(pipeline)
         let extractorName = extractor ?? definition.extractor
-        guard extractorName == "builtin" else {
-            throw PipelineError(.unsupported, operation: "choose the extractor",
-                                message: "the llm extractor is not available yet; use --extractor builtin")
+        guard ["builtin", "llm"].contains(extractorName) else {
+            throw PipelineError(.usage, operation: "choose the extractor", message: "'\(extractorName)' is not builtin or llm")
         }
-        let extractor = BuiltinExtractor()
+        // Configuration problems are usage errors, reported before any lock is taken.
+        let llmConfiguration = extractorName == "llm" ? try llm.configuration(requireKey: !dryRun) : nil
         let runID = Self.newRunID()
         let datasetID = graph.resolvedDatasetID ?? RunOptions.defaultDatasetID
         let options = RunOptions(runID: runID, datasetID: datasetID, filter: filter, since: since, until: until, limit: limit,
@@ -134,6 +136,20 @@ struct RunDriver {
             checkpoints = try CheckpointStore(path: statePath)
         }
         let source = try cache.makeSource()
+        var llmExtractor: LLMExtractor?
+        let extractor: any Extractor
+        if let llmConfiguration {
+            let made = LLMExtractor(configuration: llmConfiguration, store: checkpoints, runID: runID, logger: log)
+            llmExtractor = made
+            extractor = made
+            log.info("llm extractor", metadata: [
+                "endpoint": "\(llmConfiguration.displayEndpoint)", "model": "\(llmConfiguration.model)",
+                "turns_per_request": "\(llmConfiguration.turnsPerRequest)",
+                "max_tokens": "\(llmConfiguration.maxTokens.map(String.init) ?? "none")",
+                "max_cost_usd": "\(llmConfiguration.maxCostUSD.map { String($0) } ?? "none")"])
+        } else {
+            extractor = BuiltinExtractor()
+        }
         var writer: (any GraphWriter)?
         if !dryRun {
             let opened = try await target.open(placement: graph.graphPlacement)
@@ -155,10 +171,15 @@ struct RunDriver {
         let runner = PersistSessionsRunner(source: source, graph: writer, checkpoints: checkpoints, extractor: extractor, options: options,
                                            sessionLocks: sessionLocks)
         let started = Date()
-        let summary: RunSummary
+        var summary: RunSummary
         do {
             summary = try await runner.run(stop: stop) { progress.update($0) }
             progress.finish()
+            if let spent = llmExtractor?.spent {
+                summary.tokensIn = spent.tokensIn
+                summary.tokensOut = spent.tokensOut
+                summary.costUSD = spent.costUSD
+            }
         } catch {
             progress.finish()
             let status = ExitStatus.forError(error)
@@ -206,6 +227,11 @@ struct RunDriver {
         }
         if report.json { print(line) }
         if summary.interrupted { log.warning("interrupted: checkpoints are consistent; the next run continues") }
+        if summary.stoppedByBudget {
+            log.warning("stopped by the LLM budget (--max-tokens / --max-cost): checkpoints are consistent; the next run continues", metadata: [
+                "turns_deferred": "\(summary.turnsDeferred)", "tokens": "\(summary.tokensIn + summary.tokensOut)",
+                "cost_usd": "\(String(format: "%.6f", summary.costUSD))"])
+        }
         if status == .partial {
             log.warning("some elements are quarantined; see `memify-worker quarantine list`", metadata: ["open": "\(open)"])
         }
@@ -236,6 +262,10 @@ struct RunDriver {
         metric("memify_turns_deleted", "Turns deleted from the cache and retracted from the graph by the last run.", "\(s.turnsDeleted)")
         metric("memify_turns_quarantined", "Elements quarantined by the last run.", "\(s.quarantined)")
         metric("memify_rows_written", "Graph rows inserted or updated by the last run.", "\(s.rowsWritten)")
+        metric("memify_turns_deferred", "Turns left for the next run because the LLM budget ran out.", "\(s.turnsDeferred)")
+        metric("memify_llm_tokens_in", "LLM prompt tokens paid by the last run.", "\(s.tokensIn)")
+        metric("memify_llm_tokens_out", "LLM completion tokens paid by the last run.", "\(s.tokensOut)")
+        metric("memify_llm_cost_usd", "LLM cost of the last run in US dollars (cognee's price table).", String(format: "%.6f", s.costUSD))
         metric("memify_rows_deleted", "Graph rows deleted by the last run.", "\(s.rowsDeleted)")
         metric("memify_run_duration_seconds", "Wall time of the last run.", String(format: "%.3f", Date().timeIntervalSince(started)))
         metric("memify_last_run_exit_status", "Exit status of the last run.", "\(status.rawValue)")

@@ -105,9 +105,13 @@ struct QuarantineCommand: AsyncParsableCommand {
         @OptionGroup var graph: GraphOptions
         @OptionGroup var state: StateOptions
         @OptionGroup var report: ReportOptions
+        @OptionGroup(title: "LLM extractor") var llm: LLMOptions
 
         @Option(help: "A pipeline name or path.")
         var pipeline = "persist-sessions"
+
+        @Option(help: "builtin or llm (default: the pipeline's).")
+        var extractor: String?
 
         func run() async throws {
             try await withExitStatus {
@@ -122,7 +126,8 @@ struct QuarantineCommand: AsyncParsableCommand {
                     return .done
                 }
                 let status = try await RunDriver(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline,
-                                                 since: nil, until: nil, limit: nil, dryRun: false, concurrency: nil, extractor: nil)
+                                                 since: nil, until: nil, limit: nil, dryRun: false, concurrency: nil, extractor: extractor,
+                                                 llm: llm)
                     .run(filter: SessionFilter(keys: keys))
                 let left = try await store.executor.run { try store.quarantined() }
                 if !report.json {

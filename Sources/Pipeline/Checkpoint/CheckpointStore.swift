@@ -51,7 +51,15 @@ public final class CheckpointStore: Sendable {
     let database: SQLiteDatabase
     public let executor = BlockingExecutor(label: "memify.checkpoints")
 
-    public static let schemaVersion = 1
+    /// 2: the LLM response cache (`llm_cache`) and usage accounting (`usage`).
+    public static let schemaVersion = 2
+
+    /// Opens the state database read-only: no file, table or WAL is created or written (for
+    /// `stats`). Tables a newer schema added may be missing.
+    public init(readOnlyPath path: String) throws {
+        self.path = path
+        database = try SQLiteDatabase(path: path, mode: .readOnly)
+    }
 
     public init(path: String) throws {
         self.path = path
@@ -79,6 +87,15 @@ public final class CheckpointStore: Sendable {
             CREATE UNIQUE INDEX IF NOT EXISTS quarantine_element ON quarantine (user_id, session_id, ifnull(element_index, -1), raw_hash);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');
+            CREATE TABLE IF NOT EXISTS llm_cache (
+              model TEXT NOT NULL, prompt_hash TEXT NOT NULL, answer TEXT NOT NULL, tokens_in INTEGER NOT NULL,
+              tokens_out INTEGER NOT NULL, cost_usd REAL NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (model, prompt_hash));
+            CREATE TABLE IF NOT EXISTS usage (
+              id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, request_id TEXT NOT NULL, user_id TEXT NOT NULL,
+              session_id TEXT NOT NULL, model TEXT NOT NULL, turns INTEGER NOT NULL, tokens_in INTEGER NOT NULL,
+              tokens_out INTEGER NOT NULL, cost_usd REAL NOT NULL, at REAL NOT NULL, cached INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS usage_at ON usage (at);
+            UPDATE meta SET value = '2' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 2;
             """)
     }
 

@@ -55,6 +55,14 @@ public struct RunSummary: Sendable, Equatable {
     public var rowsDeleted = 0
     public var estimatedTokens = 0
     public var estimatedCostUSD = 0.0
+    /// Turns left for a later run because the token or cost budget ran out (not checkpointed).
+    public var turnsDeferred = 0
+    /// The run stopped taking work because its `--max-tokens` / `--max-cost` budget ran out.
+    public var stoppedByBudget = false
+    /// LLM usage paid by this run (cache hits cost nothing); filled in by the caller.
+    public var tokensIn = 0
+    public var tokensOut = 0
+    public var costUSD = 0.0
     public var interrupted = false
     public var dryRun = false
     public var seconds = 0.0
@@ -73,6 +81,9 @@ public struct RunSummary: Sendable, Equatable {
             ("turns_deleted", n(turnsDeleted)), ("turns_out_of_window", n(turnsOutOfWindow)),
             ("turns_quarantined", n(quarantined)), ("extractor_calls", n(extractorCalls)),
             ("rows_written", n(rowsWritten)), ("rows_deleted", n(rowsDeleted)),
+            ("turns_deferred", n(turnsDeferred)), ("stopped_by_budget", .bool(stoppedByBudget)),
+            ("tokens_in", n(tokensIn)), ("tokens_out", n(tokensOut)),
+            ("cost_usd", .number(JSONNumber(literal: String(format: "%.6f", costUSD), isInteger: false))),
             ("estimated_tokens", n(estimatedTokens)), ("estimated_cost_usd", .number(JSONNumber(literal: String(format: "%.4f", estimatedCostUSD), isInteger: false))),
             ("seconds", .number(JSONNumber(literal: String(format: "%.3f", seconds), isInteger: false))),
         ]))
@@ -160,7 +171,7 @@ public struct PersistSessionsRunner: Sendable {
         }
         do {
             for try await read in source.sessions(filter: options.filter) {
-                if stop.isStopped { break }
+                if stop.isStopped || summary.stoppedByBudget { break }
                 if let limit = options.limit, sessionsTaken >= limit { break }
                 sessionsTaken += 1
                 pending.append(read)
@@ -173,7 +184,8 @@ public struct PersistSessionsRunner: Sendable {
                 }
             }
             if stop.isStopped { summary.interrupted = true }
-            try await submit(pending)
+            // Out of budget: sessions read but not yet planned are left whole for the next run.
+            if !summary.stoppedByBudget { try await submit(pending) }
             try await settle()
         } catch {
             // Let the batch in flight finish (or fail) before reporting: checkpoints stay consistent.
@@ -221,10 +233,39 @@ public struct PersistSessionsRunner: Sendable {
             var prepared = Prepared()
             prepared.held = Array(held)
             guard !options.dryRun else { return prepared }
-            let extracted = try await extractAll(batch.work)
-            summary.extractorCalls += batch.work.count
+            let inputs = batch.work.map {
+                ExtractionInput(key: $0.turn.key, turnID: $0.turn.turnID, question: $0.turn.entry.question, answer: $0.turn.entry.answer)
+            }
+            let outcomes = inputs.isEmpty ? [] : try await extractor.extract(batch: inputs, concurrency: options.concurrency)
+            guard outcomes.count == inputs.count else {
+                throw PipelineError(.protocolError, operation: "extract a batch with \(extractor.identity)",
+                                    message: "\(outcomes.count) outcomes for \(inputs.count) turns")
+            }
             prepared.graph.runID = options.runID
-            for (work, result) in zip(batch.work, extracted) {
+            // Sessions with a turn that was not extracted keep their open quarantine entries.
+            var unfinished: Set<SessionKey> = []
+            var rejected: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])] = []
+            for (work, outcome) in zip(batch.work, outcomes) {
+                let result: ExtractedGraph
+                switch outcome {
+                case .extracted(let graph):
+                    result = graph
+                    summary.extractorCalls += 1
+                case .rejected(let reason, let raw):
+                    summary.extractorCalls += 1
+                    summary.quarantined += 1
+                    if work.previous == nil { summary.turnsNew -= 1 } else { summary.turnsChanged -= 1 }
+                    unfinished.insert(work.turn.key)
+                    rejected.append((work.turn.key, work.turn.index, reason,
+                                     raw.isEmpty ? work.turn.entry.cogneeJSON : raw))
+                    continue
+                case .notAttempted:
+                    summary.stoppedByBudget = true
+                    summary.turnsDeferred += 1
+                    if work.previous == nil { summary.turnsNew -= 1 } else { summary.turnsChanged -= 1 }
+                    unfinished.insert(work.turn.key)
+                    continue
+                }
                 let builder = work.turn.builder()
                 let built = builder.build(result)
                 prepared.graph.nodes += built.nodes
@@ -239,9 +280,10 @@ public struct PersistSessionsRunner: Sendable {
                     prepared.replacedChunkKeys.append(previous.chunkKey)
                 }
             }
+            if !rejected.isEmpty { try await checkpoints.quarantine(rejected, runID: options.runID) }
             prepared.deleted = batch.deleted
             prepared.sessions = batch.sessions
-            prepared.cleanSessions = batch.cleanSessions
+            prepared.cleanSessions = batch.cleanSessions.filter { !unfinished.contains($0) }
             return prepared
         } catch {
             try? await locks?.unlock(Array(held))
@@ -344,27 +386,6 @@ public struct PersistSessionsRunner: Sendable {
         if let since = options.since, t < since { return false }
         if let until = options.until, t >= until { return false }
         return true
-    }
-
-    private func extractAll(_ work: [Work]) async throws -> [ExtractedGraph] {
-        let extractor = self.extractor
-        let limit = options.concurrency
-        return try await withThrowingTaskGroup(of: (Int, ExtractedGraph).self) { group in
-            var results = [ExtractedGraph?](repeating: nil, count: work.count)
-            var next = 0
-            func add(_ group: inout ThrowingTaskGroup<(Int, ExtractedGraph), any Error>) {
-                let i = next
-                let entry = work[i].turn.entry
-                group.addTask { (i, try await extractor.extract(question: entry.question, answer: entry.answer)) }
-                next += 1
-            }
-            while next < min(limit, work.count) { add(&group) }
-            while let (i, result) = try await group.next() {
-                results[i] = result
-                if next < work.count { add(&group) }
-            }
-            return results.map { $0 ?? ExtractedGraph() }
-        }
     }
 }
 
