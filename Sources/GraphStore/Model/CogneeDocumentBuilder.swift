@@ -5,11 +5,15 @@ public struct ExtractedGraph: Sendable, Equatable {
     public struct Entity: Sendable, Equatable {
         public var name: String
         public var type: String
+        /// The node's description (shared by every chunk naming the entity).
         public var description: String
-        public init(name: String, type: String, description: String) {
+        /// What this chunk says of it, for the chunk's `contains` edge; the description if nil.
+        public var mention: String?
+        public init(name: String, type: String, description: String, mention: String? = nil) {
             self.name = name
             self.type = type
             self.description = description
+            self.mention = mention
         }
     }
 
@@ -136,7 +140,7 @@ public struct CogneeDocumentBuilder: Sendable {
                 if endpoints[GraphIdentity.norm(entity.name)] == nil { endpoints[GraphIdentity.norm(entity.name)] = (id, time.text, true) }
                 guard seen.insert(id).inserted else { continue }
                 nodes.append(timestampNode(id, time, key: chunkKey))
-                edges.append(mention(chunkID, id, time.text, entity.description, key: chunkKey))
+                edges.append(mention(chunkID, id, time.text, entity.mention ?? entity.description, key: chunkKey))
                 continue
             }
             let id = GraphIdentity.entity(entity.name)
@@ -164,7 +168,7 @@ public struct CogneeDocumentBuilder: Sendable {
                                                    "conflicts_reviewed_at": .null]
             if !withRelations.contains(id) { properties["relations"] = .array([]) }
             nodes.append(node(id, name, "Entity", rank: 0, indexFields: ["name"], belongsToSet: sets, properties, key: chunkKey))
-            edges.append(mention(chunkID, id, name, entity.description, key: chunkKey))
+            edges.append(mention(chunkID, id, name, entity.mention ?? entity.description, key: chunkKey))
             for set in nodeSets {
                 edges.append(edge(id, "belongs_to_set", GraphIdentity.nodeSet(set), text: nil, labels: (name, set), key: chunkKey))
             }

@@ -77,14 +77,34 @@ public struct GraphMerge {
         }
         if old.refKeys.contains(shared) { return nil }
         let merged = old.adding(keys: keys, runID: runID)
-        return merged.refKeys.count > provenanceCap ? old.adding(keys: [shared], runID: runID) : merged
+        // Capped: the row's own key alone, whatever chunks happened to come first.
+        return merged.refKeys.count > provenanceCap ? Provenance().adding(keys: [shared], runID: runID) : merged
+    }
+
+    /// A shared node (entity, type, time, node set) written again by another document: what
+    /// can be merged without regard to order is (earliest `created_at`, latest `updated_at`; an
+    /// entity that holds relationship edges keeps holding them), so the graph does not depend on
+    /// which turn came last, and a turn that adds nothing new rewrites nothing.
+    static func mergeShared(stored: JSONObject, new: JSONObject) -> JSONObject {
+        var merged = new
+        func millis(_ object: JSONObject, _ key: String) -> Double? {
+            if case .number(let n)? = object[key] { return n.doubleValue }
+            return nil
+        }
+        if let a = millis(stored, "created_at"), let b = millis(new, "created_at"), a < b { merged["created_at"] = stored["created_at"] }
+        if let a = millis(stored, "updated_at"), let b = millis(new, "updated_at"), a > b { merged["updated_at"] = stored["updated_at"] }
+        if stored["relations"] == nil, new["relations"] == .array([]), stored["description"] != nil { merged["relations"] = nil }
+        return merged
     }
 
     static func plan(_ batch: GraphBatch, existingNodes: [String: StoredNode],
                      existingEdges: [GraphEdge.Key: StoredEdge]) -> Plan {
         var plan = Plan()
-        for node in batch.nodes {
+        for var node in batch.nodes {
             let stored = existingNodes[node.id]
+            if let stored, !CogneeDocumentBuilder.documentScopedTypes.contains(node.type) {
+                node.properties = mergeShared(stored: stored.node.properties, new: node.properties)
+            }
             let old = stored.map(\.provenance) ?? Provenance()
             guard let merged = merge(old, adding: node.sourceRefKeys, rowKey: "node:" + node.id, runID: batch.runID) else {
                 plan.stats.nodesUnchanged += 1
@@ -98,8 +118,12 @@ public struct GraphMerge {
                 plan.newNodes.append(stored == nil)
             }
         }
-        for edge in batch.edges {
+        for var edge in batch.edges {
             let stored = existingEdges[edge.key]
+            if let stored, case .string(let was)? = stored.edge.properties["updated_at"],
+               case .string(let now)? = edge.properties["updated_at"], was > now {
+                edge.properties["updated_at"] = .string(was)
+            }
             let old = stored.map(\.provenance) ?? Provenance()
             let rowKey = "edge:\(edge.sourceID):\(edge.relationshipName):\(edge.targetID)"
             guard let merged = merge(old, adding: edge.sourceRefKeys, rowKey: rowKey, runID: batch.runID) else {

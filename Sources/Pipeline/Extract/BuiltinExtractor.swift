@@ -66,8 +66,12 @@ struct TurnAnalysis {
     private var lastPerson: String?
 
     mutating func graph(summary: String) -> ExtractedGraph {
-        ExtractedGraph(entities: entities.map { .init(name: $0.name, type: $0.type, description: $0.description) },
-                       relations: relations, summary: summary)
+        // The node's description depends on nothing but the entity, so every turn naming it
+        // writes the same node (and a graph built in any order is the same graph); what this
+        // turn says of it goes on the chunk's own `contains` edge.
+        ExtractedGraph(entities: entities.map {
+            .init(name: $0.name, type: $0.type, description: Self.describe($0.name, $0.type), mention: $0.description)
+        }, relations: relations, summary: summary)
     }
 
     // MARK: - One segment
@@ -112,6 +116,16 @@ struct TurnAnalysis {
     /// The first and last words of the people named so far, to their full names.
     private var personShortForms: [String: String] = [:]
 
+    static func describe(_ name: String, _ type: String) -> String {
+        switch type {
+        case "Timestamp": return "The time \(name)."
+        case "Email": return "The email address \(name)."
+        case "URL": return "The web address \(name)."
+        case "Organization", "Occupation": return "An \(type.lowercased()): \(name)."
+        default: return "A \(type.lowercased()): \(name)."
+        }
+    }
+
     static func key(_ name: String) -> String {
         let lower = name.lowercased()
         guard lower.utf8.contains(0x27) || lower.contains("’") else { return lower }
@@ -122,11 +136,12 @@ struct TurnAnalysis {
         let tokens = segment.tokens
         let mentions = segment.mentions
         var seen = Set(relations.map { Self.key($0.source) + "\u{1}" + $0.name + "\u{1}" + Self.key($0.target) })
-        func add(_ source: String, _ name: String, _ target: String, _ sentence: Int, explicit: Bool) {
+        func add(_ source: String, _ name: String, _ target: String) {
             guard Self.key(source) != Self.key(target) else { return }
             guard seen.insert(Self.key(source) + "\u{1}" + name + "\u{1}" + Self.key(target)).inserted else { return }
-            relations.append(.init(source: source, target: target, name: name,
-                                   description: explicit ? segment.sentenceText(sentence) : nil))
+            // No per-turn text on the fact itself: the same fact stated in many turns is one edge,
+            // whose text must not depend on which turn wrote it last (cognee's fallback text).
+            relations.append(.init(source: source, target: target, name: name, description: nil))
         }
         func type(_ m: Int) -> String { Segment.evaluationType(mentions[m].type) }
         func name(_ m: Int) -> String { canonical[m] ?? mentions[m].name }
@@ -139,7 +154,7 @@ struct TurnAnalysis {
             let next = m.range.upperBound
             guard next + 1 < tokens.count, tokens[next].sentence == m.sentence else { continue }
             if tokens[next].lower == "in", let o = mentionAt[next + 1], type(o) == "location", !segment.isAsked(next) {
-                add(name(i), "located_in", name(o), m.sentence, explicit: true)
+                add(name(i), "located_in", name(o))
             } else if tokens[next].lower == ",", type(i) == "location", let o = mentionAt[next + 1], type(o) == "location",
                       mentions[o].range.lowerBound == next + 1, !segment.isAsked(next) {
                 // Not a list ("Paris, London and Rome").
@@ -147,7 +162,7 @@ struct TurnAnalysis {
                 let isList = after < tokens.count && (["and", "or"].contains(tokens[after].lower)
                     || (tokens[after].lower == "," && after + 1 < tokens.count && mentionAt[after + 1].map { type($0) == "location" } == true))
                 let listBefore = m.range.lowerBound > 0 && tokens[m.range.lowerBound - 1].lower == ","
-                if !isList && !listBefore { add(name(i), "located_in", name(o), m.sentence, explicit: true) }
+                if !isList && !listBefore { add(name(i), "located_in", name(o)) }
             }
         }
 
@@ -200,7 +215,6 @@ struct TurnAnalysis {
                 // (and anyone joined to it by "and"), else a pronoun's referent. Another
                 // subject ("i", "we", "you") in between means the verb is not theirs.
                 var subjects: [String] = []
-                var explicit = true
                 var s = t - 1
                 var blocked = false
                 while s >= 0, tokens[s].sentence == sentence {
@@ -224,14 +238,13 @@ struct TurnAnalysis {
                     let before = tokens[max(0, s + 1)..<t].map(\.lower)
                     if before.contains(where: { Segment.pronouns.contains($0) }), let referent = sentenceTopic ?? lastPerson {
                         subjects = [referent]
-                        explicit = false
                     }
                 }
                 for subject in subjects {
                     for m in objects {
                         var relation = cue.relation
                         if cue.relation == "born_in", type(m) == "date" { relation = "born_on" }
-                        add(subject, relation, name(m), sentence, explicit: explicit)
+                        add(subject, relation, name(m))
                         // "a nurse at St. Mary's", "a professor of physics at MIT": the place of
                         // work follows the occupation.
                         guard relation == "works_as" else { continue }
@@ -239,7 +252,7 @@ struct TurnAnalysis {
                         while w < tokens.count, w < mentions[m].range.upperBound + 6, tokens[w].sentence == sentence {
                             if let o = mentionAt[w] {
                                 if type(o) == "organization", ["at", "for", "with", "of"].contains(tokens[w - 1].lower) {
-                                    add(subject, "works_at", name(o), sentence, explicit: explicit)
+                                    add(subject, "works_at", name(o))
                                 }
                                 break
                             }
@@ -264,7 +277,7 @@ struct TurnAnalysis {
                 }
                 let objectFollows = t + 1 < tokens.count && mentionAt[t + 1] != nil
                 if people.count == 2, !objectFollows {
-                    add(people[0], tokens[t].lower == "met" ? "met" : "married_to", people[1], sentence, explicit: true)
+                    add(people[0], tokens[t].lower == "met" ? "met" : "married_to", people[1])
                 }
             }
             t += 1
