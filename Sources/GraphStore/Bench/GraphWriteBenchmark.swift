@@ -37,7 +37,8 @@ public enum GraphWriteBenchmark {
                 for k in 0..<edgesPerNode where i > 0 {
                     let target = (i - 1 - (k * 7) % max(1, i)) % max(1, i)
                     let source = GraphIdentity.entity("entity \(i)"), targetID = GraphIdentity.entity("entity \(target)")
-                    let relationship = ["related_to", "mentions", "works_with", "located_in"][k % 4]
+                    // Distinct per k, so dense graphs (many edges per node) have no duplicate keys.
+                    let relationship = ["related_to", "mentions", "works_with", "located_in"][k % 4] + (k >= 4 ? "_\(k / 4)" : "")
                     batch.edges.append(GraphEdge(
                         sourceID: source, targetID: targetID, relationshipName: relationship,
                         properties: JSONObject([

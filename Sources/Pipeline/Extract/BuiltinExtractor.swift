@@ -512,11 +512,12 @@ struct Segment {
         while e > s, [".", ",", ";", ":", "!", "?", ")", ">", "\"", "'", "]", "”", "’"].contains(scalars[e - 1]) { e -= 1 }
         guard e - s >= 5 else { return nil }
         let first = scalars[s]
-        guard first == "h" || first == "H" || first == "w" || first == "W" || scalars[s..<e].contains("@") else { return nil }
+        guard first == "h" || first == "H" || first == "w" || first == "W" || scalars[s..<e].contains(where: { $0 == "@" || $0 == "." })
+        else { return nil }
         let text = string(s, e)
         let lower = text.lowercased()
         var kind: TurnAnalysis.Kind?
-        if lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("www.") {
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("www.") || Self.isBareDomain(lower) {
             kind = .url
         } else if let at = text.firstIndex(of: "@"), at != text.startIndex {
             let domain = text[text.index(after: at)...]
@@ -527,6 +528,24 @@ struct Segment {
         }
         guard let kind, s == start || !Self.isWordScalar(scalars[s - 1]) else { return nil }
         return Token(text: text, lower: lower, start: s, end: e, kind: kind, capitalized: false, innerCaps: false, sentence: sentence)
+    }
+
+    private static let fileExtensions: Set<String> = [
+        "js", "ts", "py", "rb", "go", "rs", "java", "json", "txt", "md", "csv", "tsv", "pdf", "doc", "docx", "xls", "xlsx", "ppt",
+        "pptx", "jpg", "jpeg", "png", "gif", "svg", "html", "htm", "css", "yml", "yaml", "toml", "ini", "cfg", "conf", "sh", "swift",
+        "exe", "zip", "gz", "tar", "mp3", "mp4", "mov", "wav", "log", "sql", "db", "xml", "c", "h", "cpp", "kt", "php", "env", "lock",
+    ]
+
+    /// `irishgenealogy.ie`, `cardiff.gov.uk/parking`: lowercase labels, dots, a top-level domain
+    /// of letters that is not a file extension.
+    static func isBareDomain(_ text: String) -> Bool {
+        let host = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, let tld = labels.last, (2...6).contains(tld.count), tld.allSatisfy({ $0.isASCII && $0.isLetter }),
+              !fileExtensions.contains(String(tld)) else { return false }
+        return labels.allSatisfy { label in
+            !label.isEmpty && label.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" } && label.first != "-"
+        } && labels.dropLast().contains { $0.count >= 2 }
     }
 
     // MARK: Patterns: emails, urls, dates, quantities, occupations
