@@ -7,7 +7,7 @@ public enum GraphIdentity {
 
     /// RFC 4122 version-5 UUID of `name` in `namespace`, lowercase and hyphenated.
     public static func uuid5(namespace: String, _ name: String) -> String {
-        let digest = Digest.sha1(uuidBytes(namespace) + Array(name.utf8))
+        let digest = Digest.sha1((namespace == namespaceOID ? oidBytes : uuidBytes(namespace)) + Array(name.utf8))
         var bytes = Array(digest[0..<16])
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
@@ -15,6 +15,8 @@ public enum GraphIdentity {
     }
 
     public static func uuid5(_ name: String) -> String { uuid5(namespace: namespaceOID, name) }
+
+    private static let oidBytes = uuidBytes(namespaceOID)
 
     /// cognee's `norm(s) = s.lower().replace(" ", "_").replace("'", "")`: the id input.
     public static func norm(_ s: String) -> String {
@@ -77,9 +79,17 @@ public enum GraphIdentity {
     }
 
     static func format(_ b: [UInt8]) -> String {
-        let hex = Digest.hex(b)
-        let c = Array(hex)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20...])
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 36) { out in
+            var o = 0
+            for i in 0..<16 {
+                if i == 4 || i == 6 || i == 8 || i == 10 { out[o] = UInt8(ascii: "-"); o += 1 }
+                out[o] = digits[Int(b[i] >> 4)]
+                out[o + 1] = digits[Int(b[i] & 0x0F)]
+                o += 2
+            }
+            return 36
+        }
     }
 
     /// True for a lowercase or uppercase hyphenated UUID.
@@ -102,6 +112,15 @@ extension UInt8 {
 
 extension String {
     func replacingAll(_ target: Character, with replacement: String) -> String {
+        if let ascii = target.asciiValue {
+            // Byte-level for an ASCII target (every caller's case): no Character iteration.
+            guard utf8.contains(ascii) else { return self }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(utf8.count)
+            let with = Array(replacement.utf8)
+            for b in utf8 { if b == ascii { bytes.append(contentsOf: with) } else { bytes.append(b) } }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         guard contains(target) else { return self }
         var out = ""
         out.reserveCapacity(utf8.count)

@@ -81,10 +81,13 @@ public struct CogneeDocumentBuilder: Sendable {
     public var chunkKey: String { SourceRef.chunk(datasetID: datasetID, dataID: documentID, chunkID: chunkID) }
 
     public func build(_ extracted: ExtractedGraph) -> GraphBatch {
+        let chunkLabel = label(text)
+        // Computed once: each is a hash of the whole text, and every row of the chunk carries the key.
+        let chunkID = self.chunkID
+        let chunkKey = SourceRef.chunk(datasetID: datasetID, dataID: documentID, chunkID: chunkID)
         var nodes: [GraphNode] = []
         var edges: [GraphEdge] = []
         let sets = nodeSets.map(JSONValue.string)
-        let chunkID = self.chunkID
         let summaryID = GraphIdentity.textSummary(chunkID: chunkID)
         var externalMetadata = JSONObject()
         if let effectiveDate { externalMetadata["effective_date"] = .string(effectiveDate) }
@@ -120,9 +123,9 @@ public struct CogneeDocumentBuilder: Sendable {
         ], key: chunkKey))
 
         edges.append(edge(chunkID, "is_part_of", documentID, text: nil,
-                          labels: (label(text), documentName), key: chunkKey))
-        edges.append(edge(summaryID, "made_from", chunkID, text: nil, labels: (label(extracted.summary), label(text)), key: chunkKey))
-        for (id, labelText, key) in [(documentID, documentName, documentKey), (chunkID, label(text), chunkKey),
+                          labels: (chunkLabel, documentName), key: chunkKey))
+        edges.append(edge(summaryID, "made_from", chunkID, text: nil, labels: (label(extracted.summary), chunkLabel), key: chunkKey))
+        for (id, labelText, key) in [(documentID, documentName, documentKey), (chunkID, chunkLabel, chunkKey),
                                      (summaryID, label(extracted.summary), chunkKey)] {
             for set in nodeSets {
                 edges.append(edge(id, "belongs_to_set", GraphIdentity.nodeSet(set), text: nil, labels: (labelText, set), key: key))
@@ -134,13 +137,13 @@ public struct CogneeDocumentBuilder: Sendable {
         var seen: Set<String> = []
         var endpoints: [String: (id: String, label: String, isTime: Bool)] = [:]
         var withRelations: Set<String> = []
-        for entity in extracted.entities where !entity.name.trimmingCharacters(in: .whitespaces).isEmpty {
-            if entity.type.lowercased() == "timestamp", let time = TimestampValue(parsing: entity.name.trimmingCharacters(in: .whitespaces)) {
+        for entity in extracted.entities where !entity.name.isBlank {
+            if entity.type.lowercased() == "timestamp", let time = TimestampValue(parsing: entity.name.isTrimmed ? entity.name : entity.name.trimmingCharacters(in: .whitespaces)) {
                 let id = GraphIdentity.timestamp(time.text)
                 if endpoints[GraphIdentity.norm(entity.name)] == nil { endpoints[GraphIdentity.norm(entity.name)] = (id, time.text, true) }
                 guard seen.insert(id).inserted else { continue }
                 nodes.append(timestampNode(id, time, key: chunkKey))
-                edges.append(mention(chunkID, id, time.text, entity.mention ?? entity.description, key: chunkKey))
+                edges.append(mention(chunkID, chunkLabel, id, time.text, entity.mention ?? entity.description, key: chunkKey))
                 continue
             }
             let id = GraphIdentity.entity(entity.name)
@@ -153,12 +156,12 @@ public struct CogneeDocumentBuilder: Sendable {
             guard var source = endpoints[GraphIdentity.norm(relation.source)],
                   var target = endpoints[GraphIdentity.norm(relation.target)], !(source.isTime && target.isTime) else { continue }
             if source.isTime { swap(&source, &target) }
-            let description = relation.description?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let description = relation.description.map { $0.isTrimmed ? $0 : $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
             relationEdges.append((source.id, GraphIdentity.relationshipName(relation.name), target.id,
                                   description.isEmpty ? nil : description, (source.label, target.label)))
             withRelations.insert(source.id)
         }
-        for entity in extracted.entities where !entity.name.trimmingCharacters(in: .whitespaces).isEmpty {
+        for entity in extracted.entities where !entity.name.isBlank {
             guard let endpoint = endpoints[GraphIdentity.norm(entity.name)], !endpoint.isTime else { continue }
             let id = endpoint.id
             guard seen.insert(id).inserted else { continue }
@@ -168,7 +171,7 @@ public struct CogneeDocumentBuilder: Sendable {
                                                    "conflicts_reviewed_at": .null]
             if !withRelations.contains(id) { properties["relations"] = .array([]) }
             nodes.append(node(id, name, "Entity", rank: 0, indexFields: ["name"], belongsToSet: sets, properties, key: chunkKey))
-            edges.append(mention(chunkID, id, name, entity.mention ?? entity.description, key: chunkKey))
+            edges.append(mention(chunkID, chunkLabel, id, name, entity.mention ?? entity.description, key: chunkKey))
             for set in nodeSets {
                 edges.append(edge(id, "belongs_to_set", GraphIdentity.nodeSet(set), text: nil, labels: (name, set), key: chunkKey))
             }
@@ -215,7 +218,7 @@ public struct CogneeDocumentBuilder: Sendable {
         var metadata = JSONObject([("index_fields", .array(indexFields.map(JSONValue.string)))])
         let shared = !Self.documentScopedTypes.contains(type)
         if let identityFields { metadata["identity_fields"] = .array(identityFields.map(JSONValue.string)) }
-        var properties = JSONObject([
+        var pairs: [(String, JSONValue)] = [
             ("created_at", .number(JSONNumber(literal: String(timestampMillis), isInteger: true))),
             ("updated_at", .number(JSONNumber(literal: String(timestampMillis), isInteger: true))),
             ("ontology_valid", .bool(false)), ("ontology_uri", .null), ("version", .number(JSONNumber(1))),
@@ -230,16 +233,19 @@ public struct CogneeDocumentBuilder: Sendable {
             ("source_content_hash", shared ? .null : .string(textMD5)),
             ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
             ("importance_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
-        ])
-        for key in own.keys.sorted() { properties[key] = own[key] }
-        return GraphNode(id: id, name: name, type: type, properties: properties, sourceRefKey: key)
+        ]
+        // Built in one go (a JSONObject looks keys up linearly): the base fields, then the
+        // type's own, sorted; an own field replaces a base one of the same name.
+        if pairs.contains(where: { own[$0.0] != nil }) { pairs.removeAll { own[$0.0] != nil } }
+        pairs += own.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return GraphNode(id: id, name: name, type: type, properties: JSONObject(pairs), sourceRefKey: key)
     }
 
     /// The chunk's `contains` edge to an entity or a time, with cognee's mention text.
-    private func mention(_ chunkID: String, _ id: String, _ name: String, _ description: String, key: String) -> GraphEdge {
-        let trimmed = description.trimmingCharacters(in: .whitespacesAndNewlines)
-        return edge(chunkID, "contains", id, text: trimmed.isEmpty ? nil : "Document chunk mentions \(name): \(description)",
-                    labels: (label(text), name), key: key)
+    private func mention(_ chunkID: String, _ chunkLabel: String, _ id: String, _ name: String, _ description: String,
+                         key: String) -> GraphEdge {
+        return edge(chunkID, "contains", id, text: description.isBlank ? nil : "Document chunk mentions \(name): \(description)",
+                    labels: (chunkLabel, name), key: key)
     }
 
     /// A `Timestamp` node (graph spec §2.2): a leaf shared by every document naming that time.
@@ -301,5 +307,15 @@ public struct CogneeDocumentBuilder: Sendable {
             }
         }
         return out + (object.isEmpty ? "}" : "\n}")
+    }
+}
+
+extension String {
+    /// Empty or only whitespace (the check without building a trimmed copy).
+    var isBlank: Bool { unicodeScalars.allSatisfy { $0.properties.isWhitespace } }
+    /// No whitespace at either end.
+    var isTrimmed: Bool {
+        guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return true }
+        return !first.properties.isWhitespace && !last.properties.isWhitespace
     }
 }

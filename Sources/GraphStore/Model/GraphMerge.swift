@@ -71,14 +71,18 @@ public struct GraphMerge {
     }
 
     /// The provenance to write for a row, or nil when the stored row is capped (left as it is).
-    static func merge(_ old: Provenance, adding keys: [String], rowKey: String, runID: String?) -> Provenance? {
-        guard let shared = sharedKey(rowKey: rowKey, keys: keys.isEmpty ? old.refKeys : keys) else {
-            return old.adding(keys: keys, runID: runID)
+    static func merge(_ old: Provenance, adding keys: [String], rowKey: () -> String, runID: String?) -> Provenance? {
+        // A capped row holds exactly one v1 key, its own (only such rows pay for the hash).
+        if old.refKeys.count == 1, old.refKeys[0].hasPrefix("source_ref:v1:"),
+           let shared = sharedKey(rowKey: rowKey(), keys: old.refKeys), old.refKeys[0] == shared {
+            return nil
         }
-        if old.refKeys.contains(shared) { return nil }
         let merged = old.adding(keys: keys, runID: runID)
-        // Capped: the row's own key alone, whatever chunks happened to come first.
-        return merged.refKeys.count > provenanceCap ? Provenance().adding(keys: [shared], runID: runID) : merged
+        // Capped now: the row's own key alone, whatever chunks happened to come first.
+        if merged.refKeys.count > provenanceCap, let shared = sharedKey(rowKey: rowKey(), keys: merged.refKeys) {
+            return Provenance().adding(keys: [shared], runID: runID)
+        }
+        return merged
     }
 
     /// A shared node (entity, type, time, node set) written again by another document: what
@@ -106,7 +110,7 @@ public struct GraphMerge {
                 node.properties = mergeShared(stored: stored.node.properties, new: node.properties)
             }
             let old = stored.map(\.provenance) ?? Provenance()
-            guard let merged = merge(old, adding: node.sourceRefKeys, rowKey: "node:" + node.id, runID: batch.runID) else {
+            guard let merged = merge(old, adding: node.sourceRefKeys, rowKey: { "node:" + node.id }, runID: batch.runID) else {
                 plan.stats.nodesUnchanged += 1
                 continue
             }
@@ -125,7 +129,7 @@ public struct GraphMerge {
                 edge.properties["updated_at"] = .string(was)
             }
             let old = stored.map(\.provenance) ?? Provenance()
-            let rowKey = "edge:\(edge.sourceID):\(edge.relationshipName):\(edge.targetID)"
+            let rowKey = { "edge:\(edge.sourceID):\(edge.relationshipName):\(edge.targetID)" }
             guard let merged = merge(old, adding: edge.sourceRefKeys, rowKey: rowKey, runID: batch.runID) else {
                 plan.stats.edgesUnchanged += 1
                 continue

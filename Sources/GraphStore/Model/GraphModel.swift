@@ -66,23 +66,30 @@ public struct GraphBatch: Sendable {
     /// cognee strips them too), one row per key (the last properties win, the provenance keys of
     /// all duplicates are kept), sorted by key as cognee sorts.
     public func prepared() -> GraphBatch {
+        // The last row with an id wins; keys are gathered and sorted once per id (a popular
+        // entity can come once per turn of the batch).
         var nodesByID: [String: GraphNode] = [:]
+        var nodeKeys: [String: [String]] = [:]
         for node in nodes {
             var n = node
             n.name = n.name.strippingNUL()
             n.type = n.type.strippingNUL()
             n.properties = n.properties.strippingNUL()
-            n.sourceRefKeys = sortedUnion(nodesByID[n.id]?.sourceRefKeys ?? [], n.sourceRefKeys)
+            nodeKeys[n.id, default: []].append(contentsOf: n.sourceRefKeys)
             nodesByID[n.id] = n
         }
         var edgesByKey: [GraphEdge.Key: GraphEdge] = [:]
+        var edgeKeys: [GraphEdge.Key: [String]] = [:]
         for edge in edges {
             var e = edge
             e.relationshipName = e.relationshipName.strippingNUL()
             e.properties = e.properties.strippingNUL()
-            e.sourceRefKeys = sortedUnion(edgesByKey[e.key]?.sourceRefKeys ?? [], e.sourceRefKeys)
+            edgeKeys[e.key, default: []].append(contentsOf: e.sourceRefKeys)
             edgesByKey[e.key] = e
         }
+        func unique(_ keys: [String]) -> [String] { keys.count <= 1 ? keys : Array(Set(keys)).sorted() }
+        for (id, keys) in nodeKeys { nodesByID[id]?.sourceRefKeys = unique(keys) }
+        for (key, keys) in edgeKeys { edgesByKey[key]?.sourceRefKeys = unique(keys) }
         return GraphBatch(nodes: nodesByID.values.sorted { $0.id < $1.id },
                           edges: edgesByKey.values.sorted { $0.key < $1.key }, runID: runID)
     }
@@ -102,9 +109,17 @@ public enum SourceRef {
 
     /// The dataset id inside a key, or nil if it is not one of ours.
     public static func datasetID(of key: String) -> String? {
-        let parts = key.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 4, parts[0] == "source_ref" else { return nil }
-        return String(parts[2])
+        // source_ref:<version>:<dataset>:<rest>, scanned as bytes (called for every key of every row).
+        let bytes = key.utf8
+        guard bytes.starts(with: "source_ref:".utf8) else { return nil }
+        var colons: [String.UTF8View.Index] = []
+        var i = bytes.startIndex
+        while i < bytes.endIndex, colons.count < 3 {
+            if bytes[i] == UInt8(ascii: ":") { colons.append(i) }
+            i = bytes.index(after: i)
+        }
+        guard colons.count == 3 else { return nil }
+        return String(key[key.index(after: colons[1])..<colons[2]])
     }
 
     public static func runRef(runID: String, key: String) -> String { "source_run_ref:v1:\(runID):\(key)" }
@@ -167,12 +182,18 @@ public protocol GraphWriter: Sendable {
 /// The sorted, de-duplicated union of two lists (how provenance arrays are kept).
 func sortedUnion(_ a: [String], _ b: [String]) -> [String] {
     if b.isEmpty { return a }
+    if a.isEmpty, b.count == 1 { return b }
+    if b.count == 1, a.contains(b[0]) { return a }
     return Array(Set(a).union(b)).sorted()
 }
 
 extension String {
+    var containsNUL: Bool {
+        utf8.withContiguousStorageIfAvailable { $0.contains(0) } ?? utf8.contains(0)
+    }
+
     func strippingNUL() -> String {
-        guard utf8.contains(0) else { return self }
+        guard containsNUL else { return self }
         return String(String.UnicodeScalarView(unicodeScalars.filter { $0.value != 0 }))
     }
 }
@@ -188,8 +209,21 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    var containsNUL: Bool {
+        switch self {
+        case .string(let s): return s.containsNUL
+        case .array(let items): return items.contains { $0.containsNUL }
+        case .object(let object): return object.pairs.contains { $0.containsNUL || $1.containsNUL }
+        default: return false
+        }
+    }
+}
+
 extension JSONObject {
     func strippingNUL() -> JSONObject {
-        JSONObject(pairs.map { ($0.strippingNUL(), $1.strippingNUL()) })
+        // Nearly always nothing to strip: check before rebuilding.
+        guard pairs.contains(where: { $0.containsNUL || $1.containsNUL }) else { return self }
+        return JSONObject(pairs.map { ($0.strippingNUL(), $1.strippingNUL()) })
     }
 }
