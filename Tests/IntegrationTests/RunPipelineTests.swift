@@ -542,6 +542,42 @@ struct EmbeddedRunTests {
         #expect(o["turns"] == .number(JSONNumber(3)))
     }
 
+    @Test("a state database belongs to one graph and dataset: another graph, another dataset or a recreated graph exit 64 and write nothing")
+    func stateBoundToGraph() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("memify-bind-\(UUID().uuidString)").path
+        let key = SessionKey(userID: "u-bind", sessionID: "s-bind")
+        let entries = (1...3).map {
+            SessionQAEntry(time: SyntheticCorpus.isoTime(1_795_000_000 + Double($0)), question: "Where does Anna live?",
+                           context: "", answer: "Anna Schmidt lives in Berlin (turn \($0)).", qaID: "qa-bind-\($0)")
+        }
+        try FileCacheWriter(directory: root + "/.cognee_fs_cache/sessions_db", ttlSeconds: nil).write(entries: [(key, entries)])
+        func run(_ graph: String, _ extra: [String] = []) throws -> WorkerProcess.Outcome {
+            try WorkerProcess.run(["run", "--cache", "fs:" + root, "--graph", "sqlite:\(root)/\(graph)", "--state", "\(root)/state.db",
+                                   "--json", "--no-progress"] + extra)
+        }
+        let first = try run("a.db")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try run("a.db").status == 0, "the same graph again is fine")
+
+        let other = try run("b.db")
+        #expect(other.status == 64, "\(other.stderr)")
+        #expect(other.stderr.contains("state.db") && other.stderr.contains("its own --state"), "\(other.stderr)")
+        let otherDataset = try run("a.db", ["--dataset-id", GraphIdentity.uuid5("another dataset")])
+        #expect(otherDataset.status == 64, "\(otherDataset.stderr)")
+
+        // The same path, but the graph was deleted and made again: its checkpoints vouch for nothing.
+        try FileManager.default.removeItem(atPath: "\(root)/a.db")
+        let recreated = try run("a.db")
+        #expect(recreated.status == 64, "\(recreated.stderr)")
+
+        // A fresh state persists everything into the new graph.
+        try FileManager.default.removeItem(atPath: "\(root)/state.db")
+        let fresh = try run("a.db")
+        #expect(fresh.status == 0, "\(fresh.stderr)")
+        let line = String(try #require(fresh.stdoutText.split(separator: "\n").last))
+        #expect(line.contains(#""turns_new":3"#), "\(line)")
+    }
+
     @Test("the pipeline file declares what the runner does; a typo names its line")
     func pipelineDefinition() throws {
         var loaded = try PipelineDefinition.parse(file: TestEnvironment.repositoryDirectory + "/pipelines/persist-sessions.yml")

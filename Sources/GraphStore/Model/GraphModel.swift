@@ -177,6 +177,10 @@ public protocol GraphWriter: Sendable {
     func retract(sourceRefKey: String) async throws -> GraphWriteStats
     /// Every row, sorted by key.
     func snapshot() async throws -> GraphSnapshot
+    /// A random id the graph keeps in `graph_metadata` (`memify_graph_id`), made on first ask:
+    /// checkpoints are bound to it, so a state database never vouches for another graph (or
+    /// for this one after it was dropped and created again).
+    func identity() async throws -> String
 }
 
 /// The sorted, de-duplicated union of two lists (how provenance arrays are kept).

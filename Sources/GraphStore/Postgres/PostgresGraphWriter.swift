@@ -206,6 +206,22 @@ public final class PostgresGraphWriter: GraphWriter {
         }
     }
 
+    public func identity() async throws -> String {
+        let connection = self.connection
+        let location = self.location
+        let candidate = UUID().uuidString.lowercased()
+        return try await executor.run { () throws(GraphStoreError) -> String in
+            _ = try connection.query("INSERT INTO graph_metadata (key, value) VALUES ('memify_graph_id', $1) ON CONFLICT (key) DO NOTHING",
+                                     [candidate], operation: "record the graph id at \(location)")
+            let rows = try connection.query("SELECT value FROM graph_metadata WHERE key = 'memify_graph_id'",
+                                            operation: "read the graph id at \(location)")
+            guard let id = rows.first?[0] else {
+                throw GraphStoreError(.postgres, operation: "read the graph id at \(location)", message: "graph_metadata has no memify_graph_id row")
+            }
+            return id
+        }
+    }
+
     public func snapshot() async throws -> GraphSnapshot {
         let connection = self.connection
         return try await executor.run {

@@ -117,6 +117,25 @@ public final class SQLiteGraphWriter: GraphWriter {
         }
     }
 
+    public func identity() async throws -> String {
+        let database = self.database
+        let candidate = UUID().uuidString.lowercased()
+        return try await executor.run { () throws(GraphStoreError) -> String in
+            try database.withStatement("INSERT OR IGNORE INTO graph_metadata (key, value) VALUES ('memify_graph_id', ?1)",
+                                       operation: "record the graph id") { stmt throws(GraphStoreError) in
+                try stmt.bind(1, candidate)
+                _ = try stmt.step()
+            }
+            return try database.withStatement("SELECT value FROM graph_metadata WHERE key = 'memify_graph_id'",
+                                              operation: "read the graph id") { stmt throws(GraphStoreError) -> String in
+                guard try stmt.step(), let id = stmt.text(0) else {
+                    throw GraphStoreError(.sqlite, operation: "read the graph id", message: "graph_metadata has no memify_graph_id row")
+                }
+                return id
+            }
+        }
+    }
+
     public func snapshot() async throws -> GraphSnapshot {
         let database = self.database
         return try await executor.run {

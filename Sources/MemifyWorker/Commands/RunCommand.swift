@@ -155,6 +155,13 @@ struct RunDriver {
             let opened = try await target.open(placement: graph.graphPlacement)
             try await opened.migrate()
             writer = opened
+            // Checkpoints vouch for one graph and dataset: switching --graph, --schema,
+            // --placement or the dataset with the same state would take every turn for persisted.
+            let binding = "graph \(try await opened.identity()) dataset \(datasetID)"
+            if let other = try await checkpoints.executor.run({ try checkpoints.bindGraph(binding) }) {
+                throw PipelineError(.usage, operation: "check that \(statePath) holds the checkpoints of \(opened.location)",
+                                    message: "they were made for \(other), this run writes \(binding). A state database belongs to one graph and dataset: give this one its own --state, or delete \(statePath) to persist every turn into it again")
+            }
         }
         log.info("run started", metadata: [
             "run_id": "\(runID)", "pipeline": "\(definition.name) (\(definition.origin))", "graph": "\(writer?.location ?? "none (dry run)")",

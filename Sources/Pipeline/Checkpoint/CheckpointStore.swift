@@ -231,6 +231,32 @@ public final class CheckpointStore: Sendable {
         }
     }
 
+    /// Binds the checkpoints to one graph and dataset (`binding`) on first use; returns the other
+    /// binding when they already belong elsewhere (nil when they are this one's, or when there
+    /// are no turn checkpoints to mistake).
+    public func bindGraph(_ binding: String) throws -> String? {
+        let existing = try database.withStatement("SELECT value FROM meta WHERE key = 'graph'", operation: "read the graph binding") {
+            stmt throws(GraphStoreError) -> String? in
+            try stmt.step() ? stmt.text(0) : nil
+        }
+        if let existing, existing == binding { return nil }
+        if let existing {
+            // Bound elsewhere, but vouching for nothing (no turn checkpoints): rebinding loses
+            // nothing, and keeps what else the state holds (the LLM response cache).
+            let turns = try database.withStatement("SELECT EXISTS (SELECT 1 FROM turns)", operation: "count checkpoints") {
+                stmt throws(GraphStoreError) -> Bool in
+                try stmt.step() && stmt.text(0) == "1"
+            }
+            if turns { return existing }
+        }
+        try database.withStatement("INSERT OR REPLACE INTO meta (key, value) VALUES ('graph', ?1)", operation: "record the graph binding") {
+            stmt throws(GraphStoreError) in
+            try stmt.bind(1, binding)
+            _ = try stmt.step()
+        }
+        return nil
+    }
+
     public func startRun(_ runID: String) throws {
         try database.withStatement(
             "INSERT INTO runs (run_id, started_at, status) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'running')",
