@@ -225,6 +225,10 @@ struct RunPipelineTests {
         // And the checkpoints say every turn is done exactly once.
         let again = try Self.summary(try h.run(crashed, state: "crash"))
         #expect(again["turns_unchanged"] == sessions * 6 && again["rows_written"] == 0)
+        // The runs the kills cut short are recorded as aborted, not left "running".
+        let status = try WorkerProcess.run(["status", "--json", "--state", h.state("crash")])
+        #expect(status.stdoutText.contains(#""status":"aborted""#) && !status.stdoutText.contains(#""status":"running""#),
+                "\(status.stdoutText)")
     }
 
     @Test("PostgreSQL drops the run's connections mid-run (as a restart does): exit 69 naming PostgreSQL; the next run completes; nothing lost",
@@ -562,6 +566,9 @@ struct EmbeddedRunTests {
         let other = try run("b.db")
         #expect(other.status == 64, "\(other.stderr)")
         #expect(other.stderr.contains("state.db") && other.stderr.contains("its own --state"), "\(other.stderr)")
+        let failureLine = String(other.stdoutText.split(separator: "\n").last ?? "")
+        #expect(failureLine.contains(#""failed":true"#) && failureLine.contains(#""exit_status":64"#),
+                "with --json a failed run still ends stdout with its summary: \(failureLine)")
         let otherDataset = try run("a.db", ["--dataset-id", GraphIdentity.uuid5("another dataset")])
         #expect(otherDataset.status == 64, "\(otherDataset.stderr)")
 

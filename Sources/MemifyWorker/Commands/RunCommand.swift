@@ -135,9 +135,33 @@ struct RunDriver {
         } else {
             checkpoints = try CheckpointStore(path: statePath)
         }
-        let source = try cache.makeSource()
+        // From here on every failure is recorded in the runs table (and a leftover `running` row
+        // of a run that died is marked aborted: the locks say no other run is alive).
+        if !dryRun { try await checkpoints.executor.run { try checkpoints.startRun(runID) } }
+        func fail(_ error: any Error) async -> any Error {
+            let status = ExitStatus.forError(error)
+            if !dryRun {
+                let text = "\(error)"
+                try? await checkpoints.executor.run {
+                    try checkpoints.finishRun(runID, status: "failed", exitCode: status.rawValue, summary: text)
+                }
+            }
+            if report.json {
+                // The contract: with --json the last line on stdout is the run's summary, failed or not.
+                print(JSONWriter.string(.object(JSONObject([
+                    ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("failed", .bool(true)),
+                    ("exit_status", .number(JSONNumber(Int(status.rawValue)))), ("error", .string("\(error)")),
+                ])), style: .compact))
+            }
+            await pgLock?.release()
+            return error
+        }
+        let source: any CacheSource
         var llmExtractor: LLMExtractor?
         let extractor: any Extractor
+        var writer: (any GraphWriter)?
+        do {
+        source = try cache.makeSource()
         if let llmConfiguration {
             let made = LLMExtractor(configuration: llmConfiguration, store: checkpoints, runID: runID, logger: log)
             llmExtractor = made
@@ -150,7 +174,6 @@ struct RunDriver {
         } else {
             extractor = BuiltinExtractor()
         }
-        var writer: (any GraphWriter)?
         if !dryRun {
             let opened = try await target.open(placement: graph.graphPlacement)
             try await opened.migrate()
@@ -163,11 +186,13 @@ struct RunDriver {
                                     message: "they were made for \(other), this run writes \(binding). A state database belongs to one graph and dataset: give this one its own --state, or delete \(statePath) to persist every turn into it again")
             }
         }
+        } catch {
+            throw await fail(error)
+        }
         log.info("run started", metadata: [
             "run_id": "\(runID)", "pipeline": "\(definition.name) (\(definition.origin))", "graph": "\(writer?.location ?? "none (dry run)")",
             "state": "\(statePath)", "dataset_id": "\(datasetID)", "dry_run": "\(dryRun)",
             "shard": "\(filter.shard.map(\.description) ?? "all")"])
-        if !dryRun { try await checkpoints.executor.run { try checkpoints.startRun(runID) } }
 
         let stop = StopFlag()
         let signals = SignalHandlers(stop: stop, log: log)
@@ -190,17 +215,11 @@ struct RunDriver {
         } catch {
             progress.finish()
             let status = ExitStatus.forError(error)
-            if !dryRun {
-                let text = "\(error)"
-                try? await checkpoints.executor.run {
-                    try checkpoints.finishRun(runID, status: "failed", exitCode: status.rawValue, summary: text)
-                }
-            }
             try? writeMetrics(summary: nil, status: status, started: started, checkpoints: checkpoints)
             log.error("run failed", metadata: ["run_id": "\(runID)", "exit_status": "\(status.rawValue)"])
-            await pgLock?.release()
+            let failed = await fail(error)
             withExtendedLifetime(lock) {}
-            throw error
+            throw failed
         }
 
         let open = try await checkpoints.executor.run { try checkpoints.status().openQuarantine }
@@ -212,7 +231,13 @@ struct RunDriver {
                 try checkpoints.finishRun(runID, status: statusName, exitCode: status.rawValue, summary: line)
             }
         }
-        try writeMetrics(summary: summary, status: status, started: started, checkpoints: checkpoints)
+        do {
+            try writeMetrics(summary: summary, status: status, started: started, checkpoints: checkpoints)
+        } catch {
+            // The run's work is done and recorded; a metrics file that cannot be written is
+            // reported, not turned into a failed run.
+            log.error("could not write the metrics file", metadata: ["path": "\(report.metricsFile ?? "")", "error": "\(error)"])
+        }
         await pgLock?.release()
         withExtendedLifetime(lock) {}
 

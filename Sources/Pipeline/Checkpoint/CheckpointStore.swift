@@ -257,7 +257,13 @@ public final class CheckpointStore: Sendable {
         return nil
     }
 
+    /// Records a run's start. Call it holding the run lock: a row still `running` then belongs to
+    /// a run that died (SIGKILL, power loss) and is marked `aborted`.
     public func startRun(_ runID: String) throws {
+        try database.execute("""
+            UPDATE runs SET status = 'aborted', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+              WHERE status = 'running'
+            """)
         try database.withStatement(
             "INSERT INTO runs (run_id, started_at, status) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'running')",
             operation: "record run start") { stmt throws(GraphStoreError) in
