@@ -16,4 +16,22 @@ struct MaskingTests {
         #expect(!masked.contains(secret), "\(masked)")
         if let expected { #expect(masked == expected) }
     }
+
+    @Test("libpq's own errors for malformed or unreachable targets never show the password",
+          arguments: [
+              "postgresql://memify:s3cr%zzet@127.0.0.1:1/graph",        // a bad percent escape, quoted by libpq
+              "postgresql://memify:s3cret@127.0.0.1:notaport/graph",    // a bad port
+              "host=127.0.0.1 port=1 user=memify password=s3cret dbname=g connect_timeout=2",  // refused
+              "postgresql://memify:s3cret@127.0.0.1:1/graph?sslmode=bogus",  // a bad option value
+          ])
+    func libpqErrors(conninfo: String) async throws {
+        do {
+            _ = try await PostgresGraphWriter.connect(conninfo: conninfo)
+            Issue.record("connected to \(conninfo)?")
+        } catch {
+            let text = "\(error)"
+            #expect(!text.contains("s3cr"), "\(text)")
+            #expect(text.contains("127.0.0.1") || text.contains("malformed"), "the error still says where or what: \(text)")
+        }
+    }
 }

@@ -16,11 +16,18 @@ public final class PostgresConnection: Sendable {
     /// `.pgpass`, service files and `sslmode` work as usual.
     public init(conninfo: String) throws(GraphStoreError) {
         location = Self.masked(conninfo)
+        // Parsed first: libpq's own parse errors quote the offending text, which may be the
+        // password. Its messages never reach the user unscrubbed.
+        let (password, parseError) = Self.parsePassword(conninfo)
+        if let parseError {
+            throw GraphStoreError(.invalidArgument, operation: "connect to PostgreSQL at \(location)",
+                                  message: "the connection string is malformed: \(Self.scrub(parseError, password: nil))")
+        }
         guard let conn = PQconnectdb(conninfo) else {
             throw GraphStoreError(.connectionFailed, operation: "connect to PostgreSQL at \(location)", message: "out of memory")
         }
         if PQstatus(conn) != CONNECTION_OK {
-            let message = Self.firstLine(String(cString: PQerrorMessage(conn)))
+            let message = Self.scrub(Self.firstLine(String(cString: PQerrorMessage(conn))), password: password)
             PQfinish(conn)
             throw GraphStoreError(.connectionFailed, operation: "connect to PostgreSQL at \(location)", message: message)
         }
@@ -161,6 +168,32 @@ public final class PostgresConnection: Sendable {
 
     private static func closed(_ operation: String) -> GraphStoreError {
         GraphStoreError(.connectionFailed, operation: operation, message: "connection closed")
+    }
+
+    /// The password libpq would use from the string itself (nil if none), or libpq's parse error.
+    static func parsePassword(_ conninfo: String) -> (password: String?, error: String?) {
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &error) else {
+            defer { if let error { PQfreemem(error) } }
+            return (nil, error.map { firstLine(String(cString: $0)) } ?? "out of memory")
+        }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "password", let value = option.pointee.val { return (String(cString: value), nil) }
+            option += 1
+        }
+        return (nil, nil)
+    }
+
+    /// A libpq message made safe to show: quoted values elided, the password (if known) masked.
+    static func scrub(_ message: String, password: String?) -> String {
+        var out = message
+        if let password, !password.isEmpty { out = out.replacingOccurrences(of: password, with: "***") }
+        if password == nil {
+            out = out.replacingOccurrences(of: #""[^"]*""#, with: "\"…\"", options: .regularExpression)
+        }
+        return out
     }
 
     static func firstLine(_ text: String) -> String {

@@ -1,3 +1,4 @@
+internal import GraphStore
 /// A cognee session cache, read-only.
 ///
 /// Reading streams: a source hands out sessions in batches, and holds at most a batch or two in
@@ -76,7 +77,9 @@ public enum CacheSourceFactory {
         if url.hasPrefix("fs:") {
             return try FileCacheSource(path: String(url.dropFirst(3)), options: options)
         }
-        throw PipelineError(.usage, operation: "open cache \(url.hasPrefix("/") ? url : "'\(url)'")",
+        // Masked: an unknown scheme may still carry user:password@.
+        let shown = PostgresConnection.masked(url)
+        throw PipelineError(.usage, operation: "open cache \(url.hasPrefix("/") ? shown : "'\(shown)'")",
                             message: "expected redis://[user:password@]host:port[/db] or fs:PATH")
     }
 }
