@@ -226,9 +226,13 @@ struct RunPipelineTests {
         let again = try Self.summary(try h.run(crashed, state: "crash"))
         #expect(again["turns_unchanged"] == sessions * 6 && again["rows_written"] == 0)
         // The runs the kills cut short are recorded as aborted, not left "running".
-        let status = try WorkerProcess.run(["status", "--json", "--state", h.state("crash")])
-        #expect(status.stdoutText.contains(#""status":"aborted""#) && !status.stdoutText.contains(#""status":"running""#),
-                "\(status.stdoutText)")
+        let runs = try SQLiteDatabase(path: h.state("crash"), mode: .readOnly).withStatement(
+            "SELECT status, count(*) FROM runs GROUP BY status", operation: "count runs") { stmt throws(GraphStoreError) -> [String: Int] in
+            var out: [String: Int] = [:]
+            while try stmt.step() { out[stmt.text(0) ?? ""] = Int(stmt.text(1) ?? "") ?? 0 }
+            return out
+        }
+        #expect(runs["running"] == nil && (runs["aborted"] ?? 0) > 0, "\(runs)")
     }
 
     @Test("PostgreSQL drops the run's connections mid-run (as a restart does): exit 69 naming PostgreSQL; the next run completes; nothing lost",
@@ -583,6 +587,37 @@ struct EmbeddedRunTests {
         #expect(fresh.status == 0, "\(fresh.stderr)")
         let line = String(try #require(fresh.stdoutText.split(separator: "\n").last))
         #expect(line.contains(#""turns_new":3"#), "\(line)")
+    }
+
+    @Test("a chunk written just before a crash lost its checkpoint is retracted when the turn was edited meanwhile")
+    func staleChunkAfterCrash() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("memify-stale-\(UUID().uuidString)").path
+        let key = SessionKey(userID: "u-stale", sessionID: "s-stale")
+        let cache = root + "/.cognee_fs_cache/sessions_db"
+        func write(_ answer: String) throws {
+            try? FileManager.default.removeItem(atPath: cache)
+            try FileCacheWriter(directory: cache, ttlSeconds: nil).write(entries: [(key, [
+                SessionQAEntry(time: SyntheticCorpus.isoTime(1_795_000_000), question: "Where does Anna live?", context: "",
+                               answer: answer, qaID: "qa-stale-1"),
+            ])])
+        }
+        let args = ["run", "--cache", "fs:" + root, "--graph", "sqlite:\(root)/graph.db", "--state", "\(root)/state.db", "--json", "--no-progress"]
+        try write("Anna Schmidt lives in Berlin.")
+        #expect(try WorkerProcess.run(args).status == 0)
+        // The crash: the graph committed, the checkpoint never did.
+        let state = try SQLiteDatabase(path: "\(root)/state.db", mode: .readWrite)
+        try state.execute("DELETE FROM turns")
+        try write("Anna Schmidt moved to Munich.")
+        let run = try WorkerProcess.run(args)
+        #expect(run.status == 0, "\(run.stderr)")
+        let graph = try await SQLiteGraphWriter.open(path: "\(root)/graph.db").snapshot()
+        let chunks = graph.nodes.filter { $0.node.type == "DocumentChunk" }.compactMap { node -> String? in
+            if case .string(let text)? = node.node.properties["text"] { return text }
+            return nil
+        }
+        #expect(chunks.count == 1 && chunks[0].contains("Munich"), "\(chunks)")
+        #expect(!graph.nodes.contains { $0.node.name == "berlin" }, "the old chunk's entities went with it")
+        #expect(graph.nodes.contains { $0.node.name == "munich" })
     }
 
     @Test("the pipeline file declares what the runner does; a typo names its line")

@@ -181,6 +181,9 @@ public protocol GraphWriter: Sendable {
     /// checkpoints are bound to it, so a state database never vouches for another graph (or
     /// for this one after it was dropped and created again).
     func identity() async throws -> String
+    /// The chunks stored for each document (the sources of its `is_part_of` edges), for the
+    /// documents that have any.
+    func chunks(ofDocuments documentIDs: [String]) async throws -> [String: [String]]
 }
 
 /// The sorted, de-duplicated union of two lists (how provenance arrays are kept).

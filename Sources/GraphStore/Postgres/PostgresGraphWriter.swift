@@ -206,6 +206,20 @@ public final class PostgresGraphWriter: GraphWriter {
         }
     }
 
+    public func chunks(ofDocuments documentIDs: [String]) async throws -> [String: [String]] {
+        guard !documentIDs.isEmpty else { return [:] }
+        let connection = self.connection
+        let location = self.location
+        return try await executor.run { () throws(GraphStoreError) -> [String: [String]] in
+            let rows = try connection.query(
+                "SELECT target_id, source_id FROM graph_edge WHERE relationship_name = 'is_part_of' AND target_id = ANY($1::varchar[])",
+                [Self.arrayLiteral(documentIDs)], operation: "read the chunks of \(documentIDs.count) documents at \(location)")
+            var out: [String: [String]] = [:]
+            for row in rows { if let doc = row[0], let chunk = row[1] { out[doc, default: []].append(chunk) } }
+            return out
+        }
+    }
+
     public func identity() async throws -> String {
         let connection = self.connection
         let location = self.location

@@ -117,6 +117,21 @@ public final class SQLiteGraphWriter: GraphWriter {
         }
     }
 
+    public func chunks(ofDocuments documentIDs: [String]) async throws -> [String: [String]] {
+        guard !documentIDs.isEmpty else { return [:] }
+        let database = self.database
+        return try await executor.run { () throws(GraphStoreError) -> [String: [String]] in
+            try database.withStatement(
+                "SELECT target_id, source_id FROM graph_edge WHERE relationship_name = 'is_part_of' AND target_id IN (SELECT value FROM json_each(?1))",
+                operation: "read the chunks of \(documentIDs.count) documents") { stmt throws(GraphStoreError) -> [String: [String]] in
+                try stmt.bind(1, jsonArray(documentIDs))
+                var out: [String: [String]] = [:]
+                while try stmt.step() { if let doc = stmt.text(0), let chunk = stmt.text(1) { out[doc, default: []].append(chunk) } }
+                return out
+            }
+        }
+    }
+
     public func identity() async throws -> String {
         let database = self.database
         let candidate = UUID().uuidString.lowercased()

@@ -311,7 +311,21 @@ public struct PersistSessionsRunner: Sendable {
         if !prepared.graph.nodes.isEmpty {
             result.rowsWritten += try await graph.write(prepared.graph).rowsWritten
         }
-        for key in prepared.replacedChunkKeys {
+        // Every other chunk of a rewritten document goes: the one its checkpoint named, and any a
+        // crash left behind (written, then the run died before its checkpoint, then the turn was
+        // edited again), which no checkpoint knows of.
+        var stale = prepared.replacedChunkKeys
+        if !prepared.persisted.isEmpty {
+            let current = Set(prepared.persisted.map(\.chunkKey))
+            let stored = try await graph.chunks(ofDocuments: prepared.persisted.map(\.documentID))
+            for (document, chunks) in stored {
+                for chunk in chunks {
+                    let key = SourceRef.chunk(datasetID: options.datasetID, dataID: document, chunkID: chunk)
+                    if !current.contains(key) && !stale.contains(key) { stale.append(key) }
+                }
+            }
+        }
+        for key in stale {
             let stats = try await graph.retract(sourceRefKey: key)
             result.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
         }
