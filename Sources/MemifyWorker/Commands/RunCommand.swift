@@ -131,9 +131,12 @@ struct RunDriver {
         }
         let checkpoints: CheckpointStore
         if dryRun && !FileManager.default.fileExists(atPath: statePath) {
-            checkpoints = try CheckpointStore(path: ":memory:")
+            checkpoints = try await CheckpointStore.open(path: ":memory:")
+        } else if dryRun {
+            // A dry run writes nothing, not even the state database's schema.
+            checkpoints = try await CheckpointStore.open(readOnlyPath: statePath)
         } else {
-            checkpoints = try CheckpointStore(path: statePath)
+            checkpoints = try await CheckpointStore.open(path: statePath)
         }
         // From here on every failure is recorded in the runs table (and a leftover `running` row
         // of a run that died is marked aborted: the locks say no other run is alive).
@@ -215,7 +218,7 @@ struct RunDriver {
         } catch {
             progress.finish()
             let status = ExitStatus.forError(error)
-            try? writeMetrics(summary: nil, status: status, started: started, checkpoints: checkpoints)
+            try? await writeMetrics(summary: nil, status: status, started: started, checkpoints: checkpoints)
             log.error("run failed", metadata: ["run_id": "\(runID)", "exit_status": "\(status.rawValue)"])
             let failed = await fail(error)
             withExtendedLifetime(lock) {}
@@ -232,7 +235,7 @@ struct RunDriver {
             }
         }
         do {
-            try writeMetrics(summary: summary, status: status, started: started, checkpoints: checkpoints)
+            try await writeMetrics(summary: summary, status: status, started: started, checkpoints: checkpoints)
         } catch {
             // The run's work is done and recorded; a metrics file that cannot be written is
             // reported, not turned into a failed run.
@@ -279,9 +282,9 @@ struct RunDriver {
     }
 
     /// Prometheus text format, written to a temporary file and renamed over the target.
-    func writeMetrics(summary: RunSummary?, status: ExitStatus, started: Date, checkpoints: CheckpointStore) throws {
+    func writeMetrics(summary: RunSummary?, status: ExitStatus, started: Date, checkpoints: CheckpointStore) async throws {
         guard let path = report.metricsFile, !dryRun else { return }
-        let lastSuccess = (try? checkpoints.status().lastSuccess).flatMap { $0 }.flatMap(parseTimestamp)
+        let lastSuccess = (try? await checkpoints.executor.run { try checkpoints.status().lastSuccess }).flatMap { $0 }.flatMap(parseTimestamp)
         let s = summary ?? RunSummary()
         let label = "{pipeline=\"\(pipeline.replacingOccurrences(of: "\"", with: ""))\"}"
         var text = ""

@@ -36,7 +36,7 @@ struct StatsCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: state.path) else {
                 throw PipelineError(.usage, operation: "read usage", message: "no state database at \(state.path) (no run yet?)")
             }
-            let store = try CheckpointStore(readOnlyPath: state.path)
+            let store = try await CheckpointStore.open(readOnlyPath: state.path)
             let since = range.since()
             return try await store.executor.run { try store.usage(since: since, by: grouping) }
         }

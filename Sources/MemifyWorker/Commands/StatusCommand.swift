@@ -17,7 +17,7 @@ struct StatusCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: state.path) else {
                 throw PipelineError(.usage, operation: "read status", message: "no state database at \(state.path) (no run yet?)")
             }
-            let store = try CheckpointStore(path: state.path)
+            let store = try await CheckpointStore.open(readOnlyPath: state.path)
             let status = try await store.executor.run { try store.status(lastRuns: 5) }
             if json {
                 let runs = status.lastRuns.map { run in
@@ -71,7 +71,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                 guard FileManager.default.fileExists(atPath: state.path) else {
                     throw PipelineError(.usage, operation: "list quarantine", message: "no state database at \(state.path)")
                 }
-                let store = try CheckpointStore(path: state.path)
+                let store = try await CheckpointStore.open(readOnlyPath: state.path)
                 let entries = try await store.executor.run { try store.quarantined(includeResolved: all) }
                 let out = StandardOutput()
                 for e in entries {
@@ -118,7 +118,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                 guard FileManager.default.fileExists(atPath: state.path) else {
                     throw PipelineError(.usage, operation: "replay quarantine", message: "no state database at \(state.path)")
                 }
-                let store = try CheckpointStore(path: state.path)
+                let store = try await CheckpointStore.open(path: state.path)
                 let open = try await store.executor.run { try store.quarantined() }
                 let keys = Set(open.map { SessionKey(userID: $0.userID, sessionID: $0.sessionID) })
                 guard !keys.isEmpty else {

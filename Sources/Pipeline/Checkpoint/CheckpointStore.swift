@@ -54,6 +54,17 @@ public final class CheckpointStore: Sendable {
     /// 2: the LLM response cache (`llm_cache`) and usage accounting (`usage`).
     public static let schemaVersion = 2
 
+    /// Opens (creating or upgrading) the state database on a blocking thread: sqlite3 never runs
+    /// on the caller's, which may be the cooperative pool.
+    public static func open(path: String) async throws -> CheckpointStore {
+        try await BlockingExecutor(label: "memify.checkpoints.open").run { try CheckpointStore(path: path) }
+    }
+
+    /// ``init(readOnlyPath:)`` on a blocking thread.
+    public static func open(readOnlyPath path: String) async throws -> CheckpointStore {
+        try await BlockingExecutor(label: "memify.checkpoints.open").run { try CheckpointStore(readOnlyPath: path) }
+    }
+
     /// Opens the state database read-only: no file, table or WAL is created or written (for
     /// `stats`). Tables a newer schema added may be missing.
     public init(readOnlyPath path: String) throws {
