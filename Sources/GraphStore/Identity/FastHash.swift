@@ -1,0 +1,58 @@
+/// A fast 128-bit hash for change detection (two independently seeded lanes of xxHash64's round
+/// and avalanche): an unchanged turn must cost little more than reading it, and SHA-256 in pure
+/// Swift was a quarter of a no-op run. Not cryptographic: it tells an edit from no edit; it is
+/// not meant to resist someone who forges cache contents to collide on purpose.
+public enum FastHash {
+    private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
+    private static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    private static let p3: UInt64 = 0x1656_67B1_9E37_79F9
+    private static let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
+    private static let p5: UInt64 = 0x27D4_EB2F_1656_67C5
+
+    @inline(__always) private static func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
+
+    @inline(__always) private static func round(_ acc: UInt64, _ input: UInt64) -> UInt64 {
+        rotl(acc &+ input &* p2, 31) &* p1
+    }
+
+    static func lane(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        let n = bytes.count
+        var h = seed &+ p5 &+ UInt64(n)
+        var i = 0
+        while i + 8 <= n {
+            let k = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            h ^= round(0, k)
+            h = rotl(h, 27) &* p1 &+ p4
+            i += 8
+        }
+        if i + 4 <= n {
+            let k = UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+            h ^= k &* p1
+            h = rotl(h, 23) &* p2 &+ p3
+            i += 4
+        }
+        while i < n {
+            h ^= UInt64(bytes[i]) &* p5
+            h = rotl(h, 11) &* p1
+            i += 1
+        }
+        h ^= h >> 33
+        h = h &* p2
+        h ^= h >> 29
+        h = h &* p3
+        h ^= h >> 32
+        return h
+    }
+
+    /// 32 lowercase hex digits.
+    public static func hex128(_ bytes: [UInt8]) -> String {
+        let (a, b) = bytes.withUnsafeBytes { (lane($0, seed: 0x6D65_6D69_6679_2D31), lane($0, seed: 0x7475_726E_2D68_6173)) }
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 32) { out in
+            for (w, value) in [a, b].enumerated() {
+                for i in 0..<16 { out[w * 16 + i] = digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
+            }
+            return 32
+        }
+    }
+}
