@@ -18,8 +18,10 @@ struct CacheOptions: ParsableArguments {
         if let now, parseTimestamp(now) == nil { throw ValidationError("--now '\(now)' is not an ISO 8601 time or Unix seconds") }
     }
 
-    func makeSource(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any CacheSource {
-        let options = CacheReadOptions(includeExpired: includeExpired, now: now.flatMap(parseTimestamp))
+    func makeSource(environment: [String: String] = ProcessInfo.processInfo.environment,
+                    fingerprints: SessionFingerprints? = nil) throws -> any CacheSource {
+        var options = CacheReadOptions(includeExpired: includeExpired, now: now.flatMap(parseTimestamp))
+        options.fingerprints = fingerprints
         if let url = cacheURL ?? environment["MEMIFY_CACHE_URL"] {
             return try CacheSourceFactory.make(url: url, options: options)
         }

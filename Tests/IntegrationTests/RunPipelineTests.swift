@@ -147,6 +147,7 @@ struct RunPipelineTests {
         let s2 = try Self.summary(second)
         #expect(s2["turns_unchanged"] == 16 && s2["extractor_calls"] == 0 && s2["rows_written"] == 0 && s2["turns_persisted"] == 0)
         #expect(try await h.graph(g) == afterFirst)
+        #expect(s1["sessions_unchanged"] == 0 && s2["sessions_unchanged"] == 4, "the second run skips every session by its fingerprint")
 
         // Edit an answer (s0 turn 1), change feedback (s0 turn 2), delete s0 turn 3, add s0 turn 4.
         var s0 = (0..<4).map { Self.entry($0, session: "s0") }
@@ -159,6 +160,7 @@ struct RunPipelineTests {
         #expect(third.status == 0, "\(third.stderr)")
         let s3 = try Self.summary(third)
         #expect(s3["turns_changed"] == 2 && s3["turns_new"] == 1 && s3["turns_deleted"] == 1 && s3["extractor_calls"] == 3)
+        #expect(s3["sessions_unchanged"] == 3, "only the edited session is decoded: \(s3)")
         let edited = try await h.graph(g)
         let texts = edited.chunkTexts()
         #expect(texts.count == 16)

@@ -44,6 +44,16 @@ public enum FastHash {
         return h
     }
 
+    /// The 16 bytes of the hash of a buffer.
+    public static func digest128(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        for value in [lane(bytes, seed: 0x6D65_6D69_6679_2D31), lane(bytes, seed: 0x7475_726E_2D68_6173)] {
+            withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+        }
+        return out
+    }
+
     /// 32 lowercase hex digits.
     public static func hex128(_ bytes: [UInt8]) -> String {
         let (a, b) = bytes.withUnsafeBytes { (lane($0, seed: 0x6D65_6D69_6679_2D31), lane($0, seed: 0x7475_726E_2D68_6173)) }

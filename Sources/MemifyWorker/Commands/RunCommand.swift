@@ -164,7 +164,6 @@ struct RunDriver {
         let extractor: any Extractor
         var writer: (any GraphWriter)?
         do {
-        source = try cache.makeSource()
         if let llmConfiguration {
             let made = LLMExtractor(configuration: llmConfiguration, store: checkpoints, runID: runID, logger: log)
             llmExtractor = made
@@ -177,6 +176,14 @@ struct RunDriver {
         } else {
             extractor = BuiltinExtractor()
         }
+        // Sessions persisted whole are skipped without decoding when their bytes did not change
+        // (not in a --since/--until window, which persists sessions only in part).
+        var fingerprints: SessionFingerprints?
+        if since == nil && until == nil {
+            fingerprints = SessionFingerprints(salt: "fingerprint/1 \(extractor.identity) \(datasetID)",
+                                               known: (try? await checkpoints.sessionFingerprints()) ?? [:])
+        }
+        source = try cache.makeSource(fingerprints: fingerprints)
         if !dryRun {
             let opened = try await target.open(placement: graph.graphPlacement)
             try await opened.migrate()

@@ -84,6 +84,36 @@ public enum CacheSourceFactory {
     }
 }
 
+/// Lets a source skip decoding a session whose stored bytes are exactly what they were when it
+/// was last persisted whole: a no-op run then costs little more than reading the bytes.
+///
+/// A session's fingerprint is a 128-bit hash (``FastHash``) of `salt` and of every stored element
+/// (its length and bytes). The salt holds what else the persisted rows depend on (the extractor,
+/// the dataset), so changing those never matches an old fingerprint.
+public struct SessionFingerprints: Sendable {
+    public var salt: String
+    /// By session: the fingerprints recorded when each was persisted whole.
+    public var known: [SessionKey: String]
+
+    public init(salt: String, known: [SessionKey: String]) {
+        self.salt = salt
+        self.known = known
+    }
+
+    /// The fingerprint of one session's stored elements.
+    public func fingerprint(count: Int, element: (Int) -> UnsafeBufferPointer<UInt8>) -> String {
+        var bytes = Array(salt.utf8)
+        bytes.reserveCapacity(bytes.count + 1 + 24 * count)
+        bytes.append(0)
+        for i in 0..<count {
+            let e = element(i)
+            withUnsafeBytes(of: UInt64(e.count).littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: FastHash.digest128(UnsafeRawBufferPointer(e)))
+        }
+        return FastHash.hex128(bytes)
+    }
+}
+
 /// How to read a cache.
 public struct CacheReadOptions: Sendable {
     /// Read diskcache rows whose `expire_time` has passed (a rescue for sessions that expired
@@ -93,6 +123,8 @@ public struct CacheReadOptions: Sendable {
     public var now: Double?
     /// Sessions per batch (and Redis keys per pipeline).
     public var batchSize: Int
+    /// When set, sessions read with their fingerprint, and ones it already knows are not decoded.
+    public var fingerprints: SessionFingerprints?
 
     public init(includeExpired: Bool = false, now: Double? = nil, batchSize: Int = 100) {
         self.includeExpired = includeExpired

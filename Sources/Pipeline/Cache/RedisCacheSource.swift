@@ -21,7 +21,7 @@ public struct RedisCacheSource: CacheSource {
         let url = self.url
         let connection = try await executor.run { try RedisConnection(url: url) }
         return RedisSessionCursor(connection: connection, executor: executor, filter: filter,
-                                  batchSize: options.batchSize, location: location)
+                                  batchSize: options.batchSize, location: location, fingerprints: options.fingerprints)
     }
 
     /// The `SCAN MATCH` pattern for a filter: as narrow as the filter allows, with the user's or
@@ -82,8 +82,11 @@ final class RedisSessionCursor: SessionCursor {
     private let inFlight = Mutex<[Task<RawBatch?, any Error>]>([])
     private static let prefetchDepth = 2
 
+    private let fingerprints: SessionFingerprints?
+
     init(connection: RedisConnection, executor: BlockingExecutor, filter: SessionFilter, batchSize: Int,
-         location: String) {
+         location: String, fingerprints: SessionFingerprints? = nil) {
+        self.fingerprints = fingerprints
         self.connection = connection
         self.executor = executor
         self.filter = filter
@@ -108,7 +111,7 @@ final class RedisSessionCursor: SessionCursor {
             return tasks.removeFirst()
         }
         guard let raw = try await task.value else { return nil }
-        return await decodeInParallel(raw.items, location: location)
+        return await decodeInParallel(raw.items, location: location, fingerprints: fingerprints)
     }
 
     /// A fetch that starts only after `previous` has finished: tasks reach the executor in no
@@ -172,12 +175,20 @@ final class RedisSessionCursor: SessionCursor {
 /// Decodes a batch on `parallelism` tasks of the cooperative pool (decoding is CPU work, no
 /// blocking), keeping the batch's order.
 func decodeInParallel(_ items: [(SessionKey, Result<OwnedReply, RedisReplyError>)], location: String,
-                      parallelism: Int = 2) async -> [SessionRead] {
+                      fingerprints: SessionFingerprints? = nil, parallelism: Int = 2) async -> [SessionRead] {
     func decode(_ slice: ArraySlice<(SessionKey, Result<OwnedReply, RedisReplyError>)>) -> [SessionRead] {
         slice.map { key, result in
             var read = SessionRead(key: key, location: location)
             switch result {
             case .success(let reply):
+                if let fingerprints {
+                    let fingerprint = fingerprints.fingerprint(count: reply.elementCount) { reply.element($0) }
+                    read.fingerprint = fingerprint
+                    if fingerprints.known[key] == fingerprint {
+                        read.unchangedCount = reply.elementCount
+                        return read
+                    }
+                }
                 for i in 0..<reply.elementCount { read.decode(index: i, bytes: reply.element(i)) }
             case .failure(let error): read.sessionError = SessionRead.SessionError(reason: error.message, raw: [])
             }

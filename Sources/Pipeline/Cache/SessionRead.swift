@@ -32,6 +32,11 @@ public struct SessionRead: Sendable {
     public var sessionError: SessionError?
     /// diskcache's `expire_time` (Unix seconds) when known; nil means no expiry or unknown.
     public var expiresAt: Double?
+    /// The session's fingerprint (``SessionFingerprints``), when the source was asked for it.
+    public var fingerprint: String?
+    /// Set instead of `elements` when the fingerprint matched a known one: the session is as it
+    /// was when persisted whole, and holds this many elements, not decoded.
+    public var unchangedCount: Int?
 
     public init(key: SessionKey, location: String, elements: [Element] = [], errors: [ElementError] = [],
                 sessionError: SessionError? = nil, expiresAt: Double? = nil) {

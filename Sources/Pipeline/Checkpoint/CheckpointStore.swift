@@ -51,8 +51,9 @@ public final class CheckpointStore: Sendable {
     let database: SQLiteDatabase
     public let executor = BlockingExecutor(label: "memify.checkpoints")
 
-    /// 2: the LLM response cache (`llm_cache`) and usage accounting (`usage`).
-    public static let schemaVersion = 2
+    /// 2: the LLM response cache (`llm_cache`) and usage accounting (`usage`); 3: session
+    /// fingerprints.
+    public static let schemaVersion = 3
 
     /// Opens (creating or upgrading) the state database on a blocking thread: sqlite3 never runs
     /// on the caller's, which may be the cooperative pool.
@@ -108,6 +109,13 @@ public final class CheckpointStore: Sendable {
             CREATE INDEX IF NOT EXISTS usage_at ON usage (at);
             UPDATE meta SET value = '2' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 2;
             """)
+        // 3: a fingerprint of each session's stored bytes, set when the whole session was persisted.
+        let hasFingerprint = try database.withStatement("SELECT count(*) FROM pragma_table_info('sessions') WHERE name = 'fingerprint'",
+                                                        operation: "inspect sessions") { stmt throws(GraphStoreError) -> Bool in
+            try stmt.step() && stmt.text(0) != "0"
+        }
+        if !hasFingerprint { try database.execute("ALTER TABLE sessions ADD COLUMN fingerprint TEXT") }
+        try database.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 3")
     }
 
     /// The checkpoints of several sessions, by session and turn id, with one prepared statement.
@@ -138,7 +146,7 @@ public final class CheckpointStore: Sendable {
     /// Records persisted turns, forgets deleted ones and counts sessions, inside the caller's
     /// transaction (``record(persisted:removed:sessions:cleanSessions:runID:)`` holds it).
     func writeCheckpoints(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
-                          runID: String) throws(GraphStoreError) {
+                          fingerprints: [SessionKey: String] = [:], runID: String) throws(GraphStoreError) {
         do {
             if !persisted.isEmpty {
                 try database.withStatement("""
@@ -172,9 +180,9 @@ public final class CheckpointStore: Sendable {
             }
             if !sessions.isEmpty {
                 try database.withStatement("""
-                    INSERT INTO sessions (user_id, session_id, turns, last_run_id) VALUES (?1, ?2, ?3, ?4)
+                    INSERT INTO sessions (user_id, session_id, turns, last_run_id, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5)
                     ON CONFLICT (user_id, session_id) DO UPDATE SET turns = excluded.turns, last_run_id = excluded.last_run_id,
-                      last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                      fingerprint = excluded.fingerprint, last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                     """, operation: "record sessions") { stmt throws(GraphStoreError) in
                     for (key, turns) in sessions {
                         stmt.reset()
@@ -182,6 +190,8 @@ public final class CheckpointStore: Sendable {
                         try stmt.bind(2, key.sessionID)
                         try stmt.bind(3, Int64(turns))
                         try stmt.bind(4, runID)
+                        // No fingerprint unless the whole session is persisted as read: a stale one never survives.
+                        try stmt.bind(5, fingerprints[key])
                         _ = try stmt.step()
                     }
                 }
@@ -260,6 +270,8 @@ public final class CheckpointStore: Sendable {
             }
             if turns { return existing }
         }
+        // Fingerprints vouch for sessions persisted into the graph bound before: none carries over.
+        try database.execute("UPDATE sessions SET fingerprint = NULL WHERE fingerprint IS NOT NULL")
         try database.withStatement("INSERT OR REPLACE INTO meta (key, value) VALUES ('graph', ?1)", operation: "record the graph binding") {
             stmt throws(GraphStoreError) in
             try stmt.bind(1, binding)
@@ -342,7 +354,9 @@ public protocol CheckpointStoring: Sendable {
     /// Records persisted turns, forgets deleted ones, counts sessions and resolves the quarantine
     /// of sessions that read cleanly, in one transaction. Called after the graph committed.
     func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
-                cleanSessions: [SessionKey], runID: String) async throws
+                cleanSessions: [SessionKey], fingerprints: [SessionKey: String], runID: String) async throws
+    /// The fingerprints of sessions persisted whole (see ``SessionFingerprints``).
+    func sessionFingerprints() async throws -> [SessionKey: String]
 }
 
 extension CheckpointStore: CheckpointStoring {
@@ -358,13 +372,28 @@ extension CheckpointStore: CheckpointStoring {
         }
     }
 
+    public func sessionFingerprints() async throws -> [SessionKey: String] {
+        try await executor.run {
+            try self.database.withStatement("SELECT user_id, session_id, fingerprint FROM sessions WHERE fingerprint IS NOT NULL",
+                                            operation: "read session fingerprints") { stmt throws(GraphStoreError) -> [SessionKey: String] in
+                var out: [SessionKey: String] = [:]
+                while try stmt.step() {
+                    if let user = stmt.text(0), let session = stmt.text(1), let fingerprint = stmt.text(2) {
+                        out[SessionKey(userID: user, sessionID: session)] = fingerprint
+                    }
+                }
+                return out
+            }
+        }
+    }
+
     public func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
-                       cleanSessions: [SessionKey], runID: String) async throws {
+                       cleanSessions: [SessionKey], fingerprints: [SessionKey: String], runID: String) async throws {
         let counts = sessions.map { SessionCount(key: $0.0, turns: $0.1) }
         try await executor.run {
             try self.database.transaction { () throws(GraphStoreError) in
                 try self.writeCheckpoints(persisted: persisted, removed: removed, sessions: counts.map { ($0.key, $0.turns) },
-                                          runID: runID)
+                                          fingerprints: fingerprints, runID: runID)
                 for key in cleanSessions { try self.resolveQuarantine(key: key, runID: runID) }
             }
         }

@@ -41,6 +41,8 @@ public struct RunSummary: Sendable, Equatable {
     public var sessionsSeen = 0
     /// Sessions skipped because another worker held them (it persists them).
     public var sessionsLockedElsewhere = 0
+    /// Sessions whose stored bytes matched their fingerprint: skipped without decoding.
+    public var sessionsUnchanged = 0
     public var turnsSeen = 0
     public var turnsNew = 0
     public var turnsChanged = 0
@@ -76,6 +78,7 @@ public struct RunSummary: Sendable, Equatable {
         return .object(JSONObject([
             ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("interrupted", .bool(interrupted)),
             ("sessions_seen", n(sessionsSeen)), ("sessions_locked_elsewhere", n(sessionsLockedElsewhere)),
+            ("sessions_unchanged", n(sessionsUnchanged)),
             ("turns_seen", n(turnsSeen)), ("turns_persisted", n(turnsPersisted)),
             ("turns_new", n(turnsNew)), ("turns_changed", n(turnsChanged)), ("turns_unchanged", n(turnsUnchanged)),
             ("turns_deleted", n(turnsDeleted)), ("turns_out_of_window", n(turnsOutOfWindow)),
@@ -140,6 +143,8 @@ public struct PersistSessionsRunner: Sendable {
         var deleted: [TurnCheckpoint] = []
         var sessions: [(SessionKey, Int)] = []
         var cleanSessions: [SessionKey] = []
+        /// Sessions persisted whole as read: their fingerprints are recorded with the checkpoints.
+        var fingerprints: [SessionKey: String] = [:]
         var isEmpty: Bool { work.isEmpty && deleted.isEmpty && sessions.isEmpty }
     }
 
@@ -210,6 +215,7 @@ public struct PersistSessionsRunner: Sendable {
         var deleted: [TurnCheckpoint] = []
         var sessions: [(SessionKey, Int)] = []
         var cleanSessions: [SessionKey] = []
+        var fingerprints: [SessionKey: String] = [:]
         var held: [SessionKey] = []
     }
 
@@ -221,7 +227,9 @@ public struct PersistSessionsRunner: Sendable {
         let held = try await locks?.tryLock(keys) ?? Set(keys)
         do {
             var batch = Batch()
-            let existing = try await checkpoints.loadTurns(of: keys.filter { held.contains($0) })
+            // Sessions the source found unchanged (fingerprint) need no checkpoints.
+            let skipped = Set(reads.filter { $0.unchangedCount != nil }.map(\.key))
+            let existing = try await checkpoints.loadTurns(of: keys.filter { held.contains($0) && !skipped.contains($0) })
             for read in reads {
                 summary.sessionsSeen += 1
                 guard held.contains(read.key) else {
@@ -284,6 +292,7 @@ public struct PersistSessionsRunner: Sendable {
             prepared.deleted = batch.deleted
             prepared.sessions = batch.sessions
             prepared.cleanSessions = batch.cleanSessions.filter { !unfinished.contains($0) }
+            prepared.fingerprints = batch.fingerprints.filter { !unfinished.contains($0.key) }
             return prepared
         } catch {
             try? await locks?.unlock(Array(held))
@@ -336,7 +345,7 @@ public struct PersistSessionsRunner: Sendable {
             }
         }
         try await checkpoints.record(persisted: prepared.persisted, removed: prepared.deleted, sessions: prepared.sessions,
-                                     cleanSessions: prepared.cleanSessions, runID: options.runID)
+                                     cleanSessions: prepared.cleanSessions, fingerprints: prepared.fingerprints, runID: options.runID)
         return result
     }
 
@@ -345,7 +354,15 @@ public struct PersistSessionsRunner: Sendable {
                       summary: inout RunSummary) async throws {
         let key = read.key
         let runID = options.runID
+        if let unchanged = read.unchangedCount {
+            // Byte for byte what was persisted whole: nothing to diff, extract or retract.
+            summary.sessionsUnchanged += 1
+            summary.turnsSeen += unchanged
+            summary.turnsUnchanged += unchanged
+            return
+        }
         var quarantine: [(Int?, String, [UInt8])] = []
+        var outOfWindow = 0
         if let error = read.sessionError { quarantine.append((nil, error.reason, error.raw)) }
         for error in read.errors { quarantine.append((error.index, error.error.reason, error.raw)) }
 
@@ -361,6 +378,7 @@ public struct PersistSessionsRunner: Sendable {
             }
             if !inWindow(element.entry.time) {
                 summary.turnsOutOfWindow += 1
+                outOfWindow += 1
                 continue
             }
             let previous = existing[turn.turnID]
@@ -387,6 +405,10 @@ public struct PersistSessionsRunner: Sendable {
                 }
             }
             batch.cleanSessions.append(key)
+            if outOfWindow == 0, options.since == nil, options.until == nil, !source.mayReadSessionPartially,
+               let fingerprint = read.fingerprint {
+                batch.fingerprints[key] = fingerprint
+            }
         }
         batch.sessions.append((key, read.elements.count))
         if !options.dryRun && !quarantine.isEmpty {
