@@ -128,6 +128,39 @@ enum GraphContract {
         #expect(snapshot.edges.isEmpty)
     }
 
+    /// The cap counts and collapses only the writing dataset's keys: another dataset's (or
+    /// cognee's) keys on the same row are never dropped.
+    static func capKeepsOtherDatasets(_ writer: any GraphWriter) async throws {
+        let other = "0c0ffee0-0000-4000-8000-000000000000"
+        let foreign = (1...60).map { SourceRef.chunk(datasetID: other, dataID: "doc-b\($0)", chunkID: "chunk-b\($0)") }
+        var first = entity("Alice", "Alice", key: foreign[0])
+        first.sourceRefKeys = foreign
+        _ = try await writer.write(GraphBatch(nodes: [first], edges: [], runID: "run-b"))
+        for n in 1...(GraphMerge.provenanceCap + 5) {
+            _ = try await writer.write(GraphBatch(nodes: [entity("Alice", "Alice", key: key(n))], edges: [], runID: "run-a\(n)"))
+        }
+        let alice = try #require(try await writer.snapshot().nodes.first { $0.node.name == "alice" })
+        #expect(Set(foreign).isSubset(of: Set(alice.sourceRefKeys)), "the other dataset's keys stay")
+        let ours = alice.sourceRefKeys.filter { SourceRef.datasetID(of: $0) == dataset }
+        #expect(ours.count == 1 && ours[0].hasPrefix("source_ref:v1:\(dataset):"), "\(ours.prefix(3))")
+        #expect(Set(alice.sourceDatasetIDs) == [dataset, other])
+    }
+
+    /// A relationship already stored keeps its properties (cognee's feedback_weight, say); it
+    /// only gains provenance.
+    static func relationshipKeepsState(_ writer: any GraphWriter) async throws {
+        _ = try await writer.write(aliceBatch())
+        // Another turn states the same fact with another text: the stored edge is not rewritten.
+        var again = aliceBatch(run: "run-3")
+        again.nodes = again.nodes.map { var n = $0; n.sourceRefKeys = [key(2)]; return n }
+        again.edges[0].sourceRefKeys = [key(2)]
+        again.edges[0].properties["edge_text"] = .string("Something else entirely.")
+        _ = try await writer.write(again)
+        let edge = try #require(try await writer.snapshot().edges.first)
+        #expect(edge.edge.properties["edge_text"] == .string("Alice moved to Paris in 2010."), "the stored text stays")
+        #expect(edge.sourceRefKeys == [key(1), key(2)])
+    }
+
     static func hostileValues(_ writer: any GraphWriter) async throws {
         let big = String(repeating: "x", count: 1_000_000)
         let nasty = "it's \"quoted\" \\back\\slash\t\ttab\nnewline \u{0}nul '); DROP TABLE graph_node; -- 🧠 \u{2028}"
@@ -162,6 +195,8 @@ struct SQLiteGraphContractTests {
     @Test func retraction() async throws { try await GraphContract.retraction(writer()) }
     @Test func hostileValues() async throws { try await GraphContract.hostileValues(writer()) }
     @Test func provenanceCap() async throws { try await GraphContract.provenanceCap(writer()) }
+    @Test func capKeepsOtherDatasets() async throws { try await GraphContract.capKeepsOtherDatasets(writer()) }
+    @Test func relationshipKeepsState() async throws { try await GraphContract.relationshipKeepsState(writer()) }
 }
 
 @Suite("Graph contract: PostgreSQL",
@@ -184,6 +219,8 @@ struct PostgresGraphContractTests {
     @Test func retraction() async throws { try await GraphContract.retraction(writer()) }
     @Test func hostileValues() async throws { try await GraphContract.hostileValues(writer()) }
     @Test func provenanceCap() async throws { try await GraphContract.provenanceCap(writer()) }
+    @Test func capKeepsOtherDatasets() async throws { try await GraphContract.capKeepsOtherDatasets(writer()) }
+    @Test func relationshipKeepsState() async throws { try await GraphContract.relationshipKeepsState(writer()) }
 
     @Test("both backends store the same graph for the same batches")
     func backendsAgree() async throws {

@@ -64,25 +64,31 @@ public struct GraphMerge {
     /// named them deletes them.
     public static let provenanceCap = 64
 
-    /// The key a capped row owns: `source_ref:v1:<dataset>:<uuid5 of the row's key>`.
-    static func sharedKey(rowKey: String, keys: [String]) -> String? {
-        guard let dataset = keys.lazy.compactMap(SourceRef.datasetID).first else { return nil }
-        return SourceRef.document(datasetID: dataset, dataID: GraphIdentity.uuid5("memify-shared-row:" + rowKey))
+    /// The key a row capped for `dataset` owns: `source_ref:v1:<dataset>:<uuid5 of the row's key>`.
+    static func sharedKey(rowKey: String, dataset: String) -> String {
+        SourceRef.document(datasetID: dataset, dataID: GraphIdentity.uuid5("memify-shared-row:" + rowKey))
     }
 
-    /// The provenance to write for a row, or nil when the stored row is capped (left as it is).
+    /// The provenance to write for a row, or nil when the stored row is capped for the incoming
+    /// keys' dataset (its provenance stays as it is). The cap counts and collapses only that
+    /// dataset's keys: keys of other datasets and other writers (cognee's own) are never touched.
     static func merge(_ old: Provenance, adding keys: [String], rowKey: () -> String, runID: String?) -> Provenance? {
-        // A capped row holds exactly one v1 key, its own (only such rows pay for the hash).
-        if old.refKeys.count == 1, old.refKeys[0].hasPrefix("source_ref:v1:"),
-           let shared = sharedKey(rowKey: rowKey(), keys: old.refKeys), old.refKeys[0] == shared {
-            return nil
+        guard let dataset = keys.lazy.compactMap(SourceRef.datasetID).first else { return old.adding(keys: keys, runID: runID) }
+        let v1 = "source_ref:v1:\(dataset):", v2 = "source_ref:v2:\(dataset):"
+        var shared: String?
+        // Only rows holding a document-scope key of this dataset can be capped: only they pay for the hash.
+        if old.refKeys.contains(where: { $0.hasPrefix(v1) }) {
+            let key = sharedKey(rowKey: rowKey(), dataset: dataset)
+            if old.refKeys.contains(key) { return nil }
+            shared = key
         }
         let merged = old.adding(keys: keys, runID: runID)
-        // Capped now: the row's own key alone, whatever chunks happened to come first.
-        if merged.refKeys.count > provenanceCap, let shared = sharedKey(rowKey: rowKey(), keys: merged.refKeys) {
-            return Provenance().adding(keys: [shared], runID: runID)
-        }
-        return merged
+        let ours = merged.refKeys.filter { $0.hasPrefix(v1) || $0.hasPrefix(v2) }
+        guard ours.count > provenanceCap else { return merged }
+        // Capped now: this dataset's chunk keys give way to the row's own key, whichever came first.
+        var capped = merged
+        for key in ours { capped = capped.removing(key: key) }
+        return capped.adding(keys: [shared ?? sharedKey(rowKey: rowKey(), dataset: dataset)], runID: runID)
     }
 
     /// A shared node (entity, type, time, node set) written again by another document: what
@@ -101,6 +107,10 @@ public struct GraphMerge {
         return merged
     }
 
+    /// The edges of cognee's document structure (rebuilt from the document); every other name
+    /// is a relationship between entities.
+    static let structuralEdges: Set<String> = ["is_part_of", "contains", "made_from", "is_a", "belongs_to_set"]
+
     static func plan(_ batch: GraphBatch, existingNodes: [String: StoredNode],
                      existingEdges: [GraphEdge.Key: StoredEdge]) -> Plan {
         var plan = Plan()
@@ -111,6 +121,16 @@ public struct GraphMerge {
             }
             let old = stored.map(\.provenance) ?? Provenance()
             guard let merged = merge(old, adding: node.sourceRefKeys, rowKey: { "node:" + node.id }, runID: batch.runID) else {
+                // Capped: the provenance stays; the properties still merge (an entity that now
+                // holds edges, an earlier created_at), but a later updated_at alone rewrites nothing.
+                if let stored {
+                    node.properties["updated_at"] = stored.node.properties["updated_at"]
+                    if !JSONValue.object(stored.node.properties).isEquivalent(to: .object(node.properties)) {
+                        plan.nodes.append((node, old))
+                        plan.newNodes.append(false)
+                        continue
+                    }
+                }
                 plan.stats.nodesUnchanged += 1
                 continue
             }
@@ -124,6 +144,13 @@ public struct GraphMerge {
         }
         for var edge in batch.edges {
             let stored = existingEdges[edge.key]
+            // A relationship already stored keeps its properties (cognee's rule: it only gains
+            // provenance; its feedback_weight and other state are left alone).
+            if let stored, !Self.structuralEdges.contains(edge.relationshipName) {
+                let now = edge.properties["updated_at"]
+                edge.properties = stored.edge.properties
+                if let now { edge.properties["updated_at"] = now }
+            }
             if let stored, case .string(let was)? = stored.edge.properties["updated_at"],
                case .string(let now)? = edge.properties["updated_at"], was > now {
                 edge.properties["updated_at"] = .string(was)

@@ -76,6 +76,10 @@ public struct GraphBatch: Sendable {
             n.type = n.type.strippingNUL()
             n.properties = n.properties.strippingNUL()
             nodeKeys[n.id, default: []].append(contentsOf: n.sourceRefKeys)
+            // Several turns of one batch naming one shared node fold as across batches do.
+            if let earlier = nodesByID[n.id], !CogneeDocumentBuilder.documentScopedTypes.contains(n.type) {
+                n.properties = GraphMerge.mergeShared(stored: earlier.properties, new: n.properties)
+            }
             nodesByID[n.id] = n
         }
         var edgesByKey: [GraphEdge.Key: GraphEdge] = [:]
@@ -85,6 +89,10 @@ public struct GraphBatch: Sendable {
             e.relationshipName = e.relationshipName.strippingNUL()
             e.properties = e.properties.strippingNUL()
             edgeKeys[e.key, default: []].append(contentsOf: e.sourceRefKeys)
+            if let earlier = edgesByKey[e.key], case .string(let was)? = earlier.properties["updated_at"],
+               case .string(let now)? = e.properties["updated_at"], was > now {
+                e.properties["updated_at"] = .string(was)
+            }
             edgesByKey[e.key] = e
         }
         func unique(_ keys: [String]) -> [String] { keys.count <= 1 ? keys : Array(Set(keys)).sorted() }

@@ -76,8 +76,14 @@ struct TurnAnalysis {
 
     // MARK: - One segment
 
-    mutating func read(_ text: String) {
-        guard !text.isEmpty else { return }
+    /// Scalars analysed per question or answer: enough for any conversational turn, and a bound on
+    /// the work a pathological one (a pasted log, minified JSON) can cause. The chunk keeps the
+    /// whole text; only extraction stops here.
+    static let segmentLimit = 65_536
+
+    mutating func read(_ fullText: String) {
+        guard !fullText.isEmpty else { return }
+        let text = fullText.utf8.count <= Self.segmentLimit ? fullText : String(String.UnicodeScalarView(fullText.unicodeScalars.prefix(Self.segmentLimit)))
         var segment = Segment(text)
         segment.tokenize()
         segment.findPatterns()
@@ -116,14 +122,10 @@ struct TurnAnalysis {
     /// The first and last words of the people named so far, to their full names.
     private var personShortForms: [String: String] = [:]
 
+    /// Depends on the stored name only (not its spelling in one turn, not the type one turn gave
+    /// it): every turn naming the entity writes the same description.
     static func describe(_ name: String, _ type: String) -> String {
-        switch type {
-        case "Timestamp": return "The time \(name)."
-        case "Email": return "The email address \(name)."
-        case "URL": return "The web address \(name)."
-        case "Organization", "Occupation": return "An \(type.lowercased()): \(name)."
-        default: return "A \(type.lowercased()): \(name)."
-        }
+        "\(GraphIdentity.displayName(name)), named in conversation turns"
     }
 
     static func key(_ name: String) -> String {
@@ -217,7 +219,7 @@ struct TurnAnalysis {
                 var subjects: [String] = []
                 var s = t - 1
                 var blocked = false
-                while s >= 0, tokens[s].sentence == sentence {
+                while s >= 0, t - s <= Self.scanLimit, tokens[s].sentence == sentence {
                     if let m = mentionAt[s] {
                         if cue.subjects.contains(type(m)) {
                             subjects.append(name(m))
@@ -266,7 +268,7 @@ struct TurnAnalysis {
             if ["met", "married"].contains(tokens[t].lower) {
                 var people: [String] = []
                 var s = t - 1
-                while s >= 0, tokens[s].sentence == sentence, people.count < 2 {
+                while s >= 0, t - s <= Self.scanLimit, tokens[s].sentence == sentence, people.count < 2 {
                     if let m = mentionAt[s] {
                         if type(m) == "person" { people.insert(name(m), at: 0) }
                         s = mentions[m].range.lowerBound - 1
@@ -283,6 +285,9 @@ struct TurnAnalysis {
             t += 1
         }
     }
+
+    /// How far back a subject is looked for (tokens): bounds the work on run-on sentences.
+    static let scanLimit = 40
 
     /// The person a text is about (the first named, or the last to open a sentence): what
     /// "she" and "he" refer to.
@@ -374,15 +379,28 @@ struct Segment {
     func isAsked(_ t: Int) -> Bool {
         let sentence = tokens[t].sentence
         guard sentences[sentence].question else { return false }
-        var first = t
-        while first > 0, tokens[first - 1].sentence == sentence { first -= 1 }
-        if Self.interrogatives.contains(tokens[first].lower) { return true }
-        var u = t
-        while u < tokens.count, tokens[u].sentence == sentence {
-            if tokens[u].lower == "," || tokens[u].lower == ";" { return false }
-            u += 1
+        if Self.interrogatives.contains(tokens[firstToken[sentence]].lower) { return true }
+        return !commaFollows[t]
+    }
+
+    /// Each sentence's first token, and whether a comma or semicolon follows each token in its
+    /// sentence: what ``isAsked(_:)`` needs, in one pass (it is asked for every token).
+    var firstToken: [Int] = []
+    var commaFollows: [Bool] = []
+
+    mutating func indexSentences() {
+        firstToken = [Int](repeating: 0, count: sentences.count)
+        commaFollows = [Bool](repeating: false, count: tokens.count)
+        var seen = Set<Int>()
+        for (t, token) in tokens.enumerated() where token.sentence < sentences.count && seen.insert(token.sentence).inserted {
+            firstToken[token.sentence] = t
         }
-        return true
+        var following = false
+        for t in tokens.indices.reversed() {
+            if t + 1 < tokens.count, tokens[t + 1].sentence != tokens[t].sentence { following = false }
+            if tokens[t].lower == "," || tokens[t].lower == ";" { following = true }
+            commaFollows[t] = following
+        }
     }
 
     func sentenceText(_ sentence: Int) -> String {
@@ -438,10 +456,15 @@ struct Segment {
                 continue
             }
             if atStart { sentenceStart = i }
-            // A whitespace-delimited chunk: an email or a url as one token.
-            var chunkEnd = i
-            while chunkEnd < scalars.count, !Scalars.isSpace(scalars[chunkEnd]) { chunkEnd += 1 }
-            if let special = specialToken(i, chunkEnd, sentence: sentence) {
+            // A whitespace-delimited chunk: an email or a url as one token. Tried once per chunk
+            // (at its start), and not on chunks too long to be either (minified JSON, base64).
+            var special: Token?
+            if i == 0 || Scalars.isSpace(scalars[i - 1]) {
+                var chunkEnd = i
+                while chunkEnd < scalars.count, chunkEnd - i <= 2048, !Scalars.isSpace(scalars[chunkEnd]) { chunkEnd += 1 }
+                if chunkEnd - i <= 2048 { special = specialToken(i, chunkEnd, sentence: sentence) }
+            }
+            if let special {
                 var token = special
                 token.sentenceStart = atStart
                 atStart = false
@@ -504,6 +527,7 @@ struct Segment {
         if !atStart { closeSentence(at: scalars.count, question: tokens.last?.lower == "?") }
         if sentences.isEmpty { sentences.append((0, scalars.count, false)) }
         used = [Bool](repeating: false, count: tokens.count)
+        indexSentences()
     }
 
     private func specialToken(_ start: Int, _ end: Int, sentence: Int) -> Token? {
@@ -760,7 +784,7 @@ struct Segment {
             // The run: capitalised words, connectors between them, model numbers after them.
             var end = i + 1
             var possessive = tokens[i].lower.hasSuffix("'s") || tokens[i].lower.hasSuffix("’s")
-            while !possessive, end < tokens.count, tokens[end].sentence == tokens[i].sentence {
+            while !possessive, end < tokens.count, end - i < 8, tokens[end].sentence == tokens[i].sentence {
                 if startsName(end) {
                     possessive = tokens[end].lower.hasSuffix("'s") || tokens[end].lower.hasSuffix("’s")
                     end += 1
