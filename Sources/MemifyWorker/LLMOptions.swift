@@ -46,6 +46,11 @@ struct LLMOptions: ParsableArguments {
 
     func configuration(requireKey: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LLMConfiguration {
         let r = try LLMConfiguration.resolve(endpoint: llmEndpoint, model: llmModel, environment: environment, requireKey: requireKey)
+        // A model without a price costs "0" by cognee's table: a cost budget would never stop anything.
+        if let maxCost, LLMPricing.prices(model: r.model) == nil {
+            throw PipelineError(.usage, operation: "check --max-cost \(maxCost)",
+                                message: "model '\(r.model)' has no price in cognee's table, so its cost cannot be counted; bound the run with --max-tokens instead")
+        }
         return LLMConfiguration(provider: r.provider, providerName: r.providerName, endpoint: r.endpoint, model: r.model, apiKey: r.apiKey,
                                 apiVersion: r.apiVersion, timeoutSeconds: llmTimeout, turnsPerRequest: llmTurnsPerRequest,
                                 maxAttempts: llmMaxAttempts, retryBaseDelay: llmRetryBaseDelay,

@@ -10,6 +10,7 @@ struct MaskingTests {
               ("postgresql://memify@h/db?password=hunter2&sslmode=require", "hunter2", "postgresql://memify@h/db?password=***&sslmode=require"),
               (#"host=h user=u password='it\'s secret' dbname=g"#, "secret", "host=h user=u password=*** dbname=g"),
               ("host=h password=plain dbname=g", "plain", "host=h password=*** dbname=g"),
+              ("host=h PASSWORD=Plain2 dbname=g", "Plain2", nil),
           ] as [(String, String, String?)])
     func masks(conninfo: String, secret: String, expected: String?) {
         let masked = PostgresConnection.masked(conninfo)
@@ -23,6 +24,7 @@ struct MaskingTests {
               "postgresql://memify:s3cret@127.0.0.1:notaport/graph",    // a bad port
               "host=127.0.0.1 port=1 user=memify password=s3cret dbname=g connect_timeout=2",  // refused
               "postgresql://memify:s3cret@127.0.0.1:1/graph?sslmode=bogus",  // a bad option value
+              "postgresql://memify:s3\"cret@[::1/graph",                   // a quote in the password, a parse error quoting it all
           ])
     func libpqErrors(conninfo: String) async throws {
         do {

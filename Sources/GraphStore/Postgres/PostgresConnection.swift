@@ -21,7 +21,7 @@ public final class PostgresConnection: Sendable {
         let (password, parseError) = Self.parsePassword(conninfo)
         if let parseError {
             throw GraphStoreError(.invalidArgument, operation: "connect to PostgreSQL at \(location)",
-                                  message: "the connection string is malformed: \(Self.scrub(parseError, password: nil))")
+                                  message: "the connection string is malformed: \(Self.scrubParseError(parseError))")
         }
         guard let conn = PQconnectdb(conninfo) else {
             throw GraphStoreError(.connectionFailed, operation: "connect to PostgreSQL at \(location)", message: "out of memory")
@@ -189,11 +189,20 @@ public final class PostgresConnection: Sendable {
     /// A libpq message made safe to show: quoted values elided, the password (if known) masked.
     static func scrub(_ message: String, password: String?) -> String {
         var out = message
-        if let password, !password.isEmpty { out = out.replacingOccurrences(of: password, with: "***") }
-        if password == nil {
-            out = out.replacingOccurrences(of: #""[^"]*""#, with: "\"…\"", options: .regularExpression)
+        if let password, !password.isEmpty {
+            out = out.replacingOccurrences(of: password, with: "***")
+            // A short password could still be told from where the mask lands (`user "***"`):
+            // then no quoted value is shown at all.
+            if password.count < 8 { out = out.replacingOccurrences(of: #""[^"]*""#, with: "\"…\"", options: .regularExpression) }
         }
         return out
+    }
+
+    /// A parse error names the bad part of the string, quoted: nothing from the first quote on
+    /// is shown (a password may hold a quote, so quoted values cannot be elided safely).
+    static func scrubParseError(_ message: String) -> String {
+        guard let quote = message.firstIndex(of: "\"") else { return message }
+        return message[..<quote].trimmingCharacters(in: .whitespaces) + " …"
     }
 
     static func firstLine(_ text: String) -> String {
@@ -215,9 +224,9 @@ public final class PostgresConnection: Sendable {
                 out += user + (userinfo.contains(":") ? ":***" : "")
                 remainder = rest[at...]
             }
-            return out + String(remainder).replacingOccurrences(of: #"password=[^&]*"#, with: "password=***", options: .regularExpression)
+            return out + String(remainder).replacingOccurrences(of: #"(?i)password=[^&]*"#, with: "password=***", options: .regularExpression)
         }
-        return conninfo.replacingOccurrences(of: #"password\s*=\s*('([^'\\]|\\.)*'|\S+)"#, with: "password=***",
+        return conninfo.replacingOccurrences(of: #"(?i)password\s*=\s*('([^'\\]|\\.)*'|\S+)"#, with: "password=***",
                                              options: .regularExpression)
     }
 }

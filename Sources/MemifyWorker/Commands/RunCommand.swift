@@ -232,14 +232,19 @@ struct RunDriver {
             throw failed
         }
 
-        let open = try await checkpoints.executor.run { try checkpoints.status().openQuarantine }
         let status: ExitStatus = summary.interrupted ? .interrupted : (summary.quarantined > 0 ? .partial : .done)
         let line = JSONWriter.string(summary.jsonValue, style: .compact)
-        if !dryRun {
-            let statusName = summary.interrupted ? "interrupted" : (status == .partial ? "partial" : "done")
-            try await checkpoints.executor.run {
-                try checkpoints.finishRun(runID, status: statusName, exitCode: status.rawValue, summary: line)
+        let open: Int
+        do {
+            open = try await checkpoints.executor.run { try checkpoints.status().openQuarantine }
+            if !dryRun {
+                let statusName = summary.interrupted ? "interrupted" : (status == .partial ? "partial" : "done")
+                try await checkpoints.executor.run {
+                    try checkpoints.finishRun(runID, status: statusName, exitCode: status.rawValue, summary: line)
+                }
             }
+        } catch {
+            throw await fail(error)
         }
         do {
             try await writeMetrics(summary: summary, status: status, started: started, checkpoints: checkpoints)

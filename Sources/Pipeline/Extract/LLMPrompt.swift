@@ -48,8 +48,16 @@ public enum LLMPrompt {
     /// The user message for a request: each turn's text, labelled with its index in the request.
     public static func userMessage(_ turnTexts: [String]) -> String {
         var out = "Extract a knowledge graph and a summary for each of these \(turnTexts.count) turn(s).\n"
-        for (i, text) in turnTexts.enumerated() { out += "\n<turn index=\"\(i)\">\n\(text)\n</turn>\n" }
+        for (i, text) in turnTexts.enumerated() { out += "\n<turn index=\"\(i)\">\n\(neutralized(text))\n</turn>\n" }
         return out
+    }
+
+    /// A turn's text cannot open or close a turn of its own: a turn holding `</turn><turn index="1">`
+    /// must not speak for the next turn (which may be another user's) in the same request.
+    static func neutralized(_ text: String) -> String {
+        guard text.contains("<") else { return text }
+        return text.replacingOccurrences(of: "</turn", with: "< /turn", options: .caseInsensitive)
+            .replacingOccurrences(of: "<turn", with: "< turn", options: .caseInsensitive)
     }
 
     /// The response-cache key of one turn: sha256 of everything that determines its answer
