@@ -26,7 +26,31 @@ public struct BuiltinExtractor: Extractor {
         var analysis = TurnAnalysis()
         analysis.read(question)
         analysis.read(answer)
-        return analysis.graph(summary: SummaryOnlyExtractor.firstSentence(answer.isEmpty ? question : answer))
+        return analysis.graph(summary: Self.firstSentence(answer.isEmpty ? question : answer))
+    }
+
+    /// The extractive summary: the text's first sentence, at most 200 characters.
+    static func firstSentence(_ text: String) -> String {
+        // Byte scan: the terminators and the whitespace that must follow them are ASCII.
+        let bytes = Array(text.utf8)
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+        var start = 0
+        while start < bytes.count, isSpace(bytes[start]) { start += 1 }
+        var end = bytes.count
+        var i = start
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: ".") || b == UInt8(ascii: "!") || b == UInt8(ascii: "?") || b == 0x0A,
+               i + 1 == bytes.count || isSpace(bytes[i + 1]) {
+                end = i + 1
+                break
+            }
+            i += 1
+        }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        let sentence = String(decoding: bytes[start..<end], as: UTF8.self)
+        guard end - start > 200, sentence.count > 200 else { return sentence }
+        return String(sentence.prefix(199)) + "…"
     }
 }
 

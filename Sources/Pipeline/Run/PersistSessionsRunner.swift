@@ -130,7 +130,8 @@ public struct PersistSessionsRunner: Sendable {
         self.options = options
     }
 
-    /// Rows one summary-only turn writes, to size batches before extraction.
+    /// Rows a turn without entities writes, to size batches before extraction (a turn with
+    /// entities writes more, so entity-rich batches come out larger than `batchRows`).
     private static let rowsPerTurnEstimate = 12
 
     private struct Work: Sendable {
