@@ -44,19 +44,23 @@ public enum FastHash {
         return h
     }
 
+    /// The two 64-bit halves of the 128-bit hash (each lane with its own seed).
+    static func lanes(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        (lane(bytes, seed: 0x6D65_6D69_6679_2D31), lane(bytes, seed: 0x7475_726E_2D68_6173))
+    }
+
     /// The 16 bytes of the hash of a buffer.
     public static func digest128(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        let (a, b) = lanes(bytes)
         var out: [UInt8] = []
         out.reserveCapacity(16)
-        for value in [lane(bytes, seed: 0x6D65_6D69_6679_2D31), lane(bytes, seed: 0x7475_726E_2D68_6173)] {
-            withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
-        }
+        for value in [a, b] { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
         return out
     }
 
     /// 32 lowercase hex digits.
     public static func hex128(_ bytes: [UInt8]) -> String {
-        let (a, b) = bytes.withUnsafeBytes { (lane($0, seed: 0x6D65_6D69_6679_2D31), lane($0, seed: 0x7475_726E_2D68_6173)) }
+        let (a, b) = bytes.withUnsafeBytes { lanes($0) }
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         return String(unsafeUninitializedCapacity: 32) { out in
             for (w, value) in [a, b].enumerated() {

@@ -107,6 +107,14 @@ public struct GraphMerge {
         return merged
     }
 
+    /// An edge written again keeps the later of the two `updated_at` times (`YYYY-MM-DD HH:MM:SS`
+    /// strings sort in time order), so the order turns come in does not matter.
+    static func keepLaterEdgeTime(of earlier: JSONObject, in properties: inout JSONObject) {
+        if case .string(let was)? = earlier["updated_at"], case .string(let now)? = properties["updated_at"], was > now {
+            properties["updated_at"] = .string(was)
+        }
+    }
+
     /// The edges of cognee's document structure (rebuilt from the document); every other name
     /// is a relationship between entities.
     static let structuralEdges: Set<String> = ["is_part_of", "contains", "made_from", "is_a", "belongs_to_set"]
@@ -146,14 +154,13 @@ public struct GraphMerge {
             let stored = existingEdges[edge.key]
             // A relationship already stored keeps its properties (cognee's rule: it only gains
             // provenance; its feedback_weight and other state are left alone).
-            if let stored, !Self.structuralEdges.contains(edge.relationshipName) {
-                let now = edge.properties["updated_at"]
-                edge.properties = stored.edge.properties
-                if let now { edge.properties["updated_at"] = now }
-            }
-            if let stored, case .string(let was)? = stored.edge.properties["updated_at"],
-               case .string(let now)? = edge.properties["updated_at"], was > now {
-                edge.properties["updated_at"] = .string(was)
+            if let stored {
+                if !Self.structuralEdges.contains(edge.relationshipName) {
+                    let now = edge.properties["updated_at"]
+                    edge.properties = stored.edge.properties
+                    if let now { edge.properties["updated_at"] = now }
+                }
+                keepLaterEdgeTime(of: stored.edge.properties, in: &edge.properties)
             }
             let old = stored.map(\.provenance) ?? Provenance()
             let rowKey = { "edge:\(edge.sourceID):\(edge.relationshipName):\(edge.targetID)" }

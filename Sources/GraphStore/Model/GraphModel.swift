@@ -89,10 +89,7 @@ public struct GraphBatch: Sendable {
             e.relationshipName = e.relationshipName.strippingNUL()
             e.properties = e.properties.strippingNUL()
             edgeKeys[e.key, default: []].append(contentsOf: e.sourceRefKeys)
-            if let earlier = edgesByKey[e.key], case .string(let was)? = earlier.properties["updated_at"],
-               case .string(let now)? = e.properties["updated_at"], was > now {
-                e.properties["updated_at"] = .string(was)
-            }
+            if let earlier = edgesByKey[e.key] { GraphMerge.keepLaterEdgeTime(of: earlier.properties, in: &e.properties) }
             edgesByKey[e.key] = e
         }
         func unique(_ keys: [String]) -> [String] { keys.count <= 1 ? keys : Array(Set(keys)).sorted() }

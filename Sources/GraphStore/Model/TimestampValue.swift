@@ -74,17 +74,17 @@ public struct TimestampValue: Sendable, Equatable {
 
     /// Start of the period, epoch milliseconds UTC.
     public var timeAt: Int64 {
-        let days = Self.daysSinceEpoch(year: year, month: month, day: day)
+        let days = CivilDate.daysSinceEpoch(year: year, month: month, day: day)
         return ((days * 24 + Int64(hour)) * 60 + Int64(minute)) * 60_000 + Int64(second) * 1000
     }
 
     /// End of the period (exclusive), epoch milliseconds UTC.
     public var timeUntil: Int64 {
         switch precision {
-        case .year: return Self.daysSinceEpoch(year: year + 1, month: 1, day: 1) * 86_400_000
+        case .year: return CivilDate.daysSinceEpoch(year: year + 1, month: 1, day: 1) * 86_400_000
         case .month:
-            return (month == 12 ? Self.daysSinceEpoch(year: year + 1, month: 1, day: 1)
-                                : Self.daysSinceEpoch(year: year, month: month + 1, day: 1)) * 86_400_000
+            return (month == 12 ? CivilDate.daysSinceEpoch(year: year + 1, month: 1, day: 1)
+                                : CivilDate.daysSinceEpoch(year: year, month: month + 1, day: 1)) * 86_400_000
         case .day: return timeAt + 86_400_000
         case .second: return timeAt + 1000
         }
@@ -98,16 +98,5 @@ public struct TimestampValue: Sendable, Equatable {
         case 4, 6, 9, 11: return 30
         default: return 31
         }
-    }
-
-    /// Days from 1970-01-01 (Howard Hinnant's days-from-civil), the inverse of ``CivilDate``.
-    static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }
