@@ -11,6 +11,11 @@ public final class BlockingExecutor: Sendable {
         queue = DispatchQueue(label: label)
     }
 
+    /// Queues `body` on the executor's queue and returns at once.
+    public func submit(_ body: @escaping @Sendable () -> Void) {
+        queue.async(execute: body)
+    }
+
     /// Runs `body` on the executor's queue and resumes the caller with its result.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in

@@ -8,6 +8,9 @@ struct CacheFormatTests {
         ("agent_sessions:u1:project:alpha:2", "u1", "project:alpha:2"),
         ("agent_sessions:cli-user-42:glob*?[chars]\\and/slash%", "cli-user-42", "glob*?[chars]\\and/slash%"),
         ("agent_sessions:u::", "u", ":"),
+        // Python splits on code points: a combining mark after a colon leaves it a colon.
+        ("agent_sessions:u:\u{301}s", "u", "\u{301}s"),
+        ("agent_sessions:\u{E9}t\u{E9}:\u{301}:x", "\u{E9}t\u{E9}", "\u{301}:x"),
     ])
     func keys(_ key: String, _ user: String, _ session: String) throws {
         let parsed = try #require(SessionKey(cacheKey: key))
@@ -16,7 +19,7 @@ struct CacheFormatTests {
         #expect(parsed.cacheKey == key)
     }
 
-    @Test("not session keys", arguments: ["agent_traces:u:s", "agent_sessions:", "agent_sessions:u", "agent_sessions::s", "agent_sessions:u:"])
+    @Test("not session keys", arguments: ["agent_traces:u:s", "agent_sessions\u{301}:u:s", "agent_sessions:", "agent_sessions:u", "agent_sessions::s", "agent_sessions:u:"])
     func notKeys(_ key: String) {
         #expect(SessionKey(cacheKey: key) == nil)
     }

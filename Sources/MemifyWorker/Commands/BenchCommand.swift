@@ -6,7 +6,7 @@ import Pipeline
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Throughput benchmarks (see scripts/bench-read).",
-        subcommands: [Read.self, Graph.self, Extract.self])
+        subcommands: [Read.self, Decode.self, Graph.self, Extract.self])
 
     struct Read: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -30,6 +30,26 @@ struct BenchCommand: AsyncParsableCommand {
                     for m in results {
                         print(#"{"mode":"\#(m.mode)","seconds":\#(m.seconds),"sessions":\#(m.sessions),"entries":\#(m.entries),"entries_per_s":\#(Int(m.entriesPerSecond)),"max_rss_kib":\#(ReadBenchmark.peakRSSKiB())}"#)
                     }
+                }
+                return .done
+            }
+        }
+    }
+
+    struct Decode: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decode synthetic cognee entries held in memory on one thread (the reader's CPU cost without Redis).")
+
+        @Option(help: "Entries.") var entries = 200_000
+        @Option(help: "Repetitions.") var repeats = 3
+
+        func run() async throws {
+            try await withExitStatus {
+                let corpus = SyntheticCorpus(sessions: max(1, entries / 10), turnsPerSession: 10, entryBytes: 1000)
+                let raw = (0..<corpus.sessions).flatMap { corpus.entries(session: $0).map(\.cogneeJSON) }
+                for _ in 0..<repeats {
+                    let m = ReadBenchmark.decode(raw)
+                    print(#"{"mode":"decode","entries":\#(m.entries),"seconds":\#(m.seconds),"entries_per_s":\#(Int(m.entriesPerSecond)),"ns_per_entry":\#(Int(m.seconds * 1e9 / Double(m.entries)))}"#)
                 }
                 return .done
             }

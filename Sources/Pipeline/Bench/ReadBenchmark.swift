@@ -56,6 +56,19 @@ public enum ReadBenchmark {
         }
     }
 
+    /// The decoder alone over elements held in memory, on this thread, ten elements per session
+    /// as the reader hands them over (Redis and I/O not involved).
+    public static func decode(_ elements: [[UInt8]]) -> Measurement {
+        let start = monotonicSeconds()
+        var entries = 0
+        for chunk in stride(from: 0, to: elements.count, by: 10) {
+            var read = SessionRead(key: SessionKey(userID: "u", sessionID: "s"), location: "memory")
+            read.decode(elements: Array(elements[chunk..<min(elements.count, chunk + 10)]))
+            entries += read.elements.count
+        }
+        return Measurement(mode: "decode", seconds: monotonicSeconds() - start, sessions: elements.count / 10, entries: entries)
+    }
+
     public static func monotonicSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

@@ -19,8 +19,10 @@ public struct RedisCacheSource: CacheSource {
     public func makeCursor(filter: SessionFilter) async throws -> any SessionCursor {
         let executor = BlockingExecutor(label: "memify.redis.reader")
         let url = self.url
-        let connection = try await executor.run { try RedisConnection(url: url) }
-        return RedisSessionCursor(connection: connection, executor: executor, filter: filter,
+        // Two connections: SCAN runs on its own, so discovering the next keys never waits
+        // behind the list replies already on their way.
+        let (lists, scan) = try await executor.run { (try RedisConnection(url: url), try RedisConnection(url: url)) }
+        return RedisSessionCursor(lists: lists, scan: scan, executor: executor, filter: filter,
                                   batchSize: options.batchSize, location: location, fingerprints: options.fingerprints)
     }
 
@@ -43,132 +45,206 @@ struct KeyFingerprint: Hashable {
     var a: UInt64
     var b: UInt64
 
-    init(_ text: String) {
+    init(_ bytes: [UInt8]) {
         var a: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
         var b: UInt64 = 0x9E37_79B9_7F4A_7C15  // a multiplicative mix with other constants
-        for byte in text.utf8 {
+        for byte in bytes {
             a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
             b = (b &+ UInt64(byte)) &* 0xBF58_476D_1CE4_E5B9
             b ^= b >> 29
         }
         self.a = a
-        self.b = b ^ UInt64(text.utf8.count)
+        self.b = b ^ UInt64(bytes.count)
     }
 }
 
+/// Reads sessions with one producer on the I/O queue that never waits for the cooperative pool:
+/// it keeps one pipeline of `LRANGE`s on the wire ahead of the one it is reading, SCANs on a
+/// second connection, and parks up to ``depth`` read batches for the decoder. Replies are freed
+/// back on the I/O thread, where hiredis allocated them (glibc's malloc is much cheaper so).
 final class RedisSessionCursor: SessionCursor {
-    private struct ScanState {
-        var scanCursor: String? = "0"  // nil once SCAN has come back to 0
-        var pending: [SessionKey] = []
-        var pendingStart = 0
-        var seen: Set<KeyFingerprint> = []
-    }
-
     /// What one fetch read, not yet decoded: hiredis's own replies.
     struct RawBatch: Sendable {
         var items: [(SessionKey, Result<OwnedReply, RedisReplyError>)]
     }
 
-    private let connection: RedisConnection
+    private struct PendingKey {
+        var key: SessionKey
+        var bytes: [UInt8]
+    }
+
+    /// Touched only on the I/O queue.
+    private struct IOState {
+        var scanCursor: String? = "0"  // nil once SCAN has come back to 0
+        var pending: [PendingKey] = []
+        var pendingStart = 0
+        var seen: Set<KeyFingerprint> = []
+        /// The keys whose LRANGEs are sent and not yet read.
+        var onTheWire: [PendingKey] = []
+        var typeConnection: RedisConnection?
+    }
+
+    /// Shared between the producer and the consumer.
+    private struct Handoff {
+        var ready: [Result<RawBatch?, any Error>] = []
+        var waiter: CheckedContinuation<Result<RawBatch?, any Error>, Never>?
+        var producing = false
+        var finished = false
+        /// Batches the decoder is done with, freed by the producer.
+        var graveyard: [RawBatch] = []
+    }
+
+    private static let depth = 2
+    private let lists: RedisConnection
+    private let scanConnection: RedisConnection
     private let executor: BlockingExecutor
     private let filter: SessionFilter
     private let pattern: String
     private let batchSize: Int
     private let location: String
-    /// Only touched inside executor closures, which run one at a time.
-    private let scan: Mutex<ScanState>
-    /// Fetches queued on the I/O executor ahead of the decoder, oldest first. Two keep the I/O
-    /// queue busy while a batch is decoded; memory stays bounded at three batches.
-    private let inFlight = Mutex<[Task<RawBatch?, any Error>]>([])
-    private static let prefetchDepth = 2
-
     private let fingerprints: SessionFingerprints?
+    private let io = Mutex(IOState())
+    private let handoff = Mutex(Handoff())
 
-    init(connection: RedisConnection, executor: BlockingExecutor, filter: SessionFilter, batchSize: Int,
+    init(lists: RedisConnection, scan: RedisConnection, executor: BlockingExecutor, filter: SessionFilter, batchSize: Int,
          location: String, fingerprints: SessionFingerprints? = nil) {
-        self.fingerprints = fingerprints
-        self.connection = connection
+        self.lists = lists
+        self.scanConnection = scan
         self.executor = executor
         self.filter = filter
         self.pattern = RedisCacheSource.scanPattern(for: filter)
         self.batchSize = batchSize
         self.location = location
-        var state = ScanState()
+        self.fingerprints = fingerprints
+        var state = IOState()
         if let exact = filter.exactKeys {
-            state.pending = exact
+            state.pending = exact.map { PendingKey(key: $0, bytes: Array($0.cacheKey.utf8)) }
             state.scanCursor = nil
         }
-        self.scan = Mutex(state)
-    }
-
-    deinit {
-        inFlight.withLock { tasks in tasks.forEach { $0.cancel() } }
+        io.withLock { $0 = state }
     }
 
     func nextBatch() async throws -> [SessionRead]? {
-        let task = inFlight.withLock { tasks in
-            while tasks.count < Self.prefetchDepth + 1 { tasks.append(makeFetch(after: tasks.last)) }
-            return tasks.removeFirst()
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<RawBatch?, any Error>, Never>) in
+            let start = handoff.withLock { h -> Bool in
+                if !h.ready.isEmpty {
+                    continuation.resume(returning: h.ready.removeFirst())
+                } else if h.finished {
+                    continuation.resume(returning: .success(nil))
+                } else {
+                    h.waiter = continuation
+                }
+                return startProducing(&h)
+            }
+            if start { executor.submit { [self] in produce() } }
         }
-        guard let raw = try await task.value else { return nil }
-        return await decodeInParallel(raw.items, location: location, fingerprints: fingerprints)
+        guard let raw = try result.get() else { return nil }
+        let reads = await decodeInParallel(raw.items, location: location, fingerprints: fingerprints)
+        handoff.withLock { $0.graveyard.append(raw) }
+        return reads
     }
 
-    /// A fetch that starts only after `previous` has finished: tasks reach the executor in no
-    /// particular order, and each fetch takes the next keys, so the order must be forced here.
-    private func makeFetch(after previous: Task<RawBatch?, any Error>?) -> Task<RawBatch?, any Error> {
-        Task { [self] in
-            _ = try? await previous?.value
-            return try await executor.run { [self] in try fetch() }
+    /// Whether the producer must be started: it stops when `depth` batches wait unread.
+    private func startProducing(_ h: inout Handoff) -> Bool {
+        guard !h.producing, !h.finished, h.ready.count < Self.depth else { return false }
+        h.producing = true
+        return true
+    }
+
+    /// On the I/O queue: fetches batches back to back until `depth` wait unread or the keys
+    /// run out. (It holds the cursor while it runs; a cursor dropped early stops it at `depth`.)
+    private func produce() {
+        while true {
+            let dead = handoff.withLock { h -> [RawBatch] in
+                defer { h.graveyard = [] }
+                return h.graveyard
+            }
+            _ = consume dead  // freed here, on the thread that allocated the replies
+            let result = Result<RawBatch?, any Error> { try fetch() }
+            let more = handoff.withLock { h -> Bool in
+                if let waiter = h.waiter {
+                    h.waiter = nil
+                    waiter.resume(returning: result)
+                } else {
+                    h.ready.append(result)
+                }
+                if case .success(.some) = result {} else { h.finished = true }
+                h.producing = false
+                return startProducing(&h)
+            }
+            if !more { return }
         }
     }
 
-    /// Blocking: SCAN until a batch of keys is pending, then read them in one pipeline.
+    /// Blocking: reads the batch on the wire (sending the first one if none is), after sending
+    /// the next one; nil when every key has been read.
     private func fetch() throws(PipelineError) -> RawBatch? {
-        let keys: [SessionKey] = try scan.withLock { (state: inout ScanState) throws(PipelineError) -> [SessionKey] in
-            while state.pending.count - state.pendingStart < batchSize, let cursor = state.scanCursor {
-                let reply = try connection.command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"])
-                guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].text,
-                      case .array(let found) = parts[1] else {
-                    if case .error(let message) = reply {
-                        throw PipelineError(.protocolError, operation: "SCAN \(location)", message: message)
-                    }
-                    throw PipelineError(.protocolError, operation: "SCAN \(location)", message: "unexpected reply")
-                }
-                for item in found {
-                    guard case .string(let bytes) = item, let key = SessionKey(cacheKeyBytes: bytes),
-                          filter.matches(key), state.seen.insert(KeyFingerprint(key.cacheKey)).inserted else { continue }
-                    state.pending.append(key)
-                }
-                state.scanCursor = next == "0" ? nil : next
+        try io.withLock { (state: inout IOState) throws(PipelineError) -> RawBatch? in
+            if state.onTheWire.isEmpty {
+                state.onTheWire = try nextKeys(&state)
+                if state.onTheWire.isEmpty { return nil }
+                try lists.send(state.onTheWire.map(Self.lrange))
             }
-            let end = min(state.pending.count, state.pendingStart + batchSize)
-            let batch = Array(state.pending[state.pendingStart..<end])
-            state.pendingStart = end
-            if state.pendingStart > 4096 {  // drop what has been handed out
-                state.pending.removeFirst(state.pendingStart)
-                state.pendingStart = 0
-            }
-            return batch
-        }
-        if keys.isEmpty { return nil }
+            let current = state.onTheWire
+            let next = try nextKeys(&state)
+            if !next.isEmpty { try lists.send(next.map(Self.lrange)) }
+            state.onTheWire = next
 
-        let commands = keys.map { [Array("LRANGE".utf8), Array($0.cacheKey.utf8), Array("0".utf8), Array("-1".utf8)] }
-        var items: [(SessionKey, Result<OwnedReply, RedisReplyError>)] = []
-        items.reserveCapacity(keys.count)
-        for (key, reply) in zip(keys, try connection.ownedPipeline(commands)) {
-            if let message = reply.errorMessage {
-                // Name the type of a key that is not a list.
-                var reason = "Redis refused LRANGE: \(message)"
-                if message.hasPrefix("WRONGTYPE"), case .status(let type) = try connection.command(["TYPE", key.cacheKey]) {
-                    reason = "key holds a Redis \(type), not a list (cognee stores each session as a list)"
+            let replies = try lists.receive(current.count)
+            var items: [(SessionKey, Result<OwnedReply, RedisReplyError>)] = []
+            items.reserveCapacity(current.count)
+            for (pending, reply) in zip(current, replies) {
+                if let message = reply.errorMessage {
+                    items.append((pending.key, .failure(RedisReplyError(message: try refusal(message, pending, &state)))))
+                } else if reply.elementCount > 0 {  // an empty reply: the key vanished since SCAN
+                    items.append((pending.key, .success(reply)))
                 }
-                items.append((key, .failure(RedisReplyError(message: reason))))
-            } else if reply.elementCount > 0 {  // an empty reply: the key vanished since SCAN
-                items.append((key, .success(reply)))
             }
+            return RawBatch(items: items)
         }
-        return RawBatch(items: items)
+    }
+
+    private static func lrange(_ pending: PendingKey) -> [[UInt8]] {
+        [Array("LRANGE".utf8), pending.bytes, Array("0".utf8), Array("-1".utf8)]
+    }
+
+    /// Why Redis refused a key's LRANGE, naming the type of a key that is not a list (asked on
+    /// a third connection: the list connection has replies on the way).
+    private func refusal(_ message: String, _ pending: PendingKey, _ state: inout IOState) throws(PipelineError) -> String {
+        guard message.hasPrefix("WRONGTYPE") else { return "Redis refused LRANGE: \(message)" }
+        if state.typeConnection == nil { state.typeConnection = try RedisConnection(url: lists.url) }
+        if case .status(let type) = try state.typeConnection!.command([Array("TYPE".utf8), pending.bytes]) {
+            return "key holds a Redis \(type), not a list (cognee stores each session as a list)"
+        }
+        return "Redis refused LRANGE: \(message)"
+    }
+
+    /// SCANs (on its own connection) until a batch of keys is pending, and hands it out.
+    private func nextKeys(_ state: inout IOState) throws(PipelineError) -> [PendingKey] {
+        while state.pending.count - state.pendingStart < batchSize, let cursor = state.scanCursor {
+            let reply = try scanConnection.command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"])
+            guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].text,
+                  case .array(let found) = parts[1] else {
+                if case .error(let message) = reply {
+                    throw PipelineError(.protocolError, operation: "SCAN \(location)", message: message)
+                }
+                throw PipelineError(.protocolError, operation: "SCAN \(location)", message: "unexpected reply")
+            }
+            for item in found {
+                guard case .string(let bytes) = item, let key = SessionKey(cacheKeyBytes: bytes),
+                      filter.matches(key), state.seen.insert(KeyFingerprint(bytes)).inserted else { continue }
+                state.pending.append(PendingKey(key: key, bytes: bytes))
+            }
+            state.scanCursor = next == "0" ? nil : next
+        }
+        let end = min(state.pending.count, state.pendingStart + batchSize)
+        let batch = Array(state.pending[state.pendingStart..<end])
+        state.pendingStart = end
+        if state.pendingStart > 4096 {  // drop what has been handed out
+            state.pending.removeFirst(state.pendingStart)
+            state.pendingStart = 0
+        }
+        return batch
     }
 }
 
@@ -189,6 +265,7 @@ func decodeInParallel(_ items: [(SessionKey, Result<OwnedReply, RedisReplyError>
                         return read
                     }
                 }
+                read.elements.reserveCapacity(reply.elementCount)
                 for i in 0..<reply.elementCount { read.decode(index: i, bytes: reply.element(i)) }
             case .failure(let error): read.sessionError = SessionRead.SessionError(reason: error.message, raw: [])
             }

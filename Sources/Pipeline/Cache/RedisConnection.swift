@@ -88,19 +88,37 @@ public final class RedisConnection: Sendable {
     /// Sends every command and hands back hiredis's replies themselves, freed when the last
     /// reference goes: the reader decodes list elements in place, without copying them.
     func ownedPipeline(_ commands: [[[UInt8]]]) throws(PipelineError) -> [OwnedReply] {
+        try send(commands)
+        return try receive(commands.count)
+    }
+
+    /// Queues commands without waiting for their replies: hiredis writes them out at the next
+    /// ``receive(_:)`` that has to wait for the server. With one batch sent ahead of the one
+    /// being read, the server works on the next batch while this side parses the current one.
+    func send(_ commands: [[[UInt8]]]) throws(PipelineError) {
+        let location = "\(url.host):\(url.port)"
+        try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) in
+            guard let ctx else {
+                throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
+            }
+            let c = UnsafeMutablePointer<redisContext>(ctx)
+            for args in commands where Self.append(c, args) != CHIREDIS_OK {
+                throw Self.ioError(c, location)
+            }
+        }
+    }
+
+    /// Reads the replies of the next `count` commands sent.
+    func receive(_ count: Int) throws(PipelineError) -> [OwnedReply] {
         let location = "\(url.host):\(url.port)"
         return try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) -> [OwnedReply] in
             guard let ctx else {
                 throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
             }
             let c = UnsafeMutablePointer<redisContext>(ctx)
-            for args in commands {
-                let rc = Self.append(c, args)
-                if rc != CHIREDIS_OK { throw Self.ioError(c, location) }
-            }
             var replies: [OwnedReply] = []
-            replies.reserveCapacity(commands.count)
-            for _ in commands {
+            replies.reserveCapacity(count)
+            for _ in 0..<count {
                 var reply: UnsafeMutablePointer<redisReply>?
                 guard chiredis_get_reply(c, &reply) == CHIREDIS_OK, let reply else {
                     throw Self.ioError(c, location)

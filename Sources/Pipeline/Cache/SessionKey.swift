@@ -15,20 +15,22 @@ public struct SessionKey: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// Parses `agent_sessions:{user}:{session}`, splitting on the first two colons only: the
     /// user id never holds a colon, the session id may.
     public init?(cacheKey: some StringProtocol) {
-        guard cacheKey.hasPrefix(Self.qaPrefix) else { return nil }
-        let rest = cacheKey.dropFirst(Self.qaPrefix.count)
-        guard let colon = rest.firstIndex(of: ":") else { return nil }
-        let user = rest[..<colon]
-        let session = rest[rest.index(after: colon)...]
-        guard !user.isEmpty, !session.isEmpty else { return nil }
-        self.init(userID: String(user), sessionID: String(session))
+        self.init(cacheKeyBytes: Array(cacheKey.utf8))
     }
 
-    /// Parses a raw key as stored (bytes). Keys that are not UTF-8 are not cognee's.
+    /// Parses a raw key as stored (bytes), splitting on code points as Python does (a colon
+    /// followed by a combining mark is still a colon). Keys that are not UTF-8 are not cognee's.
     public init?(cacheKeyBytes bytes: [UInt8]) {
-        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
-        self.init(cacheKey: text)
+        let prefix = Self.qaPrefixBytes
+        guard bytes.count > prefix.count, bytes.starts(with: prefix),
+              let colon = bytes[prefix.count...].firstIndex(of: UInt8(ascii: ":")),
+              colon > prefix.count, colon + 1 < bytes.count,
+              let user = String(validating: bytes[prefix.count..<colon], as: UTF8.self),
+              let session = String(validating: bytes[(colon + 1)...], as: UTF8.self) else { return nil }
+        self.init(userID: user, sessionID: session)
     }
+
+    private static let qaPrefixBytes = Array(qaPrefix.utf8)
 
     /// The QA list key: `agent_sessions:{user_id}:{session_id}`.
     public var cacheKey: String { Self.qaPrefix + userID + ":" + sessionID }

@@ -53,6 +53,7 @@ public struct SessionRead: Sendable {
 
     /// Decodes each stored element on its own.
     public mutating func decode(elements raw: [[UInt8]]) {
+        elements.reserveCapacity(elements.count + raw.count)
         for (i, bytes) in raw.enumerated() {
             decode(index: i, bytes: bytes)
         }
