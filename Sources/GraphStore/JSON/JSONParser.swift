@@ -70,6 +70,19 @@ public struct JSONParser: ~Copyable {
     /// value when the document is not an object.
     public static func parseFields(_ bytes: UnsafeBufferPointer<UInt8>, names: [[UInt8]]) throws(JSONParseError)
         -> (fields: [JSONValue?], nonObject: JSONValue?) {
+        var fields = [JSONValue?](repeating: nil, count: names.count)
+        let nonObject = try fields.withUnsafeMutableBufferPointer { (buffer) throws(JSONParseError) -> JSONValue? in
+            try parseFields(bytes, names: names, into: buffer)
+        }
+        return (nonObject == nil ? fields : [], nonObject)
+    }
+
+    /// ``parseFields(_:names:)`` into caller-provided slots (initialized, `names.count` of them),
+    /// so that a caller decoding many small objects allocates nothing for them. Returns the
+    /// whole value when the document is not an object (the slots are then left as they were).
+    public static func parseFields(_ bytes: UnsafeBufferPointer<UInt8>, names: [[UInt8]],
+                                   into fields: UnsafeMutableBufferPointer<JSONValue?>) throws(JSONParseError) -> JSONValue? {
+        precondition(fields.count >= names.count)
         var parser = JSONParser(bytes)
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
             throw JSONParseError(message: "Unexpected UTF-8 BOM", offset: 0)
@@ -79,9 +92,8 @@ public struct JSONParser: ~Copyable {
             let value = try parser.parseValue()
             parser.skipWhitespace()
             if parser.index != bytes.count { throw JSONParseError(message: "Extra data", offset: parser.index) }
-            return ([], value)
+            return value
         }
-        var fields = [JSONValue?](repeating: nil, count: names.count)
         var position = 0  // cognee writes the keys in field order: try names[position] first
         try parser.enter()
         parser.index += 1
@@ -122,18 +134,23 @@ public struct JSONParser: ~Copyable {
         parser.depth -= 1
         parser.skipWhitespace()
         if parser.index != bytes.count { throw JSONParseError(message: "Extra data", offset: parser.index) }
-        return (fields, nil)
+        return nil
     }
 
     /// Parses a key and returns which of `names` it is, comparing bytes when it has no escapes.
     private mutating func parseKeySlot(_ names: [[UInt8]], expected: Int) throws(JSONParseError) -> Int? {
         let start = index + 1
         if expected < names.count {
-            let name = names[expected]
-            let close = start + name.count
-            if close < bytes.count, bytes[close] == UInt8(ascii: "\""),
-               name.withUnsafeBufferPointer({ memcmpEqual($0, bytes, start, name.count) }) {
-                index = close + 1
+            let matched = names.withUnsafeBufferPointer { all in
+                all[expected].withUnsafeBufferPointer { name in
+                    let close = start + name.count
+                    guard close < bytes.count, bytes[close] == UInt8(ascii: "\"") else { return false }
+                    for i in 0..<name.count where bytes[start + i] != name[i] { return false }
+                    return true
+                }
+            }
+            if matched {
+                index = start + names[expected].count + 1
                 return expected
             }
         }
@@ -436,11 +453,14 @@ public struct JSONParser: ~Copyable {
             let v = raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
             // A byte >= 0x80, < 0x20, '"' (0x22) or '\\' (0x5C) stops the skip.
             let stop = (v .== quote) .| (v .== backslash) .| (v .< space) .| (v .> high)
-            if any(stop) {
-                for lane in 0..<16 where stop[lane] {
-                    index += lane
-                    return
-                }
+            let lanes = unsafeBitCast(SIMD16<UInt8>(repeating: 0).replacing(with: 0xFF, where: stop), to: SIMD2<UInt64>.self)
+            if lanes[0] != 0 {
+                index += lanes[0].littleEndian.trailingZeroBitCount / 8
+                return
+            }
+            if lanes[1] != 0 {
+                index += 8 + lanes[1].littleEndian.trailingZeroBitCount / 8
+                return
             }
             index += 16
         }

@@ -65,7 +65,8 @@ struct KeyFingerprint: Hashable {
 final class RedisSessionCursor: SessionCursor {
     /// What one fetch read, not yet decoded: hiredis's own replies.
     struct RawBatch: Sendable {
-        var items: [(SessionKey, Result<OwnedReply, RedisReplyError>)]
+        var items: [(SessionKey, Result<ArenaReply, RedisReplyError>)]
+        var arena: ReplyArena
     }
 
     private struct PendingKey {
@@ -82,6 +83,8 @@ final class RedisSessionCursor: SessionCursor {
         /// The keys whose LRANGEs are sent and not yet read.
         var onTheWire: [PendingKey] = []
         var typeConnection: RedisConnection?
+        /// Arenas of decoded batches, emptied, for the next reads.
+        var spareArenas: [ReplyArena] = []
     }
 
     /// Shared between the producer and the consumer.
@@ -155,11 +158,11 @@ final class RedisSessionCursor: SessionCursor {
     /// run out. (It holds the cursor while it runs; a cursor dropped early stops it at `depth`.)
     private func produce() {
         while true {
-            let dead = handoff.withLock { h -> [RawBatch] in
+            let done = handoff.withLock { h -> [RawBatch] in
                 defer { h.graveyard = [] }
                 return h.graveyard
             }
-            _ = consume dead  // freed here, on the thread that allocated the replies
+            recycle(done)
             let result = Result<RawBatch?, any Error> { try fetch() }
             let more = handoff.withLock { h -> Bool in
                 if let waiter = h.waiter {
@@ -173,6 +176,19 @@ final class RedisSessionCursor: SessionCursor {
                 return startProducing(&h)
             }
             if !more { return }
+        }
+    }
+
+    /// Keeps the arenas of decoded batches for the next reads: their buffers are warm and
+    /// already grown. A batch reaches the graveyard only once it is decoded, and decoded
+    /// sessions own copies of what they hold, so nothing reads those replies any more.
+    private func recycle(_ batches: [RawBatch]) {
+        guard !batches.isEmpty else { return }
+        io.withLock { state in
+            for batch in batches where state.spareArenas.count < Self.depth + 2 {
+                batch.arena.reset()
+                state.spareArenas.append(batch.arena)
+            }
         }
     }
 
@@ -190,8 +206,9 @@ final class RedisSessionCursor: SessionCursor {
             if !next.isEmpty { try lists.send(next.map(Self.lrange)) }
             state.onTheWire = next
 
-            let replies = try lists.receive(current.count)
-            var items: [(SessionKey, Result<OwnedReply, RedisReplyError>)] = []
+            let arena = state.spareArenas.popLast() ?? ReplyArena()
+            let replies = try lists.receive(current.count, into: arena)
+            var items: [(SessionKey, Result<ArenaReply, RedisReplyError>)] = []
             items.reserveCapacity(current.count)
             for (pending, reply) in zip(current, replies) {
                 if let message = reply.errorMessage {
@@ -200,7 +217,7 @@ final class RedisSessionCursor: SessionCursor {
                     items.append((pending.key, .success(reply)))
                 }
             }
-            return RawBatch(items: items)
+            return RawBatch(items: items, arena: arena)
         }
     }
 
@@ -250,9 +267,9 @@ final class RedisSessionCursor: SessionCursor {
 
 /// Decodes a batch on `parallelism` tasks of the cooperative pool (decoding is CPU work, no
 /// blocking), keeping the batch's order.
-func decodeInParallel(_ items: [(SessionKey, Result<OwnedReply, RedisReplyError>)], location: String,
+func decodeInParallel(_ items: [(SessionKey, Result<ArenaReply, RedisReplyError>)], location: String,
                       fingerprints: SessionFingerprints? = nil, parallelism: Int = 2) async -> [SessionRead] {
-    func decode(_ slice: ArraySlice<(SessionKey, Result<OwnedReply, RedisReplyError>)>) -> [SessionRead] {
+    func decode(_ slice: ArraySlice<(SessionKey, Result<ArenaReply, RedisReplyError>)>) -> [SessionRead] {
         slice.map { key, result in
             var read = SessionRead(key: key, location: location)
             switch result {

@@ -101,15 +101,22 @@ public struct EntryDecodingError: Error, Sendable, Equatable, CustomStringConver
 extension SessionQAEntry {
     /// Decodes one stored element (the bytes of one Redis list item, or one item of a diskcache
     /// JSON array) the way cognee's `SessionQAEntry(**json.loads(raw))` does.
+    @inline(__always)
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<SessionQAEntry, EntryDecodingError> {
-        let parsed: (fields: [JSONValue?], nonObject: JSONValue?)
-        do {
-            parsed = try JSONParser.parseFields(bytes, names: fieldNameBytes)
-        } catch {
-            return .failure(EntryDecodingError(.invalidJSON, "invalid JSON: \(error)"))
+        // The ten slots live on the stack: one element allocates only its own strings.
+        withUnsafeTemporaryAllocation(of: JSONValue?.self, capacity: fieldNames.count) { slots in
+            let fields = UnsafeMutableBufferPointer(rebasing: slots[0..<fieldNames.count])
+            fields.initialize(repeating: nil)
+            defer { fields.deinitialize() }
+            let nonObject: JSONValue?
+            do {
+                nonObject = try JSONParser.parseFields(bytes, names: fieldNameBytes, into: fields)
+            } catch {
+                return .failure(EntryDecodingError(.invalidJSON, "invalid JSON: \(error)"))
+            }
+            if let value = nonObject { return validate(value) }
+            return validate(fields: UnsafeBufferPointer(fields))
         }
-        if let value = parsed.nonObject { return validate(value) }
-        return validate(fields: parsed.fields)
     }
 
     private static let fieldNameBytes = fieldNames.map { Array($0.utf8) }
@@ -125,11 +132,12 @@ extension SessionQAEntry {
             return .failure(EntryDecodingError(
                 .notAnObject, "element is a JSON \(value.pythonTypeName), not an object"))
         }
-        return validate(fields: fieldNames.map { object[$0] })
+        return fieldNames.map { object[$0] }.withUnsafeBufferPointer { validate(fields: $0) }
     }
 
     /// Validates the values of the ten fields: slot `i` holds `fieldNames[i]` (nil when absent).
-    static func validate(fields: [JSONValue?]) -> Result<SessionQAEntry, EntryDecodingError> {
+    @inline(__always)
+    static func validate(fields: UnsafeBufferPointer<JSONValue?>) -> Result<SessionQAEntry, EntryDecodingError> {
         var problems: [String] = []
 
         func requiredString(_ slot: Int) -> String {
@@ -146,7 +154,7 @@ extension SessionQAEntry {
         }
         func optionalString(_ slot: Int) -> String? {
             let name = fieldNames[slot]
-            guard let field = fields[slot], field != .null else { return nil }
+            guard let field = fields[slot], !field.isNull else { return nil }
             guard case .string(let s) = field else {
                 problems.append("\(name): should be a string or null, got \(field.pythonTypeName)")
                 return nil
@@ -178,7 +186,7 @@ extension SessionQAEntry {
         let feedbackText = optionalString(5)
 
         var feedbackScore: Int?
-        if let field = fields[6], field != .null {
+        if let field = fields[6], !field.isNull {
             switch laxInteger(field) {
             case .success(let digits):
                 if let score = Int(digits), (1...5).contains(score) {
@@ -192,7 +200,7 @@ extension SessionQAEntry {
         }
 
         var usedGraph: UsedGraphElementIDs?
-        if let field = fields[7], field != .null {
+        if let field = fields[7], !field.isNull {
             if case .object(let ids) = field {
                 var nodes: [String]?
                 var edges: [String]?
@@ -216,7 +224,7 @@ extension SessionQAEntry {
         }
 
         var metadata: JSONObject?
-        if let field = fields[8], field != .null {
+        if let field = fields[8], !field.isNull {
             if case .object(let meta) = field {
                 var ok = true
                 for (key, item) in meta.pairs {
@@ -238,7 +246,7 @@ extension SessionQAEntry {
         }
 
         var contextIDs: [String]?
-        if let field = fields[9], field != .null {
+        if let field = fields[9], !field.isNull {
             if let list = stringList(field, "used_session_context_ids"), !list.isEmpty { contextIDs = list }
         }
 
