@@ -3,7 +3,7 @@ import Glibc
 
 /// Measures reading a Redis session cache: the worker's reader (SCAN, pipelined LRANGE,
 /// decoding and validating every entry) against a raw read of the same keys (pipelined LRANGE,
-/// 100 keys per round trip, replies parsed by hiredis and dropped) in the same process.
+/// 100 keys per round trip, replies parsed as the reader parses them and dropped) in the same process.
 public enum ReadBenchmark {
     public struct Measurement: Sendable {
         public var mode: String
@@ -30,7 +30,7 @@ public enum ReadBenchmark {
     }
 
     /// The raw limit: pipelined `LRANGE` of keys collected beforehand (SCAN not timed), the
-    /// replies read by hiredis into the reader's own reply arena and dropped.
+    /// replies read as the reader reads them (RESP parsed into one reused buffer) and dropped.
     public static func raw(url: RedisURL, depth: Int = 100) async throws -> Measurement {
         let executor = BlockingExecutor(label: "memify.bench.raw")
         return try await executor.run {
@@ -47,12 +47,14 @@ public enum ReadBenchmark {
             } while cursor != "0"
             let start = monotonicSeconds()
             var entries = 0
+            let arena = ReplyArena()
             for chunk in stride(from: 0, to: keys.count, by: depth) {
                 let commands = keys[chunk..<min(keys.count, chunk + depth)].map {
                     [Array("LRANGE".utf8), $0, Array("0".utf8), Array("-1".utf8)]
                 }
                 try connection.send(commands)
-                entries += try connection.receive(commands.count, into: ReplyArena()).reduce(0) { $0 + $1.elementCount }
+                arena.reset()
+                entries += try connection.receiveLists(commands.count, into: arena).reduce(0) { $0 + $1.elementCount }
             }
             return Measurement(mode: "raw", seconds: monotonicSeconds() - start, sessions: keys.count, entries: entries)
         }

@@ -207,7 +207,7 @@ final class RedisSessionCursor: SessionCursor {
             state.onTheWire = next
 
             let arena = state.spareArenas.popLast() ?? ReplyArena()
-            let replies = try lists.receive(current.count, into: arena)
+            let replies = try lists.receiveLists(current.count, into: arena)
             var items: [(SessionKey, Result<ArenaReply, RedisReplyError>)] = []
             items.reserveCapacity(current.count)
             for (pending, reply) in zip(current, replies) {

@@ -27,6 +27,8 @@ public enum RedisReply: Sendable, Equatable {
 public final class RedisConnection: Sendable {
     public let url: RedisURL
     private let context: Mutex<OpaquePointer?>
+    /// Bytes read by ``receiveLists(_:into:)`` past its last reply.
+    private let carry = Mutex<[UInt8]>([])
 
     /// Connects, authenticates and selects the database. Blocking.
     public init(url: RedisURL, timeoutSeconds: Int = 10) throws(PipelineError) {
@@ -108,25 +110,41 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    /// Reads the replies of the next `count` commands sent into one ``ReplyArena``: a batch of
-    /// list replies costs a few allocations instead of two per element. Flat replies only
-    /// (what LRANGE answers); anything nested is a protocol error.
-    func receive(_ count: Int, into arena: ReplyArena) throws(PipelineError) -> [ArenaReply] {
+    /// Reads the replies of the next `count` commands sent (each an `LRANGE`: a flat list of
+    /// bulk strings, or an error) straight from the socket into `arena`, parsing RESP here:
+    /// the elements stay where they were read, with no reply object and no copy per element.
+    /// Bytes read past the last reply (the start of the next batch's) are carried over.
+    ///
+    /// Once used, the connection's replies must all be read this way: hiredis's own reader
+    /// never sees them.
+    func receiveLists(_ count: Int, into arena: ReplyArena) throws(PipelineError) -> [ArenaReply] {
         let location = "\(url.host):\(url.port)"
         return try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) -> [ArenaReply] in
             guard let ctx else {
                 throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
             }
             let c = UnsafeMutablePointer<redisContext>(ctx)
-            let first = arena.pointer.pointee.nreplies
-            for _ in 0..<count where chiredis_get_reply_into(c, arena.pointer) != CHIREDIS_OK {
-                throw Self.ioError(c, location)
+            if chiredis_flush(c) != CHIREDIS_OK { throw Self.ioError(c, location) }
+            let fd = chiredis_fd(c)
+            carry.withLock { bytes in
+                arena.adopt(carried: bytes)
+                bytes = []
             }
-            if arena.pointer.pointee.unsupported != 0 {
-                throw PipelineError(.protocolError, operation: "read replies from Redis at \(location)",
-                                    message: "a nested reply where a flat list was expected")
+            var parser = RESPListParser()
+            var replies: [ArenaReply] = []
+            replies.reserveCapacity(count)
+            while replies.count < count {
+                switch parser.next(in: arena) {
+                case .reply(let index):
+                    replies.append(ArenaReply(arena: arena, index: index))
+                case .needMore:
+                    try arena.read(from: fd, operation: "read replies from Redis at \(location)")
+                case .malformed(let why):
+                    throw PipelineError(.protocolError, operation: "read replies from Redis at \(location)", message: why)
+                }
             }
-            return (first..<first + count).map { ArenaReply(arena: arena, index: $0) }
+            carry.withLock { $0 = arena.takeUnparsed(from: parser.position) }
+            return replies
         }
     }
 
@@ -235,60 +253,6 @@ final class OwnedReply: @unchecked Sendable {
             return UnsafeBufferPointer(start: nil, count: 0)
         }
         return UnsafeBufferPointer(start: UnsafeRawPointer(str).assumingMemoryBound(to: UInt8.self), count: element.pointee.len)
-    }
-}
-
-/// Replies read by ``RedisConnection/receive(_:into:)``: their strings back to back in one
-/// buffer, freed together when the last reference goes.
-///
-/// `@unchecked Sendable`: filled on the I/O thread, then only read (or freed, once).
-final class ReplyArena: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<chiredis_arena>
-
-    init() {
-        guard let arena = chiredis_arena_create() else { fatalError("out of memory") }
-        pointer = arena
-    }
-
-    deinit { chiredis_arena_destroy(pointer) }
-
-    /// Empties the arena for the next batch, keeping its buffers (warm, and already grown).
-    /// Only once nothing reads the replies it holds.
-    func reset() { chiredis_arena_reset(pointer) }
-
-    /// The bytes of span `i`, valid while `self` lives.
-    func span(_ i: Int) -> UnsafeBufferPointer<UInt8> {
-        let a = pointer.pointee
-        let span = a.spans[i]
-        guard span.length > 0, let data = a.data else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: UnsafeRawPointer(data + span.offset).assumingMemoryBound(to: UInt8.self),
-                                   count: span.length)
-    }
-}
-
-/// One reply in a ``ReplyArena``, with the accessors of ``OwnedReply``.
-struct ArenaReply: Sendable {
-    let arena: ReplyArena
-    let index: Int
-
-    private var record: chiredis_arena_reply { arena.pointer.pointee.replies[index] }
-
-    /// The error text of an error reply.
-    var errorMessage: String? {
-        let r = record
-        guard r.type == CHIREDIS_REPLY_ERROR else { return nil }
-        return String(decoding: arena.span(r.first), as: UTF8.self)
-    }
-
-    /// The number of elements of an array reply (0 for anything else).
-    var elementCount: Int {
-        let r = record
-        return r.type == CHIREDIS_REPLY_ARRAY ? r.count : 0
-    }
-
-    /// The bytes of element `i` of an array reply, valid while the arena lives.
-    func element(_ i: Int) -> UnsafeBufferPointer<UInt8> {
-        arena.span(record.first + i)
     }
 }
 
