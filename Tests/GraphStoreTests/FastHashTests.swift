@@ -1,4 +1,4 @@
-import GraphStore
+@testable import GraphStore
 import Testing
 
 @Suite("the change-detection hash")
@@ -20,6 +20,18 @@ struct FastHashTests {
                 var edited = base
                 edited[i] ^= 0x01
                 #expect(FastHash.hex128(edited) != hash, "flip at \(i) of \(length)")
+            }
+        }
+    }
+
+    @Test("the two lanes computed in one pass equal each lane computed alone, at every length up to 70")
+    func fusedLanes() {
+        for length in 0...70 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 17) }
+            bytes.withUnsafeBytes { raw in
+                let (a, b) = FastHash.lanes(raw)
+                #expect(a == FastHash.lane(raw, seed: FastHash.seedA), "lane A at length \(length)")
+                #expect(b == FastHash.lane(raw, seed: FastHash.seedB), "lane B at length \(length)")
             }
         }
     }

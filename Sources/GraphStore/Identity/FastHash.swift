@@ -44,9 +44,59 @@ public enum FastHash {
         return h
     }
 
-    /// The two 64-bit halves of the 128-bit hash (each lane with its own seed).
+    static let seedA: UInt64 = 0x6D65_6D69_6679_2D31
+    static let seedB: UInt64 = 0x7475_726E_2D68_6173
+
+    /// The two 64-bit halves of the 128-bit hash: `lane(bytes, seed: seedA)` and
+    /// `lane(bytes, seed: seedB)`, computed in one pass (two independent chains keep the CPU's
+    /// multipliers busy: about twice as fast as one lane after the other).
     static func lanes(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
-        (lane(bytes, seed: 0x6D65_6D69_6679_2D31), lane(bytes, seed: 0x7475_726E_2D68_6173))
+        let n = bytes.count
+        var a = seedA &+ p5 &+ UInt64(n)
+        var b = seedB &+ p5 &+ UInt64(n)
+        var i = 0
+        while i + 8 <= n {
+            let k = round(0, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            a ^= k
+            b ^= k
+            a = rotl(a, 27) &* p1 &+ p4
+            b = rotl(b, 27) &* p1 &+ p4
+            i += 8
+        }
+        var tail = UnsafeRawBufferPointer(rebasing: bytes[i...])
+        if tail.isEmpty { return (finish(a), finish(b)) }
+        // The last 0–7 bytes: as lane() does them.
+        a = finishTail(a, &tail)
+        tail = UnsafeRawBufferPointer(rebasing: bytes[i...])
+        b = finishTail(b, &tail)
+        return (finish(a), finish(b))
+    }
+
+    @inline(__always) private static func finishTail(_ h: UInt64, _ tail: inout UnsafeRawBufferPointer) -> UInt64 {
+        var h = h
+        var i = 0
+        if i + 4 <= tail.count {
+            let k = UInt64(UInt32(littleEndian: tail.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+            h ^= k &* p1
+            h = rotl(h, 23) &* p2 &+ p3
+            i += 4
+        }
+        while i < tail.count {
+            h ^= UInt64(tail[i]) &* p5
+            h = rotl(h, 11) &* p1
+            i += 1
+        }
+        return h
+    }
+
+    @inline(__always) private static func finish(_ h: UInt64) -> UInt64 {
+        var h = h
+        h ^= h >> 33
+        h = h &* p2
+        h ^= h >> 29
+        h = h &* p3
+        h ^= h >> 32
+        return h
     }
 
     /// The 16 bytes of the hash of a buffer.

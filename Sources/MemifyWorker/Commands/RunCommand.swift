@@ -236,7 +236,7 @@ struct RunDriver {
         let line = JSONWriter.string(summary.jsonValue, style: .compact)
         let open: Int
         do {
-            open = try await checkpoints.executor.run { try checkpoints.status().openQuarantine }
+            open = try await checkpoints.executor.run { try checkpoints.openQuarantineCount() }
             if !dryRun {
                 let statusName = summary.interrupted ? "interrupted" : (status == .partial ? "partial" : "done")
                 try await checkpoints.executor.run {
@@ -296,7 +296,7 @@ struct RunDriver {
     /// Prometheus text format, written to a temporary file and renamed over the target.
     func writeMetrics(summary: RunSummary?, status: ExitStatus, started: Date, checkpoints: CheckpointStore) async throws {
         guard let path = report.metricsFile, !dryRun else { return }
-        let lastSuccess = (try? await checkpoints.executor.run { try checkpoints.status().lastSuccess }).flatMap { $0 }.flatMap(parseTimestamp)
+        let lastSuccess = (try? await checkpoints.executor.run { try checkpoints.lastSuccess() }).flatMap { $0 }.flatMap(parseTimestamp)
         let s = summary ?? RunSummary()
         let label = "{pipeline=\"\(pipeline.replacingOccurrences(of: "\"", with: ""))\"}"
         var text = ""

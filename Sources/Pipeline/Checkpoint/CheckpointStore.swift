@@ -316,6 +316,25 @@ public final class CheckpointStore: Sendable {
         public var lastSuccess: String?
     }
 
+    /// Quarantined elements not yet resolved (cheap: a run ends with it, whatever the state's size).
+    public func openQuarantineCount() throws -> Int {
+        try database.withStatement("SELECT count(*) FROM quarantine WHERE resolved_run_id IS NULL",
+                                   operation: "count open quarantine") { stmt throws(GraphStoreError) -> Int in
+            _ = try stmt.step()
+            return Int(stmt.int64(0))
+        }
+    }
+
+    /// When a run last finished with status done or partial.
+    public func lastSuccess() throws -> String? {
+        try database.withStatement("SELECT max(finished_at) FROM runs WHERE status IN ('done', 'partial')",
+                                   operation: "read last success") { stmt throws(GraphStoreError) -> String? in
+            _ = try stmt.step()
+            return stmt.text(0)
+        }
+    }
+
+    /// Everything `status` prints. Counts every checkpoint: not for the end of each run.
     public func status(lastRuns: Int = 5) throws -> Status {
         func count(_ sql: String) throws(GraphStoreError) -> Int {
             try database.withStatement(sql, operation: "count") { stmt throws(GraphStoreError) -> Int in
@@ -331,16 +350,10 @@ public final class CheckpointStore: Sendable {
             while try stmt.step() { out.append((stmt.text(0) ?? "", stmt.text(1) ?? "", stmt.text(2), stmt.text(3) ?? "", stmt.text(4))) }
             return out
         }
-        let lastSuccess = try database.withStatement(
-            "SELECT max(finished_at) FROM runs WHERE status IN ('done', 'partial')", operation: "read last success"
-        ) { stmt throws(GraphStoreError) -> String? in
-            _ = try stmt.step()
-            return stmt.text(0)
-        }
         return Status(turns: try count("SELECT count(*) FROM turns"), sessions: try count("SELECT count(*) FROM sessions"),
-                      openQuarantine: try count("SELECT count(*) FROM quarantine WHERE resolved_run_id IS NULL"),
+                      openQuarantine: try openQuarantineCount(),
                       resolvedQuarantine: try count("SELECT count(*) FROM quarantine WHERE resolved_run_id IS NOT NULL"),
-                      lastRuns: runs, lastSuccess: lastSuccess)
+                      lastRuns: runs, lastSuccess: try lastSuccess())
     }
 }
 
@@ -361,7 +374,8 @@ public protocol CheckpointStoring: Sendable {
 
 extension CheckpointStore: CheckpointStoring {
     public func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]] {
-        try await executor.run { try self.turns(of: keys) }
+        guard !keys.isEmpty else { return [:] }
+        return try await executor.run { try self.turns(of: keys) }
     }
 
     public func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws {

@@ -172,6 +172,7 @@ public struct PersistSessionsRunner: Sendable {
             guard !reads.isEmpty else { return }
             let prepared = try await prepare(reads, summary: &summary)
             try await settle()
+            if prepared.isEmpty { return }  // every session unchanged: nothing to write or unlock
             let runner = self
             inFlight = Task { try await runner.commit(prepared) }
         }
@@ -217,7 +218,13 @@ public struct PersistSessionsRunner: Sendable {
         var sessions: [(SessionKey, Int)] = []
         var cleanSessions: [SessionKey] = []
         var fingerprints: [SessionKey: String] = [:]
+        /// The sessions this batch locked (to unlock once it is committed).
         var held: [SessionKey] = []
+
+        var isEmpty: Bool {
+            graph.nodes.isEmpty && graph.edges.isEmpty && persisted.isEmpty && replacedChunkKeys.isEmpty && deleted.isEmpty
+                && sessions.isEmpty && cleanSessions.isEmpty && fingerprints.isEmpty && held.isEmpty
+        }
     }
 
     /// Locks a batch's sessions (when another worker may be at them), diffs them against their
@@ -225,11 +232,14 @@ public struct PersistSessionsRunner: Sendable {
     private func prepare(_ reads: [SessionRead], summary: inout RunSummary) async throws -> Prepared {
         let keys = reads.map(\.key)
         let locks = options.dryRun ? nil : sessionLocks
-        let held = try await locks?.tryLock(keys) ?? Set(keys)
+        // Sessions the source found unchanged (fingerprint) need no checkpoints, and no lock:
+        // nothing is written for them.
+        let skipped = Set(reads.filter { $0.unchangedCount != nil }.map(\.key))
+        let toLock = keys.filter { !skipped.contains($0) }
+        let locked = toLock.isEmpty ? [] : try await locks?.tryLock(toLock) ?? Set(toLock)
+        let held = locked.union(skipped)
         do {
             var batch = Batch()
-            // Sessions the source found unchanged (fingerprint) need no checkpoints.
-            let skipped = Set(reads.filter { $0.unchangedCount != nil }.map(\.key))
             let existing = try await checkpoints.loadTurns(of: keys.filter { held.contains($0) && !skipped.contains($0) })
             for read in reads {
                 summary.sessionsSeen += 1
@@ -240,7 +250,7 @@ public struct PersistSessionsRunner: Sendable {
                 try await plan(read, existing: existing[read.key] ?? [:], into: &batch, summary: &summary)
             }
             var prepared = Prepared()
-            prepared.held = Array(held)
+            prepared.held = Array(locked)
             guard !options.dryRun else { return prepared }
             let inputs = batch.work.map {
                 ExtractionInput(key: $0.turn.key, turnID: $0.turn.turnID, question: $0.turn.entry.question, answer: $0.turn.entry.answer)
@@ -296,7 +306,7 @@ public struct PersistSessionsRunner: Sendable {
             prepared.fingerprints = batch.fingerprints.filter { !unfinished.contains($0.key) }
             return prepared
         } catch {
-            try? await locks?.unlock(Array(held))
+            try? await locks?.unlock(Array(locked))
             throw error
         }
     }
