@@ -60,10 +60,10 @@ struct KeyFingerprint: Hashable {
 
 /// Reads sessions with one producer on the I/O queue that never waits for the cooperative pool:
 /// it keeps one pipeline of `LRANGE`s on the wire ahead of the one it is reading, SCANs on a
-/// second connection, and parks up to ``depth`` read batches for the decoder. Replies are freed
-/// back on the I/O thread, where hiredis allocated them (glibc's malloc is much cheaper so).
+/// second connection, and parks up to ``depth`` read batches for the decoder. Each batch's
+/// replies sit in a ``ReplyArena`` that goes back to the producer, emptied, once decoded.
 final class RedisSessionCursor: SessionCursor {
-    /// What one fetch read, not yet decoded: hiredis's own replies.
+    /// What one fetch read, not yet decoded: the replies, in place in their arena.
     struct RawBatch: Sendable {
         var items: [(SessionKey, Result<ArenaReply, RedisReplyError>)]
         var arena: ReplyArena
@@ -93,11 +93,12 @@ final class RedisSessionCursor: SessionCursor {
         var waiter: CheckedContinuation<Result<RawBatch?, any Error>, Never>?
         var producing = false
         var finished = false
-        /// Batches the decoder is done with, freed by the producer.
+        /// Batches the decoder is done with; the producer reuses their arenas.
         var graveyard: [RawBatch] = []
     }
 
     private static let depth = 2
+    private static let keptArenaBytes = 8 << 20
     private let lists: RedisConnection
     private let scanConnection: RedisConnection
     private let executor: BlockingExecutor
@@ -181,11 +182,12 @@ final class RedisSessionCursor: SessionCursor {
 
     /// Keeps the arenas of decoded batches for the next reads: their buffers are warm and
     /// already grown. A batch reaches the graveyard only once it is decoded, and decoded
-    /// sessions own copies of what they hold, so nothing reads those replies any more.
+    /// sessions own copies of what they hold, so nothing reads those replies any more. An
+    /// arena a huge session grew is let go rather than kept.
     private func recycle(_ batches: [RawBatch]) {
         guard !batches.isEmpty else { return }
         io.withLock { state in
-            for batch in batches where state.spareArenas.count < Self.depth + 2 {
+            for batch in batches where state.spareArenas.count < Self.depth + 2 && batch.arena.capacity <= Self.keptArenaBytes {
                 batch.arena.reset()
                 state.spareArenas.append(batch.arena)
             }
