@@ -132,7 +132,8 @@ enum GraphContract {
     /// cognee's) keys on the same row are never dropped.
     static func capKeepsOtherDatasets(_ writer: any GraphWriter) async throws {
         let other = "0c0ffee0-0000-4000-8000-000000000000"
-        let foreign = (1...60).map { SourceRef.chunk(datasetID: other, dataID: "doc-b\($0)", chunkID: "chunk-b\($0)") }
+        // Fewer than the cap, so the other dataset's own write does not cap the row for it.
+        let foreign = (1...(GraphMerge.provenanceCap - 4)).map { SourceRef.chunk(datasetID: other, dataID: "doc-b\($0)", chunkID: "chunk-b\($0)") }
         var first = entity("Alice", "Alice", key: foreign[0])
         first.sourceRefKeys = foreign
         _ = try await writer.write(GraphBatch(nodes: [first], edges: [], runID: "run-b"))

@@ -117,14 +117,12 @@ public enum SourceRef {
         // source_ref:<version>:<dataset>:<rest>, scanned as bytes (called for every key of every row).
         let bytes = key.utf8
         guard bytes.starts(with: "source_ref:".utf8) else { return nil }
-        var colons: [String.UTF8View.Index] = []
-        var i = bytes.startIndex
-        while i < bytes.endIndex, colons.count < 3 {
-            if bytes[i] == UInt8(ascii: ":") { colons.append(i) }
-            i = bytes.index(after: i)
-        }
-        guard colons.count == 3 else { return nil }
-        return String(key[key.index(after: colons[1])..<colons[2]])
+        // The dataset lies between the second and third colons; the first ends "source_ref:".
+        let prefix = 11
+        guard let second = bytes.dropFirst(prefix).firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let start = bytes.index(after: second)
+        guard let third = bytes[start...].firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        return String(key[start..<third])
     }
 
     public static func runRef(runID: String, key: String) -> String { "source_run_ref:v1:\(runID):\(key)" }

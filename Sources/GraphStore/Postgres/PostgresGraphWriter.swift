@@ -419,7 +419,20 @@ enum CopyText {
         text.withUTF8 { append(bytes: $0, to: &data) }
     }
 
-    static func append(bytes: some Collection<UInt8>, to data: inout [UInt8]) {
+    /// Whether `bytes` holds nothing COPY (or, with `quote`, an array element) must escape.
+    @inline(__always)
+    private static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>, quote: Bool) -> Bool {
+        for byte in bytes where byte <= 0x5C {
+            if byte == 0x5C || byte == 0x09 || byte == 0x0A || byte == 0x0D || (quote && byte == 0x22) { return false }
+        }
+        return true
+    }
+
+    static func append(bytes: UnsafeBufferPointer<UInt8>, to data: inout [UInt8]) {
+        if isPlain(bytes, quote: false) {
+            data.append(contentsOf: bytes)
+            return
+        }
         for byte in bytes {
             switch byte {
             case 0x5C: data.append(0x5C); data.append(0x5C)
@@ -431,6 +444,10 @@ enum CopyText {
         }
     }
 
+    static func append(bytes: [UInt8], to data: inout [UInt8]) {
+        bytes.withUnsafeBufferPointer { append(bytes: $0, to: &data) }
+    }
+
     /// A PostgreSQL array literal of quoted elements, COPY-escaped on top.
     static func appendArray(_ items: [String], to data: inout [UInt8]) {
         data.append(UInt8(ascii: "{"))
@@ -439,6 +456,10 @@ enum CopyText {
             data.append(UInt8(ascii: "\""))
             var item = item
             item.withUTF8 { utf8 in
+                if isPlain(utf8, quote: true) {
+                    data.append(contentsOf: utf8)
+                    return
+                }
                 for byte in utf8 {
                     // Inside the array literal, " and \ take a backslash; COPY then doubles every backslash.
                     if byte == UInt8(ascii: "\"") { data.append(0x5C); data.append(0x5C) }
