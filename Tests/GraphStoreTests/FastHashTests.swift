@@ -35,4 +35,23 @@ struct FastHashTests {
             }
         }
     }
+
+    @Test("xxh64Pair is XXH64 under each seed (reference values from the xxhash C library), at lengths around its 32-byte stripes")
+    func xxh64Reference() {
+        let cases: [([UInt8], UInt64, UInt64)] = [
+            ([], 0xef46db3751d8e999, 0xb9900f9bd38f7bfd),
+            (Array("a".utf8), 0xd24ec4f1a98c6e5b, 0xa9d7d08235afdc79),
+            (Array("abc".utf8), 0x44bc2cf5ad770999, 0xdada959a0bd3a274),
+            ((0..<5).flatMap { _ in (0...255).map { UInt8($0) } }, 0xafc184ad7938a354, 0xe3d445c0ff744ec6),
+            (Array(repeating: UInt8(ascii: "x"), count: 31), 0x60dd0d01083b99f0, 0x32be4f5223f761a9),
+            (Array(repeating: UInt8(ascii: "y"), count: 32), 0x64da1f1d3495ce66, 0xd8f53490e034469b),
+            (Array(repeating: UInt8(ascii: "z"), count: 33), 0xc5241253c64e0268, 0x3b7cb08bec00c284),
+            (Array(String(repeating: "memify", count: 17).utf8), 0xfd3dc0a990474fdb, 0x989b9b7e58c73af5),
+        ]
+        for (bytes, zero, seeded) in cases {
+            let (a, b) = bytes.withUnsafeBytes { FastHash.xxh64Pair($0, seeds: (0, 0x6D65_6D69_6679_2D31)) }
+            #expect(a == zero, "seed 0, length \(bytes.count)")
+            #expect(b == seeded, "seed 0x6D656D6966792D31, length \(bytes.count)")
+        }
+    }
 }

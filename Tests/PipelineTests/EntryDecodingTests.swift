@@ -63,6 +63,25 @@ struct EntryDecodingTests {
         #expect(accepted > 150)
     }
 
+    @Test("the canonical fast path reads what the full parser reads, wherever it applies (90 of the cases, the plain ones)")
+    func canonicalFastPath() throws {
+        let cases = try Self.loadCases()
+        var fast = 0
+        for (i, c) in cases.enumerated() {
+            let raw = [UInt8](try #require(Data(base64Encoded: c.raw_b64)))
+            guard let entry = raw.withUnsafeBufferPointer({ SessionQAEntry.decodeCanonical($0) }) else { continue }
+            fast += 1
+            let full = try JSONParser.parse(raw)
+            #expect(SessionQAEntry.validate(full) == .success(entry), "case \(i): the fast path disagrees with the full parser")
+        }
+        // What cognee writes (json.dumps of a plain entry) takes the fast path.
+        let written = SessionQAEntry(time: "2026-11-24T06:00:36.041000+00:00", question: "q \"quoted\" \u{e9}\n", context: "",
+                                     answer: "a\u{1F600}", qaID: "id", feedbackText: nil)
+        let bytes = Array(JSONWriter.string(written.jsonValue, style: .python).utf8)
+        #expect(bytes.withUnsafeBufferPointer { SessionQAEntry.decodeCanonical($0) } == written)
+        #expect(fast > 50, "only \(fast) cases took the fast path")
+    }
+
     @Test("a validation error names every failing field")
     func namesFields() throws {
         let raw = #"{"time": 1, "question": "q", "context": "", "answer": "a", "feedback_score": 9}"#

@@ -137,6 +137,62 @@ public struct JSONParser: ~Copyable {
         return nil
     }
 
+    /// The fast path for objects laid out exactly as Python's `json.dumps` writes them with
+    /// default separators: `{"a": v, "b": v}`, the keys `names` in that order, each value a
+    /// string or `null`, nothing before or after. Fills `out` (nil for `null`) and returns true;
+    /// returns false for any other document, which ``parseFields(_:names:into:)`` then parses
+    /// (and judges) in full. What it accepts it reads exactly as the full parser does.
+    public static func parseCanonicalStringFields(_ bytes: UnsafeBufferPointer<UInt8>, prefixes: CanonicalPrefixes,
+                                                  into out: UnsafeMutableBufferPointer<String?>) -> Bool {
+        precondition(out.count >= prefixes.count)
+        var parser = JSONParser(bytes)
+        for field in 0..<prefixes.count {
+            guard prefixes.matches(field, bytes, at: parser.index) else { return false }
+            parser.index += prefixes.length(field)
+            guard parser.index < bytes.count else { return false }
+            switch bytes[parser.index] {
+            case UInt8(ascii: "\""):
+                guard let value = try? parser.parseString() else { return false }
+                out[field] = value
+            case UInt8(ascii: "n"):
+                guard parser.index + 4 <= bytes.count, bytes[parser.index + 1] == UInt8(ascii: "u"),
+                      bytes[parser.index + 2] == UInt8(ascii: "l"), bytes[parser.index + 3] == UInt8(ascii: "l") else { return false }
+                parser.index += 4
+                out[field] = nil
+            default:
+                return false
+            }
+        }
+        return parser.index == bytes.count - 1 && bytes[parser.index] == UInt8(ascii: "}")
+    }
+
+    /// The bytes before each value in ``parseCanonicalStringFields(_:prefixes:into:)``:
+    /// `{"name": ` for the first key, `, "name": ` for the others.
+    public struct CanonicalPrefixes: Sendable {
+        private let bytes: [UInt8]
+        private let offsets: [Int]
+
+        public init(names: [String]) {
+            var bytes: [UInt8] = []
+            var offsets = [0]
+            for (i, name) in names.enumerated() {
+                bytes += Array((i == 0 ? "{\"" : ", \"").utf8) + Array(name.utf8) + Array("\": ".utf8)
+                offsets.append(bytes.count)
+            }
+            self.bytes = bytes
+            self.offsets = offsets
+        }
+
+        public var count: Int { offsets.count - 1 }
+        @inline(__always) func length(_ i: Int) -> Int { offsets[i + 1] - offsets[i] }
+
+        @inline(__always) func matches(_ i: Int, _ input: UnsafeBufferPointer<UInt8>, at position: Int) -> Bool {
+            let n = length(i)
+            guard position + n <= input.count, let base = input.baseAddress else { return false }
+            return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + offsets[i], base + position, n) == 0 }
+        }
+    }
+
     /// Parses a key and returns which of `names` it is, comparing bytes when it has no escapes.
     private mutating func parseKeySlot(_ names: [[UInt8]], expected: Int) throws(JSONParseError) -> Int? {
         let start = index + 1

@@ -56,6 +56,8 @@ public final class PostgresGraphWriter: GraphWriter {
         let schema = Self.quoteIdentifier(placement.schema)
         let location = self.location
         try await executor.run {
+            // Current already: no DDL (its ALTER TABLEs would take exclusive locks on every run).
+            if try Self.isCurrent(connection) { return }
             try connection.execute("BEGIN", operation: "migrate \(location)")
             do {
                 try connection.execute("""
@@ -69,6 +71,19 @@ public final class PostgresGraphWriter: GraphWriter {
                 throw error
             }
         }
+    }
+
+    /// Whether the schema is there and at this version: the tables exist and the version row
+    /// (written in the same transaction as the rest of the DDL) says so.
+    private static func isCurrent(_ connection: PostgresConnection) throws(GraphStoreError) -> Bool {
+        let tables = try connection.query("""
+            SELECT to_regclass('graph_metadata') IS NOT NULL AND to_regclass('graph_node') IS NOT NULL
+               AND to_regclass('graph_edge') IS NOT NULL AND to_regclass('memify_schema_version') IS NOT NULL
+            """, operation: "check the graph schema")
+        guard tables.first?[0] == "t" else { return false }
+        let version = try connection.query("SELECT count(*) FROM memify_schema_version WHERE version = $1",
+                                           [String(schemaVersion)], operation: "check the graph schema version")
+        return (Int(version.first?[0] ?? "0") ?? 0) > 0
     }
 
     /// The DDL of spec §5.3, idempotent, plus what upgrades tables cognee created before

@@ -180,7 +180,7 @@ struct RunDriver {
         // (not in a --since/--until window, which persists sessions only in part).
         var fingerprints: SessionFingerprints?
         if since == nil && until == nil {
-            fingerprints = SessionFingerprints(salt: "fingerprint/1 \(extractor.identity) \(datasetID)",
+            fingerprints = SessionFingerprints(salt: "fingerprint/2 \(extractor.identity) \(datasetID)",
                                                known: (try? await checkpoints.sessionFingerprints()) ?? [:])
         }
         source = try cache.makeSource(fingerprints: fingerprints)

@@ -100,15 +100,19 @@ public struct SessionFingerprints: Sendable {
         self.known = known
     }
 
-    /// The fingerprint of one session's stored elements.
+    /// The seeds of each element's two XXH64 halves.
+    static let elementSeeds: (UInt64, UInt64) = (0x6669_6E67_6572_2F32, 0x656C_656D_656E_7473)
+
+    /// The fingerprint of one session's stored elements: the salt, then each element's length
+    /// and 128-bit hash, hashed again.
     public func fingerprint(count: Int, element: (Int) -> UnsafeBufferPointer<UInt8>) -> String {
         var bytes = Array(salt.utf8)
         bytes.reserveCapacity(bytes.count + 1 + 24 * count)
         bytes.append(0)
         for i in 0..<count {
             let e = element(i)
-            withUnsafeBytes(of: UInt64(e.count).littleEndian) { bytes.append(contentsOf: $0) }
-            bytes.append(contentsOf: FastHash.digest128(UnsafeRawBufferPointer(e)))
+            let (a, b) = FastHash.xxh64Pair(UnsafeRawBufferPointer(e), seeds: Self.elementSeeds)
+            for value in [UInt64(e.count), a, b] { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
         }
         return FastHash.hex128(bytes)
     }

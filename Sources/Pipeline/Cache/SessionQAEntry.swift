@@ -103,8 +103,9 @@ extension SessionQAEntry {
     /// JSON array) the way cognee's `SessionQAEntry(**json.loads(raw))` does.
     @inline(__always)
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<SessionQAEntry, EntryDecodingError> {
+        if let entry = decodeCanonical(bytes) { return .success(entry) }
         // The ten slots live on the stack: one element allocates only its own strings.
-        withUnsafeTemporaryAllocation(of: JSONValue?.self, capacity: fieldNames.count) { slots in
+        return withUnsafeTemporaryAllocation(of: JSONValue?.self, capacity: fieldNames.count) { slots in
             let fields = UnsafeMutableBufferPointer(rebasing: slots[0..<fieldNames.count])
             fields.initialize(repeating: nil)
             defer { fields.deinitialize() }
@@ -120,6 +121,25 @@ extension SessionQAEntry {
     }
 
     private static let fieldNameBytes = fieldNames.map { Array($0.utf8) }
+    private static let canonicalPrefixes = JSONParser.CanonicalPrefixes(names: fieldNames)
+
+    /// The entry as cognee writes almost every one (`json.dumps` of its ten fields, in order),
+    /// read straight into strings: the four texts, `qa_id` and `feedback_text` strings (or the
+    /// last two null), and the four other fields null. Anything else is nil, and goes through
+    /// the full parser and validation, which then decide (the same way for what this accepts).
+    @inline(__always)
+    static func decodeCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> SessionQAEntry? {
+        withUnsafeTemporaryAllocation(of: String?.self, capacity: fieldNames.count) { slots in
+            let fields = UnsafeMutableBufferPointer(rebasing: slots[0..<fieldNames.count])
+            fields.initialize(repeating: nil)
+            defer { fields.deinitialize() }
+            guard JSONParser.parseCanonicalStringFields(bytes, prefixes: canonicalPrefixes, into: fields),
+                  let time = fields[0], let question = fields[1], let context = fields[2], let answer = fields[3],
+                  fields[6] == nil, fields[7] == nil, fields[8] == nil, fields[9] == nil else { return nil }
+            return SessionQAEntry(time: time, question: question, context: context, answer: answer, qaID: fields[4],
+                                  feedbackText: fields[5])
+        }
+    }
 
     public static func decode(_ bytes: [UInt8]) -> Result<SessionQAEntry, EntryDecodingError> {
         bytes.withUnsafeBufferPointer { decode($0) }
