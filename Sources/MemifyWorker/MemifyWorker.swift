@@ -1,14 +1,14 @@
 import ArgumentParser
-internal import CJemalloc
+internal import MemifyAllocator
 
 @main
 struct MemifyWorker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memify-worker",
         abstract: "Persist cognee session caches into a knowledge graph.",
-        version: "memify-worker (reads cognee 1.6.5 caches; allocator: jemalloc \(allocatorVersion))",
+        version: "memify-worker (reads cognee 1.6.5 caches; allocator: \(allocatorDescription))",
         subcommands: [RunCommand.self, StatusCommand.self, StatsCommand.self, QuarantineCommand.self, SessionsCommand.self, MigrateCommand.self, SynthCommand.self, BenchCommand.self])
 }
 
-/// The linked jemalloc's version (it replaces glibc's malloc for the whole process).
-let allocatorVersion: String = cjemalloc_version().map { String(cString: $0) } ?? "unknown"
+/// The linked jemalloc's version and settings (it replaces glibc's malloc for the whole process).
+let allocatorDescription: String = memify_allocator_description().map { String(cString: $0) } ?? "unknown"
