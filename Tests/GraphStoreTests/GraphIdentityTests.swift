@@ -50,4 +50,16 @@ struct GraphIdentityTests {
         #expect(Digest.hex(Digest.sha256(Array(input.utf8))) == sha256)
         #expect(Digest.hex(Digest.md5(Array(input.utf8))) == md5)
     }
+
+    @Test("SHA-1 at every padding boundary (one or two tail blocks) matches Python's hashlib", arguments: [
+        (55, "ddf57317ef34bfee3b6df83d359098930eb278bc"), (56, "a0d492bb0fc889d0eca3bc137066ab6f4f74f369"),
+        (63, "c55856749bef509bdfe6bfebfc7bf4e793e82132"), (64, "bede92be29c3874e1b54ddc77988d606fc857a8e"),
+        (65, "b05a80522b053d6dc7e0a517d0e70212c7dad11f"), (119, "504e27376a6e0f0dba8295b85cb25dc4dfa17d23"),
+        (120, "82134b02fb3f702491be9bed581eeab59334acb2"), (128, "a09133e6730ffe899efb70204cb5646cd5dc24ee"),
+    ])
+    func sha1Boundaries(_ length: Int, _ expected: String) {
+        let bytes = (0..<length).map { UInt8(($0 * 7 + 3) % 256) }
+        #expect(Digest.hex(Digest.sha1(bytes)) == expected)
+        #expect(Digest.hex(Digest.sha1(bytes.lazy.map { $0 })) == expected, "a collection without contiguous storage")
+    }
 }

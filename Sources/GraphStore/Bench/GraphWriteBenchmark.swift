@@ -13,80 +13,91 @@ public enum GraphWriteBenchmark {
     /// A deterministic synthetic graph: entity-like nodes with ~300-byte properties, and edges
     /// from each node to earlier ones (so every edge's nodes exist by the time it is written).
     public static func batches(nodes: Int, edges: Int, batchSize: Int) -> [GraphBatch] {
-        let edgesPerNode = max(1, edges / max(1, nodes))
-        var out: [GraphBatch] = []
-        var start = 0
-        while start < nodes {
-            let end = min(nodes, start + batchSize)
-            var batch = GraphBatch(runID: "bench-run")
-            for i in start..<end {
-                let key = SourceRef.chunk(datasetID: "00000000-0000-4000-8000-000000000000", dataID: "doc-\(i / 10)", chunkID: "chunk-\(i / 10)")
-                batch.nodes.append(GraphNode(
-                    id: GraphIdentity.entity("entity \(i)"), name: "entity \(i)", type: "Entity",
-                    properties: JSONObject([
-                        ("description", .string("Entity number \(i), mentioned in a synthetic benchmark conversation about graphs")),
-                        ("belongs_to_set", .array([.string("user_sessions_from_cache")])),
-                        ("metadata", .object(JSONObject([("index_fields", .array([.string("name")]))]))),
-                        ("created_at", .number(JSONNumber(1_795_546_584_000 + i))),
-                        ("updated_at", .number(JSONNumber(1_795_546_584_000 + i))),
-                        ("version", .number(JSONNumber(1))), ("topological_rank", .number(JSONNumber(0))),
-                        ("ontology_valid", .bool(false)),
-                        ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
-                        ("importance_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
-                    ]), sourceRefKey: key))
-                for k in 0..<edgesPerNode where i > 0 {
-                    let target = (i - 1 - (k * 7) % max(1, i)) % max(1, i)
-                    let source = GraphIdentity.entity("entity \(i)"), targetID = GraphIdentity.entity("entity \(target)")
-                    // Distinct per k, so dense graphs (many edges per node) have no duplicate keys.
-                    let relationship = ["related_to", "mentions", "works_with", "located_in"][k % 4] + (k >= 4 ? "_\(k / 4)" : "")
-                    batch.edges.append(GraphEdge(
-                        sourceID: source, targetID: targetID, relationshipName: relationship,
-                        properties: JSONObject([
-                            ("source_node_id", .string(source)), ("target_node_id", .string(targetID)),
-                            ("relationship_name", .string(relationship)), ("relationship_type", .string(relationship)),
-                            ("edge_text", .string("entity \(i) \(relationship.replacingAll("_", with: " ")) entity \(target).")),
-                            ("edge_object_id", .string(GraphIdentity.edgeObject(source: source, relationship: relationship, target: targetID))),
-                            ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
-                            ("updated_at", .string("2026-11-24 18:41:40")),
-                        ]), sourceRefKey: key))
-                }
-            }
-            out.append(batch)
-            start = end
-        }
-        return out
+        stride(from: 0, to: nodes, by: batchSize).map { batch(from: $0, nodes: nodes, edges: edges, batchSize: batchSize) }
     }
 
-    /// The raw limit: the same rows, COPYed into empty tables of the same schema.
-    public static func rawCopy(conninfo: String, schema: String, batches: [GraphBatch]) async throws -> Measurement {
+    /// The batch of nodes `start..<start + batchSize` (and their edges) of that graph, made on its own.
+    public static func batch(from start: Int, nodes: Int, edges: Int, batchSize: Int) -> GraphBatch {
+        let edgesPerNode = max(1, edges / max(1, nodes))
+        let end = min(nodes, start + batchSize)
+        var batch = GraphBatch(runID: "bench-run")
+        for i in start..<end {
+            let key = SourceRef.chunk(datasetID: "00000000-0000-4000-8000-000000000000", dataID: "doc-\(i / 10)", chunkID: "chunk-\(i / 10)")
+            batch.nodes.append(GraphNode(
+                id: GraphIdentity.entity("entity \(i)"), name: "entity \(i)", type: "Entity",
+                properties: JSONObject([
+                    ("description", .string("Entity number \(i), mentioned in a synthetic benchmark conversation about graphs")),
+                    ("belongs_to_set", .array([.string("user_sessions_from_cache")])),
+                    ("metadata", .object(JSONObject([("index_fields", .array([.string("name")]))]))),
+                    ("created_at", .number(JSONNumber(1_795_546_584_000 + i))),
+                    ("updated_at", .number(JSONNumber(1_795_546_584_000 + i))),
+                    ("version", .number(JSONNumber(1))), ("topological_rank", .number(JSONNumber(0))),
+                    ("ontology_valid", .bool(false)),
+                    ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
+                    ("importance_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
+                ]), sourceRefKey: key))
+            for k in 0..<edgesPerNode where i > 0 {
+                let target = (i - 1 - (k * 7) % max(1, i)) % max(1, i)
+                let source = GraphIdentity.entity("entity \(i)"), targetID = GraphIdentity.entity("entity \(target)")
+                // Distinct per k, so dense graphs (many edges per node) have no duplicate keys.
+                let relationship = ["related_to", "mentions", "works_with", "located_in"][k % 4] + (k >= 4 ? "_\(k / 4)" : "")
+                batch.edges.append(GraphEdge(
+                    sourceID: source, targetID: targetID, relationshipName: relationship,
+                    properties: JSONObject([
+                        ("source_node_id", .string(source)), ("target_node_id", .string(targetID)),
+                        ("relationship_name", .string(relationship)), ("relationship_type", .string(relationship)),
+                        ("edge_text", .string("entity \(i) \(relationship.replacingAll("_", with: " ")) entity \(target).")),
+                        ("edge_object_id", .string(GraphIdentity.edgeObject(source: source, relationship: relationship, target: targetID))),
+                        ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
+                        ("updated_at", .string("2026-11-24 18:41:40")),
+                    ]), sourceRefKey: key))
+            }
+        }
+        return batch
+    }
+
+    /// The raw limit: the same rows, COPYed into empty tables of the same schema. Rows are made
+    /// and turned into COPY text a chunk at a time (about `chunkRows`), outside the clock, so
+    /// tens of millions of rows fit in memory; only the COPYs are timed.
+    public static func rawCopy(conninfo: String, schema: String, nodes: Int, edges: Int, batchSize: Int,
+                               chunkRows: Int = 500_000) async throws -> Measurement {
         let writer = try await PostgresGraphWriter.connect(conninfo: conninfo, placement: .shared(schema: schema))
         try await writer.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE")
         try await writer.migrate()
-        var nodeData: [UInt8] = [], edgeData: [UInt8] = []
         var rows = 0
-        for batch in batches {
-            for node in batch.nodes {
-                for field in [node.id, node.name, node.type, JSONWriter.string(.object(node.properties), style: .compact),
-                              PostgresGraphWriter.arrayLiteral(node.sourceRefKeys)] {
-                    CopyText.append(field, to: &nodeData)
-                    nodeData.append(0x09)
+        var seconds = 0.0
+        var next = 0
+        while next < nodes {
+            var nodeData: [UInt8] = [], edgeData: [UInt8] = []
+            var chunk = 0
+            while next < nodes, chunk < chunkRows {
+                let batch = batch(from: next, nodes: nodes, edges: edges, batchSize: batchSize)
+                next += batchSize
+                for node in batch.nodes {
+                    for field in [node.id, node.name, node.type, JSONWriter.string(.object(node.properties), style: .compact),
+                                  PostgresGraphWriter.arrayLiteral(node.sourceRefKeys)] {
+                        CopyText.append(field, to: &nodeData)
+                        nodeData.append(0x09)
+                    }
+                    nodeData[nodeData.count - 1] = 0x0A
                 }
-                nodeData[nodeData.count - 1] = 0x0A
-            }
-            for edge in batch.edges {
-                for field in [edge.sourceID, edge.targetID, edge.relationshipName, JSONWriter.string(.object(edge.properties), style: .compact),
-                              PostgresGraphWriter.arrayLiteral(edge.sourceRefKeys)] {
-                    CopyText.append(field, to: &edgeData)
-                    edgeData.append(0x09)
+                for edge in batch.edges {
+                    for field in [edge.sourceID, edge.targetID, edge.relationshipName, JSONWriter.string(.object(edge.properties), style: .compact),
+                                  PostgresGraphWriter.arrayLiteral(edge.sourceRefKeys)] {
+                        CopyText.append(field, to: &edgeData)
+                        edgeData.append(0x09)
+                    }
+                    edgeData[edgeData.count - 1] = 0x0A
                 }
-                edgeData[edgeData.count - 1] = 0x0A
+                chunk += batch.nodes.count + batch.edges.count
             }
-            rows += batch.nodes.count + batch.edges.count
+            let start = monotonic()
+            try await writer.copy("COPY graph_node (id, name, type, properties, source_ref_keys) FROM STDIN", data: nodeData)
+            try await writer.copy("COPY graph_edge (source_id, target_id, relationship_name, properties, source_ref_keys) FROM STDIN", data: edgeData)
+            seconds += monotonic() - start
+            rows += chunk
         }
-        let start = monotonic()
-        try await writer.copy("COPY graph_node (id, name, type, properties, source_ref_keys) FROM STDIN", data: nodeData)
-        try await writer.copy("COPY graph_edge (source_id, target_id, relationship_name, properties, source_ref_keys) FROM STDIN", data: edgeData)
-        return Measurement(mode: "raw_copy", rows: rows, seconds: monotonic() - start)
+        return Measurement(mode: "raw_copy", rows: rows, seconds: seconds)
     }
 
     /// The worker: one transaction per batch into a fresh schema, then the same batches again.

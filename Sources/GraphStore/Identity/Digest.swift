@@ -4,26 +4,57 @@ import Foundation  // sin() for the MD5 constants
 /// hashes) and MD5 (document names). Plain Swift, checked against Python's hashlib in the tests.
 public enum Digest {
     public static func sha1(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        var h: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0]
-        var w = [UInt32](repeating: 0, count: 80)
-        forEachBlock(bytes, bigEndianLength: true) { block in
-            for i in 0..<16 { w[i] = bigEndianWord(block, i) }
-            for i in 16..<80 { w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
-            var (a, b, c, d, e) = (h[0], h[1], h[2], h[3], h[4])
-            for i in 0..<80 {
-                let (f, k): (UInt32, UInt32)
-                switch i {
-                case 0..<20: (f, k) = ((b & c) | (~b & d), 0x5A82_7999)
-                case 20..<40: (f, k) = (b ^ c ^ d, 0x6ED9_EBA1)
-                case 40..<60: (f, k) = ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC)
-                default: (f, k) = (b ^ c ^ d, 0xCA62_C1D6)
+        let state = bytes.withContiguousStorageIfAvailable { sha1State($0) }
+            ?? Array(bytes).withUnsafeBufferPointer { sha1State($0) }
+        return [state.0, state.1, state.2, state.3, state.4].flatMap { bigEndianBytes($0) }
+    }
+
+    /// SHA-1 of a buffer, as its five state words: no allocation (the schedule and the padded
+    /// tail live on the stack), blocks read in place. uuid5 calls it for every id.
+    static func sha1State(_ message: UnsafeBufferPointer<UInt8>) -> (UInt32, UInt32, UInt32, UInt32, UInt32) {
+        var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
+            func compress(_ block: UnsafeRawPointer) {
+                for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+                for i in 16..<80 { w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
+                var (a, b, c, d, e) = h
+                for i in 0..<20 {
+                    let t = rotl(a, 5) &+ ((b & c) | (~b & d)) &+ e &+ 0x5A82_7999 &+ w[i]
+                    (e, d, c, b, a) = (d, c, rotl(b, 30), a, t)
                 }
-                let t = rotl(a, 5) &+ f &+ e &+ k &+ w[i]
-                (e, d, c, b, a) = (d, c, rotl(b, 30), a, t)
+                for i in 20..<40 {
+                    let t = rotl(a, 5) &+ (b ^ c ^ d) &+ e &+ 0x6ED9_EBA1 &+ w[i]
+                    (e, d, c, b, a) = (d, c, rotl(b, 30), a, t)
+                }
+                for i in 40..<60 {
+                    let t = rotl(a, 5) &+ ((b & c) | (b & d) | (c & d)) &+ e &+ 0x8F1B_BCDC &+ w[i]
+                    (e, d, c, b, a) = (d, c, rotl(b, 30), a, t)
+                }
+                for i in 60..<80 {
+                    let t = rotl(a, 5) &+ (b ^ c ^ d) &+ e &+ 0xCA62_C1D6 &+ w[i]
+                    (e, d, c, b, a) = (d, c, rotl(b, 30), a, t)
+                }
+                h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
             }
-            h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e
+            let count = message.count
+            let whole = count / 64 * 64
+            if let base = message.baseAddress {
+                for offset in stride(from: 0, to: whole, by: 64) { compress(UnsafeRawPointer(base + offset)) }
+            }
+            // The rest, 0x80, zeros and the bit length: one or two blocks.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+                tail.initialize(repeating: 0)
+                let rest = count - whole
+                for i in 0..<rest { tail[i] = message[whole + i] }
+                tail[rest] = 0x80
+                let blocks = rest < 56 ? 1 : 2
+                let bits = UInt64(count) &* 8
+                for i in 0..<8 { tail[blocks * 64 - 1 - i] = UInt8(truncatingIfNeeded: bits >> UInt64(8 * i)) }
+                let raw = UnsafeRawPointer(tail.baseAddress!)
+                for b in 0..<blocks { compress(raw + 64 * b) }
+            }
         }
-        return h.flatMap { bigEndianBytes($0) }
+        return h
     }
 
     private static let sha256K: [UInt32] = [

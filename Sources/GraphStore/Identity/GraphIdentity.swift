@@ -7,11 +7,24 @@ public enum GraphIdentity {
 
     /// RFC 4122 version-5 UUID of `name` in `namespace`, lowercase and hyphenated.
     public static func uuid5(namespace: String, _ name: String) -> String {
-        let digest = Digest.sha1((namespace == namespaceOID ? oidBytes : uuidBytes(namespace)) + Array(name.utf8))
-        var bytes = Array(digest[0..<16])
-        bytes[6] = (bytes[6] & 0x0F) | 0x50
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return format(bytes)
+        let prefix = namespace == namespaceOID ? oidBytes : uuidBytes(namespace)
+        var name = name
+        let h = name.withUTF8 { utf8 in
+            // The namespace's 16 bytes and the name, hashed from one stack buffer.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16 + utf8.count) { input in
+                for i in 0..<16 { input[i] = prefix[i] }
+                if let base = utf8.baseAddress { (input.baseAddress! + 16).initialize(from: base, count: utf8.count) }
+                return Digest.sha1State(UnsafeBufferPointer(input))
+            }
+        }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { bytes in
+            for (w, word) in [h.0, h.1, h.2, h.3].enumerated() {
+                for i in 0..<4 { bytes[4 * w + i] = UInt8(truncatingIfNeeded: word >> UInt32(24 - 8 * i)) }
+            }
+            bytes[6] = (bytes[6] & 0x0F) | 0x50
+            bytes[8] = (bytes[8] & 0x3F) | 0x80
+            return format(UnsafeBufferPointer(bytes))
+        }
     }
 
     public static func uuid5(_ name: String) -> String { uuid5(namespace: namespaceOID, name) }
@@ -78,7 +91,9 @@ public enum GraphIdentity {
         return out.count == 16 ? out : [UInt8](repeating: 0, count: 16)
     }
 
-    static func format(_ b: [UInt8]) -> String {
+    static func format(_ b: [UInt8]) -> String { b.withUnsafeBufferPointer { format($0) } }
+
+    static func format(_ b: UnsafeBufferPointer<UInt8>) -> String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         return String(unsafeUninitializedCapacity: 36) { out in
             var o = 0

@@ -70,9 +70,12 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withExitStatus {
-                let batches = GraphWriteBenchmark.batches(nodes: nodes, edges: edges, batchSize: batchSize)
+                // The worker's batches are made up front only when it is measured (--raw-only
+                // streams its rows, so tens of millions fit in memory).
+                let batches = rawOnly ? [] : GraphWriteBenchmark.batches(nodes: nodes, edges: edges, batchSize: batchSize)
                 for _ in 0..<repeats {
-                    let raw = try await GraphWriteBenchmark.rawCopy(conninfo: graphURL, schema: "memify_bench_raw", batches: batches)
+                    let raw = try await GraphWriteBenchmark.rawCopy(conninfo: graphURL, schema: "memify_bench_raw", nodes: nodes,
+                                                                    edges: edges, batchSize: batchSize)
                     var results = [raw]
                     if !rawOnly {
                         let (fresh, again) = try await GraphWriteBenchmark.worker(conninfo: graphURL, schema: "memify_bench_worker", batches: batches)
