@@ -23,7 +23,7 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]),
         // The executable's allocator: glibc's malloc made decoding and row building half again as slow.
         .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"]), .brew(["jemalloc"])]),
-        .target(name: "MemifyAllocator", dependencies: ["CJemalloc"]),
+        .target(name: "MemifyAllocator", dependencies: ["CJemalloc"], linkerSettings: [.linkedLibrary("jemalloc")]),
         .target(name: "GraphStore", dependencies: ["CLibPQ", "CSQLite3", logging], swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["GraphStore", "CHiredis", logging], swiftSettings: strict),
         .executableTarget(

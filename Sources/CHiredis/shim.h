@@ -27,6 +27,11 @@ static inline redisReply *chiredis_element(redisReply *reply, size_t i) { return
 /* The socket, for reading list replies without hiredis's reply objects (RedisConnection). */
 static inline int chiredis_fd(const redisContext *c) { return c->fd; }
 
+/* Bytes hiredis has read from the socket and not yet parsed. */
+static inline size_t chiredis_buffered(const redisContext *c) {
+    return c->reader ? c->reader->len - c->reader->pos : 0;
+}
+
 /* Writes out every command appended so far (hiredis otherwise does it in redisGetReply). */
 static inline int chiredis_flush(redisContext *c) {
     int done = 0;

@@ -18,7 +18,9 @@ public enum GraphWriteBenchmark {
 
     /// The batch of nodes `start..<start + batchSize` (and their edges) of that graph, made on its own.
     public static func batch(from start: Int, nodes: Int, edges: Int, batchSize: Int) -> GraphBatch {
-        let edgesPerNode = max(1, edges / max(1, nodes))
+        // Node i > 0 has `edges / (nodes - 1)` edges, one more for the first `edges % (nodes - 1)`:
+        // `edges` in all (node 0 has no earlier node to point at).
+        let sources = max(1, nodes - 1)
         let end = min(nodes, start + batchSize)
         var batch = GraphBatch(runID: "bench-run")
         for i in start..<end {
@@ -36,6 +38,7 @@ public enum GraphWriteBenchmark {
                     ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
                     ("importance_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
                 ]), sourceRefKey: key))
+            let edgesPerNode = edges / sources + ((i - 1) < edges % sources ? 1 : 0)
             for k in 0..<edgesPerNode where i > 0 {
                 let target = (i - 1 - (k * 7) % max(1, i)) % max(1, i)
                 let source = GraphIdentity.entity("entity \(i)"), targetID = GraphIdentity.entity("entity \(target)")
@@ -73,21 +76,20 @@ public enum GraphWriteBenchmark {
             while next < nodes, chunk < chunkRows {
                 let batch = batch(from: next, nodes: nodes, edges: edges, batchSize: batchSize)
                 next += batchSize
-                for node in batch.nodes {
-                    for field in [node.id, node.name, node.type, JSONWriter.string(.object(node.properties), style: .compact),
-                                  PostgresGraphWriter.arrayLiteral(node.sourceRefKeys)] {
-                        CopyText.append(field, to: &nodeData)
-                        nodeData.append(0x09)
+                func append(_ fields: [String], to data: inout [UInt8]) {
+                    for field in fields {
+                        CopyText.append(field, to: &data)
+                        data.append(0x09)
                     }
-                    nodeData[nodeData.count - 1] = 0x0A
+                    data[data.count - 1] = 0x0A
+                }
+                for node in batch.nodes {
+                    append([node.id, node.name, node.type, JSONWriter.string(.object(node.properties), style: .compact),
+                            PostgresGraphWriter.arrayLiteral(node.sourceRefKeys)], to: &nodeData)
                 }
                 for edge in batch.edges {
-                    for field in [edge.sourceID, edge.targetID, edge.relationshipName, JSONWriter.string(.object(edge.properties), style: .compact),
-                                  PostgresGraphWriter.arrayLiteral(edge.sourceRefKeys)] {
-                        CopyText.append(field, to: &edgeData)
-                        edgeData.append(0x09)
-                    }
-                    edgeData[edgeData.count - 1] = 0x0A
+                    append([edge.sourceID, edge.targetID, edge.relationshipName, JSONWriter.string(.object(edge.properties), style: .compact),
+                            PostgresGraphWriter.arrayLiteral(edge.sourceRefKeys)], to: &edgeData)
                 }
                 chunk += batch.nodes.count + batch.edges.count
             }

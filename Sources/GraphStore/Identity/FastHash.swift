@@ -25,23 +25,8 @@ public enum FastHash {
             h = rotl(h, 27) &* p1 &+ p4
             i += 8
         }
-        if i + 4 <= n {
-            let k = UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
-            h ^= k &* p1
-            h = rotl(h, 23) &* p2 &+ p3
-            i += 4
-        }
-        while i < n {
-            h ^= UInt64(bytes[i]) &* p5
-            h = rotl(h, 11) &* p1
-            i += 1
-        }
-        h ^= h >> 33
-        h = h &* p2
-        h ^= h >> 29
-        h = h &* p3
-        h ^= h >> 32
-        return h
+        var tail = UnsafeRawBufferPointer(rebasing: bytes[i...])
+        return finish(finishTail(h, &tail))
     }
 
     static let seedA: UInt64 = 0x6D65_6D69_6679_2D31
@@ -52,10 +37,16 @@ public enum FastHash {
     /// multipliers busy: about twice as fast as one lane after the other).
     static func lanes(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
         let n = bytes.count
-        var a = seedA &+ p5 &+ UInt64(n)
-        var b = seedB &+ p5 &+ UInt64(n)
-        var i = 0
-        while i + 8 <= n {
+        return finishPair(seedA &+ p5 &+ UInt64(n), seedB &+ p5 &+ UInt64(n), bytes, from: 0)
+    }
+
+    /// The end both pair hashes share: the remaining 8-byte words, then the last 0–7 bytes as
+    /// lane() does them, then the avalanche.
+    @inline(__always) private static func finishPair(_ a: UInt64, _ b: UInt64, _ bytes: UnsafeRawBufferPointer,
+                                                     from start: Int) -> (UInt64, UInt64) {
+        var a = a, b = b
+        var i = start
+        while i + 8 <= bytes.count {
             let k = round(0, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
             a ^= k
             b ^= k
@@ -65,7 +56,6 @@ public enum FastHash {
         }
         var tail = UnsafeRawBufferPointer(rebasing: bytes[i...])
         if tail.isEmpty { return (finish(a), finish(b)) }
-        // The last 0–7 bytes: as lane() does them.
         a = finishTail(a, &tail)
         tail = UnsafeRawBufferPointer(rebasing: bytes[i...])
         b = finishTail(b, &tail)
@@ -127,21 +117,7 @@ public enum FastHash {
             a = seeds.0 &+ p5
             b = seeds.1 &+ p5
         }
-        a = a &+ UInt64(n)
-        b = b &+ UInt64(n)
-        while i + 8 <= n {
-            let k = round(0, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
-            a ^= k
-            b ^= k
-            a = rotl(a, 27) &* p1 &+ p4
-            b = rotl(b, 27) &* p1 &+ p4
-            i += 8
-        }
-        var tail = UnsafeRawBufferPointer(rebasing: bytes[i...])
-        a = finishTail(a, &tail)
-        tail = UnsafeRawBufferPointer(rebasing: bytes[i...])
-        b = finishTail(b, &tail)
-        return (finish(a), finish(b))
+        return finishPair(a &+ UInt64(n), b &+ UInt64(n), bytes, from: i)
     }
 
     /// XXH64's merge of its four accumulators.

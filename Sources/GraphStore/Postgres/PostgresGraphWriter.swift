@@ -25,7 +25,10 @@ public enum GraphPlacement: Sendable, Equatable {
 public final class PostgresGraphWriter: GraphWriter {
     /// cognee's graph-write advisory lock.
     public static let graphLockID: Int64 = 5_522_063
-    public static let schemaVersion = 1
+    /// Bump it with every change to ``schemaDDL``: `migrate` skips the DDL when the stored
+    /// version is this one. 2: the first version `migrate` skips on (every database made
+    /// before runs the whole DDL once more).
+    public static let schemaVersion = 2
 
     public let placement: GraphPlacement
     let connection: PostgresConnection

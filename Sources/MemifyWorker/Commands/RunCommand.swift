@@ -103,6 +103,11 @@ struct RunDriver {
 
     func run(filter: SessionFilter) async throws -> ExitStatus {
         let log = Logs.bootstrap(report.logFormat)
+        // Before anything slow: a SIGTERM while the run starts (locks, connections) stops it
+        // cleanly before its first batch, instead of killing it.
+        let stop = StopFlag()
+        let signals = SignalHandlers(stop: stop, log: log)
+        defer { signals.cancel() }
         let definition = try PipelineDefinition.load(pipeline)
         let extractorName = extractor ?? definition.extractor
         guard ["builtin", "llm"].contains(extractorName) else {
@@ -204,9 +209,6 @@ struct RunDriver {
             "state": "\(statePath)", "dataset_id": "\(datasetID)", "dry_run": "\(dryRun)",
             "shard": "\(filter.shard.map(\.description) ?? "all")"])
 
-        let stop = StopFlag()
-        let signals = SignalHandlers(stop: stop, log: log)
-        defer { signals.cancel() }
         let progress = ProgressReporter(terminal: !report.noProgress && isatty(2) == 1 && report.logFormat == .text,
                                         total: limit, log: log)
         let sessionLocks = pgLock.map { PostgresSessionLocks(lock: $0, scope: "\(graph.graphPlacement.schema):\(datasetID)") }

@@ -231,8 +231,10 @@ final class RedisSessionCursor: SessionCursor {
     /// a third connection: the list connection has replies on the way).
     private func refusal(_ message: String, _ pending: PendingKey, _ state: inout IOState) throws(PipelineError) -> String {
         guard message.hasPrefix("WRONGTYPE") else { return "Redis refused LRANGE: \(message)" }
-        if state.typeConnection == nil { state.typeConnection = try RedisConnection(url: lists.url) }
-        if case .status(let type) = try state.typeConnection!.command([Array("TYPE".utf8), pending.bytes]) {
+        // Naming the type only improves the message: if asking fails, the refusal stands as it is.
+        if state.typeConnection == nil { state.typeConnection = try? RedisConnection(url: lists.url) }
+        if let connection = state.typeConnection,
+           case .status(let type)? = try? connection.command([Array("TYPE".utf8), pending.bytes]) {
             return "key holds a Redis \(type), not a list (cognee stores each session as a list)"
         }
         return "Redis refused LRANGE: \(message)"

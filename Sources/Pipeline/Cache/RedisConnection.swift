@@ -124,6 +124,11 @@ public final class RedisConnection: Sendable {
                 throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
             }
             let c = UnsafeMutablePointer<redisContext>(ctx)
+            // Replies hiredis already buffered would be skipped by reading the socket directly.
+            guard chiredis_buffered(c) == 0 else {
+                throw PipelineError(.protocolError, operation: "read replies from Redis at \(location)",
+                                    message: "hiredis holds unread replies on a connection read directly (a bug: one connection, one reader)")
+            }
             if chiredis_flush(c) != CHIREDIS_OK { throw Self.ioError(c, location) }
             let fd = chiredis_fd(c)
             carry.withLock { bytes in
@@ -156,6 +161,11 @@ public final class RedisConnection: Sendable {
                 throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
             }
             let c = UnsafeMutablePointer<redisContext>(ctx)
+            // Bytes read directly past the last list reply would be lost to hiredis's reader.
+            guard carry.withLock({ $0.isEmpty }) else {
+                throw PipelineError(.protocolError, operation: "read replies from Redis at \(location)",
+                                    message: "replies read directly are pending on this connection (a bug: one connection, one reader)")
+            }
             var replies: [OwnedReply] = []
             replies.reserveCapacity(count)
             for _ in 0..<count {

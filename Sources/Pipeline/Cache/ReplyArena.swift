@@ -202,6 +202,8 @@ struct RESPListParser {
               let cr = memchr(arena.data + start, 0x0D, arena.length - start) else { return nil }
         let end = cr - UnsafeMutableRawPointer(arena.data)
         guard end + 1 < arena.length else { return nil }
+        // A CR not followed by LF leaves a range the caller's integer or type check refuses.
+        guard arena.byte(end + 1) == 0x0A else { return (start..<(end + 1), end + 2) }
         return (start..<end, end + 2)
     }
 
@@ -212,7 +214,8 @@ struct RESPListParser {
             negative = true
             i += 1
         }
-        guard i < range.upperBound, range.count <= 19 else { return nil }
+        // At most 18 digits: no length Redis sends comes near, and no sum below can overflow.
+        guard i < range.upperBound, range.upperBound - i <= 18 else { return nil }
         var value = 0
         while i < range.upperBound {
             let digit = Int(arena.byte(i)) - 48
