@@ -63,7 +63,7 @@ struct EntryDecodingTests {
         #expect(accepted > 150)
     }
 
-    @Test("the canonical fast path reads what the full parser reads, wherever it applies (90 of the cases, the plain ones)")
+    @Test("the canonical fast path reads what the full parser reads, wherever it applies (the plain cases, a feedback score included)")
     func canonicalFastPath() throws {
         let cases = try Self.loadCases()
         var fast = 0
@@ -80,6 +80,27 @@ struct EntryDecodingTests {
         let bytes = Array(JSONWriter.string(written.jsonValue, style: .python).utf8)
         #expect(bytes.withUnsafeBufferPointer { SessionQAEntry.decodeCanonical($0) } == written)
         #expect(fast > 50, "only \(fast) cases took the fast path")
+
+        // A feedback score cognee wrote (an int 1...5) stays on the fast path; anything else
+        // about it (a string, out of range, a float, a leading zero, another field a number)
+        // goes to the full path, which decides as before.
+        var scored = written
+        scored.feedbackScore = 5
+        let scoredBytes = Array(JSONWriter.string(scored.jsonValue, style: .python).utf8)
+        #expect(scoredBytes.withUnsafeBufferPointer { SessionQAEntry.decodeCanonical($0) } == scored)
+        let text = String(decoding: scoredBytes, as: UTF8.self)
+        for (variant, accepted) in [(#""feedback_score": "5""#, true), (#""feedback_score": 9"#, false),
+                                    (#""feedback_score": 5.0"#, true), (#""feedback_score": 05"#, false),
+                                    (#""feedback_score": -1"#, false), (#""feedback_score": 5e0"#, true)] {
+            let changed = Array(text.replacingOccurrences(of: #""feedback_score": 5"#, with: variant).utf8)
+            #expect(changed.withUnsafeBufferPointer { SessionQAEntry.decodeCanonical($0) } == nil, "\(variant)")
+            let full = SessionQAEntry.decode(changed)
+            #expect((try? full.get()) != nil ? accepted : !accepted, "\(variant): \(full)")
+            if accepted { #expect(try full.get().feedbackScore == 5) }
+        }
+        let numberedQA = Array(text.replacingOccurrences(of: #""qa_id": "id""#, with: #""qa_id": 7"#).utf8)
+        #expect(numberedQA.withUnsafeBufferPointer { SessionQAEntry.decodeCanonical($0) } == nil)
+        #expect((try? SessionQAEntry.decode(numberedQA).get()) == nil)
     }
 
     @Test("a validation error names every failing field")

@@ -139,13 +139,16 @@ public struct JSONParser: ~Copyable {
 
     /// The fast path for objects laid out exactly as Python's `json.dumps` writes them with
     /// default separators: `{"a": v, "b": v}`, the keys `names` in that order, each value a
-    /// string or `null`, nothing before or after. Fills `out` (nil for `null`) and returns true;
-    /// returns false for any other document, which ``parseFields(_:names:into:)`` then parses
-    /// (and judges) in full. What it accepts it reads exactly as the full parser does.
-    public static func parseCanonicalStringFields(_ bytes: UnsafeBufferPointer<UInt8>, prefixes: CanonicalPrefixes,
-                                                  into out: UnsafeMutableBufferPointer<String?>) -> Bool {
-        precondition(out.count >= prefixes.count)
+    /// string, `null`, or an integer of up to 18 digits, nothing before or after. Fills `out`
+    /// (nil for `null`; an integer's digits, with the bit `1 << slot` set in `numbers`) and
+    /// returns true; returns false for any other document, which
+    /// ``parseFields(_:names:into:)`` then parses (and judges) in full. What it accepts it reads
+    /// exactly as the full parser does.
+    public static func parseCanonicalFields(_ bytes: UnsafeBufferPointer<UInt8>, prefixes: CanonicalPrefixes,
+                                            into out: UnsafeMutableBufferPointer<String?>, numbers: inout UInt64) -> Bool {
+        precondition(out.count >= prefixes.count && prefixes.count <= 64)
         var parser = JSONParser(bytes)
+        numbers = 0
         for field in 0..<prefixes.count {
             guard prefixes.matches(field, bytes, at: parser.index) else { return false }
             parser.index += prefixes.length(field)
@@ -159,6 +162,20 @@ public struct JSONParser: ~Copyable {
                       bytes[parser.index + 2] == UInt8(ascii: "l"), bytes[parser.index + 3] == UInt8(ascii: "l") else { return false }
                 parser.index += 4
                 out[field] = nil
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                // -?(0|[1-9][0-9]*), then the next key's comma or the closing brace.
+                let start = parser.index
+                if bytes[parser.index] == UInt8(ascii: "-") { parser.index += 1 }
+                let digitsStart = parser.index
+                while parser.index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[parser.index]) {
+                    parser.index += 1
+                }
+                let digits = parser.index - digitsStart
+                // What follows must be the next prefix or the closing brace (checked next), so
+                // a fraction or an exponent sends the document to the full parser.
+                guard digits > 0, digits <= 18, digits == 1 || bytes[digitsStart] != UInt8(ascii: "0") else { return false }
+                out[field] = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<parser.index]), as: UTF8.self)
+                numbers |= 1 << UInt64(field)
             default:
                 return false
             }
@@ -166,7 +183,7 @@ public struct JSONParser: ~Copyable {
         return parser.index == bytes.count - 1 && bytes[parser.index] == UInt8(ascii: "}")
     }
 
-    /// The bytes before each value in ``parseCanonicalStringFields(_:prefixes:into:)``:
+    /// The bytes before each value in ``parseCanonicalFields(_:prefixes:into:numbers:)``:
     /// `{"name": ` for the first key, `, "name": ` for the others.
     public struct CanonicalPrefixes: Sendable {
         private let bytes: [UInt8]
@@ -420,8 +437,11 @@ public struct JSONParser: ~Copyable {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw JSONParseError(message: "Invalid control character", offset: index) }
-            if byte >= 0x80 { ascii = false }
             index += 1
+            if byte >= 0x80 {  // validated at the end; skip on to the next byte that matters
+                ascii = false
+                skipPlainASCII()
+            }
         }
         guard index < bytes.count else {
             throw JSONParseError(message: "Unterminated string starting", offset: open)
@@ -503,23 +523,46 @@ public struct JSONParser: ~Copyable {
     @inline(__always) private mutating func skipPlainASCII() {
         guard let base = bytes.baseAddress else { return }
         let raw = UnsafeRawPointer(base)
-        let quote = SIMD16<UInt8>(repeating: 0x22), backslash = SIMD16<UInt8>(repeating: 0x5C)
-        let space = SIMD16<UInt8>(repeating: 0x20), high = SIMD16<UInt8>(repeating: 0x7F)
-        while index + 16 <= bytes.count {
-            let v = raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
-            // A byte >= 0x80, < 0x20, '"' (0x22) or '\\' (0x5C) stops the skip.
-            let stop = (v .== quote) .| (v .== backslash) .| (v .< space) .| (v .> high)
-            let lanes = unsafeBitCast(SIMD16<UInt8>(repeating: 0).replacing(with: 0xFF, where: stop), to: SIMD2<UInt64>.self)
-            if lanes[0] != 0 {
-                index += lanes[0].littleEndian.trailingZeroBitCount / 8
-                return
+        var i = index
+        defer { index = i }
+        while i + 32 <= bytes.count {
+            let a = Self.stops(raw, i), b = Self.stops(raw, i + 16)
+            let either = unsafeBitCast(a | b, to: SIMD2<UInt64>.self)
+            if either[0] | either[1] == 0 {
+                i += 32
+                continue
             }
-            if lanes[1] != 0 {
-                index += 8 + lanes[1].littleEndian.trailingZeroBitCount / 8
-                return
-            }
-            index += 16
+            let first = unsafeBitCast(a, to: SIMD2<UInt64>.self)
+            i += first[0] | first[1] != 0 ? Self.firstStop(a) : 16 + Self.firstStop(b)
+            return
         }
+        while i + 16 <= bytes.count {
+            let a = Self.stops(raw, i)
+            let lanes = unsafeBitCast(a, to: SIMD2<UInt64>.self)
+            if lanes[0] | lanes[1] != 0 {
+                i += Self.firstStop(a)
+                return
+            }
+            i += 16
+        }
+    }
+
+    /// 0xFF in each lane of the 16 bytes at `offset` that stops a plain-string skip: read as
+    /// signed bytes, one comparison catches both a control character (< 0x20) and a byte
+    /// >= 0x80 (negative); '"' (0x22) and '\\' (0x5C) are the others.
+    @inline(__always) private static func stops(_ raw: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt8> {
+        let v = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+        let signed = unsafeBitCast(v, to: SIMD16<Int8>.self)
+        let quote = SIMD16<UInt8>(repeating: 0x22), backslash = SIMD16<UInt8>(repeating: 0x5C)
+        let space = SIMD16<Int8>(repeating: 0x20)
+        let stop = (v .== quote) .| (v .== backslash) .| (signed .< space)
+        return SIMD16<UInt8>(repeating: 0).replacing(with: 0xFF, where: stop)
+    }
+
+    @inline(__always) private static func firstStop(_ lanes: SIMD16<UInt8>) -> Int {
+        let halves = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
+        if halves[0] != 0 { return halves[0].littleEndian.trailingZeroBitCount / 8 }
+        return 8 + halves[1].littleEndian.trailingZeroBitCount / 8
     }
 
     private func hex4(at position: Int) throws(JSONParseError) -> UInt32 {

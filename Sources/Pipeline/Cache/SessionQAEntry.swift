@@ -104,6 +104,12 @@ extension SessionQAEntry {
     @inline(__always)
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<SessionQAEntry, EntryDecodingError> {
         if let entry = decodeCanonical(bytes) { return .success(entry) }
+        return decodeFull(bytes)
+    }
+
+    /// ``decode(_:)-(UnsafeBufferPointer<UInt8>)`` without the canonical fast path: the full
+    /// parser and validation.
+    static func decodeFull(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<SessionQAEntry, EntryDecodingError> {
         // The ten slots live on the stack: one element allocates only its own strings.
         return withUnsafeTemporaryAllocation(of: JSONValue?.self, capacity: fieldNames.count) { slots in
             let fields = UnsafeMutableBufferPointer(rebasing: slots[0..<fieldNames.count])
@@ -125,19 +131,33 @@ extension SessionQAEntry {
 
     /// The entry as cognee writes almost every one (`json.dumps` of its ten fields, in order),
     /// read straight into strings: the four texts, `qa_id` and `feedback_text` strings (or the
-    /// last two null), and the four other fields null. Anything else is nil, and goes through
-    /// the full parser and validation, which then decide (the same way for what this accepts).
+    /// last two null), `feedback_score` null or an integer 1...5, and the three other fields
+    /// null. Anything else is nil, and goes through the full parser and validation, which then
+    /// decide (the same way for what this accepts).
     @inline(__always)
     static func decodeCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> SessionQAEntry? {
         withUnsafeTemporaryAllocation(of: String?.self, capacity: fieldNames.count) { slots in
             let fields = UnsafeMutableBufferPointer(rebasing: slots[0..<fieldNames.count])
             fields.initialize(repeating: nil)
-            defer { fields.deinitialize() }
-            guard JSONParser.parseCanonicalStringFields(bytes, prefixes: canonicalPrefixes, into: fields),
-                  let time = fields[0], let question = fields[1], let context = fields[2], let answer = fields[3],
-                  fields[6] == nil, fields[7] == nil, fields[8] == nil, fields[9] == nil else { return nil }
-            return SessionQAEntry(time: time, question: question, context: context, answer: answer, qaID: fields[4],
-                                  feedbackText: fields[5])
+            var numbers: UInt64 = 0
+            let parsed = JSONParser.parseCanonicalFields(bytes, prefixes: canonicalPrefixes, into: fields, numbers: &numbers)
+            // Moved out, not copied: the slots are left uninitialized.
+            let base = fields.baseAddress!
+            let time = base.move(), question = (base + 1).move(), context = (base + 2).move(), answer = (base + 3).move()
+            let qaID = (base + 4).move(), feedbackText = (base + 5).move(), score = (base + 6).move()
+            let rest = UnsafeMutableBufferPointer(rebasing: fields[7...])
+            let restNull = rest.allSatisfy { $0 == nil }
+            rest.deinitialize()
+            guard parsed, numbers & ~(1 << 6) == 0, restNull,
+                  let time, let question, let context, let answer else { return nil }
+            var feedbackScore: Int?
+            if let score {
+                // A number (a string there is pydantic's lax coercion: the full path decides).
+                guard numbers != 0, let value = Int(score), (1...5).contains(value) else { return nil }
+                feedbackScore = value
+            }
+            return SessionQAEntry(time: time, question: question, context: context, answer: answer, qaID: qaID,
+                                  feedbackText: feedbackText, feedbackScore: feedbackScore)
         }
     }
 
