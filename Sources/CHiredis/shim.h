@@ -16,6 +16,9 @@ static const int CHIREDIS_OK = REDIS_OK;
 static inline int chiredis_append_argv(redisContext *c, int argc, const char **argv, const size_t *argvlen) {
     return redisAppendCommandArgv(c, argc, argv, argvlen);
 }
+static inline int chiredis_append_formatted(redisContext *c, const char *cmd, size_t len) {
+    return redisAppendFormattedCommand(c, cmd, len);
+}
 static inline int chiredis_get_reply(redisContext *c, redisReply **reply) {
     return redisGetReply(c, (void **)reply);
 }

@@ -49,12 +49,10 @@ public enum ReadBenchmark {
             var entries = 0
             let arena = ReplyArena()
             for chunk in stride(from: 0, to: keys.count, by: depth) {
-                let commands = keys[chunk..<min(keys.count, chunk + depth)].map {
-                    [Array("LRANGE".utf8), $0, Array("0".utf8), Array("-1".utf8)]
-                }
-                try connection.send(commands)
+                let batch = keys[chunk..<min(keys.count, chunk + depth)]
+                try connection.sendLRANGEs(batch)
                 arena.reset()
-                entries += try connection.receiveLists(commands.count, into: arena).reduce(0) { $0 + $1.elementCount }
+                entries += try connection.receiveLists(batch.count, into: arena).reduce(0) { $0 + $1.elementCount }
             }
             return Measurement(mode: "raw", seconds: monotonicSeconds() - start, sessions: keys.count, entries: entries)
         }

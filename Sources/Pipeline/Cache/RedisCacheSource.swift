@@ -46,16 +46,11 @@ struct KeyFingerprint: Hashable {
     var b: UInt64
 
     init(_ bytes: [UInt8]) {
-        var a: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        var b: UInt64 = 0x9E37_79B9_7F4A_7C15  // a multiplicative mix with other constants
-        for byte in bytes {
-            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-            b = (b &+ UInt64(byte)) &* 0xBF58_476D_1CE4_E5B9
-            b ^= b >> 29
-        }
-        self.a = a
-        self.b = b ^ UInt64(bytes.count)
+        (a, b) = bytes.withUnsafeBytes { FastHash.xxh64Pair($0, seeds: (0x6B65_792F_6669_6E67, 0x9E37_79B9_7F4A_7C15)) }
     }
+
+    /// One word is hash enough for the set (equality still compares both).
+    func hash(into hasher: inout Hasher) { hasher.combine(a ^ b) }
 }
 
 /// Reads sessions with one producer on the I/O queue that never waits for the cooperative pool:
@@ -77,6 +72,8 @@ final class RedisSessionCursor: SessionCursor {
     /// Touched only on the I/O queue.
     private struct IOState {
         var scanCursor: String? = "0"  // nil once SCAN has come back to 0
+        /// Whether the SCAN for `scanCursor` is already sent (one is kept ahead).
+        var scanSent = false
         var pending: [PendingKey] = []
         var pendingStart = 0
         var seen: Set<KeyFingerprint> = []
@@ -128,7 +125,22 @@ final class RedisSessionCursor: SessionCursor {
         io.withLock { $0 = state }
     }
 
+    /// The decoding of the batch after the one handed out last, started when that one was:
+    /// the caller works on a batch while the next is decoded.
+    private let ahead = Mutex<Task<[SessionRead]?, any Error>?>(nil)
+
     func nextBatch() async throws -> [SessionRead]? {
+        let running = ahead.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        guard let reads = try await (running ?? Task { try await self.readAndDecode() }).value else { return nil }
+        ahead.withLock { $0 = Task { try await self.readAndDecode() } }
+        return reads
+    }
+
+    /// Waits for the producer's next batch and decodes it; nil at the end.
+    private func readAndDecode() async throws -> [SessionRead]? {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<RawBatch?, any Error>, Never>) in
             let start = handoff.withLock { h -> Bool in
                 if !h.ready.isEmpty {
@@ -201,11 +213,11 @@ final class RedisSessionCursor: SessionCursor {
             if state.onTheWire.isEmpty {
                 state.onTheWire = try nextKeys(&state)
                 if state.onTheWire.isEmpty { return nil }
-                try lists.send(state.onTheWire.map(Self.lrange))
+                try lists.sendLRANGEs(state.onTheWire.lazy.map(\.bytes))
             }
             let current = state.onTheWire
             let next = try nextKeys(&state)
-            if !next.isEmpty { try lists.send(next.map(Self.lrange)) }
+            if !next.isEmpty { try lists.sendLRANGEs(next.lazy.map(\.bytes)) }
             state.onTheWire = next
 
             let arena = state.spareArenas.popLast() ?? ReplyArena()
@@ -223,10 +235,6 @@ final class RedisSessionCursor: SessionCursor {
         }
     }
 
-    private static func lrange(_ pending: PendingKey) -> [[UInt8]] {
-        [Array("LRANGE".utf8), pending.bytes, Array("0".utf8), Array("-1".utf8)]
-    }
-
     /// Why Redis refused a key's LRANGE, naming the type of a key that is not a list (asked on
     /// a third connection: the list connection has replies on the way).
     private func refusal(_ message: String, _ pending: PendingKey, _ state: inout IOState) throws(PipelineError) -> String {
@@ -240,10 +248,17 @@ final class RedisSessionCursor: SessionCursor {
         return "Redis refused LRANGE: \(message)"
     }
 
-    /// SCANs (on its own connection) until a batch of keys is pending, and hands it out.
+    private func scanCommand(_ cursor: String) -> [[UInt8]] {
+        ["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"].map { Array($0.utf8) }
+    }
+
+    /// SCANs (on its own connection, one SCAN kept ahead) until a batch of keys is pending,
+    /// and hands it out.
     private func nextKeys(_ state: inout IOState) throws(PipelineError) -> [PendingKey] {
         while state.pending.count - state.pendingStart < batchSize, let cursor = state.scanCursor {
-            let reply = try scanConnection.command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"])
+            if !state.scanSent { try scanConnection.send([scanCommand(cursor)]) }
+            state.scanSent = false
+            let reply = try scanConnection.receiveCopies(1)[0]
             guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].text,
                   case .array(let found) = parts[1] else {
                 if case .error(let message) = reply {
@@ -257,6 +272,11 @@ final class RedisSessionCursor: SessionCursor {
                 state.pending.append(PendingKey(key: key, bytes: bytes))
             }
             state.scanCursor = next == "0" ? nil : next
+            // The next SCAN goes out now: its reply is waiting by the time these keys are read.
+            if next != "0" {
+                try scanConnection.sendNow([scanCommand(next)])
+                state.scanSent = true
+            }
         }
         let end = min(state.pending.count, state.pendingStart + batchSize)
         let batch = Array(state.pending[state.pendingStart..<end])

@@ -84,7 +84,8 @@ public final class RedisConnection: Sendable {
 
     /// Sends every command, then reads every reply: one round trip for the lot.
     public func pipeline(_ commands: [[[UInt8]]]) throws(PipelineError) -> [RedisReply] {
-        try ownedPipeline(commands).map { Self.copy($0.reply) }
+        try send(commands)
+        return try receiveCopies(commands.count)
     }
 
     /// Sends every command and hands back hiredis's replies themselves, freed when the last
@@ -107,6 +108,65 @@ public final class RedisConnection: Sendable {
             for args in commands where Self.append(c, args) != CHIREDIS_OK {
                 throw Self.ioError(c, location)
             }
+        }
+    }
+
+    /// Queues `LRANGE key 0 -1` for every key, like ``send(_:)``, formatted here into one
+    /// buffer handed to hiredis in one call (no argument arrays per command).
+    func sendLRANGEs(_ keys: some Collection<[UInt8]>) throws(PipelineError) {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(keys.reduce(0) { $0 + $1.count + 40 })
+        for key in keys {
+            buffer.append(contentsOf: "*4\r\n$6\r\nLRANGE\r\n$".utf8)
+            Self.appendDecimal(key.count, to: &buffer)
+            buffer.append(contentsOf: "\r\n".utf8)
+            buffer.append(contentsOf: key)
+            buffer.append(contentsOf: "\r\n$1\r\n0\r\n$2\r\n-1\r\n".utf8)
+        }
+        guard !buffer.isEmpty else { return }
+        let location = "\(url.host):\(url.port)"
+        try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) in
+            guard let ctx else {
+                throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
+            }
+            let c = UnsafeMutablePointer<redisContext>(ctx)
+            let status = buffer.withUnsafeBufferPointer { bytes in
+                UnsafeRawPointer(bytes.baseAddress!).withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    chiredis_append_formatted(c, $0, bytes.count)
+                }
+            }
+            if status != CHIREDIS_OK { throw Self.ioError(c, location) }
+        }
+    }
+
+    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
+        precondition(value >= 0)
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { out in
+            repeat {
+                out[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            buffer.append(contentsOf: out[(20 - count)...])
+        }
+    }
+
+    /// Sends every command now (``send(_:)``, then written out) and returns without waiting:
+    /// the replies are read later with ``receive(_:)``, and meanwhile the server works.
+    func sendNow(_ commands: [[[UInt8]]]) throws(PipelineError) {
+        try send(commands)
+        let location = "\(url.host):\(url.port)"
+        try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) in
+            guard let ctx else {
+                throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
+            }
+            let c = UnsafeMutablePointer<redisContext>(ctx)
+            if chiredis_flush(c) != CHIREDIS_OK { throw Self.ioError(c, location) }
         }
     }
 
@@ -151,6 +211,11 @@ public final class RedisConnection: Sendable {
             carry.withLock { $0 = arena.takeUnparsed(from: parser.position) }
             return replies
         }
+    }
+
+    /// Reads the replies of the next `count` commands sent, copied out of hiredis's.
+    func receiveCopies(_ count: Int) throws(PipelineError) -> [RedisReply] {
+        try receive(count).map { Self.copy($0.reply) }
     }
 
     /// Reads the replies of the next `count` commands sent.

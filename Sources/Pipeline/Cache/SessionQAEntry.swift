@@ -32,6 +32,7 @@ public struct SessionQAEntry: Sendable, Equatable {
     public var memifyMetadata: JSONObject?
     public var usedSessionContextIDs: [String]?
 
+    @inlinable
     public init(time: String, question: String, context: String, answer: String, qaID: String? = nil,
                 feedbackText: String? = nil, feedbackScore: Int? = nil,
                 usedGraphElementIDs: UsedGraphElementIDs? = nil, memifyMetadata: JSONObject? = nil,
@@ -103,7 +104,8 @@ extension SessionQAEntry {
     /// JSON array) the way cognee's `SessionQAEntry(**json.loads(raw))` does.
     @inline(__always)
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<SessionQAEntry, EntryDecodingError> {
-        if let entry = decodeCanonical(bytes) { return .success(entry) }
+        var out: [SessionRead.Element] = []
+        if appendCanonical(bytes, index: 0, to: &out) { return .success(out[0].entry) }
         return decodeFull(bytes)
     }
 
@@ -136,29 +138,39 @@ extension SessionQAEntry {
     /// decide (the same way for what this accepts).
     @inline(__always)
     static func decodeCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> SessionQAEntry? {
-        withUnsafeTemporaryAllocation(of: String?.self, capacity: fieldNames.count) { slots in
-            let fields = UnsafeMutableBufferPointer(rebasing: slots[0..<fieldNames.count])
-            fields.initialize(repeating: nil)
-            var numbers: UInt64 = 0
-            let parsed = JSONParser.parseCanonicalFields(bytes, prefixes: canonicalPrefixes, into: fields, numbers: &numbers)
-            // Moved out, not copied: the slots are left uninitialized.
-            let base = fields.baseAddress!
-            let time = base.move(), question = (base + 1).move(), context = (base + 2).move(), answer = (base + 3).move()
-            let qaID = (base + 4).move(), feedbackText = (base + 5).move(), score = (base + 6).move()
-            let rest = UnsafeMutableBufferPointer(rebasing: fields[7...])
-            let restNull = rest.allSatisfy { $0 == nil }
-            rest.deinitialize()
-            guard parsed, numbers & ~(1 << 6) == 0, restNull,
-                  let time, let question, let context, let answer else { return nil }
-            var feedbackScore: Int?
-            if let score {
-                // A number (a string there is pydantic's lax coercion: the full path decides).
-                guard numbers != 0, let value = Int(score), (1...5).contains(value) else { return nil }
-                feedbackScore = value
+        var out: [SessionRead.Element] = []
+        guard appendCanonical(bytes, index: 0, to: &out) else { return nil }
+        return out[0].entry
+    }
+
+    /// ``decodeCanonical(_:)`` appending the entry straight to `elements` (no copy on the way);
+    /// false, with nothing appended, when the element is not canonical.
+    @inline(__always)
+    static func appendCanonical(_ bytes: UnsafeBufferPointer<UInt8>, index: Int, to elements: inout [SessionRead.Element]) -> Bool {
+        var f: (String?, String?, String?, String?, String?, String?, String?, String?, String?, String?) =
+            (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+        var numbers: UInt64 = 0
+        let parsed = withUnsafeMutablePointer(to: &f) { tuple in
+            tuple.withMemoryRebound(to: String?.self, capacity: 10) { slots in
+                JSONParser.parseCanonicalFields(bytes, prefixes: canonicalPrefixes,
+                                                into: UnsafeMutableBufferPointer(start: slots, count: 10), numbers: &numbers)
             }
-            return SessionQAEntry(time: time, question: question, context: context, answer: answer, qaID: qaID,
-                                  feedbackText: feedbackText, feedbackScore: feedbackScore)
         }
+        // Moved out of the slots (take), not copied.
+        guard parsed, numbers & ~(1 << 6) == 0, f.7 == nil, f.8 == nil, f.9 == nil,
+              let time = f.0.take(), let question = f.1.take(), let context = f.2.take(), let answer = f.3.take()
+        else { return false }
+        var feedbackScore: Int?
+        if let score = f.6.take() {
+            // A number (a string there is pydantic's lax coercion: the full path decides).
+            guard numbers != 0, let value = Int(score), (1...5).contains(value) else { return false }
+            feedbackScore = value
+        }
+        elements.append(SessionRead.Element(
+            index: index,
+            entry: SessionQAEntry(time: time, question: question, context: context, answer: answer, qaID: f.4.take(),
+                                  feedbackText: f.5.take(), feedbackScore: feedbackScore)))
+        return true
     }
 
     public static func decode(_ bytes: [UInt8]) -> Result<SessionQAEntry, EntryDecodingError> {

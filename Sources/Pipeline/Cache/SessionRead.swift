@@ -66,10 +66,7 @@ public struct SessionRead: Sendable {
     /// Decodes one element in place; only a bad element's bytes are copied (for the quarantine).
     mutating func decode(index: Int, bytes: UnsafeBufferPointer<UInt8>) {
         // The common case first, moved straight into place (no copy out of a Result).
-        if let entry = SessionQAEntry.decodeCanonical(bytes) {
-            elements.append(Element(index: index, entry: entry))
-            return
-        }
+        if SessionQAEntry.appendCanonical(bytes, index: index, to: &elements) { return }
         switch SessionQAEntry.decodeFull(bytes) {
         case .success(let entry): elements.append(Element(index: index, entry: entry))
         case .failure(let error): errors.append(ElementError(index: index, error: error, raw: Array(bytes)))
