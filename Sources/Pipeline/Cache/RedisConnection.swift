@@ -88,13 +88,6 @@ public final class RedisConnection: Sendable {
         return try receiveCopies(commands.count)
     }
 
-    /// Sends every command and hands back hiredis's replies themselves, freed when the last
-    /// reference goes: the reader decodes list elements in place, without copying them.
-    func ownedPipeline(_ commands: [[[UInt8]]]) throws(PipelineError) -> [OwnedReply] {
-        try send(commands)
-        return try receive(commands.count)
-    }
-
     /// Queues commands without waiting for their replies: hiredis writes them out at the next
     /// ``receive(_:)`` that has to wait for the server. With one batch sent ahead of the one
     /// being read, the server works on the next batch while this side parses the current one.
@@ -302,33 +295,17 @@ public final class RedisConnection: Sendable {
 }
 
 /// One hiredis reply tree, owned: freed with `freeReplyObject` when the last reference goes.
+/// Read it (``RedisConnection/copy(_:)``) while the owner is alive: a pointer taken out of it
+/// dangles once the owner goes, which Swift may do right after its last use.
 ///
 /// `@unchecked Sendable`: the tree is never mutated after hiredis built it, and only read (or
-/// freed, once) afterwards, so handing it from the I/O queue to a decoding task is safe.
+/// freed, once) afterwards.
 final class OwnedReply: @unchecked Sendable {
     let reply: UnsafeMutablePointer<redisReply>
 
     init(_ reply: UnsafeMutablePointer<redisReply>) { self.reply = reply }
 
     deinit { chiredis_free_reply(reply) }
-
-    /// The error text of an error reply.
-    var errorMessage: String? {
-        reply.pointee.type == CHIREDIS_REPLY_ERROR ? String(decoding: RedisConnection.bytes(reply.pointee), as: UTF8.self) : nil
-    }
-
-    /// The number of elements of an array reply (0 for anything else).
-    var elementCount: Int {
-        reply.pointee.type == CHIREDIS_REPLY_ARRAY ? reply.pointee.elements : 0
-    }
-
-    /// The bytes of element `i` of an array reply, valid while `self` lives.
-    func element(_ i: Int) -> UnsafeBufferPointer<UInt8> {
-        guard let element = chiredis_element(reply, i), let str = element.pointee.str, element.pointee.len > 0 else {
-            return UnsafeBufferPointer(start: nil, count: 0)
-        }
-        return UnsafeBufferPointer(start: UnsafeRawPointer(str).assumingMemoryBound(to: UInt8.self), count: element.pointee.len)
-    }
 }
 
 struct RedisReplyError: Error, Sendable {
