@@ -120,32 +120,60 @@ public enum FastHash {
         return finishPair(a &+ UInt64(n), b &+ UInt64(n), bytes, from: i)
     }
 
+    /// XXH64 of `bytes` under one seed (four accumulators over 32-byte stripes): half the
+    /// multiplies of ``xxh64Pair(_:seeds:)``, what a session fingerprint hashes each element with.
+    public static func xxh64(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        let n = bytes.count
+        var i = 0
+        var h: UInt64
+        if n >= 32 {
+            var v1 = seed &+ p1 &+ p2, v2 = seed &+ p2, v3 = seed, v4 = seed &- p1
+            while i + 32 <= n {
+                v1 = round(v1, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                v2 = round(v2, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)))
+                v3 = round(v3, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)))
+                v4 = round(v4, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)))
+                i += 32
+            }
+            h = converge(v1, v2, v3, v4)
+        } else {
+            h = seed &+ p5
+        }
+        h = h &+ UInt64(n)
+        while i + 8 <= n {
+            h ^= round(0, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            h = rotl(h, 27) &* p1 &+ p4
+            i += 8
+        }
+        var tail = UnsafeRawBufferPointer(rebasing: bytes[i...])
+        return finish(finishTail(h, &tail))
+    }
+
     /// XXH64's merge of its four accumulators.
     @inline(__always) private static func converge(_ v1: UInt64, _ v2: UInt64, _ v3: UInt64, _ v4: UInt64) -> UInt64 {
         var h = rotl(v1, 1) &+ rotl(v2, 7) &+ rotl(v3, 12) &+ rotl(v4, 18)
-        for v in [v1, v2, v3, v4] {
-            h ^= round(0, v)
-            h = h &* p1 &+ p4
-        }
+        h = (h ^ round(0, v1)) &* p1 &+ p4
+        h = (h ^ round(0, v2)) &* p1 &+ p4
+        h = (h ^ round(0, v3)) &* p1 &+ p4
+        h = (h ^ round(0, v4)) &* p1 &+ p4
         return h
     }
 
     /// The 16 bytes of the hash of a buffer.
     public static func digest128(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         let (a, b) = lanes(bytes)
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        for value in [a, b] { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
-        return out
+        return withUnsafeBytes(of: (a.littleEndian, b.littleEndian)) { Array($0) }
     }
 
     /// 32 lowercase hex digits.
     public static func hex128(_ bytes: [UInt8]) -> String {
         let (a, b) = bytes.withUnsafeBytes { lanes($0) }
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         return String(unsafeUninitializedCapacity: 32) { out in
-            for (w, value) in [a, b].enumerated() {
-                for i in 0..<16 { out[w * 16 + i] = digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
+            for i in 0..<16 {
+                let high = UInt8(truncatingIfNeeded: a >> UInt64(60 - 4 * i)) & 0xF
+                let low = UInt8(truncatingIfNeeded: b >> UInt64(60 - 4 * i)) & 0xF
+                out[i] = high < 10 ? UInt8(ascii: "0") + high : UInt8(ascii: "a") - 10 + high
+                out[16 + i] = low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") - 10 + low
             }
             return 32
         }

@@ -134,6 +134,14 @@ struct RunDriver {
             }
             pgLock = acquired
         }
+        // The graph is opened (connect, migrate, identity) while the state database opens and
+        // loads its fingerprints: the two waits overlap. Its errors surface where it is awaited.
+        let placement = graph.graphPlacement
+        async let openedGraph: (writer: any GraphWriter, identity: String)? = dryRun ? nil : {
+            let opened = try await target.open(placement: placement)
+            try await opened.migrate()
+            return (opened, try await opened.identity())
+        }()
         let checkpoints: CheckpointStore
         if dryRun && !FileManager.default.fileExists(atPath: statePath) {
             checkpoints = try await CheckpointStore.open(path: ":memory:")
@@ -185,17 +193,16 @@ struct RunDriver {
         // (not in a --since/--until window, which persists sessions only in part).
         var fingerprints: SessionFingerprints?
         if since == nil && until == nil {
-            fingerprints = SessionFingerprints(salt: "fingerprint/2 \(extractor.identity) \(datasetID)",
+            fingerprints = SessionFingerprints(salt: "fingerprint/3 \(extractor.identity) \(datasetID)",
                                                known: (try? await checkpoints.sessionFingerprints()) ?? [:])
         }
         source = try cache.makeSource(fingerprints: fingerprints)
-        if !dryRun {
-            let opened = try await target.open(placement: graph.graphPlacement)
-            try await opened.migrate()
+        if let graphOpened = try await openedGraph {
+            let opened = graphOpened.writer
             writer = opened
             // Checkpoints vouch for one graph and dataset: switching --graph, --schema,
             // --placement or the dataset with the same state would take every turn for persisted.
-            let binding = "graph \(try await opened.identity()) dataset \(datasetID)"
+            let binding = "graph \(graphOpened.identity) dataset \(datasetID)"
             if let other = try await checkpoints.executor.run({ try checkpoints.bindGraph(binding) }) {
                 throw PipelineError(.usage, operation: "check that \(statePath) holds the checkpoints of \(opened.location)",
                                     message: "they were made for \(other), this run writes \(binding). A state database belongs to one graph and dataset: give this one its own --state, or delete \(statePath) to persist every turn into it again")

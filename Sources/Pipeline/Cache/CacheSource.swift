@@ -100,19 +100,21 @@ public struct SessionFingerprints: Sendable {
         self.known = known
     }
 
-    /// The seeds of each element's two XXH64 halves.
-    static let elementSeeds: (UInt64, UInt64) = (0x6669_6E67_6572_2F32, 0x656C_656D_656E_7473)
+    /// The seed of each element's XXH64.
+    static let elementSeed: UInt64 = 0x6669_6E67_6572_2F33
 
     /// The fingerprint of one session's stored elements: the salt, then each element's length
-    /// and 128-bit hash, hashed again.
+    /// and 64-bit XXH64, hashed again into 128 bits. (An edit that keeps an element's length
+    /// and its XXH64 goes unseen with odds of 2^-64: change detection, not a defence against
+    /// contents forged to collide.)
     public func fingerprint(count: Int, element: (Int) -> UnsafeBufferPointer<UInt8>) -> String {
         var bytes = Array(salt.utf8)
-        bytes.reserveCapacity(bytes.count + 1 + 24 * count)
+        bytes.reserveCapacity(bytes.count + 1 + 16 * count)
         bytes.append(0)
         for i in 0..<count {
             let e = element(i)
-            let (a, b) = FastHash.xxh64Pair(UnsafeRawBufferPointer(e), seeds: Self.elementSeeds)
-            for value in [UInt64(e.count), a, b] { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+            let h = FastHash.xxh64(UnsafeRawBufferPointer(e), seed: Self.elementSeed)
+            withUnsafeBytes(of: (UInt64(e.count).littleEndian, h.littleEndian)) { bytes.append(contentsOf: $0) }
         }
         return FastHash.hex128(bytes)
     }

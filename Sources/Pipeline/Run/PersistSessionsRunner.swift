@@ -133,6 +133,8 @@ public struct PersistSessionsRunner: Sendable {
     /// Rows a turn without entities writes, to size batches before extraction (a turn with
     /// entities writes more, so entity-rich batches come out larger than `batchRows`).
     private static let rowsPerTurnEstimate = 12
+    /// Sessions per batch at most, whatever they hold (unchanged ones count no rows).
+    private static let maxBatchSessions = 4096
 
     private struct Work: Sendable {
         var turn: TurnDocument
@@ -181,9 +183,11 @@ public struct PersistSessionsRunner: Sendable {
                 if stop.isStopped || summary.stoppedByBudget { break }
                 if let limit = options.limit, sessionsTaken >= limit { break }
                 sessionsTaken += 1
+                // An unchanged session (fingerprint) writes nothing: it does not count towards
+                // the batch's rows, so a no-op run goes by in a few large batches.
+                if read.unchangedCount == nil { pendingTurns += max(1, read.elements.count) }
                 pending.append(read)
-                pendingTurns += max(1, read.elements.count)
-                if pendingTurns * Self.rowsPerTurnEstimate >= options.batchRows {
+                if pendingTurns * Self.rowsPerTurnEstimate >= options.batchRows || pending.count >= Self.maxBatchSessions {
                     try await submit(pending)
                     pending.removeAll(keepingCapacity: true)
                     pendingTurns = 0
@@ -230,20 +234,17 @@ public struct PersistSessionsRunner: Sendable {
     /// Locks a batch's sessions (when another worker may be at them), diffs them against their
     /// checkpoints, extracts and builds the rows. Writes nothing but the quarantine.
     private func prepare(_ reads: [SessionRead], summary: inout RunSummary) async throws -> Prepared {
-        let keys = reads.map(\.key)
         let locks = options.dryRun ? nil : sessionLocks
         // Sessions the source found unchanged (fingerprint) need no checkpoints, and no lock:
-        // nothing is written for them.
-        let skipped = Set(reads.filter { $0.unchangedCount != nil }.map(\.key))
-        let toLock = keys.filter { !skipped.contains($0) }
+        // nothing is written for them (and a batch of them hashes no key at all).
+        let toLock = reads.filter { $0.unchangedCount == nil }.map(\.key)
         let locked = toLock.isEmpty ? [] : try await locks?.tryLock(toLock) ?? Set(toLock)
-        let held = locked.union(skipped)
         do {
             var batch = Batch()
-            let existing = try await checkpoints.loadTurns(of: keys.filter { held.contains($0) && !skipped.contains($0) })
+            let existing = try await checkpoints.loadTurns(of: toLock.filter { locked.contains($0) })
             for read in reads {
                 summary.sessionsSeen += 1
-                guard held.contains(read.key) else {
+                guard read.unchangedCount != nil || locked.contains(read.key) else {
                     summary.sessionsLockedElsewhere += 1
                     continue
                 }
