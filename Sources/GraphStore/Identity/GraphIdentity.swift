@@ -129,7 +129,7 @@ extension String {
     func replacingAll(_ target: Character, with replacement: String) -> String {
         if let ascii = target.asciiValue {
             // Byte-level for an ASCII target (every caller's case): no Character iteration.
-            guard utf8.contains(ascii) else { return self }
+            guard containsByte(ascii) else { return self }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(utf8.count)
             let with = Array(replacement.utf8)

@@ -63,7 +63,17 @@ public struct JSONObject: Sendable, Equatable {
     public init() {}
 
     public init(_ pairs: [(String, JSONValue)]) {
-        for (key, value) in pairs { self[key] = value }
+        keys.reserveCapacity(pairs.count)
+        values.reserveCapacity(pairs.count)
+        for (key, value) in pairs {
+            // A repeated key keeps its first place and takes the later value, as the setter does.
+            if let index = keys.firstIndex(of: key) {
+                values[index] = value
+            } else {
+                keys.append(key)
+                values.append(value)
+            }
+        }
     }
 
     public var count: Int { keys.count }

@@ -1,3 +1,4 @@
+import Glibc
 /// One row of `graph_node` (graph spec §5.3): `properties` is the JSON object cognee reads.
 public struct GraphNode: Sendable, Equatable {
     public var id: String
@@ -198,8 +199,14 @@ func sortedUnion(_ a: [String], _ b: [String]) -> [String] {
 }
 
 extension String {
-    var containsNUL: Bool {
-        utf8.withContiguousStorageIfAvailable { $0.contains(0) } ?? utf8.contains(0)
+    var containsNUL: Bool { containsByte(0) }
+
+    /// Whether the UTF-8 bytes hold `byte`, by `memchr` (vectorized) on the contiguous bytes.
+    func containsByte(_ byte: UInt8) -> Bool {
+        utf8.withContiguousStorageIfAvailable { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            return memchr(base, Int32(byte), bytes.count) != nil
+        } ?? utf8.contains(byte)
     }
 
     func strippingNUL() -> String {
