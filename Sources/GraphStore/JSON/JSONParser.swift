@@ -139,7 +139,7 @@ public struct JSONParser: ~Copyable {
 
     /// The fast path for objects laid out exactly as Python's `json.dumps` writes them with
     /// default separators: `{"a": v, "b": v}`, the keys `names` in that order, each value a
-    /// string, `null`, or an integer of up to 18 digits, nothing before or after. Fills `out`
+    /// string, `null`, or a non-negative integer of up to 18 digits, nothing before or after. Fills `out`
     /// (nil for `null`; an integer's digits, with the bit `1 << slot` set in `numbers`) and
     /// returns true; returns false for any other document, which
     /// ``parseFields(_:names:into:)`` then parses (and judges) in full. What it accepts it reads
@@ -162,10 +162,10 @@ public struct JSONParser: ~Copyable {
                       bytes[parser.index + 2] == UInt8(ascii: "l"), bytes[parser.index + 3] == UInt8(ascii: "l") else { return false }
                 parser.index += 4
                 out[field] = nil
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                // -?(0|[1-9][0-9]*), then the next key's comma or the closing brace.
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                // 0|[1-9][0-9]*, then the next key's comma or the closing brace. (A negative
+                // number, `-0` included, goes to the full parser.)
                 let start = parser.index
-                if bytes[parser.index] == UInt8(ascii: "-") { parser.index += 1 }
                 let digitsStart = parser.index
                 while parser.index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[parser.index]) {
                     parser.index += 1
@@ -440,7 +440,7 @@ public struct JSONParser: ~Copyable {
             index += 1
             if byte >= 0x80 {  // validated at the end; skip on to the next byte that matters
                 ascii = false
-                skipPlainASCII()
+                skipPlain(allowingHigh: true)
             }
         }
         guard index < bytes.count else {
@@ -520,13 +520,17 @@ public struct JSONParser: ~Copyable {
 
     /// Advances over bytes that need no attention in a string (printable ASCII other than `"`
     /// and `\\`), sixteen at a time, stopping on the first byte that does.
-    @inline(__always) private mutating func skipPlainASCII() {
+    @inline(__always) private mutating func skipPlainASCII() { skipPlain(allowingHigh: false) }
+
+    /// Skips string bytes that need nothing: plain ASCII, and bytes >= 0x80 too when
+    /// `allowingHigh` (once a string is known not to be ASCII, its UTF-8 is validated at the end).
+    @inline(__always) private mutating func skipPlain(allowingHigh: Bool) {
         guard let base = bytes.baseAddress else { return }
         let raw = UnsafeRawPointer(base)
         var i = index
         defer { index = i }
         while i + 32 <= bytes.count {
-            let a = Self.stops(raw, i), b = Self.stops(raw, i + 16)
+            let a = Self.stops(raw, i, allowingHigh), b = Self.stops(raw, i + 16, allowingHigh)
             let either = unsafeBitCast(a | b, to: SIMD2<UInt64>.self)
             if either[0] | either[1] == 0 {
                 i += 32
@@ -537,7 +541,7 @@ public struct JSONParser: ~Copyable {
             return
         }
         while i + 16 <= bytes.count {
-            let a = Self.stops(raw, i)
+            let a = Self.stops(raw, i, allowingHigh)
             let lanes = unsafeBitCast(a, to: SIMD2<UInt64>.self)
             if lanes[0] | lanes[1] != 0 {
                 i += Self.firstStop(a)
@@ -549,13 +553,15 @@ public struct JSONParser: ~Copyable {
 
     /// 0xFF in each lane of the 16 bytes at `offset` that stops a plain-string skip: read as
     /// signed bytes, one comparison catches both a control character (< 0x20) and a byte
-    /// >= 0x80 (negative); '"' (0x22) and '\\' (0x5C) are the others.
-    @inline(__always) private static func stops(_ raw: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt8> {
+    /// >= 0x80 (negative); '"' (0x22) and '\\' (0x5C) are the others. With `allowingHigh`,
+    /// bytes >= 0x80 do not stop it (an unsigned comparison).
+    @inline(__always) private static func stops(_ raw: UnsafeRawPointer, _ offset: Int, _ allowingHigh: Bool) -> SIMD16<UInt8> {
         let v = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
         let signed = unsafeBitCast(v, to: SIMD16<Int8>.self)
         let quote = SIMD16<UInt8>(repeating: 0x22), backslash = SIMD16<UInt8>(repeating: 0x5C)
-        let space = SIMD16<Int8>(repeating: 0x20)
-        let stop = (v .== quote) .| (v .== backslash) .| (signed .< space)
+        let space = SIMD16<Int8>(repeating: 0x20), unsignedSpace = SIMD16<UInt8>(repeating: 0x20)
+        let control = allowingHigh ? (v .< unsignedSpace) : (signed .< space)
+        let stop = (v .== quote) .| (v .== backslash) .| control
         return SIMD16<UInt8>(repeating: 0).replacing(with: 0xFF, where: stop)
     }
 

@@ -134,14 +134,6 @@ struct RunDriver {
             }
             pgLock = acquired
         }
-        // The graph is opened (connect, migrate, identity) while the state database opens and
-        // loads its fingerprints: the two waits overlap. Its errors surface where it is awaited.
-        let placement = graph.graphPlacement
-        async let openedGraph: (writer: any GraphWriter, identity: String)? = dryRun ? nil : {
-            let opened = try await target.open(placement: placement)
-            try await opened.migrate()
-            return (opened, try await opened.identity())
-        }()
         let checkpoints: CheckpointStore
         if dryRun && !FileManager.default.fileExists(atPath: statePath) {
             checkpoints = try await CheckpointStore.open(path: ":memory:")
@@ -154,6 +146,15 @@ struct RunDriver {
         // From here on every failure is recorded in the runs table (and a leftover `running` row
         // of a run that died is marked aborted: the locks say no other run is alive).
         if !dryRun { try await checkpoints.executor.run { try checkpoints.startRun(runID) } }
+        // The graph is opened (connect, migrate, identity) while the state database loads its
+        // fingerprints: the two waits overlap. Its errors surface where it is awaited, below,
+        // and are recorded like every other failure from here on.
+        let placement = graph.graphPlacement
+        async let openedGraph: (writer: any GraphWriter, identity: String)? = dryRun ? nil : {
+            let opened = try await target.open(placement: placement)
+            try await opened.migrate()
+            return (opened, try await opened.identity())
+        }()
         func fail(_ error: any Error) async -> any Error {
             let status = ExitStatus.forError(error)
             if !dryRun {
@@ -209,6 +210,8 @@ struct RunDriver {
             }
         }
         } catch {
+            // The graph's opening may still be under way: let it end before the locks go.
+            _ = try? await openedGraph
             throw await fail(error)
         }
         log.info("run started", metadata: [
