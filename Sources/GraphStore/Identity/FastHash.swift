@@ -16,12 +16,16 @@ public enum FastHash {
     }
 
     static func lane(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
-        let n = bytes.count
-        var h = seed &+ p5 &+ UInt64(n)
-        var i = 0
-        while i + 8 <= n {
-            let k = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            h ^= round(0, k)
+        finishOne(seed &+ p5 &+ UInt64(bytes.count), bytes, from: 0)
+    }
+
+    /// The end of one XXH64 chain: the remaining 8-byte words, then the last 0–7 bytes, then
+    /// the avalanche.
+    @inline(__always) private static func finishOne(_ h: UInt64, _ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
+        var h = h
+        var i = start
+        while i + 8 <= bytes.count {
+            h ^= round(0, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
             h = rotl(h, 27) &* p1 &+ p4
             i += 8
         }
@@ -89,39 +93,8 @@ public enum FastHash {
         return h
     }
 
-    /// XXH64 of `bytes` under two seeds at once, the full algorithm (four accumulators over
-    /// 32-byte stripes, so the multiplies of one stripe run side by side): about three times the
-    /// speed of ``lanes(_:)`` on long inputs, which is what a session's fingerprint hashes. For
-    /// inputs under 32 bytes XXH64 is what ``lane(_:seed:)`` computes.
-    public static func xxh64Pair(_ bytes: UnsafeRawBufferPointer, seeds: (UInt64, UInt64)) -> (UInt64, UInt64) {
-        let n = bytes.count
-        var i = 0
-        var a: UInt64, b: UInt64
-        if n >= 32 {
-            var a1 = seeds.0 &+ p1 &+ p2, a2 = seeds.0 &+ p2, a3 = seeds.0, a4 = seeds.0 &- p1
-            var b1 = seeds.1 &+ p1 &+ p2, b2 = seeds.1 &+ p2, b3 = seeds.1, b4 = seeds.1 &- p1
-            while i + 32 <= n {
-                let k1 = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* p2
-                let k2 = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* p2
-                let k3 = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)) &* p2
-                let k4 = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)) &* p2
-                a1 = rotl(a1 &+ k1, 31) &* p1; b1 = rotl(b1 &+ k1, 31) &* p1
-                a2 = rotl(a2 &+ k2, 31) &* p1; b2 = rotl(b2 &+ k2, 31) &* p1
-                a3 = rotl(a3 &+ k3, 31) &* p1; b3 = rotl(b3 &+ k3, 31) &* p1
-                a4 = rotl(a4 &+ k4, 31) &* p1; b4 = rotl(b4 &+ k4, 31) &* p1
-                i += 32
-            }
-            a = converge(a1, a2, a3, a4)
-            b = converge(b1, b2, b3, b4)
-        } else {
-            a = seeds.0 &+ p5
-            b = seeds.1 &+ p5
-        }
-        return finishPair(a &+ UInt64(n), b &+ UInt64(n), bytes, from: i)
-    }
-
-    /// XXH64 of `bytes` under one seed (four accumulators over 32-byte stripes): half the
-    /// multiplies of ``xxh64Pair(_:seeds:)``, what a session fingerprint hashes each element with.
+    /// XXH64 of `bytes` under one seed (four accumulators over 32-byte stripes): what a session
+    /// fingerprint hashes each element with. For inputs under 32 bytes it is ``lane(_:seed:)``.
     public static func xxh64(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         let n = bytes.count
         var i = 0
@@ -139,14 +112,7 @@ public enum FastHash {
         } else {
             h = seed &+ p5
         }
-        h = h &+ UInt64(n)
-        while i + 8 <= n {
-            h ^= round(0, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
-            h = rotl(h, 27) &* p1 &+ p4
-            i += 8
-        }
-        var tail = UnsafeRawBufferPointer(rebasing: bytes[i...])
-        return finish(finishTail(h, &tail))
+        return finishOne(h &+ UInt64(n), bytes, from: i)
     }
 
     /// XXH64's merge of its four accumulators.
@@ -170,10 +136,8 @@ public enum FastHash {
         let (a, b) = bytes.withUnsafeBytes { lanes($0) }
         return String(unsafeUninitializedCapacity: 32) { out in
             for i in 0..<16 {
-                let high = UInt8(truncatingIfNeeded: a >> UInt64(60 - 4 * i)) & 0xF
-                let low = UInt8(truncatingIfNeeded: b >> UInt64(60 - 4 * i)) & 0xF
-                out[i] = high < 10 ? UInt8(ascii: "0") + high : UInt8(ascii: "a") - 10 + high
-                out[16 + i] = low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") - 10 + low
+                out[i] = Digest.hexDigit(UInt8(truncatingIfNeeded: a >> UInt64(60 - 4 * i)) & 0xF)
+                out[16 + i] = Digest.hexDigit(UInt8(truncatingIfNeeded: b >> UInt64(60 - 4 * i)) & 0xF)
             }
             return 32
         }

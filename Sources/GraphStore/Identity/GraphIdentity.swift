@@ -17,10 +17,10 @@ public enum GraphIdentity {
                 return Digest.sha1State(UnsafeBufferPointer(input))
             }
         }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { bytes in
-            for (w, word) in [h.0, h.1, h.2, h.3].enumerated() {
-                for i in 0..<4 { bytes[4 * w + i] = UInt8(truncatingIfNeeded: word >> UInt32(24 - 8 * i)) }
-            }
+        // The digest's first 16 bytes (its first four words, big-endian), version and variant set.
+        var words = (h.0.bigEndian, h.1.bigEndian, h.2.bigEndian, h.3.bigEndian)
+        return withUnsafeMutableBytes(of: &words) { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
             bytes[6] = (bytes[6] & 0x0F) | 0x50
             bytes[8] = (bytes[8] & 0x3F) | 0x80
             return format(UnsafeBufferPointer(bytes))
@@ -94,13 +94,12 @@ public enum GraphIdentity {
     static func format(_ b: [UInt8]) -> String { b.withUnsafeBufferPointer { format($0) } }
 
     static func format(_ b: UnsafeBufferPointer<UInt8>) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: 36) { out in
+        String(unsafeUninitializedCapacity: 36) { out in
             var o = 0
             for i in 0..<16 {
                 if i == 4 || i == 6 || i == 8 || i == 10 { out[o] = UInt8(ascii: "-"); o += 1 }
-                out[o] = digits[Int(b[i] >> 4)]
-                out[o + 1] = digits[Int(b[i] & 0x0F)]
+                out[o] = Digest.hexDigit(b[i] >> 4)
+                out[o + 1] = Digest.hexDigit(b[i] & 0x0F)
                 o += 2
             }
             return 36

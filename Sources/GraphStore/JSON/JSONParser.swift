@@ -166,14 +166,13 @@ public struct JSONParser: ~Copyable {
                 // 0|[1-9][0-9]*, then the next key's comma or the closing brace. (A negative
                 // number, `-0` included, goes to the full parser.)
                 let start = parser.index
-                let digitsStart = parser.index
                 while parser.index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[parser.index]) {
                     parser.index += 1
                 }
-                let digits = parser.index - digitsStart
+                let digits = parser.index - start
                 // What follows must be the next prefix or the closing brace (checked next), so
                 // a fraction or an exponent sends the document to the full parser.
-                guard digits > 0, digits <= 18, digits == 1 || bytes[digitsStart] != UInt8(ascii: "0") else { return false }
+                guard digits > 0, digits <= 18, digits == 1 || bytes[start] != UInt8(ascii: "0") else { return false }
                 out[field] = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<parser.index]), as: UTF8.self)
                 numbers |= 1 << UInt64(field)
             default:

@@ -46,7 +46,7 @@ struct KeyFingerprint: Hashable {
     var b: UInt64
 
     init(_ bytes: [UInt8]) {
-        (a, b) = bytes.withUnsafeBytes { FastHash.xxh64Pair($0, seeds: (0x6B65_792F_6669_6E67, 0x9E37_79B9_7F4A_7C15)) }
+        (a, b) = bytes.withUnsafeBytes { (FastHash.xxh64($0, seed: 0x6B65_792F_6669_6E67), FastHash.xxh64($0, seed: 0x9E37_79B9_7F4A_7C15)) }
     }
 
     /// One word is hash enough for the set (equality still compares both).

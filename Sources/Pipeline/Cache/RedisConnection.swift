@@ -92,12 +92,7 @@ public final class RedisConnection: Sendable {
     /// ``receive(_:)`` that has to wait for the server. With one batch sent ahead of the one
     /// being read, the server works on the next batch while this side parses the current one.
     func send(_ commands: [[[UInt8]]]) throws(PipelineError) {
-        let location = "\(url.host):\(url.port)"
-        try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) in
-            guard let ctx else {
-                throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
-            }
-            let c = UnsafeMutablePointer<redisContext>(ctx)
+        try withContext { (c, location) throws(PipelineError) in
             for args in commands where Self.append(c, args) != CHIREDIS_OK {
                 throw Self.ioError(c, location)
             }
@@ -111,18 +106,13 @@ public final class RedisConnection: Sendable {
         buffer.reserveCapacity(keys.reduce(0) { $0 + $1.count + 40 })
         for key in keys {
             buffer.append(contentsOf: "*4\r\n$6\r\nLRANGE\r\n$".utf8)
-            Self.appendDecimal(key.count, to: &buffer)
+            buffer.append(contentsOf: String(key.count).utf8)  // a small string: no allocation
             buffer.append(contentsOf: "\r\n".utf8)
             buffer.append(contentsOf: key)
             buffer.append(contentsOf: "\r\n$1\r\n0\r\n$2\r\n-1\r\n".utf8)
         }
         guard !buffer.isEmpty else { return }
-        let location = "\(url.host):\(url.port)"
-        try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) in
-            guard let ctx else {
-                throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
-            }
-            let c = UnsafeMutablePointer<redisContext>(ctx)
+        try withContext { (c, location) throws(PipelineError) in
             let status = buffer.withUnsafeBufferPointer { bytes in
                 UnsafeRawPointer(bytes.baseAddress!).withMemoryRebound(to: CChar.self, capacity: bytes.count) {
                     chiredis_append_formatted(c, $0, bytes.count)
@@ -132,33 +122,11 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
-        precondition(value >= 0)
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { out in
-            repeat {
-                out[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            buffer.append(contentsOf: out[(20 - count)...])
-        }
-    }
-
     /// Sends every command now (``send(_:)``, then written out) and returns without waiting:
     /// the replies are read later with ``receive(_:)``, and meanwhile the server works.
     func sendNow(_ commands: [[[UInt8]]]) throws(PipelineError) {
         try send(commands)
-        let location = "\(url.host):\(url.port)"
-        try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) in
-            guard let ctx else {
-                throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
-            }
-            let c = UnsafeMutablePointer<redisContext>(ctx)
+        try withContext { (c, location) throws(PipelineError) in
             if chiredis_flush(c) != CHIREDIS_OK { throw Self.ioError(c, location) }
         }
     }
@@ -171,12 +139,7 @@ public final class RedisConnection: Sendable {
     /// Once used, the connection's replies must all be read this way: hiredis's own reader
     /// never sees them.
     func receiveLists(_ count: Int, into arena: ReplyArena) throws(PipelineError) -> [ArenaReply] {
-        let location = "\(url.host):\(url.port)"
-        return try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) -> [ArenaReply] in
-            guard let ctx else {
-                throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
-            }
-            let c = UnsafeMutablePointer<redisContext>(ctx)
+        return try withContext { (c, location) throws(PipelineError) -> [ArenaReply] in
             // Replies hiredis already buffered would be skipped by reading the socket directly.
             guard chiredis_buffered(c) == 0 else {
                 throw PipelineError(.protocolError, operation: "read replies from Redis at \(location)",
@@ -213,12 +176,7 @@ public final class RedisConnection: Sendable {
 
     /// Reads the replies of the next `count` commands sent.
     func receive(_ count: Int) throws(PipelineError) -> [OwnedReply] {
-        let location = "\(url.host):\(url.port)"
-        return try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) -> [OwnedReply] in
-            guard let ctx else {
-                throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
-            }
-            let c = UnsafeMutablePointer<redisContext>(ctx)
+        return try withContext { (c, location) throws(PipelineError) -> [OwnedReply] in
             // Bytes read directly past the last list reply would be lost to hiredis's reader.
             guard carry.withLock({ $0.isEmpty }) else {
                 throw PipelineError(.protocolError, operation: "read replies from Redis at \(location)",
@@ -234,6 +192,20 @@ public final class RedisConnection: Sendable {
                 replies.append(OwnedReply(reply))
             }
             return replies
+        }
+    }
+
+    /// Runs `body` with the open hiredis context (locked) and the server's `host:port` for
+    /// messages; a closed connection is an error.
+    private func withContext<T: Sendable>(
+        _ body: (UnsafeMutablePointer<redisContext>, String) throws(PipelineError) -> T
+    ) throws(PipelineError) -> T {
+        let location = "\(url.host):\(url.port)"
+        return try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) -> T in
+            guard let ctx else {
+                throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
+            }
+            return try body(UnsafeMutablePointer<redisContext>(ctx), location)
         }
     }
 

@@ -104,8 +104,7 @@ extension SessionQAEntry {
     /// JSON array) the way cognee's `SessionQAEntry(**json.loads(raw))` does.
     @inline(__always)
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<SessionQAEntry, EntryDecodingError> {
-        var out: [SessionRead.Element] = []
-        if appendCanonical(bytes, index: 0, to: &out) { return .success(out[0].entry) }
+        if let entry = decodeCanonical(bytes) { return .success(entry) }
         return decodeFull(bytes)
     }
 
