@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Pipeline
 
 /// `--log-format text|json`: how log lines look on standard error.
 enum LogFormat: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json }
@@ -19,8 +20,7 @@ struct StandardErrorLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let time = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt,
-                                               formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let time = UTCTime.iso8601(UTCTime.now, milliseconds: true)
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { $1 } }
         switch format {

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Parses the times cognee writes and users type: ISO 8601 (`2026-11-24T18:39:19.769687+00:00`,
 /// with or without fraction, offset or `Z`; a naive time is UTC, as cognee reads it), a date
 /// alone (`2026-11-24`), or Unix seconds. Returns Unix seconds.
@@ -69,4 +71,44 @@ public func parseTimestamp(_ text: String) -> Double? {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
     let days = era * 146_097 + doe - 719_468
     return Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
+}
+
+/// UTC times written by hand: Foundation's date formatters load ICU's calendar data, a few
+/// milliseconds of every run spent on its run id, lock file and log lines.
+public enum UTCTime {
+    /// `2026-12-01T12:34:56Z`, or with `milliseconds` `2026-12-01T12:34:56.789Z`.
+    public static func iso8601(_ unixSeconds: Double, milliseconds: Bool = false) -> String {
+        let f = fields(unixSeconds)
+        var out = "\(pad(f.year, 4))-\(pad(f.month, 2))-\(pad(f.day, 2))T\(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2))"
+        if milliseconds { out += "." + pad(f.millisecond, 3) }
+        return out + "Z"
+    }
+
+    /// `20261201T123456Z`.
+    public static func compact(_ unixSeconds: Double) -> String {
+        let f = fields(unixSeconds)
+        return "\(pad(f.year, 4))\(pad(f.month, 2))\(pad(f.day, 2))T\(pad(f.hour, 2))\(pad(f.minute, 2))\(pad(f.second, 2))Z"
+    }
+
+    /// Now, in Unix seconds.
+    public static var now: Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    private static func fields(_ unixSeconds: Double) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int) {
+        let whole = unixSeconds.rounded(.down)
+        var t = time_t(whole)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        // To the microsecond first, so 0.789 (stored as 0.78899…) stays 789 ms.
+        let ms = min(999, Int(((unixSeconds - whole) * 1_000_000).rounded()) / 1000)
+        return (Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), ms)
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
 }

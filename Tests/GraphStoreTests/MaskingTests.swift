@@ -11,8 +11,12 @@ struct MaskingTests {
               (#"host=h user=u password='it\'s secret' dbname=g"#, "secret", "host=h user=u password=*** dbname=g"),
               ("host=h password=plain dbname=g", "plain", "host=h password=*** dbname=g"),
               ("host=h PASSWORD=Plain2 dbname=g", "Plain2", nil),
+              // libpq percent-decodes parameter names: this is the password too.
+              ("postgresql://memify@h/db?sslmode=disable&p%61ssWord=hunter3", "hunter3", "postgresql://memify@h/db?sslmode=disable&p%61ssWord=***"),
+              ("postgresql://memify@h/db?PASSWORD=Hunter4", "Hunter4", "postgresql://memify@h/db?PASSWORD=***"),
           ] as [(String, String, String?)])
     func masks(conninfo: String, secret: String, expected: String?) {
+        #expect(conninfo.contains(secret))
         let masked = PostgresConnection.masked(conninfo)
         #expect(!masked.contains(secret), "\(masked)")
         if let expected { #expect(masked == expected) }
@@ -35,5 +39,14 @@ struct MaskingTests {
             #expect(!text.contains("s3cr"), "\(text)")
             #expect(text.contains("127.0.0.1") || text.contains("malformed"), "the error still says where or what: \(text)")
         }
+    }
+}
+
+@Suite("connection strings without a password pass through masking unchanged")
+struct MaskingPassThroughTests {
+    @Test(arguments: ["postgresql://memify@127.0.0.1:5432/graph?sslmode=disable", "host=h user=u dbname=g",
+                      "postgresql://memify@h/db?passwords_file=x", "postgresql://h/"])
+    func unchanged(conninfo: String) {
+        #expect(PostgresConnection.masked(conninfo) == conninfo)
     }
 }

@@ -39,7 +39,7 @@ public enum FastHash {
     /// The two 64-bit halves of the 128-bit hash: `lane(bytes, seed: seedA)` and
     /// `lane(bytes, seed: seedB)`, computed in one pass (two independent chains keep the CPU's
     /// multipliers busy: about twice as fast as one lane after the other).
-    static func lanes(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+    public static func lanes(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
         let n = bytes.count
         return finishPair(seedA &+ p5 &+ UInt64(n), seedB &+ p5 &+ UInt64(n), bytes, from: 0)
     }
@@ -131,15 +131,32 @@ public enum FastHash {
         return withUnsafeBytes(of: (a.littleEndian, b.littleEndian)) { Array($0) }
     }
 
-    /// 32 lowercase hex digits.
+    /// 32 lowercase hex digits of the hash of `bytes`.
     public static func hex128(_ bytes: [UInt8]) -> String {
         let (a, b) = bytes.withUnsafeBytes { lanes($0) }
-        return String(unsafeUninitializedCapacity: 32) { out in
+        return hex128(a, b)
+    }
+
+    /// 32 lowercase hex digits: `a`'s 16, then `b`'s.
+    public static func hex128(_ a: UInt64, _ b: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 32) { out in
             for i in 0..<16 {
                 out[i] = Digest.hexDigit(UInt8(truncatingIfNeeded: a >> UInt64(60 - 4 * i)) & 0xF)
                 out[16 + i] = Digest.hexDigit(UInt8(truncatingIfNeeded: b >> UInt64(60 - 4 * i)) & 0xF)
             }
             return 32
         }
+    }
+
+    /// The two words `hex128(_:_:)` wrote, or nil unless `text` is 32 hex digits.
+    public static func words128(hex text: UnsafeRawBufferPointer) -> (UInt64, UInt64)? {
+        guard text.count == 32 else { return nil }
+        var a: UInt64 = 0, b: UInt64 = 0
+        for i in 0..<16 {
+            guard let digitA = Digest.hexValue(text[i]), let digitB = Digest.hexValue(text[16 + i]) else { return nil }
+            a = a << 4 | UInt64(digitA)
+            b = b << 4 | UInt64(digitB)
+        }
+        return (a, b)
     }
 }

@@ -224,9 +224,52 @@ public final class PostgresConnection: Sendable {
                 out += user + (userinfo.contains(":") ? ":***" : "")
                 remainder = rest[at...]
             }
-            return out + String(remainder).replacingOccurrences(of: #"(?i)password=[^&]*"#, with: "password=***", options: .regularExpression)
+            return out + maskedQuery(String(remainder))
         }
+        // No regex unless there is a password to hide: compiling one costs milliseconds, and
+        // every run masks its connection strings.
+        guard mentionsPassword(conninfo) else { return conninfo }
         return conninfo.replacingOccurrences(of: #"(?i)password\s*=\s*('([^'\\]|\\.)*'|\S+)"#, with: "password=***",
                                              options: .regularExpression)
+    }
+
+    /// A URL's host, path and query with the value of every `password` parameter replaced by
+    /// `***`. libpq percent-decodes parameter names, so `p%61ssword` is one too.
+    static func maskedQuery(_ rest: String) -> String {
+        guard let q = rest.firstIndex(of: "?") else { return rest }
+        let params = rest[rest.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { param -> String in
+            guard let eq = param.firstIndex(of: "=") else { return String(param) }
+            let name = param[..<eq]
+            let decoded = String(decoding: percentDecoded(Array(name.utf8)), as: UTF8.self)
+            return decoded.lowercased() == "password" ? "\(name)=***" : String(param)
+        }
+        return String(rest[...q]) + params.joined(separator: "&")
+    }
+
+    private static func percentDecoded(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count,
+               let hi = Digest.hexValue(bytes[i + 1]), let lo = Digest.hexValue(bytes[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// Whether `text` holds "password" in any case.
+    private static func mentionsPassword(_ text: String) -> Bool {
+        let needle = Array("password".utf8)
+        let bytes = Array(text.utf8)
+        guard bytes.count >= needle.count else { return false }
+        for start in 0...(bytes.count - needle.count) where bytes[start] | 0x20 == needle[0] {
+            if (1..<needle.count).allSatisfy({ bytes[start + $0] | 0x20 == needle[$0] }) { return true }
+        }
+        return false
     }
 }

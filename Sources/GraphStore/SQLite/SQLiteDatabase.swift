@@ -194,13 +194,20 @@ public struct SQLiteStatement {
 
     /// The column's bytes as stored (TEXT as UTF-8, BLOB as is), with no validation.
     public func bytes(_ index: Int32) -> [UInt8] {
+        withBytes(index) { Array($0) }
+    }
+
+    /// Calls `body` with the column's bytes in place (TEXT as UTF-8, BLOB as is; NULL as no
+    /// bytes), valid only during the call.
+    public func withBytes<R, E: Error>(_ index: Int32, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         let isText = sqlite3_column_type(stmt, index) == SQLITE_TEXT
-        let count = Int(isText ? sqlite3_column_bytes(stmt, index) : sqlite3_column_bytes(stmt, index))
+        // The pointer first, then the length (sqlite3's rule: the call that converts goes first).
         let pointer: UnsafeRawPointer? = isText
             ? sqlite3_column_text(stmt, index).map { UnsafeRawPointer($0) }
             : sqlite3_column_blob(stmt, index)
-        guard let pointer, count > 0 else { return [] }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+        let count = Int(sqlite3_column_bytes(stmt, index))
+        guard let pointer, count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
     /// The column as a String, with invalid UTF-8 repaired (for keys and names, not payloads).

@@ -123,25 +123,38 @@ struct RunDriver {
         // Locks first: a second run must learn at once that it is not needed.
         let lock = dryRun ? nil : try RunLock.acquire(statePath: statePath, runID: runID)
         let target = try graph.target()
+        let pgLockScope: (conninfo: String, scope: String)? = {
+            guard !dryRun, case .postgres(let conninfo) = target else { return nil }
+            return (conninfo, "\(graph.graphPlacement.schema):\(datasetID)" + (filter.shard.map { ":shard \($0)" } ?? ""))
+        }()
+        // The PostgreSQL run lock is taken while the state database opens: the file lock already
+        // keeps every other run out of that database, and the two waits overlap.
+        async let pgLockTaken: (lock: PostgresRunLock?, holder: String?)? = {
+            guard let pgLockScope else { return nil }
+            return try await PostgresRunLock.acquire(conninfo: pgLockScope.conninfo, scope: pgLockScope.scope,
+                                                     holderName: "memify-worker run \(runID)")
+        }()
+        let checkpoints: CheckpointStore
+        do {
+            if dryRun && !FileManager.default.fileExists(atPath: statePath) {
+                checkpoints = try await CheckpointStore.open(path: ":memory:")
+            } else if dryRun {
+                // A dry run writes nothing, not even the state database's schema.
+                checkpoints = try await CheckpointStore.open(readOnlyPath: statePath)
+            } else {
+                checkpoints = try await CheckpointStore.open(path: statePath)
+            }
+        } catch {
+            if let taken = try? await pgLockTaken { await taken.lock?.release() }
+            throw error
+        }
         var pgLock: PostgresRunLock?
-        if !dryRun, case .postgres(let conninfo) = target {
-            let scope = "\(graph.graphPlacement.schema):\(datasetID)" + (filter.shard.map { ":shard \($0)" } ?? "")
-            let (acquired, holder) = try await PostgresRunLock.acquire(conninfo: conninfo, scope: scope,
-                                                                         holderName: "memify-worker run \(runID)")
+        if let pgLockScope, let (acquired, holder) = try await pgLockTaken {
             guard let acquired else {
-                throw PipelineError(.locked, operation: "take the PostgreSQL run lock for \(scope) at \(target)",
+                throw PipelineError(.locked, operation: "take the PostgreSQL run lock for \(pgLockScope.scope) at \(target)",
                                     message: "held by \(holder ?? "another session")")
             }
             pgLock = acquired
-        }
-        let checkpoints: CheckpointStore
-        if dryRun && !FileManager.default.fileExists(atPath: statePath) {
-            checkpoints = try await CheckpointStore.open(path: ":memory:")
-        } else if dryRun {
-            // A dry run writes nothing, not even the state database's schema.
-            checkpoints = try await CheckpointStore.open(readOnlyPath: statePath)
-        } else {
-            checkpoints = try await CheckpointStore.open(path: statePath)
         }
         // From here on every failure is recorded in the runs table (and a leftover `running` row
         // of a run that died is marked aborted: the locks say no other run is alive).
@@ -191,13 +204,15 @@ struct RunDriver {
             extractor = BuiltinExtractor()
         }
         // Sessions persisted whole are skipped without decoding when their bytes did not change
-        // (not in a --since/--until window, which persists sessions only in part).
+        // (not in a --since/--until window, which persists sessions only in part). Their
+        // fingerprints load while the cache is already being read (decoding waits for them),
+        // and reading starts now, while the graph opens.
         var fingerprints: SessionFingerprints?
         if since == nil && until == nil {
-            fingerprints = SessionFingerprints(salt: "fingerprint/3 \(extractor.identity) \(datasetID)",
-                                               known: (try? await checkpoints.sessionFingerprints()) ?? [:])
+            let known = Task { (try? await checkpoints.sessionFingerprints()) ?? KnownFingerprints() }
+            fingerprints = SessionFingerprints(salt: "fingerprint/3 \(extractor.identity) \(datasetID)", known: known)
         }
-        source = try cache.makeSource(fingerprints: fingerprints)
+        source = PrimedSource(try cache.makeSource(fingerprints: fingerprints), filter: options.filter)
         if let graphOpened = try await openedGraph {
             let opened = graphOpened.writer
             writer = opened
@@ -298,11 +313,7 @@ struct RunDriver {
     }
 
     static func newRunID() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return "run-" + formatter.string(from: Date()) + "-" + UUID().uuidString.prefix(8).lowercased()
+        "run-" + UTCTime.compact(UTCTime.now) + "-" + UUID().uuidString.prefix(8).lowercased()
     }
 
     /// Prometheus text format, written to a temporary file and renamed over the target.

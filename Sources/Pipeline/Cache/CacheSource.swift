@@ -1,4 +1,5 @@
 internal import GraphStore
+import Synchronization
 /// A cognee session cache, read-only.
 ///
 /// Reading streams: a source hands out sessions in batches, and holds at most a batch or two in
@@ -23,6 +24,57 @@ extension CacheSource {
 public protocol SessionCursor: AnyObject, Sendable {
     /// The next batch of sessions, or nil at the end.
     func nextBatch() async throws -> [SessionRead]?
+}
+
+/// A source whose first cursor is opened, and its first batch read, as soon as it is made: a
+/// run sets up (locks, state, graph) while the cache is already being read. A cursor for any
+/// other filter, or a second one, comes from `base` as usual. Errors of the early start surface
+/// where the cursor is asked for, as they would have without it.
+public final class PrimedSource: CacheSource {
+    public let base: any CacheSource
+    private let filter: SessionFilter
+    private let primed: Mutex<Task<any SessionCursor, any Error>?>
+
+    public init(_ base: any CacheSource, filter: SessionFilter) {
+        self.base = base
+        self.filter = filter
+        primed = Mutex(Task {
+            let cursor = try await base.makeCursor(filter: filter)
+            return PrimedCursor(cursor, first: Task { try await cursor.nextBatch() })
+        })
+    }
+
+    public var location: String { base.location }
+    public var mayReadSessionPartially: Bool { base.mayReadSessionPartially }
+
+    public func makeCursor(filter: SessionFilter) async throws -> any SessionCursor {
+        let task = primed.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        guard let task, filter == self.filter else { return try await base.makeCursor(filter: filter) }
+        return try await task.value
+    }
+}
+
+/// A cursor whose first batch is already being read.
+private final class PrimedCursor: SessionCursor {
+    private let base: any SessionCursor
+    private let first: Mutex<Task<[SessionRead]?, any Error>?>
+
+    init(_ base: any SessionCursor, first: Task<[SessionRead]?, any Error>) {
+        self.base = base
+        self.first = Mutex(first)
+    }
+
+    func nextBatch() async throws -> [SessionRead]? {
+        let early = first.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        if let early { return try await early.value }
+        return try await base.nextBatch()
+    }
 }
 
 extension CacheSource {
@@ -91,13 +143,21 @@ public enum CacheSourceFactory {
 /// (its length and bytes). The salt holds what else the persisted rows depend on (the extractor,
 /// the dataset), so changing those never matches an old fingerprint.
 public struct SessionFingerprints: Sendable {
-    public var salt: String
-    /// By session: the fingerprints recorded when each was persisted whole.
-    public var known: [SessionKey: String]
+    public let salt: String
+    /// The salt's UTF-8 and a 0 byte: what every fingerprint starts with.
+    private let saltBytes: [UInt8]
+    /// By session: the fingerprints recorded when each was persisted whole. Loading them may
+    /// still be under way: reading starts meanwhile, and decoding waits for them.
+    public let known: Task<KnownFingerprints, Never>
 
-    public init(salt: String, known: [SessionKey: String]) {
+    public init(salt: String, known: Task<KnownFingerprints, Never>) {
         self.salt = salt
+        self.saltBytes = Array(salt.utf8) + [0]
         self.known = known
+    }
+
+    public init(salt: String, known: KnownFingerprints) {
+        self.init(salt: salt, known: Task { known })
     }
 
     /// The seed of each element's XXH64.
@@ -106,18 +166,67 @@ public struct SessionFingerprints: Sendable {
     /// The fingerprint of one session's stored elements: the salt, then each element's length
     /// and 64-bit XXH64, hashed again into 128 bits. (An edit that keeps an element's length
     /// and its XXH64 goes unseen with odds of 2^-64: change detection, not a defence against
-    /// contents forged to collide.)
-    public func fingerprint(count: Int, element: (Int) -> UnsafeBufferPointer<UInt8>) -> String {
-        var bytes = Array(salt.utf8)
-        bytes.reserveCapacity(bytes.count + 1 + 16 * count)
-        bytes.append(0)
+    /// contents forged to collide.) `scratch` is reused from one session to the next.
+    func fingerprint(count: Int, scratch: inout [UInt8], element: (Int) -> UnsafeBufferPointer<UInt8>) -> Fingerprint128 {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: saltBytes)
         for i in 0..<count {
             let e = element(i)
             let h = FastHash.xxh64(UnsafeRawBufferPointer(e), seed: Self.elementSeed)
-            withUnsafeBytes(of: (UInt64(e.count).littleEndian, h.littleEndian)) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: (UInt64(e.count).littleEndian, h.littleEndian)) { scratch.append(contentsOf: $0) }
         }
-        return FastHash.hex128(bytes)
+        let (a, b) = scratch.withUnsafeBytes { FastHash.lanes($0) }
+        return Fingerprint128(a: a, b: b)
     }
+}
+
+/// A session fingerprint's 128 bits.
+struct Fingerprint128: Hashable, Sendable {
+    var a: UInt64
+    var b: UInt64
+
+    /// 32 lowercase hex digits, as the state database stores them.
+    var hex: String { FastHash.hex128(a, b) }
+}
+
+/// The fingerprints a state database holds, by session, in 32 bytes a session (no strings):
+/// a no-op run loads one per session before its first read.
+public struct KnownFingerprints: Sendable {
+    /// By the ``KeyFingerprint`` of the session's cache key.
+    private(set) var table: [KeyFingerprint: Fingerprint128] = [:]
+
+    public init() {}
+
+    public var count: Int { table.count }
+
+    /// Records a session's fingerprint given as stored (32 hex digits); anything else is left
+    /// out, and that session is then decoded and fingerprinted again.
+    public mutating func insert(_ key: SessionKey, hex: String) {
+        var scratch: [UInt8] = []
+        var hex = hex
+        hex.withUTF8 { hexBytes in
+            var user = key.userID, session = key.sessionID
+            user.withUTF8 { u in session.withUTF8 { s in
+                insert(userID: UnsafeRawBufferPointer(u), sessionID: UnsafeRawBufferPointer(s),
+                       hex: UnsafeRawBufferPointer(hexBytes), scratch: &scratch)
+            } }
+        }
+    }
+
+    /// The same from bytes in place (a state database row); `scratch` is reused between calls.
+    mutating func insert(userID: UnsafeRawBufferPointer, sessionID: UnsafeRawBufferPointer, hex: UnsafeRawBufferPointer,
+                         scratch: inout [UInt8]) {
+        guard let (a, b) = FastHash.words128(hex: hex) else { return }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: SessionKey.qaPrefixBytes)
+        scratch.append(contentsOf: userID)
+        scratch.append(UInt8(ascii: ":"))
+        scratch.append(contentsOf: sessionID)
+        table[KeyFingerprint(scratch)] = Fingerprint128(a: a, b: b)
+    }
+
+    /// The fingerprint recorded for the session whose cache key has this fingerprint.
+    subscript(key: KeyFingerprint) -> Fingerprint128? { table[key] }
 }
 
 /// How to read a cache.

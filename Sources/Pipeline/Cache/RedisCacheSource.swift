@@ -60,13 +60,25 @@ struct KeyFingerprint: Hashable {
 final class RedisSessionCursor: SessionCursor {
     /// What one fetch read, not yet decoded: the replies, in place in their arena.
     struct RawBatch: Sendable {
-        var items: [(SessionKey, Result<ArenaReply, RedisReplyError>)]
+        var items: [RawSession]
         var arena: ReplyArena
     }
 
     private struct PendingKey {
         var key: SessionKey
         var bytes: [UInt8]
+        /// Of `bytes`: the SCAN dedup's and the fingerprint table's key.
+        var slot: KeyFingerprint
+
+        init(key: SessionKey, bytes: [UInt8]) {
+            self.init(key: key, bytes: bytes, slot: KeyFingerprint(bytes))
+        }
+
+        init(key: SessionKey, bytes: [UInt8], slot: KeyFingerprint) {
+            self.key = key
+            self.bytes = bytes
+            self.slot = slot
+        }
     }
 
     /// Touched only on the I/O queue.
@@ -222,13 +234,14 @@ final class RedisSessionCursor: SessionCursor {
 
             let arena = state.spareArenas.popLast() ?? ReplyArena()
             let replies = try lists.receiveLists(current.count, into: arena)
-            var items: [(SessionKey, Result<ArenaReply, RedisReplyError>)] = []
+            var items: [RawSession] = []
             items.reserveCapacity(current.count)
             for (pending, reply) in zip(current, replies) {
                 if let message = reply.errorMessage {
-                    items.append((pending.key, .failure(RedisReplyError(message: try refusal(message, pending, &state)))))
+                    items.append(RawSession(key: pending.key, slot: pending.slot,
+                                            result: .failure(RedisReplyError(message: try refusal(message, pending, &state)))))
                 } else if reply.elementCount > 0 {  // an empty reply: the key vanished since SCAN
-                    items.append((pending.key, .success(reply)))
+                    items.append(RawSession(key: pending.key, slot: pending.slot, result: .success(reply)))
                 }
             }
             return RawBatch(items: items, arena: arena)
@@ -267,9 +280,10 @@ final class RedisSessionCursor: SessionCursor {
                 throw PipelineError(.protocolError, operation: "SCAN \(location)", message: "unexpected reply")
             }
             for item in found {
-                guard case .string(let bytes) = item, let key = SessionKey(cacheKeyBytes: bytes),
-                      filter.matches(key), state.seen.insert(KeyFingerprint(bytes)).inserted else { continue }
-                state.pending.append(PendingKey(key: key, bytes: bytes))
+                guard case .string(let bytes) = item, let key = SessionKey(cacheKeyBytes: bytes), filter.matches(key) else { continue }
+                let slot = KeyFingerprint(bytes)
+                guard state.seen.insert(slot).inserted else { continue }
+                state.pending.append(PendingKey(key: key, bytes: bytes, slot: slot))
             }
             state.scanCursor = next == "0" ? nil : next
             // The next SCAN goes out now: its reply is waiting by the time these keys are read.
@@ -289,22 +303,32 @@ final class RedisSessionCursor: SessionCursor {
     }
 }
 
+/// One session as read, not yet decoded.
+struct RawSession: Sendable {
+    var key: SessionKey
+    /// The ``KeyFingerprint`` of its cache key.
+    var slot: KeyFingerprint
+    var result: Result<ArenaReply, RedisReplyError>
+}
+
 /// Decodes a batch on `parallelism` tasks of the cooperative pool (decoding is CPU work, no
 /// blocking), keeping the batch's order.
-func decodeInParallel(_ items: [(SessionKey, Result<ArenaReply, RedisReplyError>)], location: String,
+func decodeInParallel(_ items: [RawSession], location: String,
                       fingerprints: SessionFingerprints? = nil, parallelism: Int = 2) async -> [SessionRead] {
-    func decode(_ slice: ArraySlice<(SessionKey, Result<ArenaReply, RedisReplyError>)>) -> [SessionRead] {
-        slice.map { key, result in
-            var read = SessionRead(key: key, location: location)
-            switch result {
+    let known = await fingerprints?.known.value
+    func decode(_ slice: ArraySlice<RawSession>) -> [SessionRead] {
+        var scratch: [UInt8] = []
+        return slice.map { item in
+            var read = SessionRead(key: item.key, location: location)
+            switch item.result {
             case .success(let reply):
-                if let fingerprints {
-                    let fingerprint = fingerprints.fingerprint(count: reply.elementCount) { reply.element($0) }
-                    read.fingerprint = fingerprint
-                    if fingerprints.known[key] == fingerprint {
+                if let fingerprints, let known {
+                    let fingerprint = fingerprints.fingerprint(count: reply.elementCount, scratch: &scratch) { reply.element($0) }
+                    if known[item.slot] == fingerprint {
                         read.unchangedCount = reply.elementCount
                         return read
                     }
+                    read.fingerprint = fingerprint.hex
                 }
                 read.elements.reserveCapacity(reply.elementCount)
                 for i in 0..<reply.elementCount { read.decode(index: i, bytes: reply.element(i)) }

@@ -30,7 +30,7 @@ public struct SessionKey: Sendable, Hashable, Comparable, CustomStringConvertibl
         self.init(userID: user, sessionID: session)
     }
 
-    private static let qaPrefixBytes = Array(qaPrefix.utf8)
+    static let qaPrefixBytes = Array(qaPrefix.utf8)
 
     /// The QA list key: `agent_sessions:{user_id}:{session_id}`.
     public var cacheKey: String { Self.qaPrefix + userID + ":" + sessionID }

@@ -369,7 +369,7 @@ public protocol CheckpointStoring: Sendable {
     func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
                 cleanSessions: [SessionKey], fingerprints: [SessionKey: String], runID: String) async throws
     /// The fingerprints of sessions persisted whole (see ``SessionFingerprints``).
-    func sessionFingerprints() async throws -> [SessionKey: String]
+    func sessionFingerprints() async throws -> KnownFingerprints
 }
 
 extension CheckpointStore: CheckpointStoring {
@@ -386,14 +386,18 @@ extension CheckpointStore: CheckpointStoring {
         }
     }
 
-    public func sessionFingerprints() async throws -> [SessionKey: String] {
+    public func sessionFingerprints() async throws -> KnownFingerprints {
         try await executor.run {
             try self.database.withStatement("SELECT user_id, session_id, fingerprint FROM sessions WHERE fingerprint IS NOT NULL",
-                                            operation: "read session fingerprints") { stmt throws(GraphStoreError) -> [SessionKey: String] in
-                var out: [SessionKey: String] = [:]
+                                            operation: "read session fingerprints") { stmt throws(GraphStoreError) -> KnownFingerprints in
+                // In place, no strings: this runs once per session before a no-op run's first read.
+                var out = KnownFingerprints()
+                var scratch: [UInt8] = []
                 while try stmt.step() {
-                    if let user = stmt.text(0), let session = stmt.text(1), let fingerprint = stmt.text(2) {
-                        out[SessionKey(userID: user, sessionID: session)] = fingerprint
+                    stmt.withBytes(0) { user in
+                        stmt.withBytes(1) { session in
+                            stmt.withBytes(2) { hex in out.insert(userID: user, sessionID: session, hex: hex, scratch: &scratch) }
+                        }
                     }
                 }
                 return out

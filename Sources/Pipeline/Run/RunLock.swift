@@ -29,10 +29,17 @@ public final class RunLock: Sendable {
             throw PipelineError(.locked, operation: "lock the state database",
                                 message: "another run holds \(path)" + (holder.isEmpty ? "" : " (\(holder))"))
         }
-        let holder = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), run \(runID), since \(ISO8601DateFormatter().string(from: Date()))\n"
+        let holder = "pid \(getpid()) on \(hostName()), run \(runID), since \(UTCTime.iso8601(UTCTime.now))\n"
         _ = ftruncate(fd, 0)
         _ = holder.withCString { pwrite(fd, $0, strlen($0), 0) }
         return RunLock(path: path, fd: fd)
+    }
+
+    /// The machine's name as gethostname(2) has it (no resolver lookup).
+    private static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown host" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     deinit {
