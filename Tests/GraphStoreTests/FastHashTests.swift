@@ -55,3 +55,25 @@ struct FastHashTests {
         }
     }
 }
+
+@Suite("128-bit hashes round-trip through their 32 hex digits")
+struct Hex128Tests {
+    @Test func roundTrip() {
+        for (a, b) in [(UInt64(0), UInt64(0)), (.max, .max), (0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210), (1, 1 << 63)] {
+            let hex = FastHash.hex128(a, b)
+            #expect(hex.count == 32 && hex == hex.lowercased())
+            let words = Array(hex.utf8).withUnsafeBytes { FastHash.words128(hex: $0) }
+            #expect(words?.0 == a && words?.1 == b, "\(hex)")
+            let upper = Array(hex.uppercased().utf8).withUnsafeBytes { FastHash.words128(hex: $0) }
+            #expect(upper?.0 == a && upper?.1 == b)
+        }
+    }
+
+    @Test(arguments: ["", "0123", String(repeating: "0", count: 31), String(repeating: "0", count: 33),
+                      String(repeating: "0", count: 31) + "g", "@" + String(repeating: "0", count: 31),
+                      String(repeating: "0", count: 16) + "/" + String(repeating: "0", count: 15),
+                      String(repeating: "f", count: 31) + "`", String(repeating: "0", count: 31) + ":"])
+    func rejects(text: String) {
+        #expect(Array(text.utf8).withUnsafeBytes { FastHash.words128(hex: $0) } == nil)
+    }
+}

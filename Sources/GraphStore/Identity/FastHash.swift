@@ -148,15 +148,26 @@ public enum FastHash {
         }
     }
 
+    /// A hex digit's value (either case), and 1 when `c` is not one.
+    @inline(__always) private static func hexNibble(_ c: UInt8) -> (UInt8, UInt8) {
+        let decimal = c &- UInt8(ascii: "0") < 10
+        let letter = (c | 0x20) &- UInt8(ascii: "a") < 6
+        return ((c & 0xF) &+ (c >> 6) &* 9, (decimal || letter) ? 0 : 1)
+    }
+
     /// The two words `hex128(_:_:)` wrote, or nil unless `text` is 32 hex digits.
     public static func words128(hex text: UnsafeRawBufferPointer) -> (UInt64, UInt64)? {
         guard text.count == 32 else { return nil }
+        // Branch-free: a state database's fingerprints are read by the hundred thousand.
         var a: UInt64 = 0, b: UInt64 = 0
+        var invalid: UInt8 = 0
         for i in 0..<16 {
-            guard let digitA = Digest.hexValue(text[i]), let digitB = Digest.hexValue(text[16 + i]) else { return nil }
+            let (digitA, badA) = hexNibble(text[i])
+            let (digitB, badB) = hexNibble(text[16 + i])
             a = a << 4 | UInt64(digitA)
             b = b << 4 | UInt64(digitB)
+            invalid |= badA | badB
         }
-        return (a, b)
+        return invalid == 0 ? (a, b) : nil
     }
 }

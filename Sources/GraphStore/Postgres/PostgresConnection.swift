@@ -69,6 +69,50 @@ public final class PostgresConnection: Sendable {
 
     /// `COPY … FROM STDIN` with `data` in COPY's text format.
     public func copyIn(_ sql: String, data: [UInt8], operation: String) throws(GraphStoreError) {
+        try copyIn(sql, operation: operation) { stream in stream.data = data }  // sent whole at the end
+    }
+
+    /// Rows on their way to a `COPY … FROM STDIN`: `write` appends them to `data` in COPY's
+    /// text format and calls ``flush()`` between rows, which sends what has piled up. The
+    /// server ingests the first rows while the next are still being formatted.
+    struct CopyStream {
+        var data: [UInt8] = []
+        fileprivate let conn: OpaquePointer
+        fileprivate var failed = false
+        /// Bytes gathered before a send.
+        static let chunk = 1 << 16
+
+        fileprivate init(conn: OpaquePointer) {
+            self.conn = conn
+            data.reserveCapacity(Self.chunk + (Self.chunk >> 2))
+        }
+
+        /// Sends the rows so far once there are at least ``chunk`` bytes of them.
+        mutating func flush() {
+            if data.count >= Self.chunk { send() }
+        }
+
+        /// Sends `data` (at most 1 MiB a call) and empties it.
+        fileprivate mutating func send() {
+            guard !failed, !data.isEmpty else { return }
+            let conn = self.conn
+            let ok = data.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = min(1 << 20, raw.count - offset)
+                    guard PQputCopyData(conn, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self), Int32(n)) == 1
+                    else { return false }
+                    offset += n
+                }
+                return true
+            }
+            if !ok { failed = true }
+            data.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// `COPY … FROM STDIN`, its rows written by `write` (see ``CopyStream``).
+    func copyIn(_ sql: String, operation: String, write: (inout CopyStream) -> Void) throws(GraphStoreError) {
         try handle.withLock { (conn: inout OpaquePointer?) throws(GraphStoreError) in
             guard let conn else { throw Self.closed(operation) }
             let start = PQexec(conn, sql)
@@ -79,18 +123,10 @@ public final class PostgresConnection: Sendable {
                 throw GraphStoreError(.postgres, operation: operation, message: "server did not enter COPY mode")
             }
             PQclear(start)
-            var offset = 0
-            let chunk = 1 << 20
-            var sendFailed = false
-            data.withUnsafeBytes { raw in
-                while offset < raw.count {
-                    let n = min(chunk, raw.count - offset)
-                    let rc = PQputCopyData(conn, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self), Int32(n))
-                    if rc != 1 { sendFailed = true; break }
-                    offset += n
-                }
-            }
-            if PQputCopyEnd(conn, sendFailed ? "client aborted COPY" : nil) != 1 {
+            var stream = CopyStream(conn: conn)
+            write(&stream)
+            stream.send()
+            if PQputCopyEnd(conn, stream.failed ? "client aborted COPY" : nil) != 1 {
                 throw GraphStoreError(.connectionFailed, operation: operation, message: Self.firstLine(String(cString: PQerrorMessage(conn))))
             }
             var failure: GraphStoreError?

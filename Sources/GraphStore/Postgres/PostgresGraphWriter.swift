@@ -165,7 +165,12 @@ public final class PostgresGraphWriter: GraphWriter {
                 }
                 let missing = GraphMerge.missingEndpoints(batch, stored: present)
                 if !missing.isEmpty { throw GraphMerge.missingNodeError(missing, location: location) }
-                let existingEdges = try Self.readEdges(connection, keys: batch.edges.map(\.key))
+                // An edge exists only while both its endpoints do (REFERENCES … ON DELETE CASCADE,
+                // as in cognee's schema): the edges of a node new in this batch are new, and are
+                // not looked up (most of a turn's edges start at its new chunk, document or summary).
+                let newNodeIDs = Set(batch.nodes.lazy.map(\.id).filter { existingNodes[$0] == nil })
+                let edgesToRead = batch.edges.filter { !newNodeIDs.contains($0.sourceID) && !newNodeIDs.contains($0.targetID) }
+                let existingEdges = try Self.readEdges(connection, keys: edgesToRead.map(\.key))
                 let plan = GraphMerge.plan(batch, existingNodes: existingNodes, existingEdges: existingEdges)
                 // New rows go straight in with COPY: under the graph lock no other writer can add
                 // them meanwhile. Changed rows go through staging and ON CONFLICT.
@@ -324,20 +329,20 @@ public final class PostgresGraphWriter: GraphWriter {
 
     private static func copyNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)], into table: String) throws(GraphStoreError) {
         guard !rows.isEmpty else { return }
-        var data: [UInt8] = []
-        data.reserveCapacity(rows.count * 512)
-        var json: [UInt8] = []
-        for (node, p) in rows {
-            CopyText.append(node.id, to: &data); data.append(0x09)
-            CopyText.append(node.name, to: &data); data.append(0x09)
-            CopyText.append(node.type, to: &data); data.append(0x09)
-            json.removeAll(keepingCapacity: true)
-            JSONWriter.write(.object(node.properties), style: .compact, into: &json)
-            CopyText.append(bytes: json, to: &data); data.append(0x09)
-            appendArrays(p, to: &data)
-        }
         try connection.copyIn("COPY \(table) (id, name, type, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs) FROM STDIN",
-                              data: data, operation: "copy \(rows.count) nodes into \(table)")
+                              operation: "copy \(rows.count) nodes into \(table)") { stream in
+            var json: [UInt8] = []
+            for (node, p) in rows {
+                CopyText.append(node.id, to: &stream.data); stream.data.append(0x09)
+                CopyText.append(node.name, to: &stream.data); stream.data.append(0x09)
+                CopyText.append(node.type, to: &stream.data); stream.data.append(0x09)
+                json.removeAll(keepingCapacity: true)
+                JSONWriter.write(.object(node.properties), style: .compact, into: &json)
+                CopyText.append(bytes: json, to: &stream.data); stream.data.append(0x09)
+                appendArrays(p, to: &stream.data)
+                stream.flush()
+            }
+        }
     }
 
     private static func upsertNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)]) throws(GraphStoreError) {
@@ -355,20 +360,20 @@ public final class PostgresGraphWriter: GraphWriter {
 
     private static func copyEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)], into table: String) throws(GraphStoreError) {
         guard !rows.isEmpty else { return }
-        var data: [UInt8] = []
-        data.reserveCapacity(rows.count * 512)
-        var json: [UInt8] = []
-        for (edge, p) in rows {
-            CopyText.append(edge.sourceID, to: &data); data.append(0x09)
-            CopyText.append(edge.targetID, to: &data); data.append(0x09)
-            CopyText.append(edge.relationshipName, to: &data); data.append(0x09)
-            json.removeAll(keepingCapacity: true)
-            JSONWriter.write(.object(edge.properties), style: .compact, into: &json)
-            CopyText.append(bytes: json, to: &data); data.append(0x09)
-            appendArrays(p, to: &data)
-        }
         try connection.copyIn("COPY \(table) (source_id, target_id, relationship_name, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs) FROM STDIN",
-                              data: data, operation: "copy \(rows.count) edges into \(table)")
+                              operation: "copy \(rows.count) edges into \(table)") { stream in
+            var json: [UInt8] = []
+            for (edge, p) in rows {
+                CopyText.append(edge.sourceID, to: &stream.data); stream.data.append(0x09)
+                CopyText.append(edge.targetID, to: &stream.data); stream.data.append(0x09)
+                CopyText.append(edge.relationshipName, to: &stream.data); stream.data.append(0x09)
+                json.removeAll(keepingCapacity: true)
+                JSONWriter.write(.object(edge.properties), style: .compact, into: &json)
+                CopyText.append(bytes: json, to: &stream.data); stream.data.append(0x09)
+                appendArrays(p, to: &stream.data)
+                stream.flush()
+            }
+        }
     }
 
     private static func upsertEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)]) throws(GraphStoreError) {
