@@ -190,7 +190,10 @@ struct Fingerprint128: Hashable, Sendable {
 }
 
 /// The fingerprints a state database holds, by session, in 32 bytes a session (no strings):
-/// a no-op run loads one per session before its first read.
+/// a no-op run loads one per session while its first batches are read. A session is found by
+/// the ``KeyFingerprint`` of its cache key rebuilt from the stored ids, which is the key's own
+/// unless it held invalid UTF-8 (the ids are stored repaired): such a session is decoded on
+/// every run, as if its fingerprint were unknown.
 public struct KnownFingerprints: Sendable {
     /// By the ``KeyFingerprint`` of the session's cache key.
     private(set) var table: [KeyFingerprint: Fingerprint128] = [:]
