@@ -328,16 +328,24 @@ public final class PostgresGraphWriter: GraphWriter {
     }
 
     private static func copyNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)], into table: String) throws(GraphStoreError) {
+        try copyRows(connection, rows, into: table, columns: "id, name, type", what: "nodes") { ($0.id, $0.name, $0.type, $0.properties) }
+    }
+
+    /// `COPY`s rows of three text columns, their JSON properties and the four provenance arrays,
+    /// streamed as they are formatted.
+    private static func copyRows<Row>(_ connection: PostgresConnection, _ rows: [(Row, Provenance)], into table: String, columns: String,
+                                      what: String, _ fields: (Row) -> (String, String, String, JSONObject)) throws(GraphStoreError) {
         guard !rows.isEmpty else { return }
-        try connection.copyIn("COPY \(table) (id, name, type, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs) FROM STDIN",
-                              operation: "copy \(rows.count) nodes into \(table)") { stream in
+        try connection.copyIn("COPY \(table) (\(columns), properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs) FROM STDIN",
+                              operation: "copy \(rows.count) \(what) into \(table)") { stream in
             var json: [UInt8] = []
-            for (node, p) in rows {
-                CopyText.append(node.id, to: &stream.data); stream.data.append(0x09)
-                CopyText.append(node.name, to: &stream.data); stream.data.append(0x09)
-                CopyText.append(node.type, to: &stream.data); stream.data.append(0x09)
+            for (row, p) in rows {
+                let (first, second, third, properties) = fields(row)
+                CopyText.append(first, to: &stream.data); stream.data.append(0x09)
+                CopyText.append(second, to: &stream.data); stream.data.append(0x09)
+                CopyText.append(third, to: &stream.data); stream.data.append(0x09)
                 json.removeAll(keepingCapacity: true)
-                JSONWriter.write(.object(node.properties), style: .compact, into: &json)
+                JSONWriter.write(.object(properties), style: .compact, into: &json)
                 CopyText.append(bytes: json, to: &stream.data); stream.data.append(0x09)
                 appendArrays(p, to: &stream.data)
                 stream.flush()
@@ -359,20 +367,8 @@ public final class PostgresGraphWriter: GraphWriter {
     }
 
     private static func copyEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)], into table: String) throws(GraphStoreError) {
-        guard !rows.isEmpty else { return }
-        try connection.copyIn("COPY \(table) (source_id, target_id, relationship_name, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs) FROM STDIN",
-                              operation: "copy \(rows.count) edges into \(table)") { stream in
-            var json: [UInt8] = []
-            for (edge, p) in rows {
-                CopyText.append(edge.sourceID, to: &stream.data); stream.data.append(0x09)
-                CopyText.append(edge.targetID, to: &stream.data); stream.data.append(0x09)
-                CopyText.append(edge.relationshipName, to: &stream.data); stream.data.append(0x09)
-                json.removeAll(keepingCapacity: true)
-                JSONWriter.write(.object(edge.properties), style: .compact, into: &json)
-                CopyText.append(bytes: json, to: &stream.data); stream.data.append(0x09)
-                appendArrays(p, to: &stream.data)
-                stream.flush()
-            }
+        try copyRows(connection, rows, into: table, columns: "source_id, target_id, relationship_name", what: "edges") {
+            ($0.sourceID, $0.targetID, $0.relationshipName, $0.properties)
         }
     }
 
