@@ -20,6 +20,13 @@ extension CacheSource {
     public var mayReadSessionPartially: Bool { false }
 }
 
+extension Mutex {
+    /// The value held, leaving nil in its place.
+    func take<Wrapped>() -> Wrapped? where Value == Wrapped? {
+        withLock { $0.take() }
+    }
+}
+
 /// Hands out the sessions of one read, a batch at a time.
 public protocol SessionCursor: AnyObject, Sendable {
     /// The next batch of sessions, or nil at the end.
@@ -48,11 +55,8 @@ public final class PrimedSource: CacheSource {
     public var mayReadSessionPartially: Bool { base.mayReadSessionPartially }
 
     public func makeCursor(filter: SessionFilter) async throws -> any SessionCursor {
-        let task = primed.withLock { task in
-            defer { task = nil }
-            return task
-        }
-        guard let task, filter == self.filter else { return try await base.makeCursor(filter: filter) }
+        // Taken only by a cursor for the filter it was primed with: another filter leaves it.
+        guard filter == self.filter, let task = primed.take() else { return try await base.makeCursor(filter: filter) }
         return try await task.value
     }
 }
@@ -68,11 +72,7 @@ private final class PrimedCursor: SessionCursor {
     }
 
     func nextBatch() async throws -> [SessionRead]? {
-        let early = first.withLock { task in
-            defer { task = nil }
-            return task
-        }
-        if let early { return try await early.value }
+        if let early = first.take() { return try await early.value }
         return try await base.nextBatch()
     }
 }

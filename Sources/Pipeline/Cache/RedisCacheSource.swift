@@ -142,10 +142,7 @@ final class RedisSessionCursor: SessionCursor {
     private let ahead = Mutex<Task<[SessionRead]?, any Error>?>(nil)
 
     func nextBatch() async throws -> [SessionRead]? {
-        let running = ahead.withLock { task in
-            defer { task = nil }
-            return task
-        }
+        let running = ahead.take()
         guard let reads = try await (running ?? Task { try await self.readAndDecode() }).value else { return nil }
         ahead.withLock { $0 = Task { try await self.readAndDecode() } }
         return reads
