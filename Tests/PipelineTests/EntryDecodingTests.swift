@@ -103,6 +103,41 @@ struct EntryDecodingTests {
         #expect((try? SessionQAEntry.decode(numberedQA).get()) == nil)
     }
 
+    @Test("a session's entries share one text buffer and stay independent values; a full arena moves on to a new buffer")
+    func sharedTextStorage() throws {
+        let cases = try Self.loadCases()
+        let raws = try cases.map { [UInt8](try #require(Data(base64Encoded: $0.raw_b64))) }
+        // All of them as one session: canonical, full-path and bad elements mixed.
+        var read = SessionRead(key: SessionKey(userID: "u", sessionID: "s"), location: "memory")
+        read.decode(elements: raws)
+        // And again through an arena far too small, which must allocate as it goes.
+        var small = SessionRead(key: SessionKey(userID: "u", sessionID: "s"), location: "memory")
+        var arena = EntryTextArena(capacity: 1)
+        for (i, raw) in raws.enumerated() { raw.withUnsafeBufferPointer { small.decode(index: i, bytes: $0, text: &arena) } }
+        var good = 0
+        for (i, raw) in raws.enumerated() {
+            let alone = try? SessionQAEntry.decode(raw).get()
+            let shared = read.elements.first { $0.index == i }?.entry
+            #expect(shared == alone, "element \(i)")
+            #expect(small.elements.first { $0.index == i }?.entry == alone, "element \(i), small arena")
+            if let alone, let shared {
+                good += 1
+                #expect(shared.jsonValue == alone.jsonValue, "element \(i)")
+            }
+        }
+        #expect(good > 150 && read.errors.count > 100, "\(good) good, \(read.errors.count) bad")
+        #expect(read.elements.count + read.errors.count == raws.count)
+
+        // A changed entry is a new value; its neighbours in the buffer are untouched.
+        var changed = read.elements[1].entry
+        let before = read.elements.map(\.entry.jsonValue)
+        changed.question = "changed"
+        changed.qaID = nil
+        #expect(changed.question == "changed" && changed.qaID == nil)
+        #expect(changed.time == read.elements[1].entry.time && changed.answer == read.elements[1].entry.answer)
+        #expect(read.elements.map(\.entry.jsonValue) == before)
+    }
+
     @Test("a validation error names every failing field")
     func namesFields() throws {
         let raw = #"{"time": 1, "question": "q", "context": "", "answer": "a", "feedback_score": 9}"#

@@ -139,29 +139,45 @@ public struct JSONParser: ~Copyable {
 
     /// The fast path for objects laid out exactly as Python's `json.dumps` writes them with
     /// default separators: `{"a": v, "b": v}`, the keys `names` in that order, each value a
-    /// string, `null`, or a non-negative integer of up to 18 digits, nothing before or after. Fills `out`
-    /// (nil for `null`; an integer's digits, with the bit `1 << slot` set in `numbers`) and
-    /// returns true; returns false for any other document, which
+    /// string, `null`, or a non-negative integer of up to 18 digits, nothing before or after.
+    ///
+    /// Writes the values one after another to `text` (which has room for `bytes.count` bytes:
+    /// a value is never longer than its JSON): a string's UTF-8, unescaped and validated; an
+    /// integer's digits (bit `1 << slot` set in `numbers`); nothing for `null` (bit set in
+    /// `nulls`). `ends[slot]` is where value `slot` ends in `text` (it starts where the one before
+    /// ends). Returns true; returns false for any other document, which
     /// ``parseFields(_:names:into:)`` then parses (and judges) in full. What it accepts it reads
     /// exactly as the full parser does.
     public static func parseCanonicalFields(_ bytes: UnsafeBufferPointer<UInt8>, prefixes: CanonicalPrefixes,
-                                            into out: UnsafeMutableBufferPointer<String?>, numbers: inout UInt64) -> Bool {
-        precondition(out.count >= prefixes.count && prefixes.count <= 64)
+                                            text: UnsafeMutablePointer<UInt8>, ends: UnsafeMutableBufferPointer<Int>,
+                                            nulls: inout UInt64, numbers: inout UInt64) -> Bool {
+        precondition(ends.count >= prefixes.count && prefixes.count <= 64)
         var parser = JSONParser(bytes)
+        nulls = 0
         numbers = 0
+        var written = 0
         for field in 0..<prefixes.count {
             guard prefixes.matches(field, bytes, at: parser.index) else { return false }
             parser.index += prefixes.length(field)
             guard parser.index < bytes.count else { return false }
             switch bytes[parser.index] {
             case UInt8(ascii: "\""):
-                guard let value = try? parser.parseString() else { return false }
-                out[field] = value
+                guard let found = try? parser.scanString() else { return false }
+                switch found {
+                case .input(let start, let end, let ascii):
+                    let segment = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    guard ascii || (try? UTF8Span(validating: segment.span)) != nil else { return false }
+                    if let from = segment.baseAddress { (text + written).update(from: from, count: segment.count) }
+                    written += segment.count
+                case .scratch:
+                    parser.scratch.withUnsafeBufferPointer { if let from = $0.baseAddress { (text + written).update(from: from, count: $0.count) } }
+                    written += parser.scratch.count
+                }
             case UInt8(ascii: "n"):
                 guard parser.index + 4 <= bytes.count, bytes[parser.index + 1] == UInt8(ascii: "u"),
                       bytes[parser.index + 2] == UInt8(ascii: "l"), bytes[parser.index + 3] == UInt8(ascii: "l") else { return false }
                 parser.index += 4
-                out[field] = nil
+                nulls |= 1 << UInt64(field)
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 // 0|[1-9][0-9]*, then the next key's comma or the closing brace. (A negative
                 // number, `-0` included, goes to the full parser.)
@@ -173,16 +189,18 @@ public struct JSONParser: ~Copyable {
                 // What follows must be the next prefix or the closing brace (checked next), so
                 // a fraction or an exponent sends the document to the full parser.
                 guard digits > 0, digits <= 18, digits == 1 || bytes[start] != UInt8(ascii: "0") else { return false }
-                out[field] = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<parser.index]), as: UTF8.self)
+                (text + written).update(from: bytes.baseAddress! + start, count: digits)
+                written += digits
                 numbers |= 1 << UInt64(field)
             default:
                 return false
             }
+            ends[field] = written
         }
         return parser.index == bytes.count - 1 && bytes[parser.index] == UInt8(ascii: "}")
     }
 
-    /// The bytes before each value in ``parseCanonicalFields(_:prefixes:into:numbers:)``:
+    /// The bytes before each value in ``parseCanonicalFields(_:prefixes:text:ends:nulls:numbers:)``:
     /// `{"name": ` for the first key, `, "name": ` for the others.
     public struct CanonicalPrefixes: Sendable {
         private let bytes: [UInt8]
@@ -205,21 +223,25 @@ public struct JSONParser: ~Copyable {
         @inline(__always) func matches(_ i: Int, _ input: UnsafeBufferPointer<UInt8>, at position: Int) -> Bool {
             let n = length(i)
             guard position + n <= input.count, let base = input.baseAddress else { return false }
-            // Eight bytes a compare, inline (a prefix is 10 to 25 bytes: memcmp's call costs more).
+            // Eight bytes a compare, inline (a prefix is 9 to 29 bytes: memcmp's call costs more);
+            // the last eight overlap the ones before instead of a byte-by-byte tail.
             return bytes.withUnsafeBytes { mine in
                 let expected = mine.baseAddress! + offsets[i]
                 let actual = UnsafeRawPointer(base + position)
+                @inline(__always) func word(_ p: UnsafeRawPointer, _ k: Int) -> UInt64 { p.loadUnaligned(fromByteOffset: k, as: UInt64.self) }
+                guard n >= 8 else {
+                    for k in 0..<n where expected.load(fromByteOffset: k, as: UInt8.self) != actual.load(fromByteOffset: k, as: UInt8.self) {
+                        return false
+                    }
+                    return true
+                }
+                var differ = word(expected, n - 8) ^ word(actual, n - 8)
                 var k = 0
-                while k + 8 <= n {
-                    guard expected.loadUnaligned(fromByteOffset: k, as: UInt64.self)
-                        == actual.loadUnaligned(fromByteOffset: k, as: UInt64.self) else { return false }
+                while k + 8 < n {
+                    differ |= word(expected, k) ^ word(actual, k)
                     k += 8
                 }
-                while k < n {
-                    guard expected.load(fromByteOffset: k, as: UInt8.self) == actual.load(fromByteOffset: k, as: UInt8.self) else { return false }
-                    k += 1
-                }
-                return true
+                return differ == 0
             }
         }
     }
@@ -435,19 +457,36 @@ public struct JSONParser: ~Copyable {
 
     /// Parses a string starting at its opening quote.
     private mutating func parseString() throws(JSONParseError) -> String {
+        switch try scanString() {
+        case .input(let start, let end, let ascii):
+            let segment = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            return ascii ? String(decoding: segment, as: UTF8.self) : try validated(segment, base: start)
+        case .scratch:
+            return String(decoding: scratch, as: UTF8.self)
+        }
+    }
+
+    /// Where a scanned string's UTF-8 is.
+    private enum ScannedString {
+        /// In the input, between the quotes: it had no escapes. Not yet validated unless ASCII.
+        case input(start: Int, end: Int, ascii: Bool)
+        /// Unescaped and validated, in `scratch`.
+        case scratch
+    }
+
+    /// Scans a string starting at its opening quote, to just past its closing one.
+    private mutating func scanString() throws(JSONParseError) -> ScannedString {
         let open = index
         index += 1
         let start = index
         var ascii = true
-        // Fast path: no escapes. Skip eight plain ASCII bytes at a time, then scan to the quote.
+        // Fast path: no escapes. Skip sixteen plain ASCII bytes at a time, then scan to the quote.
         skipPlainASCII()
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let segment = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                if ascii { return String(decoding: segment, as: UTF8.self) }
-                return try validated(segment, base: start)
+                return .input(start: start, end: index - 1, ascii: ascii)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw JSONParseError(message: "Invalid control character", offset: index) }
@@ -472,7 +511,7 @@ public struct JSONParser: ~Copyable {
                 for (from, to, base) in rawRanges {
                     try validate(scratch[from..<to], base: base)
                 }
-                return String(decoding: scratch, as: UTF8.self)
+                return .scratch
             }
             if byte < 0x20 { throw JSONParseError(message: "Invalid control character", offset: index) }
             if byte != UInt8(ascii: "\\") {

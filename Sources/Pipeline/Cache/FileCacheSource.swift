@@ -245,9 +245,11 @@ extension SessionRead {
     mutating func decode(diskcacheValue bytes: [UInt8]) {
         switch JSONArraySplitter.split(bytes) {
         case .success(let ranges):
+            var text = EntryTextArena(capacity: bytes.count)
+            elements.reserveCapacity(ranges.count)
             bytes.withUnsafeBufferPointer { buffer in
                 for (i, range) in ranges.enumerated() {
-                    decode(index: i, bytes: UnsafeBufferPointer(rebasing: buffer[range]))
+                    decode(index: i, bytes: UnsafeBufferPointer(rebasing: buffer[range]), text: &text)
                 }
             }
         case .failure(let error):

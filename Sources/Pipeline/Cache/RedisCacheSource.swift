@@ -328,7 +328,8 @@ func decodeInParallel(_ items: [RawSession], location: String,
                     read.fingerprint = fingerprint.hex
                 }
                 read.elements.reserveCapacity(reply.elementCount)
-                for i in 0..<reply.elementCount { read.decode(index: i, bytes: reply.element(i)) }
+                var text = EntryTextArena(capacity: (0..<reply.elementCount).reduce(0) { $0 + reply.element($1).count })
+                for i in 0..<reply.elementCount { read.decode(index: i, bytes: reply.element(i), text: &text) }
             case .failure(let error): read.sessionError = SessionRead.SessionError(reason: error.message, raw: [])
             }
             return read

@@ -19,34 +19,137 @@ public struct SessionQAEntry: Sendable, Equatable {
         "used_graph_element_ids", "memify_metadata", "used_session_context_ids",
     ]
 
-    public var time: String
-    public var question: String
-    public var context: String
-    public var answer: String
-    public var qaID: String?
-    public var feedbackText: String?
+    public var time: String {
+        get { text(0) }
+        set { self = replacing(time: newValue) }
+    }
+    public var question: String {
+        get { text(1) }
+        set { self = replacing(question: newValue) }
+    }
+    public var context: String {
+        get { text(2) }
+        set { self = replacing(context: newValue) }
+    }
+    public var answer: String {
+        get { text(3) }
+        set { self = replacing(answer: newValue) }
+    }
+    public var qaID: String? {
+        get { absent & Self.qaIDAbsent != 0 ? nil : text(4) }
+        set { self = replacing(qaID: .some(newValue)) }
+    }
+    public var feedbackText: String? {
+        get { absent & Self.feedbackTextAbsent != 0 ? nil : text(5) }
+        set { self = replacing(feedbackText: .some(newValue)) }
+    }
     /// 1...5 when set. cognee's pydantic model coerces `true`, `3.0` and `"3"` to an int.
     public var feedbackScore: Int?
-    public var usedGraphElementIDs: UsedGraphElementIDs?
+    public var usedGraphElementIDs: UsedGraphElementIDs? {
+        get { rare?.usedGraphElementIDs }
+        set { self = replacing(usedGraphElementIDs: .some(newValue)) }
+    }
     /// Values are bools, ints, strings or lists of strings (1.6.5).
-    public var memifyMetadata: JSONObject?
-    public var usedSessionContextIDs: [String]?
+    public var memifyMetadata: JSONObject? {
+        get { rare?.memifyMetadata }
+        set { self = replacing(memifyMetadata: .some(newValue)) }
+    }
+    public var usedSessionContextIDs: [String]? {
+        get { rare?.usedSessionContextIDs }
+        set { self = replacing(usedSessionContextIDs: .some(newValue)) }
+    }
 
-    @inlinable
+    /// This entry with the given fields changed (a setter's work: the texts are stored together).
+    private func replacing(time: String? = nil, question: String? = nil, context: String? = nil, answer: String? = nil,
+                           qaID: String?? = nil, feedbackText: String?? = nil, usedGraphElementIDs: UsedGraphElementIDs?? = nil,
+                           memifyMetadata: JSONObject?? = nil, usedSessionContextIDs: [String]?? = nil) -> SessionQAEntry {
+        SessionQAEntry(time: time ?? self.time, question: question ?? self.question, context: context ?? self.context,
+                       answer: answer ?? self.answer, qaID: qaID ?? self.qaID, feedbackText: feedbackText ?? self.feedbackText,
+                       feedbackScore: feedbackScore, usedGraphElementIDs: usedGraphElementIDs ?? self.usedGraphElementIDs,
+                       memifyMetadata: memifyMetadata ?? self.memifyMetadata,
+                       usedSessionContextIDs: usedSessionContextIDs ?? self.usedSessionContextIDs)
+    }
+
+    // Storage. A reader holds many entries for a moment and most of their texts are never read
+    // one by one (an unchanged turn is skipped, a dump writes them out), so an entry keeps its
+    // six texts as UTF-8, one after another, in an ``EntryText`` buffer that the entries of one
+    // read share: one allocation a session, not four to six an entry. Each text becomes a
+    // `String` when asked for.
+
+    /// Holds the UTF-8 of time, question, context, answer, qa_id and feedback_text, in that order.
+    private let storage: EntryText
+    /// `bounds[0]` is where the time starts in `storage`, `bounds[i + 1]` where text `i` ends
+    /// (each starts where the one before ends).
+    private let bounds: SIMD8<UInt32>
+    /// ``qaIDAbsent`` and ``feedbackTextAbsent``: which of the two optional texts are nil.
+    private let absent: UInt8
+    /// The three fields cognee itself leaves null in almost every entry.
+    private let rare: Rare?
+
+    private static let qaIDAbsent: UInt8 = 1 << 4
+    private static let feedbackTextAbsent: UInt8 = 1 << 5
+
+    private final class Rare: Sendable {
+        let usedGraphElementIDs: UsedGraphElementIDs?
+        let memifyMetadata: JSONObject?
+        let usedSessionContextIDs: [String]?
+
+        init(_ usedGraphElementIDs: UsedGraphElementIDs?, _ memifyMetadata: JSONObject?, _ usedSessionContextIDs: [String]?) {
+            self.usedGraphElementIDs = usedGraphElementIDs
+            self.memifyMetadata = memifyMetadata
+            self.usedSessionContextIDs = usedSessionContextIDs
+        }
+    }
+
     public init(time: String, question: String, context: String, answer: String, qaID: String? = nil,
                 feedbackText: String? = nil, feedbackScore: Int? = nil,
                 usedGraphElementIDs: UsedGraphElementIDs? = nil, memifyMetadata: JSONObject? = nil,
                 usedSessionContextIDs: [String]? = nil) {
-        self.time = time
-        self.question = question
-        self.context = context
-        self.answer = answer
-        self.qaID = qaID
-        self.feedbackText = feedbackText
+        let texts = [time, question, context, answer, qaID ?? "", feedbackText ?? ""]
+        var arena = EntryTextArena(capacity: texts.reduce(0) { $0 + $1.utf8.count })
+        let (storage, start) = arena.space(for: 0)
+        var bounds = SIMD8<UInt32>(repeating: UInt32(start))
+        var end = start
+        storage.withUnsafeMutablePointerToElements { base in
+            for (i, text) in texts.enumerated() {
+                for byte in text.utf8 {
+                    base[end] = byte
+                    end += 1
+                }
+                bounds[i + 1] = UInt32(end)
+            }
+        }
+        arena.commit(end - start)
+        self.storage = storage
+        self.bounds = bounds
+        self.absent = (qaID == nil ? Self.qaIDAbsent : 0) | (feedbackText == nil ? Self.feedbackTextAbsent : 0)
         self.feedbackScore = feedbackScore
-        self.usedGraphElementIDs = usedGraphElementIDs
-        self.memifyMetadata = memifyMetadata
-        self.usedSessionContextIDs = usedSessionContextIDs
+        self.rare = usedGraphElementIDs == nil && memifyMetadata == nil && usedSessionContextIDs == nil
+            ? nil : Rare(usedGraphElementIDs, memifyMetadata, usedSessionContextIDs)
+    }
+
+    /// An entry of texts only, as the canonical fast path reads it.
+    private init(storage: EntryText, bounds: SIMD8<UInt32>, absent: UInt8, feedbackScore: Int?) {
+        self.storage = storage
+        self.bounds = bounds
+        self.absent = absent
+        self.feedbackScore = feedbackScore
+        self.rare = nil
+    }
+
+    @inline(__always) private func text(_ i: Int) -> String {
+        let start = Int(bounds[i]), end = Int(bounds[i + 1])
+        return storage.withUnsafeMutablePointerToElements {
+            String(decoding: UnsafeBufferPointer(start: $0 + start, count: end - start), as: UTF8.self)
+        }
+    }
+
+    /// Field by field, as when each was its own `String`.
+    public static func == (a: Self, b: Self) -> Bool {
+        a.time == b.time && a.question == b.question && a.context == b.context && a.answer == b.answer
+            && a.qaID == b.qaID && a.feedbackText == b.feedbackText && a.feedbackScore == b.feedbackScore
+            && a.usedGraphElementIDs == b.usedGraphElementIDs && a.memifyMetadata == b.memifyMetadata
+            && a.usedSessionContextIDs == b.usedSessionContextIDs
     }
 
     /// The entry as a JSON object with cognee's ten fields in cognee's order (its `model_dump()`).
@@ -138,35 +241,49 @@ extension SessionQAEntry {
     @inline(__always)
     static func decodeCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> SessionQAEntry? {
         var out: [SessionRead.Element] = []
-        guard appendCanonical(bytes, index: 0, to: &out) else { return nil }
+        var arena = EntryTextArena(capacity: bytes.count)
+        guard appendCanonical(bytes, index: 0, text: &arena, to: &out) else { return nil }
         return out[0].entry
     }
 
-    /// ``decodeCanonical(_:)`` appending the entry straight to `elements` (no copy on the way);
-    /// false, with nothing appended, when the element is not canonical.
+    /// ``decodeCanonical(_:)`` appending the entry straight to `elements` (no copy on the way),
+    /// its texts written into `arena`; false, with nothing appended, when the element is not
+    /// canonical.
     @inline(__always)
-    static func appendCanonical(_ bytes: UnsafeBufferPointer<UInt8>, index: Int, to elements: inout [SessionRead.Element]) -> Bool {
-        // Ten typed slots on the stack, emptied slot by slot at the end: a tuple of ten
-        // optionals, or deinitialize(), goes through the runtime's generic witnesses (3% of a read).
-        withUnsafeTemporaryAllocation(of: String?.self, capacity: 10) { f in
-            f.initialize(repeating: nil)
-            defer { for i in 0..<10 { f[i] = nil } }  // nil needs no deinitialization
-            var numbers: UInt64 = 0
-            let parsed = JSONParser.parseCanonicalFields(bytes, prefixes: canonicalPrefixes, into: f, numbers: &numbers)
-            // Moved out of the slots (take), not copied.
-            guard parsed, numbers & ~(1 << 6) == 0, f[7] == nil, f[8] == nil, f[9] == nil,
-                  let time = f[0].take(), let question = f[1].take(), let context = f[2].take(), let answer = f[3].take()
-            else { return false }
+    static func appendCanonical(_ bytes: UnsafeBufferPointer<UInt8>, index: Int, text arena: inout EntryTextArena,
+                                to elements: inout [SessionRead.Element]) -> Bool {
+        // The values are written straight into the arena: no value is longer than its JSON.
+        let (storage, start) = arena.space(for: bytes.count)
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 10) { slotEnds in
+            var nulls: UInt64 = 0, numbers: UInt64 = 0
             var feedbackScore: Int?
-            if let score = f[6].take() {
-                // A number (a string there is pydantic's lax coercion: the full path decides).
-                guard numbers != 0, let value = Int(score), value >= 1, value <= 5 else { return false }
-                feedbackScore = value
+            let canonical = storage.withUnsafeMutablePointerToElements { base -> Bool in
+                let text = base + start
+                guard JSONParser.parseCanonicalFields(bytes, prefixes: canonicalPrefixes, text: text,
+                                                      ends: slotEnds, nulls: &nulls, numbers: &numbers),
+                      numbers & ~(1 << 6) == 0,  // only feedback_score may be a number
+                      nulls & 0b1111 == 0,  // the four texts are strings (no number, no null)
+                      nulls & 0b11_1000_0000 == 0b11_1000_0000  // the last three are null
+                else { return false }
+                if numbers != 0 {
+                    var value = 0  // at most 18 digits
+                    for i in slotEnds[5]..<slotEnds[6] { value = value * 10 + Int(text[i] &- UInt8(ascii: "0")) }
+                    guard value >= 1, value <= 5 else { return false }
+                    feedbackScore = value
+                } else if nulls & (1 << 6) == 0 {
+                    return false  // a string there is pydantic's lax coercion: the full path decides
+                }
+                return true
             }
+            guard canonical else { return false }
+            arena.commit(slotEnds[5])
+            var bounds = SIMD8<UInt32>(repeating: UInt32(start))
+            for i in 0..<6 { bounds[i + 1] = UInt32(start + slotEnds[i]) }
             elements.append(SessionRead.Element(
                 index: index,
-                entry: SessionQAEntry(time: time, question: question, context: context, answer: answer, qaID: f[4].take(),
-                                      feedbackText: f[5].take(), feedbackScore: feedbackScore)))
+                entry: SessionQAEntry(storage: storage, bounds: bounds,
+                                      absent: UInt8(truncatingIfNeeded: nulls) & (qaIDAbsent | feedbackTextAbsent),
+                                      feedbackScore: feedbackScore)))
             return true
         }
     }
@@ -365,5 +482,53 @@ extension String {
         guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
         let end = lastIndex(where: { !isSpace($0) })!
         return self[start...end]
+    }
+}
+
+/// The buffer holding the texts of ``SessionQAEntry`` values, shared by the entries read
+/// together (a session's): one allocation, header and bytes.
+///
+/// `@unchecked Sendable`: written only through an ``EntryTextArena``, each entry's bytes before
+/// the entry exists, and never again where any entry points; entries only read.
+struct EntryText: @unchecked Sendable {
+    private final class Buffer: ManagedBuffer<Void, UInt8> {}
+    private let buffer: Buffer
+
+    init(capacity: Int) {
+        buffer = unsafeDowncast(Buffer.create(minimumCapacity: capacity) { _ in () }, to: Buffer.self)
+    }
+
+    @inline(__always) func withUnsafeMutablePointerToElements<R>(_ body: (UnsafeMutablePointer<UInt8>) throws -> R) rethrows -> R {
+        try buffer.withUnsafeMutablePointerToElements(body)
+    }
+}
+
+/// Hands out space in ``EntryText`` buffers for the entries decoded together. Not copyable: one
+/// owner appends, so no two entries are ever written into the same bytes.
+struct EntryTextArena: ~Copyable {
+    private var buffer: EntryText
+    private var used = 0
+    private var capacity: Int
+
+    /// Room for `capacity` bytes; more is allocated when they run out.
+    init(capacity: Int) {
+        self.capacity = Swift.max(capacity, 16)
+        buffer = EntryText(capacity: self.capacity)
+    }
+
+    /// A buffer, and the offset in it, with room for `count` bytes; ``commit(_:)`` keeps them.
+    mutating func space(for count: Int) -> (EntryText, Int) {
+        if capacity - used < count {
+            // A fresh buffer; the entries in the old one keep it.
+            capacity = Swift.max(count, 4096)
+            buffer = EntryText(capacity: capacity)
+            used = 0
+        }
+        return (buffer, used)
+    }
+
+    /// Keeps the first `count` bytes of the last ``space(for:)``.
+    mutating func commit(_ count: Int) {
+        used += count
     }
 }

@@ -54,19 +54,17 @@ public struct SessionRead: Sendable {
     /// Decodes each stored element on its own.
     public mutating func decode(elements raw: [[UInt8]]) {
         elements.reserveCapacity(elements.count + raw.count)
+        var text = EntryTextArena(capacity: raw.reduce(0) { $0 + $1.count })
         for (i, bytes) in raw.enumerated() {
-            decode(index: i, bytes: bytes)
+            bytes.withUnsafeBufferPointer { decode(index: i, bytes: $0, text: &text) }
         }
     }
 
-    mutating func decode(index: Int, bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { decode(index: index, bytes: $0) }
-    }
-
-    /// Decodes one element in place; only a bad element's bytes are copied (for the quarantine).
-    mutating func decode(index: Int, bytes: UnsafeBufferPointer<UInt8>) {
+    /// Decodes one element in place, its texts kept in `text` (an arena for the whole session
+    /// makes one allocation of it); only a bad element's bytes are copied (for the quarantine).
+    mutating func decode(index: Int, bytes: UnsafeBufferPointer<UInt8>, text: inout EntryTextArena) {
         // The common case first, moved straight into place (no copy out of a Result).
-        if SessionQAEntry.appendCanonical(bytes, index: index, to: &elements) { return }
+        if SessionQAEntry.appendCanonical(bytes, index: index, text: &text, to: &elements) { return }
         switch SessionQAEntry.decodeFull(bytes) {
         case .success(let entry): elements.append(Element(index: index, entry: entry))
         case .failure(let error): errors.append(ElementError(index: index, error: error, raw: Array(bytes)))
