@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import GraphStore
 import TestSupport
@@ -248,6 +249,38 @@ struct PostgresGraphContractTests {
         #expect(try await writer.snapshot().nodes.count == 2)
         let other = try await self.writer()
         #expect(try await other.snapshot().nodes.isEmpty)
+    }
+
+    @Test("the run lock's connection reads a current graph's identity; a deferred writer connects once, on its first write")
+    func deferredWriter() async throws {
+        let url = try #require(TestEnvironment.postgresURL)
+        let placement = GraphPlacement.shared(schema: "t_defer_" + UUID().uuidString.prefix(8).lowercased())
+        let lock = try #require(try await PostgresRunLock.acquire(conninfo: url, scope: "deferred \(placement.schema)", holderName: "test").lock)
+        #expect(try await lock.currentGraphIdentity(placement: placement) == nil, "no schema yet")
+        let direct = try await writer(placement)
+        #expect(try await lock.currentGraphIdentity(placement: placement) == nil, "migrated, but no identity made yet")
+        let identity = try await direct.identity()
+        #expect(try await lock.currentGraphIdentity(placement: placement) == identity)
+
+        let opens = Mutex(0)
+        let deferred = DeferredGraphWriter(location: "test", identity: identity) {
+            opens.withLock { $0 += 1 }
+            return try await PostgresGraphWriter.connect(conninfo: url, placement: placement)
+        }
+        #expect(try await deferred.identity() == identity)
+        #expect(opens.withLock { $0 } == 0 && !deferred.isConnected, "asking for the identity connects nothing")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<4 { group.addTask { _ = try await deferred.write(GraphContract.aliceBatch(run: "run-\(i)")) } }
+            try await group.waitForAll()
+        }
+        #expect(opens.withLock { $0 } == 1, "concurrent first writes share one connection")
+        let viaDeferred = try await deferred.snapshot(), viaDirect = try await direct.snapshot()
+        #expect(viaDeferred.nodes.map(\.node.id) == viaDirect.nodes.map(\.node.id) && viaDirect.nodes.count == 2)
+
+        // A schema version other than this build's: not current, the writer must migrate.
+        try await direct.execute("DELETE FROM memify_schema_version")
+        #expect(try await lock.currentGraphIdentity(placement: placement) == nil)
+        await lock.release()
     }
 
     @Test("migrate upgrades tables cognee created before provenance, keeping their rows")

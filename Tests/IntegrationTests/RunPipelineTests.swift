@@ -292,6 +292,41 @@ struct RunPipelineTests {
         #expect(got == expected, "\(got.difference(expected))")
     }
 
+    @Test("PostgreSQL: a state bound to one schema refuses another, a dropped and recreated one, and another state's graph, with or without turns to write")
+    func postgresStateBoundToGraph() async throws {
+        let h = try Harness()
+        let g = h.schema("bind"), other = h.schema("bind_other")
+        try await h.put("s0", entries: (0..<2).map { Self.entry($0, session: "s0") })
+        let first = try h.run(g, state: "a")
+        #expect(first.status == 0, "\(first.stderr)")
+        // Nothing to write: the graph is checked on the run lock's connection, no writer opened.
+        let again = try h.run(g, state: "a")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try Self.summary(again)["rows_written"] == 0)
+
+        // Another schema with the same state (it is made, then found to be another graph).
+        let elsewhere = try h.run(other, state: "a")
+        #expect(elsewhere.status == 64 && elsewhere.stderr.contains("its own --state"), "\(elsewhere.stderr)")
+        // A current graph that another state persisted into: refused before anything is skipped.
+        #expect(try h.run(other, state: "b").status == 0)
+        let swapped = try h.run(g, state: "b")
+        #expect(swapped.status == 64, "\(swapped.stderr)")
+
+        // The schema dropped and made again: its checkpoints vouch for nothing, even when unchanged.
+        let writer = try await PostgresGraphWriter.connect(conninfo: h.postgres, placement: .shared(schema: g))
+        try await writer.execute("DROP SCHEMA \"\(g)\" CASCADE")
+        let recreated = try h.run(g, state: "a")
+        #expect(recreated.status == 64, "\(recreated.stderr)")
+
+        // Turns to write after a run that wrote none: the writer connects when needed.
+        try await h.put("s0", entries: (0..<3).map { Self.entry($0, session: "s0") })
+        let grown = try h.run(other, state: "b")
+        #expect(grown.status == 0, "\(grown.stderr)")
+        let s = try Self.summary(grown)
+        #expect(s["turns_new"] == 1 && (s["rows_written"] ?? 0) > 0, "\(s)")
+        #expect(try await h.graph(other).chunkTexts().count == 3)
+    }
+
     @Test("two and four concurrent workers on disjoint shards, and five on overlapping ones, build exactly one worker's graph",
           .timeLimit(.minutes(5)))
     func shards() async throws {

@@ -89,6 +89,25 @@ public final class PostgresGraphWriter: GraphWriter {
         return (Int(version.first?[0] ?? "0") ?? 0) > 0
     }
 
+    /// The graph's identity when the schema in `placement` is current and has one, read on
+    /// any connection to the database (no `search_path` needed); nil when the writer must still
+    /// migrate or make the identity (``migrate()``, ``identity()``).
+    static func currentIdentity(on connection: PostgresConnection, placement: GraphPlacement) throws(GraphStoreError) -> String? {
+        let tables = try connection.query("""
+            SELECT to_regclass(format('%I.graph_metadata', $1::text)) IS NOT NULL AND to_regclass(format('%I.graph_node', $1::text)) IS NOT NULL
+               AND to_regclass(format('%I.graph_edge', $1::text)) IS NOT NULL
+               AND to_regclass(format('%I.memify_schema_version', $1::text)) IS NOT NULL
+            """, [placement.schema], operation: "check the graph schema")
+        guard tables.first?[0] == "t" else { return nil }
+        let schema = quoteIdentifier(placement.schema)
+        let rows = try connection.query("""
+            SELECT (SELECT count(*) FROM \(schema).memify_schema_version WHERE version = $1),
+                   (SELECT value FROM \(schema).graph_metadata WHERE key = 'memify_graph_id')
+            """, [String(schemaVersion)], operation: "check the graph schema version and identity")
+        guard let row = rows.first, (Int(row[0] ?? "0") ?? 0) > 0 else { return nil }
+        return row[1]
+    }
+
     /// The DDL of spec §5.3, idempotent, plus what upgrades tables cognee created before
     /// provenance existed (its own migration's `ADD COLUMN IF NOT EXISTS`), plus our version row.
     static let schemaDDL: String = {

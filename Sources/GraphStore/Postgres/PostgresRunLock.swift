@@ -72,6 +72,15 @@ public final class PostgresRunLock: Sendable {
         }
     }
 
+    /// The identity of the graph in `placement`, on the lock's connection, when its schema is
+    /// current and has one (see ``DeferredGraphWriter``); nil when a writer must migrate first.
+    public func currentGraphIdentity(placement: GraphPlacement) async throws -> String? {
+        let connection = self.connection
+        return try await executor.run { () throws(GraphStoreError) -> String? in
+            try PostgresGraphWriter.currentIdentity(on: connection, placement: placement)
+        }
+    }
+
     /// Releases the lock now (closing the connection would too).
     public func release() async {
         let connection = self.connection

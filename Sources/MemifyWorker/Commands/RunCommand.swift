@@ -134,36 +134,67 @@ struct RunDriver {
             return try await PostgresRunLock.acquire(conninfo: pgLockScope.conninfo, scope: pgLockScope.scope,
                                                      holderName: "memify-worker run \(runID)")
         }()
-        let checkpoints: CheckpointStore
-        do {
+        let opening = Task { [dryRun, statePath] () async throws -> CheckpointStore in
             if dryRun && !FileManager.default.fileExists(atPath: statePath) {
-                checkpoints = try await CheckpointStore.open(path: ":memory:")
+                return try await CheckpointStore.open(path: ":memory:")
             } else if dryRun {
                 // A dry run writes nothing, not even the state database's schema.
-                checkpoints = try await CheckpointStore.open(readOnlyPath: statePath)
-            } else {
-                checkpoints = try await CheckpointStore.open(path: statePath)
+                return try await CheckpointStore.open(readOnlyPath: statePath)
             }
+            return try await CheckpointStore.open(path: statePath)
+        }
+        // Reading needs no lock: it writes nothing. The cache is read while the PostgreSQL lock
+        // is taken and the state database opens; a run that then finds that lock held has lost
+        // only the read. Sessions persisted whole are skipped without decoding when their bytes
+        // did not change (not in a --since/--until window, which persists sessions only in
+        // part): decoding waits for their fingerprints, and the runner for the rest of setup.
+        var fingerprints: SessionFingerprints?
+        if since == nil && until == nil {
+            let known = Task { (try? await opening.value.sessionFingerprints()) ?? KnownFingerprints() }
+            let extractorIdentity = llmConfiguration.map(LLMExtractor.identity) ?? BuiltinExtractor.identity
+            fingerprints = SessionFingerprints(salt: "fingerprint/3 \(extractorIdentity) \(datasetID)", known: known)
+        }
+        let primedSource = Result { [fingerprints] () throws -> any CacheSource in
+            PrimedSource(try cache.makeSource(fingerprints: fingerprints), filter: options.filter)
+        }
+        let placement = graph.graphPlacement
+        let checkpoints: CheckpointStore
+        do {
+            checkpoints = try await opening.value
         } catch {
             if let taken = try? await pgLockTaken { await taken.lock?.release() }
             throw error
         }
-        var pgLock: PostgresRunLock?
+        var taken: PostgresRunLock?
         if let pgLockScope, let (acquired, holder) = try await pgLockTaken {
             guard let acquired else {
                 throw PipelineError(.locked, operation: "take the PostgreSQL run lock for \(pgLockScope.scope) at \(target)",
                                     message: "held by \(holder ?? "another session")")
             }
-            pgLock = acquired
+            taken = acquired
         }
+        let pgLock = taken
         // From here on every failure is recorded in the runs table (and a leftover `running` row
         // of a run that died is marked aborted: the locks say no other run is alive).
-        if !dryRun { try await checkpoints.executor.run { try checkpoints.startRun(runID) } }
+        if !dryRun {
+            do {
+                try await checkpoints.executor.run { try checkpoints.startRun(runID) }
+            } catch {
+                await pgLock?.release()
+                throw error
+            }
+        }
         // The graph is opened (connect, migrate, identity) while the state database loads its
         // fingerprints: the two waits overlap. Its errors surface where it is awaited, below,
-        // and are recorded like every other failure from here on.
-        let placement = graph.graphPlacement
-        async let openedGraph: (writer: any GraphWriter, identity: String)? = dryRun ? nil : {
+        // and are recorded like every other failure from here on. A PostgreSQL graph whose
+        // schema is current is checked on the run lock's connection, and its writer connects
+        // only when the run first writes (a run with nothing to write never does).
+        async let openedGraph: (writer: any GraphWriter, identity: String)? = {
+            if dryRun { return nil }
+            if let pgLock, let identity = try await pgLock.currentGraphIdentity(placement: placement) {
+                let location = "\(target) (schema \(placement.schema))"
+                return (DeferredGraphWriter(location: location, identity: identity) { try await target.open(placement: placement) }, identity)
+            }
             let opened = try await target.open(placement: placement)
             try await opened.migrate()
             return (opened, try await opened.identity())
@@ -203,16 +234,8 @@ struct RunDriver {
         } else {
             extractor = BuiltinExtractor()
         }
-        // Sessions persisted whole are skipped without decoding when their bytes did not change
-        // (not in a --since/--until window, which persists sessions only in part). Their
-        // fingerprints load while the cache is already being read (decoding waits for them),
-        // and reading starts now, while the graph opens.
-        var fingerprints: SessionFingerprints?
-        if since == nil && until == nil {
-            let known = Task { (try? await checkpoints.sessionFingerprints()) ?? KnownFingerprints() }
-            fingerprints = SessionFingerprints(salt: "fingerprint/3 \(extractor.identity) \(datasetID)", known: known)
-        }
-        source = PrimedSource(try cache.makeSource(fingerprints: fingerprints), filter: options.filter)
+        assert(fingerprints == nil || fingerprints?.salt == "fingerprint/3 \(extractor.identity) \(datasetID)")
+        source = try primedSource.get()
         if let graphOpened = try await openedGraph {
             let opened = graphOpened.writer
             writer = opened

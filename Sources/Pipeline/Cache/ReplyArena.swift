@@ -28,7 +28,9 @@ final class ReplyArena: @unchecked Sendable {
     private(set) var spans: [Span] = []
     private(set) var replies: [Reply] = []
 
-    init(capacity: Int = 1 << 20) {
+    /// 4 MiB of address space: a batch of 100 sessions of ten 1 KB turns is just over 1 MiB,
+    /// and growing copies the batch into fresh pages. Only the pages written are ever touched.
+    init(capacity: Int = 4 << 20) {
         self.capacity = capacity
         guard let data = malloc(capacity) else { fatalError("out of memory") }
         self.data = data

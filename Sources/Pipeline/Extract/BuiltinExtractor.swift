@@ -16,7 +16,8 @@ public struct BuiltinExtractor: Extractor {
     public init() {}
 
     /// Part of every turn's content hash: bump it when the rules change, so turns re-derive.
-    public var identity: String { "builtin/1" }
+    public var identity: String { Self.identity }
+    public static let identity = "builtin/1"
 
     public func extract(question: String, answer: String) async throws -> ExtractedGraph {
         Self.analyze(question: question, answer: answer)

@@ -51,7 +51,10 @@ public final class LLMExtractor: Extractor {
     }
 
     /// The model and the prompt version: a change of either re-derives every turn.
-    public var identity: String { "llm/\(LLMPrompt.version)/\(configuration.model)" }
+    public var identity: String { Self.identity(configuration) }
+
+    /// The identity of the extractor made with `configuration`, before it is made.
+    public static func identity(_ configuration: LLMConfiguration) -> String { "llm/\(LLMPrompt.version)/\(configuration.model)" }
 
     /// Spent so far by this run.
     public var spent: Ledger { ledger.withLock { $0 } }

@@ -1,0 +1,44 @@
+import Synchronization
+
+/// A graph writer that connects on first use. A run whose sessions are all unchanged writes
+/// nothing, so it need not open a second connection (with its server process) just to hold it:
+/// the schema check and the identity its checkpoints are bound to come from elsewhere
+/// (``PostgresRunLock/currentGraphIdentity(placement:)``), and only a run that writes connects.
+/// A connection error surfaces at the first write, recorded like any other failure.
+public final class DeferredGraphWriter: GraphWriter {
+    public let location: String
+    private let knownIdentity: String
+    private let open: @Sendable () async throws -> any GraphWriter
+    private let opened = Mutex<Task<any GraphWriter, any Error>?>(nil)
+
+    /// `identity` is the graph's, already read; `open` connects a writer to the same graph,
+    /// whose schema is current.
+    public init(location: String, identity: String, open: @escaping @Sendable () async throws -> any GraphWriter) {
+        self.location = location
+        self.knownIdentity = identity
+        self.open = open
+    }
+
+    /// Whether a writer was asked for (and so connected, or tried to).
+    public var isConnected: Bool { opened.withLock { $0 != nil } }
+
+    private func writer() async throws -> any GraphWriter {
+        let task = opened.withLock { slot in
+            if let slot { return slot }
+            let open = self.open
+            let made = Task { try await open() }
+            slot = made
+            return made
+        }
+        return try await task.value
+    }
+
+    public func migrate() async throws { try await writer().migrate() }
+    public func write(_ batch: GraphBatch) async throws -> GraphWriteStats { try await writer().write(batch) }
+    public func retract(sourceRefKey: String) async throws -> GraphWriteStats { try await writer().retract(sourceRefKey: sourceRefKey) }
+    public func snapshot() async throws -> GraphSnapshot { try await writer().snapshot() }
+    public func identity() async throws -> String { knownIdentity }
+    public func chunks(ofDocuments documentIDs: [String]) async throws -> [String: [String]] {
+        try await writer().chunks(ofDocuments: documentIDs)
+    }
+}
