@@ -202,9 +202,13 @@ public struct JSONParser: ~Copyable {
 
     /// The bytes before each value in ``parseCanonicalFields(_:prefixes:text:ends:nulls:numbers:)``:
     /// `{"name": ` for the first key, `, "name": ` for the others.
-    public struct CanonicalPrefixes: Sendable {
-        private let bytes: [UInt8]
-        private let offsets: [Int]
+    ///
+    /// Held in memory of its own that is never freed (make one per field list, as a `static let`):
+    /// reading it then takes no reference counting, ten times an entry.
+    public struct CanonicalPrefixes: @unchecked Sendable {
+        private let bytes: UnsafePointer<UInt8>
+        private let offsets: UnsafePointer<Int>
+        public let count: Int
 
         public init(names: [String]) {
             var bytes: [UInt8] = []
@@ -213,11 +217,15 @@ public struct JSONParser: ~Copyable {
                 bytes += Array((i == 0 ? "{\"" : ", \"").utf8) + Array(name.utf8) + Array("\": ".utf8)
                 offsets.append(bytes.count)
             }
-            self.bytes = bytes
-            self.offsets = offsets
+            let keptBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+            keptBytes.initialize(from: bytes, count: bytes.count)
+            let keptOffsets = UnsafeMutablePointer<Int>.allocate(capacity: offsets.count)
+            keptOffsets.initialize(from: offsets, count: offsets.count)
+            self.bytes = UnsafePointer(keptBytes)
+            self.offsets = UnsafePointer(keptOffsets)
+            self.count = names.count
         }
 
-        public var count: Int { offsets.count - 1 }
         @inline(__always) func length(_ i: Int) -> Int { offsets[i + 1] - offsets[i] }
 
         @inline(__always) func matches(_ i: Int, _ input: UnsafeBufferPointer<UInt8>, at position: Int) -> Bool {
@@ -225,24 +233,22 @@ public struct JSONParser: ~Copyable {
             guard position + n <= input.count, let base = input.baseAddress else { return false }
             // Eight bytes a compare, inline (a prefix is 9 to 29 bytes: memcmp's call costs more);
             // the last eight overlap the ones before instead of a byte-by-byte tail.
-            return bytes.withUnsafeBytes { mine in
-                let expected = mine.baseAddress! + offsets[i]
-                let actual = UnsafeRawPointer(base + position)
-                @inline(__always) func word(_ p: UnsafeRawPointer, _ k: Int) -> UInt64 { p.loadUnaligned(fromByteOffset: k, as: UInt64.self) }
-                guard n >= 8 else {
-                    for k in 0..<n where expected.load(fromByteOffset: k, as: UInt8.self) != actual.load(fromByteOffset: k, as: UInt8.self) {
-                        return false
-                    }
-                    return true
+            let expected = UnsafeRawPointer(bytes + offsets[i])
+            let actual = UnsafeRawPointer(base + position)
+            @inline(__always) func word(_ p: UnsafeRawPointer, _ k: Int) -> UInt64 { p.loadUnaligned(fromByteOffset: k, as: UInt64.self) }
+            guard n >= 8 else {
+                for k in 0..<n where expected.load(fromByteOffset: k, as: UInt8.self) != actual.load(fromByteOffset: k, as: UInt8.self) {
+                    return false
                 }
-                var differ = word(expected, n - 8) ^ word(actual, n - 8)
-                var k = 0
-                while k + 8 < n {
-                    differ |= word(expected, k) ^ word(actual, k)
-                    k += 8
-                }
-                return differ == 0
+                return true
             }
+            var differ = word(expected, n - 8) ^ word(actual, n - 8)
+            var k = 0
+            while k + 8 < n {
+                differ |= word(expected, k) ^ word(actual, k)
+                k += 8
+            }
+            return differ == 0
         }
     }
 
