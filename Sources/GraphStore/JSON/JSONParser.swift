@@ -162,7 +162,11 @@ public struct JSONParser: ~Copyable {
             guard parser.index < bytes.count else { return false }
             switch bytes[parser.index] {
             case UInt8(ascii: "\""):
-                guard let found = try? parser.scanString() else { return false }
+                guard let (copied, found) = try? parser.copyASCIIString(to: text + written) else { return false }
+                guard let found else {
+                    written += copied
+                    break
+                }
                 switch found {
                 case .input(let start, let end, let ascii):
                     let segment = UnsafeBufferPointer(rebasing: bytes[start..<end])
@@ -484,10 +488,47 @@ public struct JSONParser: ~Copyable {
     private mutating func scanString() throws(JSONParseError) -> ScannedString {
         let open = index
         index += 1
-        let start = index
-        var ascii = true
         // Fast path: no escapes. Skip sixteen plain ASCII bytes at a time, then scan to the quote.
         skipPlainASCII()
+        return try finishScan(open: open)
+    }
+
+    /// ``scanString()`` copying as it scans: a plain ASCII string's bytes go to `out` (room for
+    /// every byte left in the input) sixteen at a time as they are checked, and its length comes
+    /// back with nil. Any other string is scanned on as ``scanString()`` does, and returned as
+    /// it returns it (what was copied is then to be overwritten).
+    private mutating func copyASCIIString(to out: UnsafeMutablePointer<UInt8>) throws(JSONParseError) -> (Int, ScannedString?) {
+        let open = index
+        index += 1
+        let start = index
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base), dst = UnsafeMutableRawPointer(out)
+            var i = index
+            while i + 16 <= bytes.count {
+                let v = raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+                dst.storeBytes(of: v, toByteOffset: i - start, as: SIMD16<UInt8>.self)
+                let lanes = Self.stops(v, false)
+                let halves = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
+                if halves[0] | halves[1] != 0 {
+                    i += Self.firstStop(lanes)
+                    break
+                }
+                i += 16
+            }
+            index = i
+            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+                index += 1
+                return (index - 1 - start, nil)
+            }
+        }
+        return (0, try finishScan(open: open))
+    }
+
+    /// The rest of ``scanString()`` from `index`, inside the string opened at `open`, where
+    /// everything before `index` is plain ASCII.
+    private mutating func finishScan(open: Int) throws(JSONParseError) -> ScannedString {
+        let start = open + 1
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
@@ -615,7 +656,10 @@ public struct JSONParser: ~Copyable {
     /// >= 0x80 (negative); '"' (0x22) and '\\' (0x5C) are the others. With `allowingHigh`,
     /// bytes >= 0x80 do not stop it (an unsigned comparison).
     @inline(__always) private static func stops(_ raw: UnsafeRawPointer, _ offset: Int, _ allowingHigh: Bool) -> SIMD16<UInt8> {
-        let v = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+        stops(raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self), allowingHigh)
+    }
+
+    @inline(__always) private static func stops(_ v: SIMD16<UInt8>, _ allowingHigh: Bool) -> SIMD16<UInt8> {
         let signed = unsafeBitCast(v, to: SIMD16<Int8>.self)
         let quote = SIMD16<UInt8>(repeating: 0x22), backslash = SIMD16<UInt8>(repeating: 0x5C)
         let space = SIMD16<Int8>(repeating: 0x20), unsignedSpace = SIMD16<UInt8>(repeating: 0x20)
