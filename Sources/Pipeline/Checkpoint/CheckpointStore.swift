@@ -52,8 +52,9 @@ public final class CheckpointStore: Sendable {
     public let executor = BlockingExecutor(label: "memify.checkpoints")
 
     /// 2: the LLM response cache (`llm_cache`) and usage accounting (`usage`); 3: session
-    /// fingerprints.
-    public static let schemaVersion = 3
+    /// fingerprints; 4: an index on the runs still `running`. An open of a database at this
+    /// version runs no DDL.
+    public static let schemaVersion = 4
 
     /// Opens (creating or upgrading) the state database on a blocking thread: sqlite3 never runs
     /// on the caller's, which may be the cooperative pool.
@@ -79,6 +80,8 @@ public final class CheckpointStore: Sendable {
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         database = try SQLiteDatabase(path: path, mode: .readWriteCreate)
         try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+        // Current already (every run after the first): no DDL, no write.
+        if try storedSchemaVersion() == Self.schemaVersion { return }
         try database.execute("""
             CREATE TABLE IF NOT EXISTS turns (
               user_id TEXT NOT NULL, session_id TEXT NOT NULL, turn_id TEXT NOT NULL, content_hash TEXT NOT NULL,
@@ -116,6 +119,25 @@ public final class CheckpointStore: Sendable {
         }
         if !hasFingerprint { try database.execute("ALTER TABLE sessions ADD COLUMN fingerprint TEXT") }
         try database.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 3")
+        // 4: every run marks a leftover `running` row aborted; the runs table gains a row a run
+        // (half a million a year from a cron job a minute), so that finds them by an index.
+        try database.execute("""
+            CREATE INDEX IF NOT EXISTS runs_running ON runs (status) WHERE status = 'running';
+            UPDATE meta SET value = '4' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 4
+            """)
+    }
+
+    /// The schema version the `meta` table records; nil before the first open made it.
+    private func storedSchemaVersion() throws(GraphStoreError) -> Int? {
+        let hasMeta = try database.withStatement("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'",
+                                                 operation: "inspect the state database") { stmt throws(GraphStoreError) -> Bool in
+            try stmt.step() && stmt.text(0) != "0"
+        }
+        guard hasMeta else { return nil }
+        return try database.withStatement("SELECT value FROM meta WHERE key = 'schema_version'",
+                                          operation: "read the state database's schema version") { stmt throws(GraphStoreError) -> Int? in
+            try stmt.step() ? stmt.text(0).flatMap { Int($0) } : nil
+        }
     }
 
     /// The checkpoints of several sessions, by session and turn id, with one prepared statement.
@@ -283,15 +305,18 @@ public final class CheckpointStore: Sendable {
     /// Records a run's start. Call it holding the run lock: a row still `running` then belongs to
     /// a run that died (SIGKILL, power loss) and is marked `aborted`.
     public func startRun(_ runID: String) throws {
-        try database.execute("""
-            UPDATE runs SET status = 'aborted', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-              WHERE status = 'running'
-            """)
-        try database.withStatement(
-            "INSERT INTO runs (run_id, started_at, status) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'running')",
-            operation: "record run start") { stmt throws(GraphStoreError) in
-            try stmt.bind(1, runID)
-            _ = try stmt.step()
+        // One transaction, one commit.
+        try database.transaction { () throws(GraphStoreError) in
+            try database.execute("""
+                UPDATE runs SET status = 'aborted', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                  WHERE status = 'running'
+                """)
+            try database.withStatement(
+                "INSERT INTO runs (run_id, started_at, status) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'running')",
+                operation: "record run start") { stmt throws(GraphStoreError) in
+                try stmt.bind(1, runID)
+                _ = try stmt.step()
+            }
         }
     }
 

@@ -1,0 +1,45 @@
+import Foundation
+import GraphStore
+import Testing
+@testable import Pipeline
+
+@Suite("The state database's schema")
+struct CheckpointStoreSchemaTests {
+    static func value(_ db: SQLiteDatabase, _ sql: String) throws -> String? {
+        try db.withStatement(sql, operation: "test") { stmt throws(GraphStoreError) -> String? in try stmt.step() ? stmt.text(0) : nil }
+    }
+
+    static func plan(_ db: SQLiteDatabase, _ sql: String) throws -> String {
+        try db.withStatement("EXPLAIN QUERY PLAN " + sql, operation: "test") { stmt throws(GraphStoreError) -> String in
+            var lines: [String] = []
+            while try stmt.step() { lines.append(stmt.text(3) ?? "") }
+            return lines.joined(separator: "; ")
+        }
+    }
+
+    @Test("an open at the current version runs no DDL; an older version is upgraded, and leftover running rows are found by index")
+    func upgradeAndFastOpen() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("memify-state-\(UUID().uuidString).db").path
+        do {
+            let store = try CheckpointStore(path: path)
+            try store.startRun("run-1")
+            #expect(try Self.value(store.database, "SELECT value FROM meta WHERE key = 'schema_version'") == String(CheckpointStore.schemaVersion))
+            #expect(try Self.plan(store.database, "UPDATE runs SET status = 'aborted' WHERE status = 'running'").contains("runs_running"))
+            // Gone, but the version says current: the next open must not make it again.
+            try store.database.execute("DROP INDEX runs_running")
+        }
+        do {
+            let store = try CheckpointStore(path: path)
+            #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs_running'") == "0",
+                    "an open at the current version ran DDL")
+            // An older database: upgraded on open, its rows kept.
+            try store.database.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        }
+        let store = try CheckpointStore(path: path)
+        #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs_running'") == "1")
+        #expect(try Self.value(store.database, "SELECT value FROM meta WHERE key = 'schema_version'") == "4")
+        try store.startRun("run-2")
+        #expect(try Self.value(store.database, "SELECT status FROM runs WHERE run_id = 'run-1'") == "aborted")
+        #expect(try Self.value(store.database, "SELECT status FROM runs WHERE run_id = 'run-2'") == "running")
+    }
+}
