@@ -45,12 +45,69 @@ struct KeyFingerprint: Hashable {
     var a: UInt64
     var b: UInt64
 
+    init(a: UInt64, b: UInt64) {
+        self.a = a
+        self.b = b
+    }
+
     init(_ bytes: [UInt8]) {
         (a, b) = bytes.withUnsafeBytes { (FastHash.xxh64($0, seed: 0x6B65_792F_6669_6E67), FastHash.xxh64($0, seed: 0x9E37_79B9_7F4A_7C15)) }
     }
 
     /// One word is hash enough for the set (equality still compares both).
     func hash(into hasher: inout Hasher) { hasher.combine(a ^ b) }
+}
+
+/// The keys SCAN has returned, by ``KeyFingerprint``: an open-addressing table of the
+/// fingerprints themselves. They are already uniformly random, so no `Hasher` runs per key
+/// (a `Set` spent more on SipHash and rehashing than on the rest of a key's handling).
+struct KeyFingerprintSet {
+    /// Two words a slot; (0, 0) marks an empty one (a key whose fingerprint is (0, 0) is kept apart).
+    private var slots: [UInt64] = Array(repeating: 0, count: 2 * 1024)
+    private var mask = 1023
+    private var hasZero = false
+    private(set) var count = 0
+
+    /// Adds `key`; false when it was there already.
+    mutating func insert(_ key: KeyFingerprint) -> Bool {
+        if key.a == 0 && key.b == 0 {
+            defer { hasZero = true }
+            if !hasZero { count += 1 }
+            return !hasZero
+        }
+        if (count + 1) * 4 > (mask + 1) * 3 { grow() }
+        let inserted = slots.withUnsafeMutableBufferPointer { Self.place(key, in: $0, mask: mask) }
+        if inserted { count += 1 }
+        return inserted
+    }
+
+    /// Linear probing from the slot the low bits of `a` name.
+    private static func place(_ key: KeyFingerprint, in slots: UnsafeMutableBufferPointer<UInt64>, mask: Int) -> Bool {
+        var i = Int(truncatingIfNeeded: key.a ^ (key.b >> 7)) & mask
+        while true {
+            let a = slots[2 * i], b = slots[2 * i + 1]
+            if a == 0 && b == 0 {
+                slots[2 * i] = key.a
+                slots[2 * i + 1] = key.b
+                return true
+            }
+            if a == key.a && b == key.b { return false }
+            i = (i + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let old = slots
+        let newMask = mask * 2 + 1
+        var grown = [UInt64](repeating: 0, count: 2 * (newMask + 1))
+        grown.withUnsafeMutableBufferPointer { table in
+            for i in stride(from: 0, to: old.count, by: 2) where old[i] != 0 || old[i + 1] != 0 {
+                _ = Self.place(KeyFingerprint(a: old[i], b: old[i + 1]), in: table, mask: newMask)
+            }
+        }
+        slots = grown
+        mask = newMask
+    }
 }
 
 /// Reads sessions with one producer on the I/O queue that never waits for the cooperative pool:
@@ -88,7 +145,7 @@ final class RedisSessionCursor: SessionCursor {
         var scanSent = false
         var pending: [PendingKey] = []
         var pendingStart = 0
-        var seen: Set<KeyFingerprint> = []
+        var seen = KeyFingerprintSet()
         /// The keys whose LRANGEs are sent and not yet read.
         var onTheWire: [PendingKey] = []
         var typeConnection: RedisConnection?
@@ -279,7 +336,7 @@ final class RedisSessionCursor: SessionCursor {
             for item in found {
                 guard case .string(let bytes) = item, let key = SessionKey(cacheKeyBytes: bytes), filter.matches(key) else { continue }
                 let slot = KeyFingerprint(bytes)
-                guard state.seen.insert(slot).inserted else { continue }
+                guard state.seen.insert(slot) else { continue }
                 state.pending.append(PendingKey(key: key, bytes: bytes, slot: slot))
             }
             state.scanCursor = next == "0" ? nil : next
