@@ -107,7 +107,8 @@ public struct SessionQAEntry: Sendable, Equatable {
                 usedSessionContextIDs: [String]? = nil) {
         let texts = [time, question, context, answer, qaID ?? "", feedbackText ?? ""]
         var arena = EntryTextArena(capacity: texts.reduce(0) { $0 + $1.utf8.count })
-        let (storage, start) = arena.space(for: 0)
+        let (start, _) = arena.space(for: 0)
+        let storage = arena.buffer
         var bounds = SIMD8<UInt32>(repeating: UInt32(start))
         var end = start
         storage.withUnsafeMutablePointerToElements { base in
@@ -253,12 +254,11 @@ extension SessionQAEntry {
     static func appendCanonical(_ bytes: UnsafeBufferPointer<UInt8>, index: Int, text arena: inout EntryTextArena,
                                 to elements: inout [SessionRead.Element]) -> Bool {
         // The values are written straight into the arena: no value is longer than its JSON.
-        let (storage, start) = arena.space(for: bytes.count)
+        let (start, text) = arena.space(for: bytes.count)
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: 10) { slotEnds in
             var nulls: UInt64 = 0, numbers: UInt64 = 0
             var feedbackScore: Int?
-            let canonical = storage.withUnsafeMutablePointerToElements { base -> Bool in
-                let text = base + start
+            let canonical = { () -> Bool in
                 guard JSONParser.parseCanonicalFields(bytes, prefixes: canonicalPrefixes, text: text,
                                                       ends: slotEnds, nulls: &nulls, numbers: &numbers),
                       numbers & ~(1 << 6) == 0,  // only feedback_score may be a number
@@ -274,14 +274,14 @@ extension SessionQAEntry {
                     return false  // a string there is pydantic's lax coercion: the full path decides
                 }
                 return true
-            }
+            }()
             guard canonical else { return false }
             arena.commit(slotEnds[5])
             var bounds = SIMD8<UInt32>(repeating: UInt32(start))
             for i in 0..<6 { bounds[i + 1] = UInt32(start + slotEnds[i]) }
             elements.append(SessionRead.Element(
                 index: index,
-                entry: SessionQAEntry(storage: storage, bounds: bounds,
+                entry: SessionQAEntry(storage: arena.buffer, bounds: bounds,
                                       absent: UInt8(truncatingIfNeeded: nulls) & (qaIDAbsent | feedbackTextAbsent),
                                       feedbackScore: feedbackScore)))
             return true
@@ -506,7 +506,11 @@ struct EntryText: @unchecked Sendable {
 /// Hands out space in ``EntryText`` buffers for the entries decoded together. Not copyable: one
 /// owner appends, so no two entries are ever written into the same bytes.
 struct EntryTextArena: ~Copyable {
-    private var buffer: EntryText
+    /// The buffer being filled, and where its bytes are (a `ManagedBuffer`'s elements stay where
+    /// they are while it lives, and the arena keeps it alive): decoding an entry then takes one
+    /// reference, the entry's own.
+    private(set) var buffer: EntryText
+    private var base: UnsafeMutablePointer<UInt8>
     private var used = 0
     private var capacity: Int
 
@@ -514,17 +518,20 @@ struct EntryTextArena: ~Copyable {
     init(capacity: Int) {
         self.capacity = Swift.max(capacity, 16)
         buffer = EntryText(capacity: self.capacity)
+        base = buffer.withUnsafeMutablePointerToElements { $0 }
     }
 
-    /// A buffer, and the offset in it, with room for `count` bytes; ``commit(_:)`` keeps them.
-    mutating func space(for count: Int) -> (EntryText, Int) {
+    /// Where in ``buffer`` there is room for `count` bytes (offset and address); ``commit(_:)``
+    /// keeps them. A call may move on to a new buffer: take ``buffer`` after it.
+    mutating func space(for count: Int) -> (offset: Int, address: UnsafeMutablePointer<UInt8>) {
         if capacity - used < count {
             // A fresh buffer; the entries in the old one keep it.
             capacity = Swift.max(count, 4096)
             buffer = EntryText(capacity: capacity)
+            base = buffer.withUnsafeMutablePointerToElements { $0 }
             used = 0
         }
-        return (buffer, used)
+        return (used, base + used)
     }
 
     /// Keeps the first `count` bytes of the last ``space(for:)``.
