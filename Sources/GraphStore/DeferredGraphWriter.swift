@@ -4,7 +4,9 @@ import Synchronization
 /// nothing, so it need not open a second connection (with its server process) just to hold it:
 /// the schema check and the identity its checkpoints are bound to come from elsewhere
 /// (``PostgresRunLock/currentGraphIdentity(placement:)``), and only a run that writes connects.
-/// A connection error surfaces at the first write, recorded like any other failure.
+/// A connection error surfaces at the first write, recorded like any other failure. The writer
+/// it connects is checked again on its own connection (schema, identity) before anything is
+/// written: a conninfo naming several hosts may reach another server than the check did.
 public final class DeferredGraphWriter: GraphWriter {
     public let location: String
     private let knownIdentity: String
@@ -25,8 +27,17 @@ public final class DeferredGraphWriter: GraphWriter {
     private func writer() async throws -> any GraphWriter {
         let task = opened.withLock { slot in
             if let slot { return slot }
-            let open = self.open
-            let made = Task { try await open() }
+            let open = self.open, expected = knownIdentity, location = self.location
+            let made = Task { () async throws -> any GraphWriter in
+                let writer = try await open()
+                try await writer.migrate()  // no DDL when current
+                let identity = try await writer.identity()
+                guard identity == expected else {
+                    throw GraphStoreError(.invalidArgument, operation: "open the graph writer at \(location)",
+                                          message: "the writer's connection reached graph \(identity), not graph \(expected) that the run checked; give this graph one host")
+                }
+                return writer
+            }
             slot = made
             return made
         }

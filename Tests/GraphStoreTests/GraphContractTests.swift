@@ -277,6 +277,15 @@ struct PostgresGraphContractTests {
         let viaDeferred = try await deferred.snapshot(), viaDirect = try await direct.snapshot()
         #expect(viaDeferred.nodes.map(\.node.id) == viaDirect.nodes.map(\.node.id) && viaDirect.nodes.count == 2)
 
+        // A writer that reaches another graph (a conninfo with several hosts) writes nothing.
+        let otherPlacement = GraphPlacement.shared(schema: placement.schema + "_other")
+        let misdirected = DeferredGraphWriter(location: "test", identity: identity) {
+            try await PostgresGraphWriter.connect(conninfo: url, placement: otherPlacement)
+        }
+        await #expect(throws: GraphStoreError.self) { _ = try await misdirected.write(GraphContract.aliceBatch()) }
+        let other = try await PostgresGraphWriter.connect(conninfo: url, placement: otherPlacement)
+        #expect(try await other.snapshot().nodes.isEmpty)
+
         // A schema version other than this build's: not current, the writer must migrate.
         try await direct.execute("DELETE FROM memify_schema_version")
         #expect(try await lock.currentGraphIdentity(placement: placement) == nil)

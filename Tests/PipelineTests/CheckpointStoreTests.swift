@@ -30,13 +30,13 @@ struct CheckpointStoreSchemaTests {
         }
         do {
             let store = try CheckpointStore(path: path)
-            #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs_running'") == "0",
+            #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_master WHERE name = 'runs_running'") == "0",
                     "an open at the current version ran DDL")
             // An older database: upgraded on open, its rows kept.
             try store.database.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
         }
         let store = try CheckpointStore(path: path)
-        #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_schema WHERE name = 'runs_running'") == "1")
+        #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_master WHERE name = 'runs_running'") == "1")
         #expect(try Self.value(store.database, "SELECT value FROM meta WHERE key = 'schema_version'") == "4")
         try store.startRun("run-2")
         #expect(try Self.value(store.database, "SELECT status FROM runs WHERE run_id = 'run-1'") == "aborted")

@@ -514,9 +514,10 @@ struct EntryTextArena: ~Copyable {
     private var used = 0
     private var capacity: Int
 
-    /// Room for `capacity` bytes; more is allocated when they run out.
+    /// Room for `capacity` bytes; more is allocated when they run out. A buffer holds at most
+    /// 1 GiB (offsets in it are 32 bits; a session bigger than that takes several).
     init(capacity: Int) {
-        self.capacity = Swift.max(capacity, 16)
+        self.capacity = Swift.min(Swift.max(capacity, 16), 1 << 30)
         buffer = EntryText(capacity: self.capacity)
         base = buffer.withUnsafeMutablePointerToElements { $0 }
     }

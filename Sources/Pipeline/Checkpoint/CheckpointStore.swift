@@ -129,7 +129,7 @@ public final class CheckpointStore: Sendable {
 
     /// The schema version the `meta` table records; nil before the first open made it.
     private func storedSchemaVersion() throws(GraphStoreError) -> Int? {
-        let hasMeta = try database.withStatement("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'",
+        let hasMeta = try database.withStatement("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
                                                  operation: "inspect the state database") { stmt throws(GraphStoreError) -> Bool in
             try stmt.step() && stmt.text(0) != "0"
         }
