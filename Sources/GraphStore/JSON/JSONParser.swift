@@ -156,6 +156,10 @@ public struct JSONParser: ~Copyable {
         nulls = 0
         numbers = 0
         var written = 0
+        func append(_ source: UnsafeBufferPointer<UInt8>) {
+            if let from = source.baseAddress { (text + written).update(from: from, count: source.count) }
+            written += source.count
+        }
         for field in 0..<prefixes.count {
             guard prefixes.matches(field, bytes, at: parser.index) else { return false }
             parser.index += prefixes.length(field)
@@ -171,11 +175,9 @@ public struct JSONParser: ~Copyable {
                 case .input(let start, let end, let ascii):
                     let segment = UnsafeBufferPointer(rebasing: bytes[start..<end])
                     guard ascii || (try? UTF8Span(validating: segment.span)) != nil else { return false }
-                    if let from = segment.baseAddress { (text + written).update(from: from, count: segment.count) }
-                    written += segment.count
+                    append(segment)
                 case .scratch:
-                    parser.scratch.withUnsafeBufferPointer { if let from = $0.baseAddress { (text + written).update(from: from, count: $0.count) } }
-                    written += parser.scratch.count
+                    parser.scratch.withUnsafeBufferPointer { append($0) }
                 }
             case UInt8(ascii: "n"):
                 guard parser.index + 4 <= bytes.count, bytes[parser.index + 1] == UInt8(ascii: "u"),
@@ -193,8 +195,7 @@ public struct JSONParser: ~Copyable {
                 // What follows must be the next prefix or the closing brace (checked next), so
                 // a fraction or an exponent sends the document to the full parser.
                 guard digits > 0, digits <= 18, digits == 1 || bytes[start] != UInt8(ascii: "0") else { return false }
-                (text + written).update(from: bytes.baseAddress! + start, count: digits)
-                written += digits
+                append(UnsafeBufferPointer(rebasing: bytes[start..<parser.index]))
                 numbers |= 1 << UInt64(field)
             default:
                 return false

@@ -57,10 +57,10 @@ public final class PostgresGraphWriter: GraphWriter {
     public func migrate() async throws {
         let connection = self.connection
         let schema = Self.quoteIdentifier(placement.schema)
-        let location = self.location
+        let location = self.location, placement = self.placement
         try await executor.run {
             // Current already: no DDL (its ALTER TABLEs would take exclusive locks on every run).
-            if try Self.isCurrent(connection) { return }
+            if try Self.schemaState(on: connection, placement: placement).current { return }
             try connection.execute("BEGIN", operation: "migrate \(location)")
             do {
                 try connection.execute("""
@@ -76,36 +76,32 @@ public final class PostgresGraphWriter: GraphWriter {
         }
     }
 
-    /// Whether the schema is there and at this version: the tables exist and the version row
-    /// (written in the same transaction as the rest of the DDL) says so.
-    private static func isCurrent(_ connection: PostgresConnection) throws(GraphStoreError) -> Bool {
-        let tables = try connection.query("""
-            SELECT to_regclass('graph_metadata') IS NOT NULL AND to_regclass('graph_node') IS NOT NULL
-               AND to_regclass('graph_edge') IS NOT NULL AND to_regclass('memify_schema_version') IS NOT NULL
-            """, operation: "check the graph schema")
-        guard tables.first?[0] == "t" else { return false }
-        let version = try connection.query("SELECT count(*) FROM memify_schema_version WHERE version = $1",
-                                           [String(schemaVersion)], operation: "check the graph schema version")
-        return (Int(version.first?[0] ?? "0") ?? 0) > 0
-    }
-
-    /// The graph's identity when the schema in `placement` is current and has one, read on
-    /// any connection to the database (no `search_path` needed); nil when the writer must still
-    /// migrate or make the identity (``migrate()``, ``identity()``).
-    static func currentIdentity(on connection: PostgresConnection, placement: GraphPlacement) throws(GraphStoreError) -> String? {
+    /// Whether the schema in `placement` is there and at this version (the tables exist and the
+    /// version row, written in the same transaction as the rest of the DDL, says so), and the
+    /// graph's identity when it has one. Schema-qualified: it reads the same on any connection
+    /// to the database, the writer's or the run lock's.
+    static func schemaState(on connection: PostgresConnection, placement: GraphPlacement) throws(GraphStoreError)
+        -> (current: Bool, identity: String?) {
         let tables = try connection.query("""
             SELECT to_regclass(format('%I.graph_metadata', $1::text)) IS NOT NULL AND to_regclass(format('%I.graph_node', $1::text)) IS NOT NULL
                AND to_regclass(format('%I.graph_edge', $1::text)) IS NOT NULL
                AND to_regclass(format('%I.memify_schema_version', $1::text)) IS NOT NULL
             """, [placement.schema], operation: "check the graph schema")
-        guard tables.first?[0] == "t" else { return nil }
+        guard tables.first?[0] == "t" else { return (false, nil) }
         let schema = quoteIdentifier(placement.schema)
         let rows = try connection.query("""
             SELECT (SELECT count(*) FROM \(schema).memify_schema_version WHERE version = $1),
                    (SELECT value FROM \(schema).graph_metadata WHERE key = 'memify_graph_id')
             """, [String(schemaVersion)], operation: "check the graph schema version and identity")
-        guard let row = rows.first, (Int(row[0] ?? "0") ?? 0) > 0 else { return nil }
-        return row[1]
+        guard let row = rows.first, (Int(row[0] ?? "0") ?? 0) > 0 else { return (false, nil) }
+        return (true, row[1])
+    }
+
+    /// The graph's identity when the schema in `placement` is current and has one; nil when
+    /// the writer must still migrate or make the identity (``migrate()``, ``identity()``).
+    static func currentIdentity(on connection: PostgresConnection, placement: GraphPlacement) throws(GraphStoreError) -> String? {
+        let state = try schemaState(on: connection, placement: placement)
+        return state.current ? state.identity : nil
     }
 
     /// The DDL of spec §5.3, idempotent, plus what upgrades tables cognee created before

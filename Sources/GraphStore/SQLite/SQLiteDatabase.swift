@@ -89,6 +89,15 @@ public final class SQLiteDatabase: Sendable {
         }
     }
 
+    /// Whether the database has a table named `name` (an older file may lack a newer one).
+    public func hasTable(_ name: String) throws(GraphStoreError) -> Bool {
+        try withStatement("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                          operation: "look for the \(name) table in \(path)") { stmt throws(GraphStoreError) -> Bool in
+            try stmt.bind(1, name)
+            return try stmt.step() && stmt.int64(0) > 0
+        }
+    }
+
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws.
     public func transaction<R: Sendable>(_ body: () throws(GraphStoreError) -> R) throws(GraphStoreError) -> R {
         try execute("BEGIN IMMEDIATE")

@@ -148,11 +148,12 @@ struct RunDriver {
         // only the read. Sessions persisted whole are skipped without decoding when their bytes
         // did not change (not in a --since/--until window, which persists sessions only in
         // part): decoding waits for their fingerprints, and the runner for the rest of setup.
+        func fingerprintSalt(_ extractorIdentity: String) -> String { "fingerprint/3 \(extractorIdentity) \(datasetID)" }
         var fingerprints: SessionFingerprints?
         if since == nil && until == nil {
             let known = Task { (try? await opening.value.sessionFingerprints()) ?? KnownFingerprints() }
             let extractorIdentity = llmConfiguration.map(LLMExtractor.identity) ?? BuiltinExtractor.identity
-            fingerprints = SessionFingerprints(salt: "fingerprint/3 \(extractorIdentity) \(datasetID)", known: known)
+            fingerprints = SessionFingerprints(salt: fingerprintSalt(extractorIdentity), known: known)
         }
         let primedSource = Result { [fingerprints] () throws -> any CacheSource in
             PrimedSource(try cache.makeSource(fingerprints: fingerprints), filter: options.filter)
@@ -234,7 +235,7 @@ struct RunDriver {
         } else {
             extractor = BuiltinExtractor()
         }
-        assert(fingerprints == nil || fingerprints?.salt == "fingerprint/3 \(extractor.identity) \(datasetID)")
+        assert(fingerprints == nil || fingerprints?.salt == fingerprintSalt(extractor.identity))
         source = try primedSource.get()
         if let graphOpened = try await openedGraph {
             let opened = graphOpened.writer

@@ -106,22 +106,20 @@ public struct SessionQAEntry: Sendable, Equatable {
                 usedGraphElementIDs: UsedGraphElementIDs? = nil, memifyMetadata: JSONObject? = nil,
                 usedSessionContextIDs: [String]? = nil) {
         let texts = [time, question, context, answer, qaID ?? "", feedbackText ?? ""]
-        var arena = EntryTextArena(capacity: texts.reduce(0) { $0 + $1.utf8.count })
-        let (start, _) = arena.space(for: 0)
-        let storage = arena.buffer
+        let total = texts.reduce(0) { $0 + $1.utf8.count }
+        var arena = EntryTextArena(capacity: total)
+        let (start, address) = arena.space(for: total)
         var bounds = SIMD8<UInt32>(repeating: UInt32(start))
-        var end = start
-        storage.withUnsafeMutablePointerToElements { base in
-            for (i, text) in texts.enumerated() {
-                for byte in text.utf8 {
-                    base[end] = byte
-                    end += 1
-                }
-                bounds[i + 1] = UInt32(end)
+        var end = 0
+        for (i, text) in texts.enumerated() {
+            for byte in text.utf8 {
+                address[end] = byte
+                end += 1
             }
+            bounds[i + 1] = UInt32(start + end)
         }
-        arena.commit(end - start)
-        self.storage = storage
+        arena.commit(end)
+        self.storage = arena.buffer
         self.bounds = bounds
         self.absent = (qaID == nil ? Self.qaIDAbsent : 0) | (feedbackText == nil ? Self.feedbackTextAbsent : 0)
         self.feedbackScore = feedbackScore

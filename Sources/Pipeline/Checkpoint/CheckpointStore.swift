@@ -129,11 +129,7 @@ public final class CheckpointStore: Sendable {
 
     /// The schema version the `meta` table records; nil before the first open made it.
     private func storedSchemaVersion() throws(GraphStoreError) -> Int? {
-        let hasMeta = try database.withStatement("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
-                                                 operation: "inspect the state database") { stmt throws(GraphStoreError) -> Bool in
-            try stmt.step() && stmt.text(0) != "0"
-        }
-        guard hasMeta else { return nil }
+        guard try database.hasTable("meta") else { return nil }
         return try database.withStatement("SELECT value FROM meta WHERE key = 'schema_version'",
                                           operation: "read the state database's schema version") { stmt throws(GraphStoreError) -> Int? in
             try stmt.step() ? stmt.text(0).flatMap { Int($0) } : nil

@@ -159,13 +159,7 @@ extension CheckpointStore: LLMStateStoring {
     /// Usage since `since` (Unix seconds; nil: all time), summed as a whole, per session, or per
     /// model. Blocking. An old state database without the usage table reads as no usage.
     public func usage(since: Double?, by grouping: UsageGrouping) throws -> [LLMUsageTotals] {
-        let exists = try database.withStatement(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage'", operation: "look for the usage table"
-        ) { stmt throws(GraphStoreError) -> Bool in
-            _ = try stmt.step()
-            return stmt.int64(0) > 0
-        }
-        guard exists else { return grouping == .total ? [LLMUsageTotals()] : [] }
+        guard try database.hasTable("usage") else { return grouping == .total ? [LLMUsageTotals()] : [] }
         let keys: String
         switch grouping {
         case .total: keys = "NULL, NULL, NULL"
