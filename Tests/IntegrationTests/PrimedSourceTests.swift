@@ -17,6 +17,11 @@ struct PrimedSourceTests {
 
     init() async throws {
         url = try RedisURL(parsing: try #require(TestEnvironment.redisURL) + "/\(Self.database)")
+        try await restore()
+    }
+
+    /// Writes the corpus into an emptied database.
+    func restore() async throws {
         let url = self.url, corpus = self.corpus
         try await BlockingExecutor(label: "test").run {
             let connection = try RedisConnection(url: url)
@@ -89,6 +94,43 @@ struct PrimedSourceTests {
             #expect(Set(read.keys) == Set(plain.keys))
             #expect(read.allSatisfy { $0.value.elements.map(\.entry) == plain[$0.key]?.elements.map(\.entry) })
         }
+    }
+
+    /// How many sessions a cursor reads before its consumer asks for more than the first batch:
+    /// the cache is emptied after a pause, so the rest of the read finds no keys.
+    func readAhead(known: KnownFingerprints) async throws -> [SessionRead] {
+        var options = CacheReadOptions(batchSize: 2)
+        options.fingerprints = SessionFingerprints(salt: "ahead", known: known)
+        let cursor = try await RedisCacheSource(url: url, options: options).makeCursor(filter: .all)
+        var reads = try #require(try await cursor.nextBatch())
+        try await Task.sleep(for: .seconds(1))
+        let url = self.url
+        try await BlockingExecutor(label: "test").run { _ = try RedisConnection(url: url).command(["FLUSHDB"]) }
+        while let batch = try await cursor.nextBatch() { reads += batch }
+        return reads
+    }
+
+    @Test("an unchanged cache is read ahead of its consumer, a bounded number of batches; changed sessions are not")
+    func readsAheadOfTheConsumer() async throws {
+        // The fingerprints of every session, from a first read.
+        var options = CacheReadOptions(batchSize: 2)
+        options.fingerprints = SessionFingerprints(salt: "ahead", known: KnownFingerprints())
+        var known = KnownFingerprints()
+        for (key, read) in try await readAll(RedisCacheSource(url: url, options: options)) {
+            known.insert(key, hex: try #require(read.fingerprint))
+        }
+        // All unchanged: decoded batches of no entries pile up, 64 of them (plus the one handed
+        // out, two read and one on the wire), while the consumer waits: 2 sessions a batch.
+        let unchanged = try await readAhead(known: known)
+        #expect((130...136).contains(unchanged.count), "\(unchanged.count) sessions read ahead")
+        #expect(unchanged.allSatisfy { $0.unchangedCount == 4 && $0.elements.isEmpty })
+        #expect(Set(unchanged.map(\.key)).count == unchanged.count)
+
+        // All changed: one decoded batch of entries waits, as before (1 + 1 + 2 + 1 batches).
+        try await restore()
+        let changed = try await readAhead(known: KnownFingerprints())
+        #expect((2...10).contains(changed.count), "\(changed.count) sessions read ahead")
+        #expect(changed.allSatisfy { $0.unchangedCount == nil && $0.elements.count == 4 })
     }
 
     @Test("an unreachable cache fails where the first batch is asked for, not before")

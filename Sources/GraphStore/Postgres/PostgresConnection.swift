@@ -34,7 +34,10 @@ public final class PostgresConnection: Sendable {
         handle = Mutex(conn)
     }
 
-    deinit {
+    deinit { close() }
+
+    /// Closes the connection now; every later call throws.
+    public func close() {
         handle.withLock { conn in
             if let conn { PQfinish(conn) }
             conn = nil

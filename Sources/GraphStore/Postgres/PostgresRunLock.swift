@@ -81,10 +81,13 @@ public final class PostgresRunLock: Sendable {
         }
     }
 
-    /// Releases the lock now (closing the connection would too).
+    /// Releases the lock and closes its connection: the run is over. The unlock is explicit, so
+    /// the lock is free once this returns, not only once the server has ended the session (the
+    /// sessions' locks, each released after its batch, would go with the session too).
     public func release() async {
         let connection = self.connection
         _ = try? await executor.run {
+            defer { connection.close() }
             try connection.query("SELECT pg_advisory_unlock($1::bigint)", [String(Self.key(scope: self.scope))],
                                  operation: "release the run lock")
         }

@@ -45,7 +45,10 @@ public final class SQLiteDatabase: Sendable {
         handle = Mutex(db)
     }
 
-    deinit {
+    deinit { close() }
+
+    /// Closes the database now (checkpointing its WAL into the file); every later call throws.
+    public func close() {
         handle.withLock { db in
             if let db { sqlite3_close_v2(db) }
             db = nil

@@ -175,21 +175,11 @@ struct RunDriver {
             taken = acquired
         }
         let pgLock = taken
-        // From here on every failure is recorded in the runs table (and a leftover `running` row
-        // of a run that died is marked aborted: the locks say no other run is alive).
-        if !dryRun {
-            do {
-                try await checkpoints.executor.run { try checkpoints.startRun(runID) }
-            } catch {
-                await pgLock?.release()
-                throw error
-            }
-        }
-        // The graph is opened (connect, migrate, identity) while the state database loads its
-        // fingerprints: the two waits overlap. Its errors surface where it is awaited, below,
-        // and are recorded like every other failure from here on. A PostgreSQL graph whose
-        // schema is current is checked on the run lock's connection, and its writer connects
-        // only when the run first writes (a run with nothing to write never does).
+        // The graph is opened (connect, migrate, identity) while the run is recorded as started
+        // and the state database loads its fingerprints: the waits overlap. Its errors surface
+        // where it is awaited, below, and are recorded like every other failure. A PostgreSQL
+        // graph whose schema is current is checked on the run lock's connection, and its writer
+        // connects only when the run first writes (a run with nothing to write never does).
         async let openedGraph: (writer: any GraphWriter, identity: String)? = {
             if dryRun { return nil }
             if let pgLock, let identity = try await pgLock.currentGraphIdentity(placement: placement) {
@@ -200,6 +190,18 @@ struct RunDriver {
             try await opened.migrate()
             return (opened, try await opened.identity())
         }()
+        // From here on every failure is recorded in the runs table (and a leftover `running` row
+        // of a run that died is marked aborted: the locks say no other run is alive).
+        if !dryRun {
+            do {
+                try await checkpoints.executor.run { try checkpoints.startRun(runID) }
+            } catch {
+                // The graph's opening may still be under way: let it end before the locks go.
+                _ = try? await openedGraph
+                await pgLock?.release()
+                throw error
+            }
+        }
         func fail(_ error: any Error) async -> any Error {
             let status = ExitStatus.forError(error)
             if !dryRun {
@@ -304,7 +306,11 @@ struct RunDriver {
             // reported, not turned into a failed run.
             log.error("could not write the metrics file", metadata: ["path": "\(report.metricsFile ?? "")", "error": "\(error)"])
         }
-        await pgLock?.release()
+        // The PostgreSQL lock goes while the state database closes (checkpointing its WAL into
+        // the file, so the file alone holds everything): the two waits overlap.
+        async let released: Void = { await pgLock?.release() }()
+        try? await checkpoints.executor.run { checkpoints.close() }
+        await released
         withExtendedLifetime(lock) {}
 
         log.info(dryRun ? "dry run done: nothing was written" : "run done", metadata: [

@@ -114,6 +114,11 @@ struct KeyFingerprintSet {
 /// it keeps one pipeline of `LRANGE`s on the wire ahead of the one it is reading, SCANs on a
 /// second connection, and parks up to ``depth`` read batches for the decoder. Each batch's
 /// replies sit in a ``ReplyArena`` that goes back to the producer, emptied, once decoded.
+///
+/// Decoding follows the producer, not the consumer: a batch is decoded as soon as it is read,
+/// while at most one decoded batch that holds entries waits for the consumer. A batch whose
+/// sessions all matched their fingerprints holds no entries and waits at no cost, so a run
+/// that has nothing to do reads the whole cache while it is still setting up.
 final class RedisSessionCursor: SessionCursor {
     /// What one fetch read, not yet decoded: the replies, in place in their arena.
     struct RawBatch: Sendable {
@@ -153,17 +158,35 @@ final class RedisSessionCursor: SessionCursor {
         var spareArenas: [ReplyArena] = []
     }
 
-    /// Shared between the producer and the consumer.
+    /// A decoded batch waiting for the consumer.
+    private struct Decoded {
+        var result: Result<[SessionRead]?, any Error>
+        /// Whether it holds decoded entries (a session that did not match its fingerprint).
+        var holdsEntries: Bool
+    }
+
+    /// Shared between the producer, the decoder and the consumer.
     private struct Handoff {
+        /// Read batches waiting for the decoder, in order; the producer's last is nil or an error.
         var ready: [Result<RawBatch?, any Error>] = []
-        var waiter: CheckedContinuation<Result<RawBatch?, any Error>, Never>?
         var producing = false
+        /// The producer has handed over its last result.
         var finished = false
         /// Batches the decoder is done with; the producer reuses their arenas.
         var graveyard: [RawBatch] = []
+        var decoding = false
+        /// Decoded batches waiting for the consumer, in order.
+        var decoded: [Decoded] = []
+        /// Of `decoded`, those holding entries.
+        var decodedWithEntries = 0
+        /// The decoder has handed over the end (or an error): nothing follows.
+        var ended = false
+        var waiter: CheckedContinuation<Result<[SessionRead]?, any Error>, Never>?
     }
 
     private static let depth = 2
+    /// Decoded batches without entries (every session unchanged) that may wait for the consumer.
+    private static let maxDecodedAhead = 64
     private static let keptArenaBytes = 8 << 20
     private let lists: RedisConnection
     private let scanConnection: RedisConnection
@@ -194,46 +217,91 @@ final class RedisSessionCursor: SessionCursor {
         io.withLock { $0 = state }
     }
 
-    /// The decoding of the batch after the one handed out last, started when that one was:
-    /// the caller works on a batch while the next is decoded.
-    private let ahead = Mutex<Task<[SessionRead]?, any Error>?>(nil)
-
     func nextBatch() async throws -> [SessionRead]? {
-        let running = ahead.take()
-        guard let reads = try await (running ?? Task { try await self.readAndDecode() }).value else { return nil }
-        ahead.withLock { $0 = Task { try await self.readAndDecode() } }
-        return reads
-    }
-
-    /// Waits for the producer's next batch and decodes it; nil at the end.
-    private func readAndDecode() async throws -> [SessionRead]? {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<RawBatch?, any Error>, Never>) in
-            let start = handoff.withLock { h -> Bool in
-                if !h.ready.isEmpty {
-                    continuation.resume(returning: h.ready.removeFirst())
-                } else if h.finished {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[SessionRead]?, any Error>, Never>) in
+            let (produce, decode) = handoff.withLock { h -> (Bool, Bool) in
+                if !h.decoded.isEmpty {
+                    let next = h.decoded.removeFirst()
+                    if next.holdsEntries { h.decodedWithEntries -= 1 }
+                    continuation.resume(returning: next.result)
+                } else if h.ended {
                     continuation.resume(returning: .success(nil))
                 } else {
                     h.waiter = continuation
                 }
-                return startProducing(&h)
+                return (startProducing(&h), startDecoding(&h))
             }
-            if start { executor.submit { [self] in produce() } }
+            start(producing: produce, decoding: decode)
         }
-        guard let raw = try result.get() else { return nil }
-        let reads = await decodeInParallel(raw.items, location: location, fingerprints: fingerprints)
-        handoff.withLock { $0.graveyard.append(raw) }
-        return reads
+        return try result.get()
     }
 
-    /// Whether the producer must be started: it stops when `depth` batches wait unread.
+    private func start(producing: Bool, decoding: Bool) {
+        if producing { executor.submit { [self] in produce() } }
+        if decoding { Task { await decode() } }
+    }
+
+    /// Whether the producer must be started: it stops when `depth` batches wait undecoded.
     private func startProducing(_ h: inout Handoff) -> Bool {
         guard !h.producing, !h.finished, h.ready.count < Self.depth else { return false }
         h.producing = true
         return true
     }
 
-    /// On the I/O queue: fetches batches back to back until `depth` wait unread or the keys
+    /// Whether the decoder must be started: it stops when nothing waits to be decoded, or when
+    /// a decoded batch holding entries (or many without) waits for the consumer.
+    private func startDecoding(_ h: inout Handoff) -> Bool {
+        guard !h.decoding, Self.mayDecode(h) else { return false }
+        h.decoding = true
+        return true
+    }
+
+    private static func mayDecode(_ h: Handoff) -> Bool {
+        !h.ended && !h.ready.isEmpty && h.decodedWithEntries == 0 && h.decoded.count < maxDecodedAhead
+    }
+
+    /// The next read batch for a running decoder, or nil (and the decoder stops).
+    private static func takeForDecoding(_ h: inout Handoff) -> Result<RawBatch?, any Error>? {
+        guard mayDecode(h) else {
+            h.decoding = false
+            return nil
+        }
+        return h.ready.removeFirst()
+    }
+
+    /// On the cooperative pool: decodes read batches in order and hands them to the consumer.
+    private func decode() async {
+        var next = handoff.withLock { Self.takeForDecoding(&$0) }
+        while let item = next {
+            let result: Result<[SessionRead]?, any Error>
+            var done: RawBatch?
+            switch item {
+            case .success(let raw?):
+                result = .success(await decodeInParallel(raw.items, location: location, fingerprints: fingerprints))
+                done = raw
+            case .success(nil): result = .success(nil)
+            case .failure(let error): result = .failure(error)
+            }
+            let holdsEntries: Bool
+            if case .success(let reads?) = result { holdsEntries = reads.contains { $0.unchangedCount == nil } } else { holdsEntries = false }
+            let produce: Bool
+            (next, produce) = handoff.withLock { h in
+                if let done { h.graveyard.append(done) }
+                if case .success(.some) = result {} else { h.ended = true }
+                if let waiter = h.waiter {
+                    h.waiter = nil
+                    waiter.resume(returning: result)
+                } else {
+                    h.decoded.append(Decoded(result: result, holdsEntries: holdsEntries))
+                    if holdsEntries { h.decodedWithEntries += 1 }
+                }
+                return (Self.takeForDecoding(&h), startProducing(&h))
+            }
+            start(producing: produce, decoding: false)
+        }
+    }
+
+    /// On the I/O queue: fetches batches back to back until `depth` wait undecoded or the keys
     /// run out. (It holds the cursor while it runs; a cursor dropped early stops it at `depth`.)
     private func produce() {
         while true {
@@ -243,17 +311,13 @@ final class RedisSessionCursor: SessionCursor {
             }
             recycle(done)
             let result = Result<RawBatch?, any Error> { try fetch() }
-            let more = handoff.withLock { h -> Bool in
-                if let waiter = h.waiter {
-                    h.waiter = nil
-                    waiter.resume(returning: result)
-                } else {
-                    h.ready.append(result)
-                }
+            let (more, decode) = handoff.withLock { h -> (Bool, Bool) in
+                h.ready.append(result)
                 if case .success(.some) = result {} else { h.finished = true }
                 h.producing = false
-                return startProducing(&h)
+                return (startProducing(&h), startDecoding(&h))
             }
+            start(producing: false, decoding: decode)
             if !more { return }
         }
     }

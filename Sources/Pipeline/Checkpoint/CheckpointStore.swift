@@ -136,6 +136,11 @@ public final class CheckpointStore: Sendable {
         }
     }
 
+    /// Closes the database now, checkpointing its WAL into the file; every later call throws.
+    public func close() {
+        database.close()
+    }
+
     /// The checkpoints of several sessions, by session and turn id, with one prepared statement.
     public func turns(of keys: [SessionKey]) throws -> [SessionKey: [String: TurnCheckpoint]] {
         try database.withStatement(
