@@ -1,6 +1,6 @@
 import Foundation
 import GraphStore
-import Pipeline
+@testable import Pipeline
 import TestSupport
 import Testing
 
@@ -97,13 +97,16 @@ struct PrimedSourceTests {
     }
 
     /// How many sessions a cursor reads before its consumer asks for more than the first batch:
-    /// the cache is emptied after a pause, so the rest of the read finds no keys.
+    /// once its reading ahead has stopped, the cache is emptied, so the rest of the read finds
+    /// no keys.
     func readAhead(known: KnownFingerprints) async throws -> [SessionRead] {
         var options = CacheReadOptions(batchSize: 2)
         options.fingerprints = SessionFingerprints(salt: "ahead", known: known)
-        let cursor = try await RedisCacheSource(url: url, options: options).makeCursor(filter: .all)
+        let cursor = try #require(try await RedisCacheSource(url: url, options: options).makeCursor(filter: .all) as? RedisSessionCursor)
         var reads = try #require(try await cursor.nextBatch())
-        try await Task.sleep(for: .seconds(1))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !cursor.isIdle && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(cursor.isIdle, "the read ahead did not stop")
         let url = self.url
         try await BlockingExecutor(label: "test").run { _ = try RedisConnection(url: url).command(["FLUSHDB"]) }
         while let batch = try await cursor.nextBatch() { reads += batch }
@@ -122,14 +125,16 @@ struct PrimedSourceTests {
         // All unchanged: decoded batches of no entries pile up, 64 of them (plus the one handed
         // out, two read and one on the wire), while the consumer waits: 2 sessions a batch.
         let unchanged = try await readAhead(known: known)
-        #expect((130...136).contains(unchanged.count), "\(unchanged.count) sessions read ahead")
+        let aheadUnchanged = 2 * (1 + 64 + 2 + 1)
+        #expect(unchanged.count == aheadUnchanged, "\(unchanged.count) sessions read ahead")
         #expect(unchanged.allSatisfy { $0.unchangedCount == 4 && $0.elements.isEmpty })
         #expect(Set(unchanged.map(\.key)).count == unchanged.count)
 
         // All changed: one decoded batch of entries waits, as before (1 + 1 + 2 + 1 batches).
         try await restore()
         let changed = try await readAhead(known: KnownFingerprints())
-        #expect((2...10).contains(changed.count), "\(changed.count) sessions read ahead")
+        let aheadChanged = 2 * (1 + 1 + 2 + 1)
+        #expect(changed.count == aheadChanged, "\(changed.count) sessions read ahead")
         #expect(changed.allSatisfy { $0.unchangedCount == nil && $0.elements.count == 4 })
     }
 

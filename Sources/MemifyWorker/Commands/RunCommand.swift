@@ -196,7 +196,8 @@ struct RunDriver {
             do {
                 try await checkpoints.executor.run { try checkpoints.startRun(runID) }
             } catch {
-                // The graph's opening may still be under way: let it end before the locks go.
+                // The graph's opening may still be under way: let it end before the locks go
+                // (a schema it migrated stays migrated, as after any failed run).
                 _ = try? await openedGraph
                 await pgLock?.release()
                 throw error
@@ -306,8 +307,9 @@ struct RunDriver {
             // reported, not turned into a failed run.
             log.error("could not write the metrics file", metadata: ["path": "\(report.metricsFile ?? "")", "error": "\(error)"])
         }
-        // The PostgreSQL lock goes while the state database closes (checkpointing its WAL into
-        // the file, so the file alone holds everything): the two waits overlap.
+        // The PostgreSQL lock goes while the state database closes (the last connection to close
+        // checkpoints its WAL into the file, so the file alone holds everything): the two waits
+        // overlap.
         async let released: Void = { await pgLock?.release() }()
         try? await checkpoints.executor.run { checkpoints.close() }
         await released

@@ -118,7 +118,8 @@ struct KeyFingerprintSet {
 /// Decoding follows the producer, not the consumer: a batch is decoded as soon as it is read,
 /// while at most one decoded batch that holds entries waits for the consumer. A batch whose
 /// sessions all matched their fingerprints holds no entries and waits at no cost, so a run
-/// that has nothing to do reads the whole cache while it is still setting up.
+/// that has nothing to do reads up to ``maxDecodedAhead`` batches (6,400 sessions at the
+/// default batch size) while it is still setting up.
 final class RedisSessionCursor: SessionCursor {
     /// What one fetch read, not yet decoded: the replies, in place in their arena.
     struct RawBatch: Sendable {
@@ -227,6 +228,7 @@ final class RedisSessionCursor: SessionCursor {
                 } else if h.ended {
                     continuation.resume(returning: .success(nil))
                 } else {
+                    precondition(h.waiter == nil, "nextBatch() called again before the last call returned")
                     h.waiter = continuation
                 }
                 return (startProducing(&h), startDecoding(&h))
@@ -269,9 +271,14 @@ final class RedisSessionCursor: SessionCursor {
         return h.ready.removeFirst()
     }
 
+    /// Whether the producer and the decoder are both stopped: the read ahead has gone as far as
+    /// it goes until the consumer takes a batch (or the read is over). For tests.
+    var isIdle: Bool { handoff.withLock { !$0.producing && !$0.decoding } }
+
     /// On the cooperative pool: decodes read batches in order and hands them to the consumer.
     private func decode() async {
-        var next = handoff.withLock { Self.takeForDecoding(&$0) }
+        var (next, produce) = handoff.withLock { h in (Self.takeForDecoding(&h), startProducing(&h)) }
+        start(producing: produce, decoding: false)
         while let item = next {
             let result: Result<[SessionRead]?, any Error>
             var done: RawBatch?
@@ -284,7 +291,6 @@ final class RedisSessionCursor: SessionCursor {
             }
             let holdsEntries: Bool
             if case .success(let reads?) = result { holdsEntries = reads.contains { $0.unchangedCount == nil } } else { holdsEntries = false }
-            let produce: Bool
             (next, produce) = handoff.withLock { h in
                 if let done { h.graveyard.append(done) }
                 if case .success(.some) = result {} else { h.ended = true }
@@ -302,7 +308,9 @@ final class RedisSessionCursor: SessionCursor {
     }
 
     /// On the I/O queue: fetches batches back to back until `depth` wait undecoded or the keys
-    /// run out. (It holds the cursor while it runs; a cursor dropped early stops it at `depth`.)
+    /// run out. (It and the decoder hold the cursor while they run: a cursor dropped early
+    /// still reads ahead as far as the bounds allow, up to ``maxDecodedAhead`` batches when its
+    /// sessions are unchanged, then stops.)
     private func produce() {
         while true {
             let done = handoff.withLock { h -> [RawBatch] in
