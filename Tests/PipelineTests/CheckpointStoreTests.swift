@@ -44,6 +44,48 @@ struct CheckpointStoreSchemaTests {
     }
 }
 
+@Suite("The state database's close")
+struct CheckpointStoreCloseTests {
+    @Test("a run that changed only its runs row leaves it in the WAL (no checkpoint, no fsync); any other write is checkpointed into the file")
+    func noCheckpointAfterANoOp() throws {
+        let fm = FileManager.default
+        let path = fm.temporaryDirectory.appendingPathComponent("memify-close-\(UUID().uuidString).db").path
+        let wal = path + "-wal"
+        func walSize() -> Int { ((try? fm.attributesOfItem(atPath: wal))?[.size] as? Int) ?? -1 }
+        // Making the schema writes: checkpointed on close, the WAL removed.
+        try CheckpointStore(path: path).close()
+        #expect(!fm.fileExists(atPath: wal))
+        // A no-op run: its runs row stays in the WAL, and the next open reads it.
+        do {
+            let store = try CheckpointStore(path: path)
+            try store.startRun("run-1")
+            try store.finishRun("run-1", status: "done", exitCode: 0, summary: "{}")
+            store.close()
+        }
+        #expect(walSize() > 0)
+        do {
+            let store = try CheckpointStore(path: path)
+            #expect(try store.status().lastRuns.map(\.runID) == ["run-1"])
+            store.close()
+        }
+        // A run that writes anything else: everything goes into the file, which alone then
+        // holds both runs (a backup copying only it loses nothing).
+        do {
+            let store = try CheckpointStore(path: path)
+            try store.startRun("run-2")
+            _ = try store.quarantine(key: SessionKey(userID: "u", sessionID: "s"), index: 0, reason: "test", raw: [1], runID: "run-2")
+            try store.finishRun("run-2", status: "partial", exitCode: 3, summary: "{}")
+            store.close()
+        }
+        #expect(!fm.fileExists(atPath: wal))
+        let copy = path + ".copy"
+        try fm.copyItem(atPath: path, toPath: copy)
+        let alone = try CheckpointStore(readOnlyPath: copy)
+        #expect(Set(try alone.status().lastRuns.map(\.runID)) == ["run-1", "run-2"])
+        #expect(try alone.quarantined().count == 1)
+    }
+}
+
 @Suite("SCAN's duplicate filter")
 struct KeyFingerprintSetTests {
     @Test("answers as a Set does, through growth, clustered low bits and the all-zero fingerprint")

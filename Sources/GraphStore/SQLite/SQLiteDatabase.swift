@@ -47,12 +47,23 @@ public final class SQLiteDatabase: Sendable {
 
     deinit { close() }
 
-    /// Closes the database now (checkpointing its WAL into the file); every later call throws.
-    public func close() {
+    /// Closes the database now; every later call throws. The last connection to close
+    /// checkpoints the WAL into the file (two fsyncs); with `checkpoint` false it does not: the
+    /// WAL keeps its transactions, unsynced (as each commit is, at `synchronous=NORMAL`), for
+    /// the next open or checkpoint.
+    public func close(checkpoint: Bool = true) {
         handle.withLock { db in
-            if let db { sqlite3_close_v2(db) }
+            if let db {
+                if !checkpoint { _ = csqlite3_no_checkpoint_on_close(db) }
+                sqlite3_close_v2(db)
+            }
             db = nil
         }
+    }
+
+    /// Rows inserted, updated or deleted through this connection since it opened.
+    public var totalChanges: Int {
+        handle.withLock { db in db.map { Int(sqlite3_total_changes64($0)) } ?? 0 }
     }
 
     /// Percent-escapes the bytes that SQLite's URI parser gives a meaning to, and non-ASCII.

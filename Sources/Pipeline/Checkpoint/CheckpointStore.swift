@@ -1,5 +1,6 @@
 public import GraphStore
 import Foundation
+import Synchronization
 
 /// What the worker remembers of one persisted turn.
 public struct TurnCheckpoint: Sendable, Equatable {
@@ -50,6 +51,10 @@ public final class CheckpointStore: Sendable {
     public let path: String
     let database: SQLiteDatabase
     public let executor = BlockingExecutor(label: "memify.checkpoints")
+    /// Rows that ``startRun(_:)`` and ``finishRun(_:status:exitCode:summary:)`` changed: when
+    /// they are all the connection changed, the run was a no-op and ``close()`` skips the
+    /// checkpoint.
+    private let runRowChanges = Mutex(0)
 
     /// 2: the LLM response cache (`llm_cache`) and usage accounting (`usage`); 3: session
     /// fingerprints; 4: an index on the runs still `running`. An open of a database at this
@@ -136,9 +141,21 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    /// Closes the database now, checkpointing its WAL into the file; every later call throws.
+    /// Closes the database now; every later call throws. It checkpoints the WAL into the file
+    /// (so the file alone holds every checkpoint, for a backup that copies only it), except
+    /// after a run that changed nothing but its own `runs` row: a no-op run then syncs nothing,
+    /// neither here nor, as the WAL is not empty, when the next run records its start. Those
+    /// rows are in the file after the next run that writes, or at SQLite's auto-checkpoint.
     public func close() {
-        database.close()
+        let onlyRunRows = database.totalChanges == runRowChanges.withLock { $0 }
+        database.close(checkpoint: !onlyRunRows)
+    }
+
+    /// `body`, counting the rows it changes as the run's own (see ``close()``).
+    private func changingRunRow(_ body: () throws -> Void) throws {
+        let before = database.totalChanges
+        defer { runRowChanges.withLock { $0 += database.totalChanges - before } }
+        try body()
     }
 
     /// The checkpoints of several sessions, by session and turn id, with one prepared statement.
@@ -307,7 +324,7 @@ public final class CheckpointStore: Sendable {
     /// a run that died (SIGKILL, power loss) and is marked `aborted`.
     public func startRun(_ runID: String) throws {
         // One transaction, one commit.
-        try database.transaction { () throws(GraphStoreError) in
+        try changingRunRow { try database.transaction { () throws(GraphStoreError) in
             try database.execute("""
                 UPDATE runs SET status = 'aborted', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                   WHERE status = 'running'
@@ -318,11 +335,11 @@ public final class CheckpointStore: Sendable {
                 try stmt.bind(1, runID)
                 _ = try stmt.step()
             }
-        }
+        } }
     }
 
     public func finishRun(_ runID: String, status: String, exitCode: Int32, summary: String) throws {
-        try database.withStatement(
+        try changingRunRow { try database.withStatement(
             "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), status = ?2, exit_code = ?3, summary = ?4 WHERE run_id = ?1",
             operation: "record run end") { stmt throws(GraphStoreError) in
             try stmt.bind(1, runID)
@@ -330,7 +347,7 @@ public final class CheckpointStore: Sendable {
             try stmt.bind(3, Int64(exitCode))
             try stmt.bind(4, summary)
             _ = try stmt.step()
-        }
+        } }
     }
 
     public struct Status: Sendable {
