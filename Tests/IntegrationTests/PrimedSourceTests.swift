@@ -130,10 +130,10 @@ struct PrimedSourceTests {
         #expect(unchanged.allSatisfy { $0.unchangedCount == 4 && $0.elements.isEmpty })
         #expect(Set(unchanged.map(\.key)).count == unchanged.count)
 
-        // All changed: one decoded batch of entries waits, as before (1 + 1 + 2 + 1 batches).
+        // All changed: two decoded batches of entries wait (1 + 2 + 2 + 1 batches).
         try await restore()
         let changed = try await readAhead(known: KnownFingerprints())
-        let aheadChanged = 2 * (1 + 1 + 2 + 1)
+        let aheadChanged = 2 * (1 + 2 + 2 + 1)
         #expect(changed.count == aheadChanged, "\(changed.count) sessions read ahead")
         #expect(changed.allSatisfy { $0.unchangedCount == nil && $0.elements.count == 4 })
     }
