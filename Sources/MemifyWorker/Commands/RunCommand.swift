@@ -307,9 +307,9 @@ struct RunDriver {
             // reported, not turned into a failed run.
             log.error("could not write the metrics file", metadata: ["path": "\(report.metricsFile ?? "")", "error": "\(error)"])
         }
-        // The PostgreSQL lock goes while the state database closes (the last connection to close
-        // checkpoints its WAL into the file, so the file alone holds everything): the two waits
-        // overlap.
+        // The PostgreSQL lock goes while the state database closes (checkpointing its WAL into
+        // the file unless the run changed nothing but its own row: `CheckpointStore.close()`):
+        // the two waits overlap.
         async let released: Void = { await pgLock?.release() }()
         try? await checkpoints.executor.run { checkpoints.close() }
         await released
