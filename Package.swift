@@ -24,7 +24,9 @@ let package = Package(
         // The executable's allocator: glibc's malloc made decoding and row building half again as slow.
         .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"]), .brew(["jemalloc"])]),
         .target(name: "MemifyAllocator", dependencies: ["CJemalloc"], linkerSettings: [.linkedLibrary("jemalloc")]),
-        .target(name: "GraphStore", dependencies: ["CLibPQ", "CSQLite3", logging], swiftSettings: strict),
+        // JSON strings' plain runs copied with AVX-512/AVX2 where the CPU has them (chosen at load).
+        .target(name: "CScan"),
+        .target(name: "GraphStore", dependencies: ["CLibPQ", "CSQLite3", "CScan", logging], swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["GraphStore", "CHiredis", logging], swiftSettings: strict),
         .executableTarget(
             name: "MemifyWorker",
@@ -33,7 +35,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["Pipeline", "GraphStore"], path: "Tests/TestSupport",
                 swiftSettings: strict),
-        .testTarget(name: "GraphStoreTests", dependencies: ["GraphStore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "GraphStoreTests", dependencies: ["GraphStore", "CScan", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "GraphStore", "TestSupport"],

@@ -164,6 +164,49 @@ struct EntryDecodingTests {
 
 @Suite("JSON writer")
 struct JSONWriterTests {
+    @Test("escaped texts take the fast path and read as written: every escape json.dumps writes, at every offset around the copy's vectors")
+    func escapedTextsFastPath() throws {
+        let alphabet: [String] = ["a", "b", " ", "~", "\"", "\\", "/", "\n", "\t", "\r", "\u{8}", "\u{c}", "\u{0}", "\u{1f}",
+                                  "\u{7f}", "é", "✓", "日", "🧠", "\u{2028}"]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        func text() -> String {
+            // Mostly plain runs of every length, so escapes land at every offset of a 16, 32, 64-byte vector.
+            var out = ""
+            for _ in 0..<next(6) {
+                out += String(repeating: "x", count: next(70))
+                out += alphabet[next(alphabet.count)]
+            }
+            return out
+        }
+        for i in 0..<400 {
+            let entry = SessionQAEntry(time: "2026-11-24T06:00:36.041000+00:00", question: text(), context: text(), answer: text(),
+                                       qaID: i % 3 == 0 ? nil : text(), feedbackText: i % 2 == 0 ? nil : text(),
+                                       feedbackScore: i % 5 == 0 ? 1 + i % 5 : nil)
+            // As cognee writes it (ASCII, every other character escaped): the fast path reads it.
+            let python = Array(JSONWriter.string(entry.jsonValue, style: .python).utf8)
+            #expect(python.withUnsafeBufferPointer { SessionQAEntry.decodeCanonical($0) } == entry, "entry \(i), python style")
+            // Raw UTF-8 (not what cognee writes): still read the same, by whichever path.
+            let compact = Array(JSONWriter.string(entry.jsonValue, style: .compact).utf8)
+            #expect(try SessionQAEntry.decode(compact).get() == entry, "entry \(i), raw UTF-8")
+        }
+        // Lone surrogates and bad escapes leave the fast path; the full parser judges them as before.
+        let plain = String(decoding: JSONWriter.string(SessionQAEntry(time: "t", question: "QQ", context: "", answer: "a").jsonValue,
+                                                      style: .python).utf8, as: UTF8.self)
+        for (escape, accepted) in [(#"\ud800"#, false), (#"\udc00x"#, false), (#"\ud800\u0041"#, false), (#"\ud83e\udd14"#, true),
+                                   (#"\x41"#, false), (#"\u00e"#, false), (#"\u00E9"#, true)] {
+            let bytes = Array(plain.replacingOccurrences(of: "QQ", with: "Q\(escape)Q").utf8)
+            let fast = bytes.withUnsafeBufferPointer { SessionQAEntry.decodeCanonical($0) }
+            let full = SessionQAEntry.decode(bytes)
+            #expect((fast != nil) == accepted, "\(escape)")
+            #expect((try? full.get()) != nil ? accepted : !accepted, "\(escape): \(full)")
+            if let fast { #expect(try full.get() == fast, "\(escape)") }
+        }
+    }
+
     @Test("python style reproduces cognee's stored bytes (spec §3.1 literal)")
     func pythonStyleLiteral() throws {
         let stored = #"{"time": "2026-11-24T18:39:19.770379+00:00", "question": "\u00dcn\u00efcode \u2713?", "context": "", "answer": "yes", "qa_id": "22222222-2222-4222-8222-222222222222", "feedback_text": null, "feedback_score": null, "used_graph_element_ids": null, "memify_metadata": null, "used_session_context_ids": null}"#

@@ -1,3 +1,4 @@
+import CScan
 import Glibc
 
 /// Why a JSON document could not be parsed, with the byte offset where it went wrong.
@@ -494,35 +495,91 @@ public struct JSONParser: ~Copyable {
         return try finishScan(open: open)
     }
 
-    /// ``scanString()`` copying as it scans: a plain ASCII string's bytes go to `out` (room for
-    /// every byte left in the input) sixteen at a time as they are checked, and its length comes
-    /// back with nil. Any other string is scanned on as ``scanString()`` does, and returned as
-    /// it returns it (what was copied is then to be overwritten).
+    /// ``scanString()`` copying as it scans, for strings as Python's `json.dumps` writes them:
+    /// plain ASCII runs go to `out` (room for every byte left in the input) as they are checked
+    /// (``memify_copy_plain_ascii``: 64 or 32 bytes at a time where the CPU can), and the escapes
+    /// between them are decoded straight into `out` (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`,
+    /// `\t`, `\u` of a scalar or of a surrogate pair: never longer than the escape). The
+    /// string's UTF-8 length comes back with nil. A string holding anything else (raw bytes
+    /// of 0x80 and above, a control byte, a lone surrogate, a bad escape, no closing quote) is
+    /// scanned again from its start as ``scanString()`` does, and returned as it returns it
+    /// (what was copied is then to be overwritten), or its error thrown.
     private mutating func copyASCIIString(to out: UnsafeMutablePointer<UInt8>) throws(JSONParseError) -> (Int, ScannedString?) {
         let open = index
         index += 1
-        let start = index
         if let base = bytes.baseAddress {
-            let raw = UnsafeRawPointer(base), dst = UnsafeMutableRawPointer(out)
-            var i = index
-            while i + 16 <= bytes.count {
-                let v = raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
-                dst.storeBytes(of: v, toByteOffset: i - start, as: SIMD16<UInt8>.self)
-                let lanes = Self.stops(v, false)
-                let halves = unsafeBitCast(lanes, to: SIMD2<UInt64>.self)
-                if halves[0] | halves[1] != 0 {
-                    i += Self.firstStop(lanes)
-                    break
+            var written = 0
+            scan: while index < bytes.count {
+                let plain = memify_copy_plain_ascii(base + index, bytes.count - index, out + written)
+                index += plain
+                written += plain
+                guard index + 1 < bytes.count else { break scan }
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    return (written, nil)
                 }
-                i += 16
-            }
-            index = i
-            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
-                index += 1
-                return (index - 1 - start, nil)
+                guard byte == UInt8(ascii: "\\") else { break scan }
+                let decoded: UInt8
+                switch bytes[index + 1] {
+                case UInt8(ascii: "\""): decoded = 0x22
+                case UInt8(ascii: "\\"): decoded = 0x5C
+                case UInt8(ascii: "/"): decoded = 0x2F
+                case UInt8(ascii: "b"): decoded = 0x08
+                case UInt8(ascii: "f"): decoded = 0x0C
+                case UInt8(ascii: "n"): decoded = 0x0A
+                case UInt8(ascii: "r"): decoded = 0x0D
+                case UInt8(ascii: "t"): decoded = 0x09
+                case UInt8(ascii: "u"):
+                    guard let (scalar, length) = unicodeEscape(at: index) else { break scan }
+                    index += length
+                    written += Self.writeUTF8(scalar, to: out + written)
+                    continue scan
+                default:
+                    break scan
+                }
+                out[written] = decoded
+                written += 1
+                index += 2
             }
         }
+        index = open + 1
         return (0, try finishScan(open: open))
+    }
+
+    /// The scalar of the `\uXXXX` escape at `position` (or of the surrogate pair of two such
+    /// escapes there) and the escape's length in bytes; nil for a bad escape or a lone surrogate.
+    @inline(__always) private func unicodeEscape(at position: Int) -> (UInt32, Int)? {
+        guard let scalar = try? hex4(at: position + 2) else { return nil }
+        if scalar < 0xD800 || scalar > 0xDFFF { return (scalar, 6) }
+        guard scalar <= 0xDBFF, position + 11 < bytes.count, bytes[position + 6] == UInt8(ascii: "\\"),
+              bytes[position + 7] == UInt8(ascii: "u"), let low = try? hex4(at: position + 8), (0xDC00...0xDFFF).contains(low)
+        else { return nil }
+        return (0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00), 12)
+    }
+
+    /// Writes a scalar's UTF-8 (1 to 4 bytes) and returns its length.
+    @inline(__always) private static func writeUTF8(_ scalar: UInt32, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        switch scalar {
+        case 0..<0x80:
+            out[0] = UInt8(scalar)
+            return 1
+        case 0x80..<0x800:
+            out[0] = UInt8(0xC0 | scalar >> 6)
+            out[1] = UInt8(0x80 | scalar & 0x3F)
+            return 2
+        case 0x800..<0x10000:
+            out[0] = UInt8(0xE0 | scalar >> 12)
+            out[1] = UInt8(0x80 | scalar >> 6 & 0x3F)
+            out[2] = UInt8(0x80 | scalar & 0x3F)
+            return 3
+        default:
+            out[0] = UInt8(0xF0 | scalar >> 18)
+            out[1] = UInt8(0x80 | scalar >> 12 & 0x3F)
+            out[2] = UInt8(0x80 | scalar >> 6 & 0x3F)
+            out[3] = UInt8(0x80 | scalar & 0x3F)
+            return 4
+        }
     }
 
     /// The rest of ``scanString()`` from `index`, inside the string opened at `open`, where
