@@ -95,13 +95,13 @@ struct KeyFingerprintSetTests {
         var reference = Set<KeyFingerprint>()
         var keys: [KeyFingerprint] = [KeyFingerprint(a: 0, b: 0), KeyFingerprint(a: 0, b: 1), KeyFingerprint(a: 1, b: 0)]
         for i in 0..<5_000 { keys.append(KeyFingerprint(a: UInt64(i) << 20, b: UInt64(i % 7))) }  // same low bits
-        for _ in 0..<5_000 { keys.append(KeyFingerprint(a: generator.next(), b: generator.next())) }
+        for _ in 0..<50_000 { keys.append(KeyFingerprint(a: generator.next(), b: generator.next())) }  // every shard grows
         var disagreements = 0
         for _ in 0..<3 {
             for key in keys.shuffled() where table.insert(key) != reference.insert(key).inserted { disagreements += 1 }
         }
         #expect(disagreements == 0)
-        #expect(table.count == reference.count && table.count == Set(keys).count && table.count > 9_000)
+        #expect(table.count == reference.count && table.count == Set(keys).count && table.count > 54_000)
         // Real keys, as SCAN sees them, each twice.
         var fromBytes = KeyFingerprintSet()
         let bytes = (0..<5000).map { Array("agent_sessions:u\($0 % 17):s\($0)".utf8) }
