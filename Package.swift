@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["GraphStore", "CHiredis", logging], swiftSettings: strict),
         .executableTarget(
             name: "MemifyWorker",
-            dependencies: ["Pipeline", "GraphStore", "MemifyAllocator", logging,
+            dependencies: ["Pipeline", "GraphStore", "CScan", "MemifyAllocator", logging,
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["Pipeline", "GraphStore"], path: "Tests/TestSupport",

@@ -3,6 +3,8 @@
 // of reading a cache.
 #include "memify_scan.h"
 
+#include <stdlib.h>
+
 static size_t copy_bytes(const uint8_t *src, size_t n, uint8_t *dst) {
     for (size_t i = 0; i < n; i++) {
         uint8_t b = src[i];
@@ -52,18 +54,22 @@ __attribute__((target("avx512f,avx512bw,bmi2")))
 static size_t copy_avx512(const uint8_t *src, size_t n, uint8_t *dst) {
     const __m512i quote = _mm512_set1_epi8('"'), backslash = _mm512_set1_epi8('\\'), space = _mm512_set1_epi8(0x20);
     size_t i = 0;
-    for (;; i += 64) {
-        // The last, partial vector is loaded and stored under a mask: bytes past `n` are
-        // neither read nor written (masked-off lanes do not fault).
-        __mmask64 live = n - i >= 64 ? ~(__mmask64)0 : _bzhi_u64(~0ULL, (unsigned)(n - i));
-        if (!live) return n;
-        __m512i v = _mm512_maskz_loadu_epi8(live, src + i);
-        _mm512_mask_storeu_epi8(dst + i, live, v);
-        __mmask64 stop = (_mm512_cmpeq_epi8_mask(v, quote) | _mm512_cmpeq_epi8_mask(v, backslash)
-                          | _mm512_cmplt_epi8_mask(v, space)) & live;
+    for (; i + 64 <= n; i += 64) {
+        __m512i v = _mm512_loadu_si512((const void *)(src + i));
+        _mm512_storeu_si512((void *)(dst + i), v);
+        __mmask64 stop = _mm512_cmpeq_epi8_mask(v, quote) | _mm512_cmpeq_epi8_mask(v, backslash)
+                         | _mm512_cmplt_epi8_mask(v, space);
         if (stop) return i + (size_t)__builtin_ctzll(stop);
-        if (live != ~(__mmask64)0) return n;
     }
+    if (i == n) return n;
+    // The last, partial vector is loaded and stored under a mask: bytes past `n` are neither
+    // read nor written (masked-off lanes do not fault).
+    __mmask64 live = _bzhi_u64(~0ULL, (unsigned)(n - i));
+    __m512i v = _mm512_maskz_loadu_epi8(live, src + i);
+    _mm512_mask_storeu_epi8(dst + i, live, v);
+    __mmask64 stop = (_mm512_cmpeq_epi8_mask(v, quote) | _mm512_cmpeq_epi8_mask(v, backslash)
+                      | _mm512_cmplt_epi8_mask(v, space)) & live;
+    return stop ? i + (size_t)__builtin_ctzll(stop) : n;
 }
 
 // Whether the OS saves the vector state (XCR0) and the CPU has the instructions (CPUID leaf 7).
@@ -101,9 +107,13 @@ static copy_fn function_for(int l) {
     return copy_bytes;
 }
 
-// Chosen once, when the library loads, before any thread can call in.
+// Chosen once, when the library loads, before any thread can call in. MEMIFY_SCAN_LEVEL (0 to 3)
+// caps it: for comparing levels, or to keep 512-bit vectors off a CPU where they slow the clock.
 __attribute__((constructor)) static void choose(void) {
-    level = detect_level();
+    int detected = detect_level();
+    const char *cap = getenv("MEMIFY_SCAN_LEVEL");
+    if (cap && cap[0] >= '0' && cap[0] <= '3' && cap[1] == 0 && cap[0] - '0' < detected) detected = cap[0] - '0';
+    level = detected;
     chosen = function_for(level);
 }
 

@@ -15,7 +15,8 @@ size_t memify_copy_plain_ascii(const uint8_t *src, size_t n, uint8_t *dst);
 /// 1 SSE2, 2 AVX2, 3 AVX-512BW. Returns SIZE_MAX when this CPU cannot run that level.
 size_t memify_copy_plain_ascii_level(int level, const uint8_t *src, size_t n, uint8_t *dst);
 
-/// The level `memify_copy_plain_ascii` uses on this CPU (0 to 3, as above).
+/// The level `memify_copy_plain_ascii` uses on this CPU (0 to 3, as above): the highest the CPU
+/// and the OS support, or lower when the environment variable MEMIFY_SCAN_LEVEL says so.
 int memify_scan_level(void);
 
 #endif

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GraphStore
 import Pipeline
 
@@ -42,11 +43,20 @@ struct BenchCommand: AsyncParsableCommand {
 
         @Option(help: "Entries.") var entries = 200_000
         @Option(help: "Repetitions.") var repeats = 3
+        @Flag(help: "Answers written as an LLM writes them: a line break after every sentence and a few non-ASCII characters, which cognee stores as \\n and \\uXXXX escapes.")
+        var escaped = false
 
         func run() async throws {
             try await withExitStatus {
                 let corpus = SyntheticCorpus(sessions: max(1, entries / 10), turnsPerSession: 10, entryBytes: 1000)
-                let raw = (0..<corpus.sessions).flatMap { corpus.entries(session: $0).map(\.cogneeJSON) }
+                let raw = (0..<corpus.sessions).flatMap { session in
+                    corpus.entries(session: session).map { entry in
+                        guard escaped else { return entry.cogneeJSON }
+                        var edited = entry
+                        edited.answer = "“" + entry.answer.replacingOccurrences(of: ". ", with: ".\n") + "” — café"
+                        return edited.cogneeJSON
+                    }
+                }
                 for _ in 0..<repeats {
                     let m = ReadBenchmark.decode(raw)
                     print(#"{"mode":"decode","entries":\#(m.entries),"seconds":\#(m.seconds),"entries_per_s":\#(Int(m.entriesPerSecond)),"ns_per_entry":\#(Int(m.seconds * 1e9 / Double(m.entries)))}"#)
