@@ -93,6 +93,9 @@ static int detect_level(void) { return 0; }
 
 typedef size_t (*copy_fn)(const uint8_t *, size_t, uint8_t *);
 
+// Written once by the constructor, before main; read with relaxed atomics all the same, so that
+// a call that somehow came first (and picks the byte loop, which is correct, only slower) is no
+// data race.
 static int level = -1;
 static copy_fn chosen = copy_bytes;
 
@@ -107,19 +110,23 @@ static copy_fn function_for(int l) {
     return copy_bytes;
 }
 
-// Chosen once, when the library loads, before any thread can call in. MEMIFY_SCAN_LEVEL (0 to 3)
-// caps it: for comparing levels, or to keep 512-bit vectors off a CPU where they slow the clock.
-__attribute__((constructor)) static void choose(void) {
+// MEMIFY_SCAN_LEVEL (0 to 3) caps the level: for comparing levels, or to keep 512-bit vectors
+// off a CPU where they slow the clock.
+static int chosen_level(void) {
     int detected = detect_level();
     const char *cap = getenv("MEMIFY_SCAN_LEVEL");
     if (cap && cap[0] >= '0' && cap[0] <= '3' && cap[1] == 0 && cap[0] - '0' < detected) detected = cap[0] - '0';
-    level = detected;
-    chosen = function_for(level);
+    return detected;
+}
+
+__attribute__((constructor)) static void choose(void) {
+    int l = chosen_level();
+    __atomic_store_n(&chosen, function_for(l), __ATOMIC_RELAXED);
+    __atomic_store_n(&level, l, __ATOMIC_RELAXED);
 }
 
 size_t memify_copy_plain_ascii(const uint8_t *src, size_t n, uint8_t *dst) {
-    if (__builtin_expect(level < 0, 0)) choose();
-    return chosen(src, n, dst);
+    return __atomic_load_n(&chosen, __ATOMIC_RELAXED)(src, n, dst);
 }
 
 size_t memify_copy_plain_ascii_level(int l, const uint8_t *src, size_t n, uint8_t *dst) {
@@ -128,6 +135,6 @@ size_t memify_copy_plain_ascii_level(int l, const uint8_t *src, size_t n, uint8_
 }
 
 int memify_scan_level(void) {
-    if (level < 0) choose();
-    return level;
+    int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
+    return l >= 0 ? l : chosen_level();
 }

@@ -94,7 +94,7 @@ struct KeyFingerprintSetTests {
         var table = KeyFingerprintSet()
         var reference = Set<KeyFingerprint>()
         var keys: [KeyFingerprint] = [KeyFingerprint(a: 0, b: 0), KeyFingerprint(a: 0, b: 1), KeyFingerprint(a: 1, b: 0)]
-        for i in 0..<5_000 { keys.append(KeyFingerprint(a: UInt64(i) << 20, b: UInt64(i % 7))) }  // same low bits
+        for i in 0..<5_000 { keys.append(KeyFingerprint(a: UInt64(i) << 20, b: UInt64(i % 7))) }  // same low bits: all in one shard, one long probe cluster
         for _ in 0..<50_000 { keys.append(KeyFingerprint(a: generator.next(), b: generator.next())) }  // every shard grows
         var disagreements = 0
         for _ in 0..<3 {

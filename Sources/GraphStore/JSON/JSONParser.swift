@@ -167,7 +167,7 @@ public struct JSONParser: ~Copyable {
             guard parser.index < bytes.count else { return false }
             switch bytes[parser.index] {
             case UInt8(ascii: "\""):
-                guard let (copied, found) = try? parser.copyASCIIString(to: text + written) else { return false }
+                guard let (copied, found) = try? parser.copyDumpsString(to: text + written) else { return false }
                 guard let found else {
                     written += copied
                     break
@@ -490,7 +490,7 @@ public struct JSONParser: ~Copyable {
     private mutating func scanString() throws(JSONParseError) -> ScannedString {
         let open = index
         index += 1
-        // Fast path: no escapes. Skip sixteen plain ASCII bytes at a time, then scan to the quote.
+        // Fast path: no escapes. Skip plain ASCII bytes 32 at a time, then scan to the quote.
         skipPlainASCII()
         return try finishScan(open: open)
     }
@@ -504,7 +504,7 @@ public struct JSONParser: ~Copyable {
     /// of 0x80 and above, a control byte, a lone surrogate, a bad escape, no closing quote) is
     /// scanned again from its start as ``scanString()`` does, and returned as it returns it
     /// (what was copied is then to be overwritten), or its error thrown.
-    private mutating func copyASCIIString(to out: UnsafeMutablePointer<UInt8>) throws(JSONParseError) -> (Int, ScannedString?) {
+    private mutating func copyDumpsString(to out: UnsafeMutablePointer<UInt8>) throws(JSONParseError) -> (Int, ScannedString?) {
         let open = index
         index += 1
         if let base = bytes.baseAddress {
@@ -513,13 +513,13 @@ public struct JSONParser: ~Copyable {
                 let plain = memify_copy_plain_ascii(base + index, bytes.count - index, out + written)
                 index += plain
                 written += plain
-                guard index + 1 < bytes.count else { break scan }
+                guard index < bytes.count else { break scan }
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     index += 1
                     return (written, nil)
                 }
-                guard byte == UInt8(ascii: "\\") else { break scan }
+                guard byte == UInt8(ascii: "\\"), index + 1 < bytes.count else { break scan }
                 let decoded: UInt8
                 switch bytes[index + 1] {
                 case UInt8(ascii: "\""): decoded = 0x22
@@ -543,7 +543,9 @@ public struct JSONParser: ~Copyable {
                 index += 2
             }
         }
+        // From the start again, past the plain ASCII prefix (what finishScan expects before it).
         index = open + 1
+        skipPlainASCII()
         return (0, try finishScan(open: open))
     }
 
@@ -677,7 +679,7 @@ public struct JSONParser: ~Copyable {
     }
 
     /// Advances over bytes that need no attention in a string (printable ASCII other than `"`
-    /// and `\\`), sixteen at a time, stopping on the first byte that does.
+    /// and `\\`), 32 (then 16) at a time, stopping on the first byte that does.
     @inline(__always) private mutating func skipPlainASCII() { skipPlain(allowingHigh: false) }
 
     /// Skips string bytes that need nothing: plain ASCII, and bytes >= 0x80 too when
