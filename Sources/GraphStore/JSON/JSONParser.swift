@@ -531,7 +531,8 @@ public struct JSONParser: ~Copyable {
                 case UInt8(ascii: "r"): decoded = 0x0D
                 case UInt8(ascii: "t"): decoded = 0x09
                 case UInt8(ascii: "u"):
-                    guard let (scalar, length) = unicodeEscape(at: index) else { break scan }
+                    guard let first = try? hex4(at: index + 2), let (scalar, length) = unicodeEscape(first, at: index)
+                    else { break scan }
                     index += length
                     written += Self.writeUTF8(scalar, to: out + written)
                     continue scan
@@ -549,15 +550,15 @@ public struct JSONParser: ~Copyable {
         return (0, try finishScan(open: open))
     }
 
-    /// The scalar of the `\uXXXX` escape at `position` (or of the surrogate pair of two such
-    /// escapes there) and the escape's length in bytes; nil for a bad escape or a lone surrogate.
-    @inline(__always) private func unicodeEscape(at position: Int) -> (UInt32, Int)? {
-        guard let scalar = try? hex4(at: position + 2) else { return nil }
-        if scalar < 0xD800 || scalar > 0xDFFF { return (scalar, 6) }
-        guard scalar <= 0xDBFF, position + 11 < bytes.count, bytes[position + 6] == UInt8(ascii: "\\"),
+    /// The scalar of the `\uXXXX` escape at `position`, whose four digits read `first` (or of
+    /// the surrogate pair of two such escapes there), and the escape's length in bytes; nil for
+    /// a lone surrogate. Both string scanners decode `\u` with it.
+    @inline(__always) private func unicodeEscape(_ first: UInt32, at position: Int) -> (UInt32, Int)? {
+        if first < 0xD800 || first > 0xDFFF { return (first, 6) }
+        guard first <= 0xDBFF, position + 11 < bytes.count, bytes[position + 6] == UInt8(ascii: "\\"),
               bytes[position + 7] == UInt8(ascii: "u"), let low = try? hex4(at: position + 8), (0xDC00...0xDFFF).contains(low)
         else { return nil }
-        return (0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00), 12)
+        return (0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00), 12)
     }
 
     /// Writes a scalar's UTF-8 (1 to 4 bytes) and returns its length.
@@ -650,24 +651,12 @@ public struct JSONParser: ~Copyable {
             case UInt8(ascii: "r"): scratch.append(0x0D)
             case UInt8(ascii: "t"): scratch.append(0x09)
             case UInt8(ascii: "u"):
-                let escapeStart = index
-                var scalar = try hex4(at: index + 2)
-                index += 6
-                if (0xD800...0xDBFF).contains(scalar) {
-                    if index + 5 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
-                       let low = try? hex4(at: index + 2), (0xDC00...0xDFFF).contains(low) {
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        index += 6
-                    } else {
-                        throw JSONParseError(
-                            message: "Unpaired UTF-16 surrogate \\u\(String(scalar, radix: 16)) (no UTF-8 form)",
-                            offset: escapeStart)
-                    }
-                } else if (0xDC00...0xDFFF).contains(scalar) {
+                let first = try hex4(at: index + 2)
+                guard let (scalar, length) = unicodeEscape(first, at: index) else {
                     throw JSONParseError(
-                        message: "Unpaired UTF-16 surrogate \\u\(String(scalar, radix: 16)) (no UTF-8 form)",
-                        offset: escapeStart)
+                        message: "Unpaired UTF-16 surrogate \\u\(String(first, radix: 16)) (no UTF-8 form)", offset: index)
                 }
+                index += length
                 appendUTF8(scalar)
                 continue
             default:
@@ -754,21 +743,10 @@ public struct JSONParser: ~Copyable {
     }
 
     private mutating func appendUTF8(_ scalar: UInt32) {
-        switch scalar {
-        case 0..<0x80:
-            scratch.append(UInt8(scalar))
-        case 0x80..<0x800:
-            scratch.append(UInt8(0xC0 | (scalar >> 6)))
-            scratch.append(UInt8(0x80 | (scalar & 0x3F)))
-        case 0x800..<0x10000:
-            scratch.append(UInt8(0xE0 | (scalar >> 12)))
-            scratch.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-            scratch.append(UInt8(0x80 | (scalar & 0x3F)))
-        default:
-            scratch.append(UInt8(0xF0 | (scalar >> 18)))
-            scratch.append(UInt8(0x80 | ((scalar >> 12) & 0x3F)))
-            scratch.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-            scratch.append(UInt8(0x80 | (scalar & 0x3F)))
+        var bytes: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            let count = Self.writeUTF8(scalar, to: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            scratch.append(contentsOf: raw.prefix(count))
         }
     }
 
