@@ -53,18 +53,14 @@ struct GraphOptions: ParsableArguments {
         if let url = graphURL ?? environment["MEMIFY_GRAPH_URL"] { return try GraphTarget(parsing: url) }
         if let provider = environment["GRAPH_DATABASE_PROVIDER"]?.lowercased(), provider == "postgres" || provider == "postgres_demo" {
             func value(_ graph: String, _ db: String) -> String? { environment[graph] ?? environment[db] }
-            var parts = ["host=\(quoted(value("GRAPH_DATABASE_HOST", "DB_HOST") ?? "localhost"))"]
-            if let port = value("GRAPH_DATABASE_PORT", "DB_PORT") { parts.append("port=\(quoted(port))") }
-            if let user = value("GRAPH_DATABASE_USERNAME", "DB_USERNAME") { parts.append("user=\(quoted(user))") }
-            if let password = value("GRAPH_DATABASE_PASSWORD", "DB_PASSWORD") { parts.append("password=\(quoted(password))") }
-            if let name = value("GRAPH_DATABASE_NAME", "DB_NAME") { parts.append("dbname=\(quoted(name))") }
-            return .postgres(conninfo: parts.joined(separator: " "))
+            return .postgres(conninfo: PostgresConnection.conninfo([
+                ("host", value("GRAPH_DATABASE_HOST", "DB_HOST") ?? "localhost"),
+                ("port", value("GRAPH_DATABASE_PORT", "DB_PORT")),
+                ("user", value("GRAPH_DATABASE_USERNAME", "DB_USERNAME")),
+                ("password", value("GRAPH_DATABASE_PASSWORD", "DB_PASSWORD")),
+                ("dbname", value("GRAPH_DATABASE_NAME", "DB_NAME")),
+            ]))
         }
         return .defaultSQLite
-    }
-
-    /// A libpq keyword value, quoted.
-    private func quoted(_ value: String) -> String {
-        "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 }

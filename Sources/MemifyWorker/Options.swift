@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GraphStore
 import Pipeline
 
 /// Where the session cache is, shared by every command that reads one.
@@ -41,12 +42,48 @@ struct CacheOptions: ParsableArguments {
                                     message: "DATA_ROOT_DIRECTORY is not set; pass --cache fs:PATH")
             }
             return try FileCacheSource(path: root, options: options)
+        case .some(let backend) where ["sqlite", "turso", "postgres"].contains(backend):
+            return try SQLCacheSource(database: try Self.cogneeSQLCache(backend: backend, environment: environment),
+                                      options: options)
         case .some(let other) where !other.isEmpty:
-            throw PipelineError(.unsupported, operation: "open cache from CACHE_BACKEND=\(other)",
-                                message: "only the redis and fs cache backends are supported; pass --cache")
+            throw PipelineError(.usage, operation: "open cache from CACHE_BACKEND=\(other)",
+                                message: "cognee's cache backends are redis, fs, tapes, sqlite, turso and postgres; pass --cache")
         default:
             return try FileCacheSource(path: ".", options: options)
         }
+    }
+}
+
+extension CacheOptions {
+    /// Where cognee keeps its SQL cache, resolved as cognee's `_resolve_cache_db_url` does:
+    /// `CACHE_DB_URL`; else `{DB_PATH}/cache.db` for sqlite and turso; else, for postgres, the
+    /// relational database of `DB_*` (which cognee requires to be PostgreSQL).
+    static func cogneeSQLCache(backend: String, environment: [String: String]) throws -> SQLCacheSource.Database {
+        let operation = "open cache from CACHE_BACKEND=\(backend)"
+        if let url = environment["CACHE_DB_URL"], !url.isEmpty {
+            guard let database = try CacheSourceFactory.sqlDatabase(url) else {
+                throw PipelineError(.usage, operation: operation,
+                                    message: "CACHE_DB_URL is neither a sqlite nor a postgresql URL")
+            }
+            return database
+        }
+        if backend == "postgres" {
+            guard environment["DB_PROVIDER"]?.lowercased() == "postgres" else {
+                throw PipelineError(.usage, operation: operation,
+                                    message: "cognee keeps this cache in its relational database, which DB_PROVIDER does not make PostgreSQL; set CACHE_DB_URL or DB_PROVIDER=postgres with DB_*, or pass --cache postgresql://…")
+            }
+            return .postgres(conninfo: PostgresConnection.conninfo([
+                ("host", environment["DB_HOST"] ?? "localhost"), ("port", environment["DB_PORT"] ?? "5432"),
+                ("user", environment["DB_USERNAME"]), ("password", environment["DB_PASSWORD"]),
+                ("dbname", environment["DB_NAME"] ?? "cognee_db"),
+            ]))
+        }
+        let databases = environment["DB_PATH"] ?? environment["SYSTEM_ROOT_DIRECTORY"].map { $0 + "/databases" }
+        guard let databases else {
+            throw PipelineError(.usage, operation: operation,
+                                message: "DB_PATH is not set, and cognee's default lies inside its Python package (<cognee>/.cognee_system/databases/cache.db); set DB_PATH or SYSTEM_ROOT_DIRECTORY, or pass --cache sqlite:PATH")
+        }
+        return .sqlite(path: databases + "/cache.db")
     }
 }
 

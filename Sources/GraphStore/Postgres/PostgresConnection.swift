@@ -60,6 +60,23 @@ public final class PostgresConnection: Sendable {
         }
     }
 
+    /// Runs one statement with bound parameters and hands each row to `body` in place (no copy
+    /// of its values), in order. For reads of many rows whose values are consumed as bytes.
+    public func forEachRow<E: Error>(_ sql: String, _ parameters: [String?] = [], operation: String,
+                                     _ body: (PostgresRow) throws(E) -> Void) throws -> Void {
+        try handle.withLock { (conn: inout OpaquePointer?) throws -> Void in
+            guard let conn else { throw Self.closed(operation) }
+            let buffers: [[CChar]?] = parameters.map { $0.map { Array($0.utf8CString) } }
+            let result: OpaquePointer? = Self.withCStrings(buffers) { pointers in
+                PQexecParams(conn, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+            }
+            defer { PQclear(result) }
+            try Self.check(result, conn, operation: operation)
+            let n = PQntuples(result!)
+            for r in 0..<n { try body(PostgresRow(result: result!, row: r)) }
+        }
+    }
+
     /// Runs statements without parameters (several may be separated by semicolons).
     public func execute(_ sql: String, operation: String) throws(GraphStoreError) {
         try handle.withLock { (conn: inout OpaquePointer?) throws(GraphStoreError) in
@@ -209,6 +226,14 @@ public final class PostgresConnection: Sendable {
         GraphStoreError(.connectionFailed, operation: operation, message: "connection closed")
     }
 
+    /// A libpq keyword/value connection string of the pairs whose value is set, each value
+    /// quoted (so spaces, quotes and backslashes in a password survive).
+    public static func conninfo(_ pairs: [(String, String?)]) -> String {
+        pairs.compactMap { key, value in
+            value.map { key + "='" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'" }
+        }.joined(separator: " ")
+    }
+
     /// The password libpq would use from the string itself (nil if none), or libpq's parse error.
     static func parsePassword(_ conninfo: String) -> (password: String?, error: String?) {
         var error: UnsafeMutablePointer<CChar>?
@@ -310,5 +335,30 @@ public final class PostgresConnection: Sendable {
             if (1..<needle.count).allSatisfy({ bytes[start + $0] | 0x20 == needle[$0] }) { return true }
         }
         return false
+    }
+}
+
+/// One row of a result, read in place: valid only inside the ``PostgresConnection/forEachRow``
+/// call that handed it out.
+public struct PostgresRow {
+    fileprivate let result: OpaquePointer
+    fileprivate let row: Int32
+
+    fileprivate init(result: OpaquePointer, row: Int32) {
+        self.result = result
+        self.row = row
+    }
+
+    public func isNull(_ column: Int32) -> Bool { PQgetisnull(result, row, column) == 1 }
+
+    /// The column's text-format bytes (empty for NULL).
+    public func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        let length = Int(PQgetlength(result, row, column))
+        guard length > 0, let value = PQgetvalue(result, row, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: length)
+    }
+
+    public func text(_ column: Int32) -> String? {
+        isNull(column) ? nil : String(decoding: bytes(column), as: UTF8.self)
     }
 }

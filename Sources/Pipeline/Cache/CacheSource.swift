@@ -129,10 +129,44 @@ public enum CacheSourceFactory {
         if url.hasPrefix("fs:") {
             return try FileCacheSource(path: String(url.dropFirst(3)), options: options)
         }
+        if let database = try sqlDatabase(url) {
+            return try SQLCacheSource(database: database, options: options)
+        }
         // Masked: an unknown scheme may still carry user:password@.
         let shown = PostgresConnection.masked(url)
         throw PipelineError(.usage, operation: "open cache \(url.hasPrefix("/") ? shown : "'\(shown)'")",
-                            message: "expected redis://[user:password@]host:port[/db] or fs:PATH")
+                            message: "expected redis://[user:password@]host:port[/db], fs:PATH, sqlite:PATH or postgresql://…")
+    }
+
+    /// cognee's SQL cache named by a URL: `sqlite:PATH` or `turso:PATH` (the `cache.db` or its
+    /// folder), SQLAlchemy's `sqlite+aiosqlite:///PATH` and `sqlite+cognee_turso:///PATH` as
+    /// cognee's `CACHE_DB_URL` spells them, `postgresql://…`, `postgres://…` and
+    /// `postgresql+asyncpg://…` (libpq reads the rest). Nil for any other scheme.
+    public static func sqlDatabase(_ url: String) throws(PipelineError) -> SQLCacheSource.Database? {
+        guard let colon = url.firstIndex(of: ":") else { return nil }
+        let scheme = url[..<colon].lowercased()
+        let rest = String(url[url.index(after: colon)...])
+        let base = scheme.split(separator: "+", maxSplits: 1).first.map(String.init) ?? scheme
+        switch base {
+        case "sqlite", "turso":
+            var path = rest
+            if path.hasPrefix("///") {
+                path.removeFirst(3)  // SQLAlchemy: sqlite:///relative, sqlite:////absolute
+            } else if path.hasPrefix("//") {
+                throw PipelineError(.usage, operation: "open SQL cache '\(url)'",
+                                    message: "expected sqlite:PATH or sqlite:///PATH (a file, not a host)")
+            }
+            if let query = path.firstIndex(of: "?") { path = String(path[..<query]) }
+            guard !path.isEmpty else {
+                throw PipelineError(.usage, operation: "open SQL cache '\(url)'", message: "no path given")
+            }
+            return .sqlite(path: path)
+        case "postgresql", "postgres":
+            // libpq takes postgresql:// and postgres://, not SQLAlchemy's driver suffix.
+            return .postgres(conninfo: "postgresql:" + rest)
+        default:
+            return nil
+        }
     }
 }
 

@@ -1,0 +1,166 @@
+import GraphStore
+
+/// cognee's SQLite (or turso) `cache.db`, opened read-only: in WAL mode cognee's writers go on
+/// while it reads, and each statement reads one consistent snapshot.
+final class SQLiteCacheReader: SQLCacheReader {
+    let location: String
+    private let database: SQLiteDatabase
+
+    init(path: String) throws(PipelineError) {
+        location = path
+        do {
+            var database = try SQLiteDatabase(path: path, mode: .readOnly)
+            do {
+                // A read-only connection still needs the -shm file of a WAL database; on read-only
+                // media it cannot create one. Then read the file as immutable instead.
+                try database.execute("SELECT count(*) FROM sqlite_master")
+            } catch {
+                database = try SQLiteDatabase(path: path, mode: .immutable)
+            }
+            self.database = database
+            guard try database.hasTable("cache_qa_entries") else {
+                let hint = try database.hasTable("Cache")
+                    ? "this is diskcache's cache.db (cognee's filesystem cache): read it with --cache fs:PATH"
+                    : "it has no cache_qa_entries table (cognee creates it at its first session write)"
+                throw PipelineError(.cacheFormat, operation: "open SQL cache \(path)", message: hint)
+            }
+        } catch let error as GraphStoreError {
+            throw PipelineError(.io, operation: "open SQL cache \(path)", message: error.message)
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError(.io, operation: "open SQL cache \(path)", message: "\(error)")
+        }
+    }
+
+    private static let columns = "SELECT user_id, session_id, seq, payload FROM cache_qa_entries"
+    /// SQLAlchemy stores naive UTC text; cognee compares it as text with its own `now`.
+    private static let visible = "(expires_at IS NULL OR expires_at > ?)"
+
+    func page(after: SQLCachePosition?, userID: String?, expiry: Double?, limit: Int,
+              _ body: (SQLCacheRow) -> Void) throws -> Int {
+        var conditions: [String] = []
+        if after != nil { conditions.append("(user_id, session_id, seq) > (?, ?, ?)") }
+        if userID != nil { conditions.append("user_id = ?") }
+        if expiry != nil { conditions.append(Self.visible) }
+        let sql = Self.columns + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+            + " ORDER BY user_id, session_id, seq LIMIT \(limit)"
+        return try read(sql, bind: { stmt throws(GraphStoreError) in
+            var n: Int32 = 0
+            if let after {
+                n += 1; try stmt.bind(n, after.key.userID)
+                n += 1; try stmt.bind(n, after.key.sessionID)
+                n += 1; try stmt.bind(n, after.seq)
+            }
+            if let userID { n += 1; try stmt.bind(n, userID) }
+            if let expiry { n += 1; try stmt.bind(n, sqliteUTCText(expiry)) }
+        }, body)
+    }
+
+    func rows(of key: SessionKey, expiry: Double?, _ body: (SQLCacheRow) -> Void) throws {
+        let sql = Self.columns + " WHERE user_id = ? AND session_id = ?" + (expiry != nil ? " AND " + Self.visible : "")
+            + " ORDER BY seq"
+        _ = try read(sql, bind: { stmt throws(GraphStoreError) in
+            try stmt.bind(1, key.userID)
+            try stmt.bind(2, key.sessionID)
+            if let expiry { try stmt.bind(3, sqliteUTCText(expiry)) }
+        }, body)
+    }
+
+    /// Runs a query of ``columns`` and hands each row to `body` in place; returns the row count.
+    private func read(_ sql: String, bind: (inout SQLiteStatement) throws(GraphStoreError) -> Void,
+                      _ body: (SQLCacheRow) -> Void) throws -> Int {
+        do {
+            return try database.withStatement(sql, operation: "read \(location)") { stmt throws(GraphStoreError) -> Int in
+                try bind(&stmt)
+                var count = 0
+                while try stmt.step() {
+                    count += 1
+                    // A payload stored as a BLOB is read as its bytes, as Python's json.loads reads bytes.
+                    stmt.withBytes(0) { user in stmt.withBytes(1) { session in stmt.withBytes(3) { payload in
+                        body(SQLCacheRow(userID: user, sessionID: session, seq: stmt.int64(2), payload: payload))
+                    } } }
+                }
+                return count
+            }
+        } catch {
+            throw PipelineError(.io, operation: "read SQL cache \(location)", message: error.message)
+        }
+    }
+}
+
+/// cognee's SQL cache in PostgreSQL (`CACHE_BACKEND=postgres`): `payload` is JSONB, read as its
+/// text. Each query is its own snapshot; no transaction stays open between them.
+final class PostgresCacheReader: SQLCacheReader {
+    let location: String
+    private let connection: PostgresConnection
+
+    init(conninfo: String) throws(PipelineError) {
+        location = "PostgreSQL at " + PostgresConnection.masked(conninfo)
+        do {
+            connection = try PostgresConnection(conninfo: conninfo)
+        } catch {
+            throw PipelineError(error.code == .invalidArgument ? .usage : .serviceUnavailable,
+                                operation: "connect to the SQL cache, \(location)", message: error.message)
+        }
+        let found: [[String?]]
+        do {
+            found = try connection.query("SELECT to_regclass('cache_qa_entries') IS NOT NULL", operation: "find cache_qa_entries")
+        } catch {
+            throw PipelineError(.serviceUnavailable, operation: "read the SQL cache, \(location)", message: error.message)
+        }
+        guard found.first?.first == "t" else {
+            throw PipelineError(.cacheFormat, operation: "open the SQL cache, \(location)",
+                                message: "no cache_qa_entries table on the search_path (cognee creates it at its first session write; is this the cache database?)")
+        }
+    }
+
+    private static let columns = "SELECT user_id, session_id, seq, payload::text FROM cache_qa_entries"
+    private static func visible(_ n: Int) -> String { "(expires_at IS NULL OR expires_at > to_timestamp($\(n)::double precision))" }
+
+    func page(after: SQLCachePosition?, userID: String?, expiry: Double?, limit: Int,
+              _ body: (SQLCacheRow) -> Void) throws -> Int {
+        var conditions: [String] = []
+        var parameters: [String?] = []
+        if let after {
+            conditions.append("(user_id, session_id, seq) > ($1, $2, $3)")
+            parameters += [after.key.userID, after.key.sessionID, String(after.seq)]
+        }
+        if let userID {
+            parameters.append(userID)
+            conditions.append("user_id = $\(parameters.count)")
+        }
+        if let expiry {
+            parameters.append(String(expiry))
+            conditions.append(Self.visible(parameters.count))
+        }
+        let sql = Self.columns + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+            + " ORDER BY user_id, session_id, seq LIMIT \(limit)"
+        return try read(sql, parameters, body)
+    }
+
+    func rows(of key: SessionKey, expiry: Double?, _ body: (SQLCacheRow) -> Void) throws {
+        var parameters: [String?] = [key.userID, key.sessionID]
+        if let expiry { parameters.append(String(expiry)) }
+        let sql = Self.columns + " WHERE user_id = $1 AND session_id = $2" + (expiry != nil ? " AND " + Self.visible(3) : "")
+            + " ORDER BY seq"
+        _ = try read(sql, parameters, body)
+    }
+
+    private func read(_ sql: String, _ parameters: [String?], _ body: (SQLCacheRow) -> Void) throws -> Int {
+        var count = 0
+        do {
+            try connection.forEachRow(sql, parameters, operation: "read cache_qa_entries") { (row: PostgresRow) in
+                count += 1
+                let seq = Int64(String(decoding: row.bytes(2), as: UTF8.self)) ?? 0
+                body(SQLCacheRow(userID: UnsafeRawBufferPointer(row.bytes(0)), sessionID: UnsafeRawBufferPointer(row.bytes(1)),
+                                 seq: seq, payload: UnsafeRawBufferPointer(row.bytes(3))))
+            }
+        } catch let error as GraphStoreError {
+            let code: PipelineError.Code = error.code == .connectionFailed ? .serviceUnavailable : .io
+            throw PipelineError(code, operation: "read the SQL cache, \(location)",
+                                message: error.message + (code == .serviceUnavailable ? "; the next run resumes where this one stopped" : ""))
+        }
+        return count
+    }
+}
