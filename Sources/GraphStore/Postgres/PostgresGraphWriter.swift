@@ -447,8 +447,8 @@ public final class PostgresGraphWriter: GraphWriter {
 }
 
 /// COPY's text format: backslash, tab, newline and carriage return escaped.
-enum CopyText {
-    static func append(_ text: String, to data: inout [UInt8]) {
+package enum CopyText {
+    package static func append(_ text: String, to data: inout [UInt8]) {
         var text = text
         text.withUTF8 { append(bytes: $0, to: &data) }
     }
@@ -462,7 +462,7 @@ enum CopyText {
         return true
     }
 
-    static func append(bytes: UnsafeBufferPointer<UInt8>, to data: inout [UInt8]) {
+    package static func append(bytes: UnsafeBufferPointer<UInt8>, to data: inout [UInt8]) {
         if isPlain(bytes, quote: false) {
             data.append(contentsOf: bytes)
             return
@@ -478,7 +478,7 @@ enum CopyText {
         }
     }
 
-    static func append(bytes: [UInt8], to data: inout [UInt8]) {
+    package static func append(bytes: [UInt8], to data: inout [UInt8]) {
         bytes.withUnsafeBufferPointer { append(bytes: $0, to: &data) }
     }
 

@@ -10,7 +10,7 @@ struct SynthCommand: AsyncParsableCommand {
         commandName: "synth",
         abstract: "Write a synthetic cognee-format session cache (for examples, tests and benchmarks).")
 
-    @Option(name: .customLong("cache"), help: "redis://host:port/db or fs:DATA_ROOT (sessions go to DATA_ROOT/.cognee_fs_cache/sessions_db).")
+    @Option(name: .customLong("cache"), help: "redis://host:port/db, fs:DATA_ROOT (sessions go to DATA_ROOT/.cognee_fs_cache/sessions_db), sqlite:PATH/cache.db or postgresql://… (cognee's SQL cache table).")
     var cacheURL: String
     @Option(help: "Number of sessions.") var sessions = 100
     @Option(help: "Turns per session.") var turns = 10
@@ -36,6 +36,15 @@ struct SynthCommand: AsyncParsableCommand {
                         try writer.write(entries: range.map { (corpus.key(session: $0), corpus.entries(session: $0)) })
                     }
                 }
+            } else if let database = try CacheSourceFactory.sqlDatabase(cacheURL) {
+                let writer = try await executor.run { try SQLCacheWriter(database: database, ttlSeconds: Double(ttl)) }
+                for start in stride(from: 0, to: sessions, by: batchSize) {
+                    let range = start..<min(sessions, start + batchSize)
+                    try await executor.run {
+                        try writer.append(entries: range.map { (corpus.key(session: $0), corpus.entries(session: $0)) })
+                    }
+                }
+                writer.close()
             } else {
                 let url = try RedisURL(parsing: cacheURL)
                 let connection = try await executor.run { try RedisConnection(url: url) }
@@ -47,7 +56,8 @@ struct SynthCommand: AsyncParsableCommand {
                     }
                 }
             }
-            StandardError.write("memify-worker: wrote \(sessions) sessions × \(turns) turns to \(cacheURL.hasPrefix("fs:") ? cacheURL : (try? RedisURL(parsing: cacheURL).description) ?? "redis")\n")
+            let shown = cacheURL.hasPrefix("redis") ? (try? RedisURL(parsing: cacheURL).description) ?? "redis" : PostgresConnection.masked(cacheURL)
+            StandardError.write("memify-worker: wrote \(sessions) sessions × \(turns) turns to \(shown)\n")
             return .done
         }
     }
