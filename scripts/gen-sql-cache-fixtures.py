@@ -1098,8 +1098,18 @@ async def main_async(args):
             pg_dump = "/usr/lib/postgresql/15/bin/pg_dump"
         dump = subprocess.run([pg_dump, "--no-owner", "--no-privileges", "-t", "cache_*", args.raw_dsn],
                               check=True, capture_output=True)
+        # pg_dump >= 15.14 brackets the script with "\\restrict <random key>" / "\\unrestrict"
+        # psql meta-commands with a random key; drop them so the file is deterministic.
+        lines = [ln for ln in dump.stdout.split(b"\n")
+                 if not (ln.startswith(b"\\restrict ") or ln.startswith(b"\\unrestrict "))]
+        header = (b"-- cognee 1.6.5 SQL session cache (CACHE_BACKEND=postgres), every cache_* table as cognee\n"
+                  b"-- created it, with all rows. Written by " + SCRIPT.encode() + b" (pg_dump --no-owner\n"
+                  b"-- --no-privileges -t 'cache_*'). Load into an empty database with:\n"
+                  b"--   psql -v ON_ERROR_STOP=1 -q -f cache_qa_entries.sql postgresql://USER@HOST:PORT/EMPTY_DB\n"
+                  b"-- (COPY ... FROM stdin needs psql or a client that speaks COPY; the script sets\n"
+                  b"-- search_path to '' for its own session, tables are created in schema public.)\n")
         with open(os.path.join(args.out, "cache_qa_entries.sql"), "wb") as f:
-            f.write(dump.stdout)
+            f.write(header + b"\n".join(lines))
         expected["generator"]["ddl"] = await pg_ddl(args.raw_dsn)
 
     with open(os.path.join(args.out, "expected.json"), "w", encoding="utf-8") as f:

@@ -51,7 +51,7 @@ public enum CogneeFixture {
     }
 
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> [UInt8] {
+    public static func run(_ executable: String, _ arguments: [String]) throws -> [UInt8] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -11,11 +11,11 @@ struct BenchCommand: AsyncParsableCommand {
 
     struct Read: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read a Redis session cache; print one JSON line per measurement.")
+            abstract: "Read a session cache (Redis or SQL); print one JSON line per measurement.")
 
         enum Mode: String, ExpressibleByArgument, CaseIterable { case raw, reader, both }
 
-        @Option(name: .customLong("cache"), help: "redis://host:port/db holding the corpus.")
+        @Option(name: .customLong("cache"), help: "redis://host:port/db, sqlite:PATH or postgresql://… holding the corpus.")
         var cacheURL: String
         @Option(help: "raw (pipelined LRANGE only), reader (the worker's reader), or both, alternating.")
         var mode: Mode = .both
@@ -23,11 +23,16 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withExitStatus {
-                let url = try RedisURL(parsing: cacheURL)
+                let sql = try CacheSourceFactory.sqlDatabase(cacheURL)
+                let url = sql == nil ? try RedisURL(parsing: cacheURL) : nil
                 for _ in 0..<repeats {
                     var results: [ReadBenchmark.Measurement] = []
-                    if mode != .reader { results.append(try await ReadBenchmark.raw(url: url)) }
-                    if mode != .raw { results.append(try await ReadBenchmark.reader(url: url)) }
+                    if mode != .reader {
+                        if let sql { results.append(try await SQLReadBenchmark.raw(sql)) } else { results.append(try await ReadBenchmark.raw(url: url!)) }
+                    }
+                    if mode != .raw {
+                        if let sql { results.append(try await SQLReadBenchmark.reader(sql)) } else { results.append(try await ReadBenchmark.reader(url: url!)) }
+                    }
                     for m in results {
                         print(#"{"mode":"\#(m.mode)","seconds":\#(m.seconds),"sessions":\#(m.sessions),"entries":\#(m.entries),"entries_per_s":\#(Int(m.entriesPerSecond)),"max_rss_kib":\#(ReadBenchmark.peakRSSKiB())}"#)
                     }
