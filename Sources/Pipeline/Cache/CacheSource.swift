@@ -214,6 +214,36 @@ public struct SessionFingerprints: Sendable {
     }
 }
 
+extension SessionFingerprints {
+    /// A session's fingerprint built one element at a time, for a source whose elements arrive
+    /// interleaved with other sessions' (cognee's SQL cache read in `seq` order): two 64-bit
+    /// chains over each element's length and XXH64, finished with the salt and the count. Not
+    /// the same value as ``fingerprint(count:scratch:element:)``; a source uses one or the other.
+    struct Running: Sendable {
+        var count: UInt64 = 0
+        var a: UInt64 = 0x7365_7373_696F_6E2F
+        var b: UInt64 = 0x7371_6C2F_6368_6169
+
+        mutating func add(_ element: UnsafeRawBufferPointer) {
+            let e = FastHash.xxh64(element, seed: SessionFingerprints.elementSeed).littleEndian
+            let n = UInt64(element.count).littleEndian
+            a = withUnsafeBytes(of: (a.littleEndian, n, e)) { FastHash.xxh64($0, seed: 0x6368_6169_6E2F_4131) }
+            b = withUnsafeBytes(of: (b.littleEndian, n, e)) { FastHash.xxh64($0, seed: 0x6368_6169_6E2F_4232) }
+            count += 1
+        }
+    }
+
+    func finish(_ running: Running, scratch: inout [UInt8]) -> Fingerprint128 {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: saltBytes)
+        withUnsafeBytes(of: (running.count.littleEndian, running.a.littleEndian, running.b.littleEndian)) {
+            scratch.append(contentsOf: $0)
+        }
+        let (a, b) = scratch.withUnsafeBytes { FastHash.lanes($0) }
+        return Fingerprint128(a: a, b: b)
+    }
+}
+
 /// A session fingerprint's 128 bits.
 struct Fingerprint128: Hashable, Sendable {
     var a: UInt64

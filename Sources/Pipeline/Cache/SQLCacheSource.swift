@@ -77,6 +77,13 @@ protocol SQLCacheReader: Sendable {
               _ body: (SQLCacheRow) -> Void) throws -> Int
     /// The rows of one session by `seq`.
     func rows(of key: SessionKey, expiry: Double?, _ body: (SQLCacheRow) -> Void) throws
+    /// Up to `limit` rows with `seq` above `afterSeq`, in `seq` order (the table's own order: a
+    /// sequential read), of every session; returns how many.
+    func scan(afterSeq: Int64?, expiry: Double?, limit: Int, _ body: (SQLCacheRow) -> Void) throws -> Int
+    /// Up to `limit` distinct sessions after `after` in (user_id, session_id) order, read from
+    /// the index alone (expired rows included); returns how many.
+    func keys(after: SessionKey?, userID: String?, limit: Int,
+              _ body: (_ userID: UnsafeRawBufferPointer, _ sessionID: UnsafeRawBufferPointer) -> Void) throws -> Int
 }
 
 /// Where a page ended: the last row's session and `seq`.
@@ -91,151 +98,6 @@ struct SQLCacheRow {
     var sessionID: UnsafeRawBufferPointer
     var seq: Int64
     var payload: UnsafeRawBufferPointer
-}
-
-/// The rows of one session, copied out of the driver's buffers: payloads end to end. A session
-/// the filter does not want keeps no bytes.
-private struct SessionRows {
-    var key: SessionKey
-    var wanted: Bool
-    var bytes: [UInt8] = []
-    var ranges: [Range<Int>] = []
-    var seqs: [Int64] = []
-
-    mutating func append(_ row: SQLCacheRow) {
-        guard wanted else { return }
-        let start = bytes.count
-        bytes.append(contentsOf: row.payload)
-        ranges.append(start..<bytes.count)
-        seqs.append(row.seq)
-    }
-}
-
-final class SQLSessionCursor: SessionCursor {
-    private struct State {
-        /// The last row read.
-        var position: SQLCachePosition?
-        /// The last session of the last page: more of its rows may follow.
-        var pending: SessionRows?
-        var exactIndex = 0
-        var finished = false
-    }
-
-    /// Rows a query reads at most: a page holds whole sessions but the last.
-    static let pageRows = 2_000
-
-    private let reader: any SQLCacheReader
-    private let executor: BlockingExecutor
-    private let filter: SessionFilter
-    private let expiry: Double?
-    private let batchSize: Int
-    private let fingerprints: SessionFingerprints?
-    private let state = Mutex(State())
-
-    init(reader: any SQLCacheReader, executor: BlockingExecutor, filter: SessionFilter, expiry: Double?,
-         batchSize: Int, fingerprints: SessionFingerprints?) {
-        self.reader = reader
-        self.executor = executor
-        self.filter = filter
-        self.expiry = expiry
-        self.batchSize = batchSize
-        self.fingerprints = fingerprints
-    }
-
-    func nextBatch() async throws -> [SessionRead]? {
-        let known = await fingerprints?.known.value
-        return try await executor.run { [self] in try fetch(known: known) }
-    }
-
-    /// Blocking: the next sessions, read and decoded; nil at the end.
-    private func fetch(known: KnownFingerprints?) throws -> [SessionRead]? {
-        try state.withLock { (state: inout State) throws -> [SessionRead]? in
-            while true {
-                let sessions: [SessionRows]
-                if let exact = filter.exactKeys {
-                    guard state.exactIndex < exact.count else { return nil }
-                    let slice = exact[state.exactIndex..<min(exact.count, state.exactIndex + batchSize)]
-                    state.exactIndex += slice.count
-                    var collected: [SessionRows] = []
-                    for key in slice { try reader.rows(of: key, expiry: expiry) { collect($0, into: &collected) } }
-                    sessions = collected
-                } else {
-                    guard let page = try nextPage(&state) else { return nil }
-                    sessions = page
-                }
-                // A session listed, then emptied by cognee before its rows were read, has
-                // vanished: it is absent, as a deleted Redis key is.
-                let wanted = sessions.filter { $0.wanted && !$0.ranges.isEmpty }
-                if !wanted.isEmpty { return wanted.map { assemble($0, known: known) } }
-            }
-        }
-    }
-
-    /// The sessions completed by the next page; nil at the end.
-    private func nextPage(_ state: inout State) throws -> [SessionRows]? {
-        if state.finished {
-            defer { state.pending = nil }
-            return state.pending.map { [$0] }
-        }
-        var sessions: [SessionRows] = state.pending.map { [$0] } ?? []
-        let user = filter.userIDs.count == 1 ? filter.userIDs.first : nil
-        var last: SQLCachePosition?
-        let count = try reader.page(after: state.position, userID: user, expiry: expiry, limit: Self.pageRows) { row in
-            if let key = collect(row, into: &sessions) { last = SQLCachePosition(key: key, seq: row.seq) }
-        }
-        if let last { state.position = last }
-        if count < Self.pageRows {
-            state.finished = true
-            state.pending = nil
-            return sessions.isEmpty ? nil : sessions
-        }
-        state.pending = sessions.popLast()
-        return sessions
-    }
-
-    /// Adds a row to its session (rows come grouped by session); returns the session's key,
-    /// nil for ids that are not UTF-8 (no session of cognee's).
-    @discardableResult
-    private func collect(_ row: SQLCacheRow, into sessions: inout [SessionRows]) -> SessionKey? {
-        if let last = sessions.last, last.key.userID.utf8.elementsEqual(row.userID),
-           last.key.sessionID.utf8.elementsEqual(row.sessionID) {
-            sessions[sessions.count - 1].append(row)
-            return last.key
-        }
-        guard let user = String(validating: row.userID, as: UTF8.self),
-              let session = String(validating: row.sessionID, as: UTF8.self) else { return nil }
-        let key = SessionKey(userID: user, sessionID: session)
-        var rows = SessionRows(key: key, wanted: filter.matches(key))
-        rows.append(row)
-        sessions.append(rows)
-        return key
-    }
-
-    private func assemble(_ rows: SessionRows, known: KnownFingerprints?) -> SessionRead {
-        var read = SessionRead(key: rows.key, location: reader.location)
-        rows.bytes.withUnsafeBufferPointer { buffer in
-            if let fingerprints, let known {
-                var scratch: [UInt8] = []
-                let fingerprint = fingerprints.fingerprint(count: rows.ranges.count, scratch: &scratch) {
-                    UnsafeBufferPointer(rebasing: buffer[rows.ranges[$0]])
-                }
-                if known[KeyFingerprint(Array(rows.key.cacheKey.utf8))] == fingerprint {
-                    read.unchangedCount = rows.ranges.count
-                    return
-                }
-                read.fingerprint = fingerprint.hex
-            }
-            var text = EntryTextArena(capacity: rows.bytes.count)
-            read.elements.reserveCapacity(rows.ranges.count)
-            for (i, range) in rows.ranges.enumerated() {
-                read.decode(index: i, bytes: UnsafeBufferPointer(rebasing: buffer[range]), text: &text)
-            }
-        }
-        for i in read.errors.indices {
-            read.errors[i].error.reason = "row seq \(rows.seqs[read.errors[i].index]): " + read.errors[i].error.reason
-        }
-        return read
-    }
 }
 
 /// Formats Unix seconds as SQLAlchemy stores a naive UTC `DateTime` on SQLite

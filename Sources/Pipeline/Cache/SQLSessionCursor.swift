@@ -1,0 +1,258 @@
+import GraphStore
+import Synchronization
+
+/// The rows of one session, copied out of the driver's buffers: payloads end to end. A session
+/// the filter does not want keeps no bytes.
+private struct SessionRows {
+    var key: SessionKey
+    var wanted: Bool
+    var bytes: [UInt8] = []
+    var ranges: [Range<Int>] = []
+    var seqs: [Int64] = []
+
+    mutating func append(_ row: SQLCacheRow) {
+        guard wanted else { return }
+        let start = bytes.count
+        bytes.append(contentsOf: row.payload)
+        ranges.append(start..<bytes.count)
+        seqs.append(row.seq)
+    }
+}
+
+/// Hands out the sessions of a SQL cache in (user_id, session_id) order.
+///
+/// Without known fingerprints (a first run, `sessions` commands) it pages through the rows in
+/// index order, a session's rows together. With them (an incremental run) it first reads every
+/// row once in `seq` order, the table's own order, and folds each into its session's running
+/// fingerprint (``ChangeScan``): reading in index order would cost a lookup a row where cognee
+/// wrote sessions' turns interleaved, more than twice a plain read. Then it lists the sessions
+/// from the index alone, hands out the unchanged ones as counts, and reads only the changed ones.
+final class SQLSessionCursor: SessionCursor {
+    private struct State {
+        /// The last row read in index order.
+        var position: SQLCachePosition?
+        /// The last session of the last page: more of its rows may follow.
+        var pending: SessionRows?
+        var exactIndex = 0
+        var finished = false
+        var scan: ChangeScan?
+        /// The last session listed after the scan.
+        var listedAfter: SessionKey?
+    }
+
+    /// Rows a query reads at most.
+    static let pageRows = 2_000
+
+    private let reader: any SQLCacheReader
+    private let executor: BlockingExecutor
+    private let filter: SessionFilter
+    private let expiry: Double?
+    private let batchSize: Int
+    private let fingerprints: SessionFingerprints?
+    private let state = Mutex(State())
+
+    init(reader: any SQLCacheReader, executor: BlockingExecutor, filter: SessionFilter, expiry: Double?,
+         batchSize: Int, fingerprints: SessionFingerprints?) {
+        self.reader = reader
+        self.executor = executor
+        self.filter = filter
+        self.expiry = expiry
+        self.batchSize = batchSize
+        self.fingerprints = fingerprints
+    }
+
+    func nextBatch() async throws -> [SessionRead]? {
+        let known = await fingerprints?.known.value
+        return try await executor.run { [self] in try fetch(known: known) }
+    }
+
+    /// Blocking: the next sessions, read and decoded; nil at the end.
+    private func fetch(known: KnownFingerprints?) throws -> [SessionRead]? {
+        try state.withLock { (state: inout State) throws -> [SessionRead]? in
+            while true {
+                let sessions: [SessionRows]
+                if let exact = filter.exactKeys {
+                    guard state.exactIndex < exact.count else { return nil }
+                    let slice = exact[state.exactIndex..<min(exact.count, state.exactIndex + batchSize)]
+                    state.exactIndex += slice.count
+                    var collected: [SessionRows] = []
+                    for key in slice { try reader.rows(of: key, expiry: expiry) { collect($0, into: &collected) } }
+                    sessions = collected
+                } else if let fingerprints, let known, known.count > 0 {
+                    if state.scan == nil { state.scan = try ChangeScan(reader: reader, filter: filter, expiry: expiry,
+                                                                        fingerprints: fingerprints, known: known) }
+                    guard let reads = try nextListed(&state, known: known) else { return nil }
+                    if !reads.isEmpty { return reads }
+                    continue
+                } else {
+                    guard let page = try nextPage(&state) else { return nil }
+                    sessions = page
+                }
+                // A session listed, then emptied by cognee before its rows were read, has
+                // vanished: it is absent, as a deleted Redis key is.
+                let wanted = sessions.filter { $0.wanted && !$0.ranges.isEmpty }
+                if !wanted.isEmpty { return wanted.map { assemble($0, known: known) } }
+            }
+        }
+    }
+
+    /// The sessions completed by the next page in index order; nil at the end.
+    private func nextPage(_ state: inout State) throws -> [SessionRows]? {
+        if state.finished {
+            defer { state.pending = nil }
+            return state.pending.map { [$0] }
+        }
+        var sessions: [SessionRows] = state.pending.map { [$0] } ?? []
+        var last: SQLCachePosition?
+        let count = try reader.page(after: state.position, userID: singleUser, expiry: expiry, limit: Self.pageRows) { row in
+            if let key = collect(row, into: &sessions) { last = SQLCachePosition(key: key, seq: row.seq) }
+        }
+        if let last { state.position = last }
+        if count < Self.pageRows {
+            state.finished = true
+            state.pending = nil
+            return sessions.isEmpty ? nil : sessions
+        }
+        state.pending = sessions.popLast()
+        return sessions
+    }
+
+    /// After the change scan: the next sessions from the index, unchanged ones as counts and
+    /// changed ones read and decoded; nil at the end.
+    private func nextListed(_ state: inout State, known: KnownFingerprints) throws -> [SessionRead]? {
+        guard let scan = state.scan else { return nil }
+        var keys: [SessionKey] = []
+        let listed = try reader.keys(after: state.listedAfter, userID: singleUser, limit: batchSize) { user, session in
+            if let user = String(validating: user, as: UTF8.self), let session = String(validating: session, as: UTF8.self) {
+                keys.append(SessionKey(userID: user, sessionID: session))
+            }
+        }
+        guard listed > 0 else { return nil }
+        if let last = keys.last { state.listedAfter = last }
+        var reads: [SessionRead] = []
+        var scratch: [UInt8] = []
+        for key in keys {
+            // Not seen by the scan: every row expired, or the session is not wanted.
+            guard let tally = scan.tally(of: key, scratch: &scratch), tally.wanted else { continue }
+            if !tally.changed {
+                var read = SessionRead(key: key, location: reader.location)
+                read.unchangedCount = Int(tally.running.count)
+                reads.append(read)
+                continue
+            }
+            var rows: [SessionRows] = []
+            try reader.rows(of: key, expiry: expiry) { collect($0, into: &rows) }
+            if let session = rows.first, !session.ranges.isEmpty { reads.append(assemble(session, known: known)) }
+        }
+        if listed < batchSize && reads.isEmpty { return nil }
+        return reads
+    }
+
+    private var singleUser: String? { filter.userIDs.count == 1 ? filter.userIDs.first : nil }
+
+    /// Adds a row to its session (rows come grouped by session); returns the session's key,
+    /// nil for ids that are not UTF-8 (no session of cognee's).
+    @discardableResult
+    private func collect(_ row: SQLCacheRow, into sessions: inout [SessionRows]) -> SessionKey? {
+        if let last = sessions.last, last.key.userID.utf8.elementsEqual(row.userID),
+           last.key.sessionID.utf8.elementsEqual(row.sessionID) {
+            sessions[sessions.count - 1].append(row)
+            return last.key
+        }
+        guard let user = String(validating: row.userID, as: UTF8.self),
+              let session = String(validating: row.sessionID, as: UTF8.self) else { return nil }
+        let key = SessionKey(userID: user, sessionID: session)
+        var rows = SessionRows(key: key, wanted: filter.matches(key))
+        rows.append(row)
+        sessions.append(rows)
+        return key
+    }
+
+    private func assemble(_ rows: SessionRows, known: KnownFingerprints?) -> SessionRead {
+        var read = SessionRead(key: rows.key, location: reader.location)
+        rows.bytes.withUnsafeBufferPointer { buffer in
+            if let fingerprints, let known {
+                var running = SessionFingerprints.Running()
+                for range in rows.ranges { running.add(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[range]))) }
+                var scratch: [UInt8] = []
+                let fingerprint = fingerprints.finish(running, scratch: &scratch)
+                if known[KeyFingerprint(Array(rows.key.cacheKey.utf8))] == fingerprint {
+                    read.unchangedCount = rows.ranges.count
+                    return
+                }
+                read.fingerprint = fingerprint.hex
+            }
+            var text = EntryTextArena(capacity: rows.bytes.count)
+            read.elements.reserveCapacity(rows.ranges.count)
+            for (i, range) in rows.ranges.enumerated() {
+                read.decode(index: i, bytes: UnsafeBufferPointer(rebasing: buffer[range]), text: &text)
+            }
+        }
+        for i in read.errors.indices {
+            read.errors[i].error.reason = "row seq \(rows.seqs[read.errors[i].index]): " + read.errors[i].error.reason
+        }
+        return read
+    }
+}
+
+/// Every visible row of a SQL cache read once in `seq` order, folded into a running
+/// fingerprint for each session: afterwards each session is known as changed or not without
+/// reading it again. Holds ~100 bytes a session, none a row.
+struct ChangeScan: Sendable {
+    struct Tally: Sendable {
+        var running = SessionFingerprints.Running()
+        var wanted: Bool
+        var changed = true
+    }
+
+    private var tallies: [KeyFingerprint: Tally] = [:]
+
+    init(reader: any SQLCacheReader, filter: SessionFilter, expiry: Double?, fingerprints: SessionFingerprints,
+         known: KnownFingerprints) throws {
+        var scratch: [UInt8] = []
+        var last: Int64?
+        var tallies: [KeyFingerprint: Tally] = [:]
+        while true {
+            let count = try reader.scan(afterSeq: last, expiry: expiry, limit: SQLSessionCursor.pageRows) { row in
+                last = row.seq
+                let slot = Self.slot(userID: row.userID, sessionID: row.sessionID, scratch: &scratch)
+                if let index = tallies.index(forKey: slot) {
+                    if tallies.values[index].wanted { tallies.values[index].running.add(row.payload) }
+                    return
+                }
+                var wanted = false
+                if let user = String(validating: row.userID, as: UTF8.self), let session = String(validating: row.sessionID, as: UTF8.self) {
+                    wanted = filter.matches(SessionKey(userID: user, sessionID: session))
+                }
+                var tally = Tally(wanted: wanted)
+                if wanted { tally.running.add(row.payload) }
+                tallies[slot] = tally
+            }
+            if count < SQLSessionCursor.pageRows { break }
+        }
+        for index in tallies.indices where tallies.values[index].wanted {
+            let fingerprint = fingerprints.finish(tallies.values[index].running, scratch: &scratch)
+            tallies.values[index].changed = known[tallies.keys[index]] != fingerprint
+        }
+        self.tallies = tallies
+    }
+
+    /// The ``KeyFingerprint`` of the session's cache key, `agent_sessions:{user}:{session}`, as
+    /// the state database's fingerprints are found.
+    private static func slot(userID: UnsafeRawBufferPointer, sessionID: UnsafeRawBufferPointer, scratch: inout [UInt8]) -> KeyFingerprint {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: SessionKey.qaPrefixBytes)
+        scratch.append(contentsOf: userID)
+        scratch.append(UInt8(ascii: ":"))
+        scratch.append(contentsOf: sessionID)
+        return KeyFingerprint(scratch)
+    }
+
+    func tally(of key: SessionKey, scratch: inout [UInt8]) -> Tally? {
+        var user = key.userID, session = key.sessionID
+        let slot = user.withUTF8 { u in session.withUTF8 { s in
+            Self.slot(userID: UnsafeRawBufferPointer(u), sessionID: UnsafeRawBufferPointer(s), scratch: &scratch)
+        } }
+        return tallies[slot]
+    }
+}
