@@ -18,6 +18,8 @@ struct SynthCommand: AsyncParsableCommand {
     @Option(help: "Approximate bytes per stored entry.") var entryBytes = 1000
     @Option(help: "Seed: the same seed writes the same corpus.") var seed: UInt64 = 20_261_124
     @Option(help: "TTL in seconds; 0 writes none (cognee's SESSION_TTL_SECONDS=0).") var ttl = 604_800
+    @Flag(help: "SQL caches: write turn by turn across all sessions (first turns, then second turns, …), as concurrent conversations lay out cognee's table.")
+    var interleave = false
 
     func run() async throws {
         try await withExitStatus {
@@ -38,10 +40,19 @@ struct SynthCommand: AsyncParsableCommand {
                 }
             } else if let database = try CacheSourceFactory.sqlDatabase(cacheURL) {
                 let writer = try await executor.run { try SQLCacheWriter(database: database, ttlSeconds: Double(ttl)) }
-                for start in stride(from: 0, to: sessions, by: batchSize) {
-                    let range = start..<min(sessions, start + batchSize)
-                    try await executor.run {
-                        try writer.append(entries: range.map { (corpus.key(session: $0), corpus.entries(session: $0)) })
+                // Interleaved: every session's first turn, then every second turn…, as a cache
+                // that many conversations wrote at once is laid out (rows of a session far apart).
+                let rounds = interleave ? turns : 1
+                for round in 0..<rounds {
+                    for start in stride(from: 0, to: sessions, by: batchSize) {
+                        let range = start..<min(sessions, start + batchSize)
+                        let interleave = self.interleave
+                        try await executor.run {
+                            try writer.append(entries: range.map {
+                                let entries = corpus.entries(session: $0)
+                                return (corpus.key(session: $0), interleave ? [entries[round]] : entries)
+                            })
+                        }
                     }
                 }
                 writer.close()
