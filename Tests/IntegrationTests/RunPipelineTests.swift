@@ -361,6 +361,75 @@ struct RunPipelineTests {
         }
     }
 
+    @Test("shared rows are order-free: shards in either order, and the same cache in another database, give one run's graph, timestamps included",
+          .timeLimit(.minutes(5)))
+    func orderFreeSharedRows() async throws {
+        let h = try Harness()
+        // Every turn names Alice and Paris (rows past the provenance cap) at its own time, so the
+        // last-written turn differs with the order, and so would a last-writer-wins updated_at.
+        let sessions = 60, turns = 3
+        @Sendable func entries(_ s: Int) -> [SessionQAEntry] {
+            (0..<turns).map { i in
+                SessionQAEntry(time: SyntheticCorpus.isoTime(1_795_000_000 + Double(s * turns + i) * 60),
+                               question: "Question \(i) about o\(s)?", context: "ctx",
+                               answer: "Answer \(i): Alice moved to Paris in \(2000 + s).", qaID: "qa-o\(s)-\(i)")
+            }
+        }
+        for s in 0..<sessions { try await h.put("o\(s)", entries: entries(s)) }
+        let one = h.schema("one")
+        #expect(try h.run(one, state: "one").status == 0)
+        func snapshot(_ schema: String) async throws -> TimedRows {
+            let writer = try await PostgresGraphWriter.connect(conninfo: h.postgres, placement: .shared(schema: schema))
+            return TimedRows(try await writer.snapshot())
+        }
+        let expected = try await snapshot(one)
+        for (name, shards) in [("ab", ["1/2", "2/2"]), ("ba", ["2/2", "1/2"])] {
+            let schema = h.schema(name)
+            for shard in shards { #expect(try h.run(schema, state: name, ["--shard", shard]).status == 0) }
+            let got = try await snapshot(schema)
+            #expect(got == expected, "\(name): \(got.difference(expected))")
+        }
+
+        // The same sessions in another Redis database, written in reverse among other keys, so
+        // SCAN hands them out in another order.
+        let other = RedisURL(host: h.redis.host, port: h.redis.port, database: 7, username: h.redis.username, password: h.redis.password)
+        let user = h.user
+        try await h.executor.run {
+            let connection = try RedisConnection(url: other)
+            let writer = RedisCacheWriter(connection: connection, ttlSeconds: nil)
+            for s in (0..<sessions).reversed() {
+                let key = SessionKey(userID: user, sessionID: "o\(s)")
+                _ = try connection.command([Array("DEL".utf8), Array(key.cacheKey.utf8)])
+                _ = try connection.command(["SET", "filler:\(user):\(s)", "x"])
+                try writer.append(entries: [(key, entries(s))])
+            }
+        }
+        let two = h.schema("two")
+        let run = try WorkerProcess.run(["run", "--cache", "redis://\(h.redis.host):\(h.redis.port)/7", "--graph", h.postgres,
+                                         "--schema", two, "--state", h.state("two"), "--user", h.user, "--json", "--no-progress",
+                                         "--concurrency", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let got = try await snapshot(two)
+        #expect(got == expected, "two databases: \(got.difference(expected))")
+    }
+
+    /// A graph compared with its properties' times: ids, names, types, every property and ownership.
+    struct TimedRows: Equatable {
+        var nodes: Set<String>
+        var edges: Set<String>
+        init(_ s: GraphSnapshot) {
+            nodes = Set(s.nodes.map {
+                "\($0.node.id)|\($0.node.type)|\($0.node.name)|\(JSONWriter.string(.object($0.node.properties), style: .compact))|\($0.sourceRefKeys.sorted())"
+            })
+            edges = Set(s.edges.map {
+                "\($0.edge.sourceID)|\($0.edge.relationshipName)|\($0.edge.targetID)|\(JSONWriter.string(.object($0.edge.properties), style: .compact))|\($0.sourceRefKeys.sorted())"
+            })
+        }
+        func difference(_ other: TimedRows) -> String {
+            "nodes: \(nodes.symmetricDifference(other.nodes).map { String($0.prefix(600)) }.sorted())\nedges: \(edges.symmetricDifference(other.edges).map { String($0.prefix(400)) }.sorted())"
+        }
+    }
+
     static func launch(_ h: Harness, _ schema: String, state: String, extra: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: WorkerProcess.executable)

@@ -150,9 +150,9 @@ public struct GraphMerge {
             let old = stored.map(\.provenance) ?? Provenance()
             guard let merged = merge(old, adding: node.sourceRefKeys, rowKey: { "node:" + node.id }, runID: batch.runID) else {
                 // Capped: the provenance stays; the properties still merge (an entity that now
-                // holds edges, an earlier created_at), but a later updated_at alone rewrites nothing.
+                // holds edges, an earlier created_at, a later updated_at), so the row ends the
+                // same whichever turn, shard or worker came last.
                 if let stored {
-                    node.properties["updated_at"] = stored.node.properties["updated_at"]
                     if !JSONValue.object(stored.node.properties).isEquivalent(to: .object(node.properties)) {
                         plan.nodes.append((node, old))
                         plan.newNodes.append(false)
@@ -185,7 +185,13 @@ public struct GraphMerge {
             let old = stored.map(\.provenance) ?? Provenance()
             let rowKey = { "edge:\(edge.sourceID):\(edge.relationshipName):\(edge.targetID)" }
             guard let merged = merge(old, adding: edge.sourceRefKeys, rowKey: rowKey, runID: batch.runID) else {
-                plan.stats.edgesUnchanged += 1
+                // Capped: the provenance stays, a later updated_at is still kept.
+                if let stored, !JSONValue.object(stored.edge.properties).isEquivalent(to: .object(edge.properties)) {
+                    plan.edges.append((edge, old))
+                    plan.newEdges.append(false)
+                } else {
+                    plan.stats.edgesUnchanged += 1
+                }
                 continue
             }
             if let stored, merged == old,
