@@ -52,6 +52,8 @@ struct RedisURLTests {
                                                    "CACHE_SSL_CERTFILE": "/c.pem", "CACHE_SSL_KEYFILE": "/k.pem"])
         #expect(tls.tls == RedisTLSOptions(certReqs: .required, caFile: "/ca.pem", certFile: "/c.pem", keyFile: "/k.pem"))
         #expect(try RedisURL(cogneeEnvironment: ["CACHE_SSL": "1", "CACHE_SSL_CERT_REQS": "none"]).tls?.certReqs == RedisTLSOptions.CertificateRequirement.none)
+        #expect(try RedisURL(cogneeEnvironment: ["CACHE_SSL": "on"]).tls?.checkHostname == true)
+        #expect(try RedisURL(cogneeEnvironment: ["CACHE_SSL": "on", "CACHE_SSL_CHECK_HOSTNAME": "false"]).tls?.checkHostname == false)
         for bad in [["CACHE_SSL": "sure"], ["CACHE_SSL": "yes", "CACHE_SSL_CERT_REQS": "always"], ["CACHE_PORT": "x"]] {
             let error = #expect(throws: PipelineError.self) { try RedisURL(cogneeEnvironment: bad) }
             #expect(error?.code == .usage)

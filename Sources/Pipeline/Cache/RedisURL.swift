@@ -137,7 +137,9 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     /// cognee's own settings (spec §1): `CACHE_HOST`, `CACHE_PORT`, `CACHE_USERNAME`,
     /// `CACHE_PASSWORD`, `CACHE_SSL`, `CACHE_SSL_CERT_REQS`, always database 0; and, named as
     /// redis-py names its arguments (cognee 1.6.5 has no setting for them),
-    /// `CACHE_SSL_CA_CERTS`, `CACHE_SSL_CERTFILE` and `CACHE_SSL_KEYFILE`.
+    /// `CACHE_SSL_CA_CERTS`, `CACHE_SSL_CERTFILE`, `CACHE_SSL_KEYFILE` and
+    /// `CACHE_SSL_CHECK_HOSTNAME` (default true, as redis-py ≥ 6; the redis-py 5 that cognee's
+    /// `redis` extra pins does not check the name: set it false to connect as such a cognee does).
     public init(cogneeEnvironment environment: [String: String]) throws(PipelineError) {
         let portText = environment["CACHE_PORT"] ?? ""
         guard let port = portText.isEmpty ? 6379 : Int(portText), (1...65535).contains(port) else {
@@ -154,6 +156,9 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         options.caFile = environment["CACHE_SSL_CA_CERTS"].flatMap { $0.isEmpty ? nil : $0 }
         options.certFile = environment["CACHE_SSL_CERTFILE"].flatMap { $0.isEmpty ? nil : $0 }
         options.keyFile = environment["CACHE_SSL_KEYFILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let check = environment["CACHE_SSL_CHECK_HOSTNAME"], !check.isEmpty {
+            options.checkHostname = try Self.pydanticBool(check, name: "CACHE_SSL_CHECK_HOSTNAME")
+        }
         try options.validate()
         tls = options
     }
