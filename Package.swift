@@ -20,14 +20,15 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
-        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]),
+        // Redis over TLS (RedisTransport); plain TCP and unix sockets need no library.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
         // The executable's allocator: glibc's malloc made decoding and row building half again as slow.
         .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"]), .brew(["jemalloc"])]),
         .target(name: "MemifyAllocator", dependencies: ["CJemalloc"], linkerSettings: [.linkedLibrary("jemalloc")]),
         // JSON strings' plain runs copied with AVX-512/AVX2 where the CPU has them (chosen at load).
         .target(name: "CScan"),
         .target(name: "GraphStore", dependencies: ["CLibPQ", "CSQLite3", "CScan", logging], swiftSettings: strict),
-        .target(name: "Pipeline", dependencies: ["GraphStore", "CHiredis", logging], swiftSettings: strict),
+        .target(name: "Pipeline", dependencies: ["GraphStore", "COpenSSL", logging], swiftSettings: strict),
         .executableTarget(
             name: "MemifyWorker",
             dependencies: ["Pipeline", "GraphStore", "CScan", "MemifyAllocator", logging,

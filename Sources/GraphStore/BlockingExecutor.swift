@@ -1,6 +1,6 @@
 import Dispatch
 
-/// Runs blocking C calls (sqlite3, libpq, hiredis) on a dedicated serial queue, never on the
+/// Runs blocking C calls (sqlite3, libpq, sockets, OpenSSL) on a dedicated serial queue, never on the
 /// Swift cooperative thread pool: with two cores, one stuck cooperative thread halves the program.
 ///
 /// One executor per connection keeps a connection's calls ordered without extra locking.

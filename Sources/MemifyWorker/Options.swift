@@ -6,7 +6,7 @@ import Pipeline
 /// Where the session cache is, shared by every command that reads one.
 struct CacheOptions: ParsableArguments {
     @Option(name: .customLong("cache"),
-            help: "redis://[user:pass@]host:port[/db] or fs:PATH (a cognee data root or its sessions_db folder). Default: MEMIFY_CACHE_URL, then cognee's CACHE_BACKEND/CACHE_HOST/CACHE_PORT/DATA_ROOT_DIRECTORY, then fs:.")
+            help: "redis://[user:pass@]host:port[/db], rediss://… (TLS), unix:///path/redis.sock[?db=N] or fs:PATH (a cognee data root or its sessions_db folder). Default: MEMIFY_CACHE_URL, then cognee's CACHE_BACKEND/CACHE_HOST/CACHE_PORT/DATA_ROOT_DIRECTORY, then fs:.")
     var cacheURL: String?
 
     @Flag(help: "Also read filesystem-cache sessions whose expiry has passed (a rescue for sessions not yet persisted).")
@@ -28,14 +28,8 @@ struct CacheOptions: ParsableArguments {
         }
         switch environment["CACHE_BACKEND"]?.lowercased() {
         case "redis":
-            if environment["CACHE_SSL"].map({ ["1", "true", "yes"].contains($0.lowercased()) }) == true {
-                throw PipelineError(.unsupported, operation: "open cache from CACHE_* settings",
-                                    message: "CACHE_SSL (Redis over TLS) is not supported yet")
-            }
-            let url = RedisURL(host: environment["CACHE_HOST"] ?? "localhost",
-                               port: Int(environment["CACHE_PORT"] ?? "") ?? 6379, database: 0,
-                               username: environment["CACHE_USERNAME"], password: environment["CACHE_PASSWORD"])
-            return RedisCacheSource(url: url, options: options)
+            // CACHE_HOST, CACHE_PORT, CACHE_USERNAME, CACHE_PASSWORD, CACHE_SSL, CACHE_SSL_CERT_REQS, CACHE_SSL_CA_CERTS…
+            return RedisCacheSource(url: try RedisURL(cogneeEnvironment: environment), options: options)
         case "fs", "tapes":
             guard let root = environment["DATA_ROOT_DIRECTORY"] else {
                 throw PipelineError(.usage, operation: "open cache from CACHE_BACKEND=fs",

@@ -4,6 +4,14 @@ import Foundation
 public enum TestEnvironment {
     public static var redisURL: String? { ProcessInfo.processInfo.environment["MEMIFY_TEST_REDIS_URL"] }
     public static var postgresURL: String? { ProcessInfo.processInfo.environment["MEMIFY_TEST_POSTGRES_URL"] }
+    /// `unix:///…/redis.sock`: the plain Redis's unix socket (same data as ``redisURL``).
+    public static var redisUnixURL: String? { ProcessInfo.processInfo.environment["MEMIFY_TEST_REDIS_UNIX"] }
+    /// `rediss://127.0.0.1:P`: a TLS-only Redis that asks for a client certificate (`tls-auth-clients optional`).
+    public static var redisTLSURL: String? { ProcessInfo.processInfo.environment["MEMIFY_TEST_REDIS_TLS_URL"] }
+    /// `rediss://127.0.0.1:P`: a TLS-only Redis that requires one (`tls-auth-clients yes`).
+    public static var redisMutualTLSURL: String? { ProcessInfo.processInfo.environment["MEMIFY_TEST_REDIS_MTLS_URL"] }
+    /// The test CA's files: `ca.crt`, `client.crt`, `client.key`, `other-ca.crt`, `other-ca.key`.
+    public static var tlsDirectory: String? { ProcessInfo.processInfo.environment["MEMIFY_TEST_TLS_DIR"] }
 
     /// `../shared/fixtures/cognee-1.6.5`, found from this file's location in the repository.
     public static var fixturesDirectory: String {

@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         enum Mode: String, ExpressibleByArgument, CaseIterable { case raw, reader, both }
 
-        @Option(name: .customLong("cache"), help: "redis://host:port/db, sqlite:PATH or postgresql://… holding the corpus.")
+        @Option(name: .customLong("cache"), help: "redis://host:port/db (or rediss://…, unix://…), sqlite:PATH or postgresql://… holding the corpus.")
         var cacheURL: String
         @Option(help: "raw (pipelined LRANGE only), reader (the worker's reader), or both, alternating.")
         var mode: Mode = .both

@@ -120,10 +120,10 @@ public struct SessionSequence: AsyncSequence, Sendable {
     }
 }
 
-/// Opens the source that a `--cache` URL names: `redis://…` or `fs:PATH`.
+/// Opens the source that a `--cache` URL names: `redis://…`, `rediss://…`, `unix://…` or `fs:PATH`.
 public enum CacheSourceFactory {
     public static func make(url: String, options: CacheReadOptions = CacheReadOptions()) throws -> any CacheSource {
-        if url.hasPrefix("redis://") || url.hasPrefix("rediss://") {
+        if ["redis://", "rediss://", "unix://", "redis+unix://"].contains(where: { url.hasPrefix($0) }) {
             return RedisCacheSource(url: try RedisURL(parsing: url), options: options)
         }
         if url.hasPrefix("fs:") {
@@ -135,7 +135,7 @@ public enum CacheSourceFactory {
         // Masked: an unknown scheme may still carry user:password@.
         let shown = PostgresConnection.masked(url)
         throw PipelineError(.usage, operation: "open cache \(url.hasPrefix("/") ? shown : "'\(shown)'")",
-                            message: "expected redis://[user:password@]host:port[/db], fs:PATH, sqlite:PATH or postgresql://…")
+                            message: "expected redis://[user:password@]host:port[/db], rediss://… (TLS), unix:///path/redis.sock, fs:PATH, sqlite:PATH or postgresql://…")
     }
 
     /// cognee's SQL cache named by a URL: `sqlite:PATH` or `turso:PATH` (the `cache.db` or its

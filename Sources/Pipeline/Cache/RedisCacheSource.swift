@@ -398,6 +398,8 @@ final class RedisSessionCursor: SessionCursor {
     /// Why Redis refused a key's LRANGE, naming the type of a key that is not a list (asked on
     /// a third connection: the list connection has replies on the way).
     private func refusal(_ message: String, _ pending: PendingKey, _ state: inout IOState) throws(PipelineError) -> String {
+        // NOAUTH, LOADING, MASTERDOWN…: the server refuses every key, not this one (exit 69).
+        if RedisConnection.refusesConnection(message) { throw RedisConnection.refusal(message, operation: "LRANGE on \(location)") }
         guard message.hasPrefix("WRONGTYPE") else { return "Redis refused LRANGE: \(message)" }
         // Naming the type only improves the message: if asking fails, the refusal stands as it is.
         if state.typeConnection == nil { state.typeConnection = try? RedisConnection(url: lists.url) }
@@ -421,9 +423,7 @@ final class RedisSessionCursor: SessionCursor {
             let reply = try scanConnection.receiveCopies(1)[0]
             guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].text,
                   case .array(let found) = parts[1] else {
-                if case .error(let message) = reply {
-                    throw PipelineError(.protocolError, operation: "SCAN \(location)", message: message)
-                }
+                if case .error(let message) = reply { throw RedisConnection.refusal(message, operation: "SCAN \(location)") }
                 throw PipelineError(.protocolError, operation: "SCAN \(location)", message: "unexpected reply")
             }
             for item in found {

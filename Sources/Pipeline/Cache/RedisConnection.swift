@@ -1,8 +1,7 @@
-internal import CHiredis
 import Synchronization
 import Glibc
 
-/// A reply from Redis, copied out of hiredis's reply tree.
+/// A reply from Redis (RESP2).
 public enum RedisReply: Sendable, Equatable {
     case string([UInt8])
     case array([RedisReply])
@@ -20,36 +19,60 @@ public enum RedisReply: Sendable, Equatable {
     }
 }
 
-/// One blocking hiredis connection.
+/// One blocking connection to Redis: TCP, TLS or a unix socket (``RedisTransport``), with our
+/// own RESP2 writer and readers — a general one (``receiveCopies(_:)``) and the list fast path
+/// (``receiveLists(_:into:)``) that parses `LRANGE` replies where they were read.
 ///
-/// Every call blocks: run them on the connection's ``executor``, never on the cooperative pool.
-/// The context sits behind a `Mutex`, so the type is `Sendable` by construction.
+/// Every call blocks: run them on the connection's executor, never on the cooperative pool.
+/// The state sits behind a `Mutex`, so the type is `Sendable` by construction.
 public final class RedisConnection: Sendable {
     public let url: RedisURL
-    private let context: Mutex<OpaquePointer?>
-    /// Bytes read by ``receiveLists(_:into:)`` past its last reply.
-    private let carry = Mutex<[UInt8]>([])
+    private let wire: Mutex<Wire>
 
-    /// Connects, authenticates and selects the database. Blocking.
+    /// The socket and the bytes on their way: commands formatted and not yet written, replies
+    /// read and not yet parsed. Only touched under the connection's lock.
+    private final class Wire {
+        let transport: RedisTransport
+        var outgoing: [UInt8] = []
+        var inbound: [UInt8] = []
+        var inboundStart = 0
+        /// Set by an I/O or protocol error: the stream's position is lost, the connection unusable.
+        var broken: PipelineError?
+
+        init(_ transport: RedisTransport) { self.transport = transport }
+    }
+
+    /// Connects (within `timeoutSeconds`, the TLS handshake included), authenticates and
+    /// selects the database. Reads and writes then time out after `max(timeoutSeconds, 60)`
+    /// seconds: reads of large pipelines take a while, but a dead server must not hang us
+    /// forever. Blocking.
     public init(url: RedisURL, timeoutSeconds: Int = 10) throws(PipelineError) {
         self.url = url
-        let where_ = "Redis at \(url.host):\(url.port)"
-        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        guard let raw = redisConnectWithTimeout(url.host, Int32(url.port), tv) else {
-            throw PipelineError(.serviceUnavailable, operation: "connect to \(where_)", message: "out of memory")
+        let transport = try RedisTransport(url: url, connectTimeout: timeoutSeconds, ioTimeout: max(timeoutSeconds, 60))
+        let isTLS = transport.isTLS
+        wire = Mutex(Wire(transport))
+        let where_ = "Redis at \(url.location)"
+        do throws(PipelineError) {
+            try handshake(where_, isTLS: isTLS)
+        } catch where error.code == .serviceUnavailable && isTLS
+                    && (error.message.contains("reset by peer") || error.message.contains("closed by the server")) {
+            // Closed right after a handshake that succeeded: a server that requires client
+            // certificates does that when it gets none (or one it does not trust) and its alert is lost.
+            var hinted = error
+            hinted.message += url.tls?.certFile == nil
+                ? "; if the server requires client certificates (tls-auth-clients yes), give ssl_certfile=PATH and ssl_keyfile=PATH (CACHE_SSL_CERTFILE, CACHE_SSL_KEYFILE)"
+                : "; the server may not trust the client certificate \(url.tls?.certFile ?? "")"
+            throw hinted
+        } catch where error.code == .serviceUnavailable && !isTLS && url.socketPath == nil
+                    && (error.message.contains("reset by peer") || error.message.contains("closed by the server")) {
+            var hinted = error
+            hinted.message += " (if it is a TLS port, use rediss:// or CACHE_SSL=true)"
+            throw hinted
         }
-        let ctx = OpaquePointer(raw)
-        if chiredis_err(raw) != 0 {
-            let message = String(cString: chiredis_errstr(raw))
-            redisFree(raw)
-            throw PipelineError(.serviceUnavailable, operation: "connect to \(where_)", message: message)
-        }
-        // Reads of large pipelines can take a while; a dead server must not hang us forever.
-        tv.tv_sec = max(timeoutSeconds, 60)
-        redisSetTimeout(raw, tv)
-        _ = redisEnableKeepAlive(raw)
-        context = Mutex(ctx)
+    }
 
+    /// AUTH (or, under TLS, PING) and SELECT.
+    private func handshake(_ where_: String, isTLS: Bool) throws(PipelineError) {
         if let password = url.password {
             var args: [[UInt8]] = [Array("AUTH".utf8)]
             if let user = url.username { args.append(Array(user.utf8)) }
@@ -57,6 +80,12 @@ public final class RedisConnection: Sendable {
             if case .error(let message) = try command(args) {
                 // Redis's own AUTH errors name no secret ("WRONGPASS invalid username-password pair").
                 throw PipelineError(.serviceUnavailable, operation: "authenticate to \(where_)", message: message)
+            }
+        } else if isTLS {
+            // Under TLS 1.3 a server that wants a client certificate says so after the handshake,
+            // in an alert on the first read: a PING makes that a connect error, not a SCAN's.
+            if case .error(let message) = try command(["PING"]) {
+                throw Self.refusal(message, operation: "PING \(where_)")
             }
         }
         if url.database != 0 {
@@ -67,11 +96,25 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    deinit {
-        context.withLock { ctx in
-            if let ctx { redisFree(UnsafeMutablePointer<redisContext>(ctx)) }
-            ctx = nil
+    /// An error reply as an error: `.serviceUnavailable` (exit 69) when the server refuses us
+    /// as a whole — NOAUTH, WRONGPASS, LOADING (restarting), MASTERDOWN (a replica cut off) —
+    /// else `.protocolError`.
+    static func refusal(_ message: String, operation: String) -> PipelineError {
+        let word = message.prefix { $0 != " " }
+        switch word {
+        case "NOAUTH", "WRONGPASS":
+            return PipelineError(.serviceUnavailable, operation: operation,
+                                 message: "\(message) (give user:password@ in the URL, or CACHE_USERNAME and CACHE_PASSWORD)")
+        case "LOADING", "MASTERDOWN", "NOPERM":
+            return PipelineError(.serviceUnavailable, operation: operation, message: message)
+        default:
+            return PipelineError(.protocolError, operation: operation, message: message)
         }
+    }
+
+    /// Whether an error reply refuses the whole connection rather than one command's key.
+    static func refusesConnection(_ message: String) -> Bool {
+        refusal(message, operation: "").code == .serviceUnavailable
     }
 
     public func command(_ args: [String]) throws(PipelineError) -> RedisReply {
@@ -88,69 +131,58 @@ public final class RedisConnection: Sendable {
         return try receiveCopies(commands.count)
     }
 
-    /// Queues commands without waiting for their replies: hiredis writes them out at the next
-    /// ``receive(_:)`` that has to wait for the server. With one batch sent ahead of the one
-    /// being read, the server works on the next batch while this side parses the current one.
+    /// Queues commands without waiting for their replies: they are written out at the next
+    /// receive (or ``sendNow(_:)``). With one batch sent ahead of the one being read, the
+    /// server works on the next batch while this side parses the current one.
     func send(_ commands: [[[UInt8]]]) throws(PipelineError) {
-        try withContext { (c, location) throws(PipelineError) in
-            for args in commands where Self.append(c, args) != CHIREDIS_OK {
-                throw Self.ioError(c, location)
-            }
-        }
-    }
-
-    /// Queues `LRANGE key 0 -1` for every key, like ``send(_:)``, formatted here into one
-    /// buffer handed to hiredis in one call (no argument arrays per command).
-    func sendLRANGEs(_ keys: some Collection<[UInt8]>) throws(PipelineError) {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(keys.reduce(0) { $0 + $1.count + 40 })
-        for key in keys {
-            buffer.append(contentsOf: "*4\r\n$6\r\nLRANGE\r\n$".utf8)
-            buffer.append(contentsOf: String(key.count).utf8)  // a small string: no allocation
-            buffer.append(contentsOf: "\r\n".utf8)
-            buffer.append(contentsOf: key)
-            buffer.append(contentsOf: "\r\n$1\r\n0\r\n$2\r\n-1\r\n".utf8)
-        }
-        guard !buffer.isEmpty else { return }
-        try withContext { (c, location) throws(PipelineError) in
-            let status = buffer.withUnsafeBufferPointer { bytes in
-                UnsafeRawPointer(bytes.baseAddress!).withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                    chiredis_append_formatted(c, $0, bytes.count)
+        try withWire { wire throws(PipelineError) in
+            for args in commands {
+                wire.outgoing.append(UInt8(ascii: "*"))
+                Self.appendDecimal(args.count, to: &wire.outgoing)
+                for arg in args {
+                    wire.outgoing.append(contentsOf: "\r\n$".utf8)
+                    Self.appendDecimal(arg.count, to: &wire.outgoing)
+                    wire.outgoing.append(contentsOf: "\r\n".utf8)
+                    wire.outgoing.append(contentsOf: arg)
                 }
+                wire.outgoing.append(contentsOf: "\r\n".utf8)
             }
-            if status != CHIREDIS_OK { throw Self.ioError(c, location) }
         }
     }
 
-    /// Sends every command now (``send(_:)``, then written out) and returns without waiting:
-    /// the replies are read later with ``receive(_:)``, and meanwhile the server works.
+    /// Queues `LRANGE key 0 -1` for every key, like ``send(_:)``.
+    func sendLRANGEs(_ keys: some Collection<[UInt8]>) throws(PipelineError) {
+        try withWire { wire throws(PipelineError) in
+            wire.outgoing.reserveCapacity(wire.outgoing.count + keys.reduce(0) { $0 + $1.count + 40 })
+            for key in keys {
+                wire.outgoing.append(contentsOf: "*4\r\n$6\r\nLRANGE\r\n$".utf8)
+                Self.appendDecimal(key.count, to: &wire.outgoing)
+                wire.outgoing.append(contentsOf: "\r\n".utf8)
+                wire.outgoing.append(contentsOf: key)
+                wire.outgoing.append(contentsOf: "\r\n$1\r\n0\r\n$2\r\n-1\r\n".utf8)
+            }
+        }
+    }
+
+    /// Sends every command now and returns without waiting: the replies are read later, and
+    /// meanwhile the server works.
     func sendNow(_ commands: [[[UInt8]]]) throws(PipelineError) {
         try send(commands)
-        try withContext { (c, location) throws(PipelineError) in
-            if chiredis_flush(c) != CHIREDIS_OK { throw Self.ioError(c, location) }
-        }
+        try withWire { wire throws(PipelineError) in try Self.flush(wire) }
     }
 
     /// Reads the replies of the next `count` commands sent (each an `LRANGE`: a flat list of
-    /// bulk strings, or an error) straight from the socket into `arena`, parsing RESP here:
-    /// the elements stay where they were read, with no reply object and no copy per element.
-    /// Bytes read past the last reply (the start of the next batch's) are carried over.
-    ///
-    /// Once used, the connection's replies must all be read this way: hiredis's own reader
-    /// never sees them.
+    /// bulk strings, or an error) into `arena`, parsing RESP there: the elements stay where
+    /// they were read, with no reply object and no copy per element. Bytes read past the last
+    /// reply (the start of the next batch's) are kept for the next read, of either kind.
     func receiveLists(_ count: Int, into arena: ReplyArena) throws(PipelineError) -> [ArenaReply] {
-        return try withContext { (c, location) throws(PipelineError) -> [ArenaReply] in
-            // Replies hiredis already buffered would be skipped by reading the socket directly.
-            guard chiredis_buffered(c) == 0 else {
-                throw PipelineError(.protocolError, operation: "read replies from Redis at \(location)",
-                                    message: "hiredis holds unread replies on a connection read directly (a bug: one connection, one reader)")
+        try withWire { wire throws(PipelineError) -> [ArenaReply] in
+            try Self.flush(wire)
+            if wire.inboundStart < wire.inbound.count {
+                arena.adopt(carried: Array(wire.inbound[wire.inboundStart...]))
             }
-            if chiredis_flush(c) != CHIREDIS_OK { throw Self.ioError(c, location) }
-            let fd = chiredis_fd(c)
-            carry.withLock { bytes in
-                arena.adopt(carried: bytes)
-                bytes = []
-            }
+            wire.inbound.removeAll(keepingCapacity: true)
+            wire.inboundStart = 0
             var parser = RESPListParser()
             var replies: [ArenaReply] = []
             replies.reserveCapacity(count)
@@ -159,125 +191,167 @@ public final class RedisConnection: Sendable {
                 case .reply(let index):
                     replies.append(ArenaReply(arena: arena, index: index))
                 case .needMore:
-                    try arena.read(from: fd, operation: "read replies from Redis at \(location)")
+                    try arena.read(from: wire.transport)
                 case .malformed(let why):
-                    throw PipelineError(.protocolError, operation: "read replies from Redis at \(location)", message: why)
+                    throw PipelineError(.protocolError, operation: "read replies from \(wire.transport.peer)", message: why)
                 }
             }
-            carry.withLock { $0 = arena.takeUnparsed(from: parser.position) }
+            wire.inbound = arena.takeUnparsed(from: parser.position)
             return replies
         }
-    }
-
-    /// Reads the replies of the next `count` commands sent, copied out of hiredis's.
-    func receiveCopies(_ count: Int) throws(PipelineError) -> [RedisReply] {
-        try receive(count).map { Self.copy($0.reply) }
     }
 
     /// Reads the replies of the next `count` commands sent.
-    func receive(_ count: Int) throws(PipelineError) -> [OwnedReply] {
-        return try withContext { (c, location) throws(PipelineError) -> [OwnedReply] in
-            // Bytes read directly past the last list reply would be lost to hiredis's reader.
-            guard carry.withLock({ $0.isEmpty }) else {
-                throw PipelineError(.protocolError, operation: "read replies from Redis at \(location)",
-                                    message: "replies read directly are pending on this connection (a bug: one connection, one reader)")
-            }
-            var replies: [OwnedReply] = []
+    func receiveCopies(_ count: Int) throws(PipelineError) -> [RedisReply] {
+        try withWire { wire throws(PipelineError) -> [RedisReply] in
+            try Self.flush(wire)
+            var replies: [RedisReply] = []
             replies.reserveCapacity(count)
-            for _ in 0..<count {
-                var reply: UnsafeMutablePointer<redisReply>?
-                guard chiredis_get_reply(c, &reply) == CHIREDIS_OK, let reply else {
-                    throw Self.ioError(c, location)
+            var needed = 0  // bytes the next reply needs at least (from inboundStart)
+            var scratch: UnsafeMutableRawPointer?
+            defer { free(scratch) }
+            while replies.count < count {
+                if wire.inbound.count - wire.inboundStart >= needed {
+                    let step = wire.inbound.withUnsafeBytes { RESPReplyParser.parse($0, at: wire.inboundStart) }
+                    switch step {
+                    case .reply(let reply, let end):
+                        replies.append(reply)
+                        wire.inboundStart = end
+                        needed = 0
+                        continue
+                    case .needMore(let atLeast):
+                        needed = atLeast - wire.inboundStart
+                    case .malformed(let why):
+                        throw PipelineError(.protocolError, operation: "read replies from \(wire.transport.peer)", message: why)
+                    }
                 }
-                replies.append(OwnedReply(reply))
+                // Read more (the parsed prefix dropped first, when it is most of the buffer).
+                if wire.inboundStart > 0 && wire.inboundStart * 2 >= wire.inbound.count {
+                    wire.inbound.removeFirst(wire.inboundStart)
+                    wire.inboundStart = 0
+                }
+                let chunk = 64 * 1024
+                if scratch == nil { scratch = malloc(chunk) }
+                let n = try wire.transport.read(into: scratch!, capacity: chunk)
+                wire.inbound.append(contentsOf: UnsafeRawBufferPointer(start: scratch, count: n))
+            }
+            if wire.inboundStart == wire.inbound.count {
+                wire.inbound.removeAll(keepingCapacity: wire.inbound.capacity <= 1 << 20)
+                wire.inboundStart = 0
             }
             return replies
         }
     }
 
-    /// Runs `body` with the open hiredis context (locked) and the server's `host:port` for
-    /// messages; a closed connection is an error.
-    private func withContext<T: Sendable>(
-        _ body: (UnsafeMutablePointer<redisContext>, String) throws(PipelineError) -> T
-    ) throws(PipelineError) -> T {
-        let location = "\(url.host):\(url.port)"
-        return try context.withLock { (ctx: inout OpaquePointer?) throws(PipelineError) -> T in
-            guard let ctx else {
-                throw PipelineError(.serviceUnavailable, operation: "use Redis at \(location)", message: "connection closed")
+    /// Runs `body` with the connection's wire, locked; an error thrown from it breaks the
+    /// connection (what was read or written of a reply or a command is unknown).
+    private func withWire<T: Sendable>(_ body: (Wire) throws(PipelineError) -> T) throws(PipelineError) -> T {
+        try wire.withLock { (wire: inout Wire) throws(PipelineError) -> T in
+            if let broken = wire.broken {
+                throw PipelineError(.serviceUnavailable, operation: "use \(wire.transport.peer)",
+                                    message: "the connection failed earlier (\(broken.message))")
             }
-            return try body(UnsafeMutablePointer<redisContext>(ctx), location)
-        }
-    }
-
-    private static func append(_ c: UnsafeMutablePointer<redisContext>, _ args: [[UInt8]]) -> Int32 {
-        // One contiguous buffer holds every argument, so each pointer stays valid for the call.
-        var flat: [UInt8] = []
-        flat.reserveCapacity(args.reduce(1) { $0 + $1.count })
-        var offsets: [Int] = []
-        offsets.reserveCapacity(args.count)
-        for arg in args {
-            offsets.append(flat.count)
-            flat.append(contentsOf: arg)
-        }
-        flat.append(0)  // never empty, so baseAddress is never nil
-        let lengths = args.map(\.count)
-        return flat.withUnsafeBufferPointer { buffer in
-            let base = UnsafeRawPointer(buffer.baseAddress!)
-            var argv: [UnsafePointer<CChar>?] = offsets.map { (base + $0).assumingMemoryBound(to: CChar.self) }
-            return argv.withUnsafeMutableBufferPointer { av in
-                lengths.withUnsafeBufferPointer { al in
-                    chiredis_append_argv(c, Int32(args.count), av.baseAddress, al.baseAddress)
-                }
+            do throws(PipelineError) {
+                return try body(wire)
+            } catch {
+                wire.broken = error
+                throw error
             }
         }
     }
 
-    private static func ioError(_ c: UnsafeMutablePointer<redisContext>, _ location: String) -> PipelineError {
-        let detail = chiredis_err(c) != 0 ? String(cString: chiredis_errstr(c)) : "no reply"
-        return PipelineError(.serviceUnavailable, operation: "talk to Redis at \(location)", message: detail)
+    private static func flush(_ wire: Wire) throws(PipelineError) {
+        guard !wire.outgoing.isEmpty else { return }
+        // withUnsafeBytes rethrows untyped: the typed error travels in a Result.
+        try wire.outgoing.withUnsafeBytes { bytes in
+            Result { () throws(PipelineError) in try wire.transport.write(bytes) }
+        }.get()
+        wire.outgoing.removeAll(keepingCapacity: wire.outgoing.capacity <= 1 << 20)
     }
 
-    static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
-        let r = reply.pointee
-        switch r.type {
-        case CHIREDIS_REPLY_STRING:
-            return .string(bytes(r))
-        case CHIREDIS_REPLY_ARRAY:
-            var items: [RedisReply] = []
-            items.reserveCapacity(r.elements)
-            for i in 0..<r.elements {
-                if let element = chiredis_element(reply, i) { items.append(copy(element)) } else { items.append(.null) }
-            }
-            return .array(items)
-        case CHIREDIS_REPLY_INTEGER:
-            return .integer(r.integer)
-        case CHIREDIS_REPLY_STATUS:
-            return .status(String(decoding: bytes(r), as: UTF8.self))
-        case CHIREDIS_REPLY_ERROR:
-            return .error(String(decoding: bytes(r), as: UTF8.self))
-        default:
-            return .null
-        }
-    }
-
-    static func bytes(_ r: redisReply) -> [UInt8] {
-        guard let str = r.str, r.len > 0 else { return [] }
-        return Array(UnsafeRawBufferPointer(start: str, count: r.len))
+    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: String(value).utf8)  // a small string: no allocation
     }
 }
 
-/// One hiredis reply tree, owned: freed with `freeReplyObject` when the last reference goes.
-/// Read it (``RedisConnection/copy(_:)``) while the owner is alive: a pointer taken out of it
-/// dangles once the owner goes, which Swift may do right after its last use.
-///
-/// `@unchecked Sendable`: the tree is never mutated after hiredis built it, and only read (or
-/// freed, once) afterwards.
-final class OwnedReply: @unchecked Sendable {
-    let reply: UnsafeMutablePointer<redisReply>
+/// Parses one RESP2 reply of any type from a buffer. Not resumable: when the bytes run out it
+/// says how many it needs at least (exactly, for a bulk string), and the caller parses again
+/// from the reply's start once they are there.
+enum RESPReplyParser {
+    enum Step {
+        case reply(RedisReply, end: Int)
+        /// The buffer must hold at least this many bytes (from its start) before a retry.
+        case needMore(Int)
+        case malformed(String)
+    }
 
-    init(_ reply: UnsafeMutablePointer<redisReply>) { self.reply = reply }
+    static func parse(_ bytes: UnsafeRawBufferPointer, at start: Int, depth: Int = 0) -> Step {
+        guard depth < 64 else { return .malformed("replies nested too deep") }
+        guard start < bytes.count else { return .needMore(start + 1) }
+        guard let (line, after) = line(bytes, from: start + 1) else { return .needMore(bytes.count + 1) }
+        switch bytes[start] {
+        case UInt8(ascii: "+"):
+            return .reply(.status(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[line]), as: UTF8.self)), end: after)
+        case UInt8(ascii: "-"):
+            return .reply(.error(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[line]), as: UTF8.self)), end: after)
+        case UInt8(ascii: ":"):
+            guard let value = integer(bytes, line) else { return .malformed("bad integer reply") }
+            return .reply(.integer(value), end: after)
+        case UInt8(ascii: "$"):
+            guard let length = integer(bytes, line), length >= -1 else { return .malformed("bad bulk string length") }
+            if length == -1 { return .reply(.null, end: after) }
+            let end = after + Int(length) + 2
+            guard end <= bytes.count else { return .needMore(end) }
+            guard bytes[end - 2] == 0x0D, bytes[end - 1] == 0x0A else { return .malformed("bulk string not followed by CRLF") }
+            return .reply(.string(Array(bytes[after..<(end - 2)])), end: end)
+        case UInt8(ascii: "*"):
+            guard let count = integer(bytes, line), count >= -1 else { return .malformed("bad array length") }
+            if count == -1 { return .reply(.null, end: after) }
+            var items: [RedisReply] = []
+            items.reserveCapacity(Int(min(count, 1 << 16)))
+            var position = after
+            for _ in 0..<count {
+                switch parse(bytes, at: position, depth: depth + 1) {
+                case .reply(let item, let end):
+                    items.append(item)
+                    position = end
+                case let other:
+                    return other
+                }
+            }
+            return .reply(.array(items), end: position)
+        case let type:
+            return .malformed("unexpected reply type '\(Unicode.Scalar(type))'")
+        }
+    }
 
-    deinit { chiredis_free_reply(reply) }
+    /// The line from `start` up to CRLF, and where the next begins.
+    private static func line(_ bytes: UnsafeRawBufferPointer, from start: Int) -> (Range<Int>, Int)? {
+        guard start < bytes.count, let base = bytes.baseAddress,
+              let cr = memchr(base + start, 0x0D, bytes.count - start) else { return nil }
+        let end = UnsafeRawPointer(cr) - base
+        guard end + 1 < bytes.count else { return nil }
+        // A CR not followed by LF leaves a line the caller's checks refuse.
+        return bytes[end + 1] == 0x0A ? (start..<end, end + 2) : (start..<(end + 1), end + 2)
+    }
+
+    private static func integer(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int64? {
+        var i = range.lowerBound
+        var negative = false
+        if i < range.upperBound, bytes[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        guard i < range.upperBound, range.upperBound - i <= 18 else { return nil }
+        var value: Int64 = 0
+        while i < range.upperBound {
+            let digit = Int64(bytes[i]) - 48
+            guard (0...9).contains(digit) else { return nil }
+            value = value * 10 + digit
+            i += 1
+        }
+        return negative ? -value : value
+    }
 }
 
 struct RedisReplyError: Error, Sendable {

@@ -67,22 +67,12 @@ final class ReplyArena: @unchecked Sendable {
         return rest
     }
 
-    /// Reads what the socket has (at least one byte, waiting up to the connection's timeout).
-    func read(from fd: Int32, operation: String) throws(PipelineError) {
+    /// Reads what the connection has (at least one byte, waiting up to its read timeout).
+    func read(from transport: RedisTransport) throws(PipelineError) {
         // Bounded reads: what is read past the batch's last reply is copied to the next batch.
         let chunk = 64 * 1024
         reserve(chunk)
-        while true {
-            let n = Glibc.read(fd, data + length, chunk)
-            if n > 0 {
-                length += n
-                return
-            }
-            if n == 0 { throw PipelineError(.serviceUnavailable, operation: operation, message: "connection closed by the server") }
-            if errno == EINTR { continue }
-            let reason = errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : String(cString: strerror(errno))
-            throw PipelineError(.serviceUnavailable, operation: operation, message: reason)
-        }
+        length += try transport.read(into: data + length, capacity: chunk)
     }
 
     private func reserve(_ extra: Int) {
