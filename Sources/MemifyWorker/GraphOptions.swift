@@ -29,11 +29,25 @@ struct GraphOptions: ParsableArguments {
     enum Placement: String, ExpressibleByArgument, CaseIterable { case shared, perDataset = "per-dataset" }
 
     func validate() throws {
+        if let problem = Self.schemaProblem(schema) { throw ValidationError("--schema '\(schema)': \(problem)") }
         if let datasetID, !GraphIdentity.isUUID(datasetID) { throw ValidationError("--dataset-id '\(datasetID)' is not a UUID") }
         if datasetName != nil, ownerID == nil { throw ValidationError("--dataset-name needs --owner-id") }
         if placement == .perDataset, resolvedDatasetID == nil {
             throw ValidationError("--placement per-dataset needs --dataset-id, or --dataset-name with --owner-id")
         }
+    }
+
+    /// Why a name cannot be the graph's schema, or nil: PostgreSQL cuts names at 63 bytes without a
+    /// word (two long names would then be one schema), and its own schemas are not a graph's place.
+    static func schemaProblem(_ name: String) -> String? {
+        if name.isEmpty { return "a schema name cannot be empty" }
+        if name.utf8.count > 63 { return "PostgreSQL cuts names longer than 63 bytes (this one has \(name.utf8.count)); choose a shorter one" }
+        if name.utf8.contains(0) { return "a schema name cannot hold a NUL character" }
+        let lower = name.lowercased()
+        if lower.hasPrefix("pg_") || lower == "information_schema" {
+            return "names starting with pg_, and information_schema, are PostgreSQL's own schemas"
+        }
+        return nil
     }
 
     var resolvedDatasetID: String? {

@@ -6,7 +6,7 @@ import Pipeline
 /// Where the session cache is, shared by every command that reads one.
 struct CacheOptions: ParsableArguments {
     @Option(name: .customLong("cache"),
-            help: "redis://[user:pass@]host:port[/db], rediss://… (TLS), unix:///path/redis.sock[?db=N] or fs:PATH (a cognee data root or its sessions_db folder). Default: MEMIFY_CACHE_URL, then cognee's CACHE_BACKEND/CACHE_HOST/CACHE_PORT/DATA_ROOT_DIRECTORY, then fs:.")
+            help: "redis://[user:pass@]host:port[/db], rediss://… (TLS), unix:///path/redis.sock[?db=N], fs:PATH (a cognee data root or its sessions_db folder), sqlite:PATH (cognee's SQL cache.db or its folder) or postgresql://… (cognee's SQL cache in PostgreSQL). Default: MEMIFY_CACHE_URL, then cognee's CACHE_BACKEND with CACHE_*/DB_PATH/DB_*/DATA_ROOT_DIRECTORY, then fs:. A password written here is visible to every user in `ps`: give it in MEMIFY_CACHE_URL, CACHE_PASSWORD or PGPASSWORD instead.")
     var cacheURL: String?
 
     @Flag(help: "Also read filesystem-cache sessions whose expiry has passed (a rescue for sessions not yet persisted).")

@@ -56,7 +56,7 @@ struct RedisTLSTests {
         "rediss://\(host):\(port)/\(db)?\(query)"
     }
 
-    @Test("a verified TLS connection reads cognee's fixture, and a corpus exactly as plain TCP reads it", .timeLimit(.minutes(1)))
+    @Test("a verified TLS connection reads cognee's fixture, and a corpus exactly as plain TCP reads it", .timeLimit(.minutes(4)))
     func verifiedReadsAsPlain() async throws {
         let verified = try RedisURL(parsing: url("ssl_ca_certs=\(dir)/ca.crt"))
         try await BlockingExecutor(label: "test").run { try CogneeFixture.loadRedis(into: RedisConnection(url: verified)) }
