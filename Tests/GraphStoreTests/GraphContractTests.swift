@@ -56,6 +56,28 @@ enum GraphContract {
         #expect(snapshot.metadata["delete_mode"] == "graph_native")
     }
 
+    /// A graph written before run ids were UUIDs: `migrate` rewrites them to their uuid5 in both
+    /// provenance arrays, keeps cognee's own (UUID) run ids, and keeps the arrays sorted.
+    static func runIDUpgrade(_ writer: any GraphWriter, forgetUpgrade: () async throws -> Void) async throws {
+        let old = "run-20261204T000253Z-750622e0", cognee = "0c8f2e1a-5b3c-4d7e-9f10-a1b2c3d4e5f6"
+        _ = try await writer.write(aliceBatch(run: old))
+        _ = try await writer.write(GraphBatch(nodes: [entity("Alice", "Alice, who moved to Paris in 2010", key: key(2))], runID: cognee))
+        try await forgetUpgrade()
+        try await writer.migrate()
+        let new = GraphIdentity.graphRunID(old)
+        #expect(GraphIdentity.isUUID(new) && new != old)
+        let snapshot = try await writer.snapshot()
+        let alice = try #require(snapshot.nodes.first { $0.node.id == GraphIdentity.entity("Alice") })
+        #expect(alice.sourceRunIDs == [cognee, new].sorted())
+        #expect(alice.sourceRunRefs == [SourceRef.runRef(runID: new, key: key(1)), SourceRef.runRef(runID: cognee, key: key(2))].sorted())
+        let edge = try #require(snapshot.edges.first)
+        #expect(edge.sourceRunIDs == [new])
+        #expect(edge.sourceRunRefs == [SourceRef.runRef(runID: new, key: key(1))])
+        for row in snapshot.nodes { #expect(row.sourceRunIDs.allSatisfy(GraphIdentity.isUUID), "\(row.node.id): \(row.sourceRunIDs)") }
+        // Written again by the same batches (run ids now as the runner gives them): nothing changes.
+        #expect(try await writer.write(aliceBatch(run: new)).nodesWritten == 0)
+    }
+
     static func idempotent(_ writer: any GraphWriter) async throws {
         _ = try await writer.write(aliceBatch())
         let first = try await writer.snapshot()
@@ -199,6 +221,12 @@ struct SQLiteGraphContractTests {
     @Test func provenanceCap() async throws { try await GraphContract.provenanceCap(writer()) }
     @Test func capKeepsOtherDatasets() async throws { try await GraphContract.capKeepsOtherDatasets(writer()) }
     @Test func relationshipKeepsState() async throws { try await GraphContract.relationshipKeepsState(writer()) }
+    @Test func runIDUpgrade() async throws {
+        let writer = try await writer()
+        try await GraphContract.runIDUpgrade(writer) {
+            try SQLiteDatabase(path: writer.path, mode: .readWrite).execute("DELETE FROM graph_metadata WHERE key = 'memify_run_ids'")
+        }
+    }
 }
 
 @Suite("Graph contract: PostgreSQL",
@@ -223,6 +251,10 @@ struct PostgresGraphContractTests {
     @Test func provenanceCap() async throws { try await GraphContract.provenanceCap(writer()) }
     @Test func capKeepsOtherDatasets() async throws { try await GraphContract.capKeepsOtherDatasets(writer()) }
     @Test func relationshipKeepsState() async throws { try await GraphContract.relationshipKeepsState(writer()) }
+    @Test func runIDUpgrade() async throws {
+        let writer = try await writer()
+        try await GraphContract.runIDUpgrade(writer) { try await writer.execute("DELETE FROM memify_schema_version") }
+    }
 
     @Test("both backends store the same graph for the same batches")
     func backendsAgree() async throws {

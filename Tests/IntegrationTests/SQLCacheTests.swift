@@ -195,6 +195,15 @@ struct SQLCacheTests {
         }
         let first = try run()
         #expect(number(first, "turns_persisted") == 18)
+        // The graph names the run by a UUID (cognee's provenance code parses run ids as UUIDs).
+        let runIDs = try SQLiteDatabase(path: directory + "/graph.db", mode: .readOnly).withStatement(
+            "SELECT DISTINCT value FROM graph_node, json_each(graph_node.source_run_ids)", operation: "run ids") { stmt throws(GraphStoreError) -> [String] in
+            var out: [String] = []
+            while try stmt.step() { out.append(stmt.text(0) ?? "") }
+            return out
+        }
+        guard case .string(let runName)? = first["run_id"] else { throw FixtureError("no run_id") }
+        #expect(runIDs == [GraphIdentity.graphRunID(runName)], "\(runIDs)")
         let again = try run()
         #expect(number(again, "sessions_unchanged") == 6)
         #expect(number(again, "turns_persisted") == 0)

@@ -29,6 +29,12 @@ public enum GraphIdentity {
 
     public static func uuid5(_ name: String) -> String { uuid5(namespace: namespaceOID, name) }
 
+    /// A run id as the graph's provenance holds it: a UUID as it is, anything else (the worker's
+    /// `run-<time>-<hex>` names, as graphs before 2026-12-07 hold them) as its uuid5.
+    public static func graphRunID(_ runID: String) -> String {
+        isUUID(runID) ? runID.lowercased() : uuid5("memify-run:" + runID)
+    }
+
     private static let oidBytes = uuidBytes(namespaceOID)
 
     /// cognee's `norm(s) = s.lower().replace(" ", "_").replace("'", "")`: the id input.

@@ -14,6 +14,23 @@ public struct Provenance: Sendable, Equatable {
 
     /// Adds keys as cognee's adapter does: dataset ids parsed from the keys, and a run ref
     /// (`source_run_ref:v1:<run>:<key>`) only for keys new to the row.
+    /// The same provenance with every run id that is not a UUID (the worker's own run names,
+    /// as graphs written before 2026-12-07 hold them) replaced by its ``GraphIdentity/graphRunID(_:)``,
+    /// in `source_run_ids` and inside `source_run_refs`; nil when there is none.
+    func upgradingRunIDs() -> Provenance? {
+        let old = runIDs.filter { !GraphIdentity.isUUID($0) }
+        guard !old.isEmpty else { return nil }
+        var p = self
+        p.runIDs = Array(Set(runIDs.map(GraphIdentity.graphRunID))).sorted()
+        p.runRefs = Array(Set(runRefs.map { ref in
+            for run in old where ref.hasPrefix(SourceRef.runRefPrefix + run + ":") {
+                return SourceRef.runRefPrefix + GraphIdentity.graphRunID(run) + ref.dropFirst(SourceRef.runRefPrefix.count + run.count)
+            }
+            return ref
+        })).sorted()
+        return p
+    }
+
     public func adding(keys: [String], runID: String?) -> Provenance {
         guard !keys.isEmpty else { return self }
         var p = self

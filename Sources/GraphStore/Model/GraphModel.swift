@@ -126,7 +126,8 @@ public enum SourceRef {
         return String(key[start..<third])
     }
 
-    public static func runRef(runID: String, key: String) -> String { "source_run_ref:v1:\(runID):\(key)" }
+    public static func runRef(runID: String, key: String) -> String { runRefPrefix + runID + ":" + key }
+    static let runRefPrefix = "source_run_ref:v1:"
 }
 
 /// How many rows a write or a retraction touched.

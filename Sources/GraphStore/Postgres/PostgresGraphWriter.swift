@@ -28,7 +28,7 @@ public final class PostgresGraphWriter: GraphWriter {
     /// Bump it with every change to ``schemaDDL``: `migrate` skips the DDL when the stored
     /// version is this one. 2: the first version `migrate` skips on (every database made
     /// before runs the whole DDL once more).
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     public let placement: GraphPlacement
     let connection: PostgresConnection
@@ -68,10 +68,37 @@ public final class PostgresGraphWriter: GraphWriter {
                     CREATE SCHEMA IF NOT EXISTS \(schema);
                     \(Self.schemaDDL)
                     """, operation: "migrate \(location)")
+                try Self.upgradeRunIDs(connection, schema: schema)
                 try connection.execute("COMMIT", operation: "migrate \(location)")
             } catch {
                 try? connection.execute("ROLLBACK", operation: "roll back migration")
                 throw error
+            }
+        }
+    }
+
+    /// Run ids that are not UUIDs (graphs written before schema version 3) become their uuid5 in
+    /// `source_run_ids` and inside `source_run_refs`: cognee's provenance code reads run ids as
+    /// UUIDs. One statement a run id and table, found through the GIN index; arrays stay sorted
+    /// in byte order, as the writer keeps them.
+    static func upgradeRunIDs(_ connection: PostgresConnection, schema: String) throws(GraphStoreError) {
+        let old = try connection.query("""
+            SELECT DISTINCT r FROM (SELECT unnest(source_run_ids) AS r FROM \(schema).graph_node
+                                    UNION SELECT unnest(source_run_ids) FROM \(schema).graph_edge) t
+            WHERE r !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            """, operation: "find run ids to upgrade").compactMap { $0.first ?? nil }
+        for run in old {
+            let new = GraphIdentity.graphRunID(run)
+            for table in ["graph_node", "graph_edge"] {
+                try connection.query("""
+                    UPDATE \(schema).\(table) SET
+                      source_run_ids = ARRAY(SELECT y FROM (SELECT DISTINCT unnest(array_replace(source_run_ids, $1::varchar, $2::varchar)) AS y) d
+                                             ORDER BY y COLLATE "C"),
+                      source_run_refs = ARRAY(SELECT y FROM (SELECT DISTINCT CASE WHEN starts_with(x, $3) THEN $4 || substr(x, length($3) + 1) ELSE x END AS y
+                                                             FROM unnest(source_run_refs) AS x) d ORDER BY y COLLATE "C")
+                    WHERE $1::varchar = ANY(source_run_ids)
+                    """, [run, new, SourceRef.runRefPrefix + run + ":", SourceRef.runRefPrefix + new + ":"],
+                    operation: "upgrade run id \(run) in \(table)")
             }
         }
     }

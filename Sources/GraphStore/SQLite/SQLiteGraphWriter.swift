@@ -53,7 +53,47 @@ public final class SQLiteGraphWriter: GraphWriter {
 
     public func migrate() async throws {
         let database = self.database
-        try await executor.run { try database.execute(Self.schema) }
+        try await executor.run {
+            try database.execute(Self.schema)
+            try Self.upgradeRunIDs(database)
+        }
+    }
+
+    /// Run ids that are not UUIDs (graphs written before 2026-12-07) become their uuid5 in every
+    /// row's provenance, once: cognee's provenance code reads run ids as UUIDs. A metadata row
+    /// records that it was done, so later migrations do not scan the graph again.
+    static func upgradeRunIDs(_ database: SQLiteDatabase) throws(GraphStoreError) {
+        let done = try database.withStatement("SELECT count(*) FROM graph_metadata WHERE key = 'memify_run_ids'",
+                                              operation: "check run ids") { stmt throws(GraphStoreError) -> Bool in
+            try stmt.step() && stmt.int64(0) > 0
+        }
+        if done { return }
+        try database.transaction { () throws(GraphStoreError) in
+            for table in ["graph_node", "graph_edge"] {
+                let rows = try database.withStatement(
+                    "SELECT rowid, source_run_ids, source_run_refs FROM \(table) WHERE source_run_ids <> '[]'",
+                    operation: "read run ids of \(table)"
+                ) { stmt throws(GraphStoreError) -> [(Int64, Provenance)] in
+                    var out: [(Int64, Provenance)] = []
+                    while try stmt.step() {
+                        let p = Provenance(runIDs: jsonStrings(stmt.text(1)), runRefs: jsonStrings(stmt.text(2)))
+                        if let upgraded = p.upgradingRunIDs() { out.append((stmt.int64(0), upgraded)) }
+                    }
+                    return out
+                }
+                try database.withStatement("UPDATE \(table) SET source_run_ids = ?1, source_run_refs = ?2 WHERE rowid = ?3",
+                                           operation: "upgrade run ids of \(table)") { stmt throws(GraphStoreError) in
+                    for (rowid, p) in rows {
+                        stmt.reset()
+                        try stmt.bind(1, jsonArray(p.runIDs))
+                        try stmt.bind(2, jsonArray(p.runRefs))
+                        try stmt.bind(3, rowid)
+                        _ = try stmt.step()
+                    }
+                }
+            }
+            try database.execute("INSERT OR REPLACE INTO graph_metadata (key, value) VALUES ('memify_run_ids', 'uuid')")
+        }
     }
 
     public func write(_ batch: GraphBatch) async throws -> GraphWriteStats {

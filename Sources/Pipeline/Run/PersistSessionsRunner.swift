@@ -31,6 +31,11 @@ public struct RunOptions: Sendable {
         self.batchRows = max(1, batchRows)
     }
 
+    /// The run as the graph's provenance names it (`source_run_ids`, `source_run_refs`): a uuid5
+    /// of ``runID``, since cognee's provenance code reads run ids as UUIDs (and fails on a row
+    /// whose run ids are not). ``runID`` stays the run's name in the state database and logs.
+    public var graphRunID: String { GraphIdentity.graphRunID(runID) }
+
     /// The dataset of runs that name none: a fixed uuid, so ids stay stable across runs.
     public static let defaultDatasetID = GraphIdentity.uuid5("memify-worker:default-dataset")
 }
@@ -261,7 +266,7 @@ public struct PersistSessionsRunner: Sendable {
                 throw PipelineError(.protocolError, operation: "extract a batch with \(extractor.identity)",
                                     message: "\(outcomes.count) outcomes for \(inputs.count) turns")
             }
-            prepared.graph.runID = options.runID
+            prepared.graph.runID = options.graphRunID
             // Sessions with a turn that was not extracted keep their open quarantine entries.
             var unfinished: Set<SessionKey> = []
             var rejected: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])] = []
