@@ -16,6 +16,8 @@ enum ExitStatus: Int32 {
 
     static func forError(_ error: any Error) -> ExitStatus {
         switch error {
+        case let e as ResumableFailure:
+            return forError(e.underlying)
         case let e as PipelineError:
             switch e.code {
             case .serviceUnavailable: return .unavailable
@@ -33,6 +35,14 @@ enum ExitStatus: Int32 {
             return .failure
         }
     }
+}
+
+/// A run that failed because a server went away or refused it: the message says that a later
+/// run resumes from the last checkpoint (nothing committed is lost, nothing is done twice).
+struct ResumableFailure: Error, CustomStringConvertible {
+    let underlying: any Error
+    init(_ underlying: any Error) { self.underlying = underlying }
+    var description: String { "\(underlying); batches committed before it are checkpointed, and the next run resumes from there" }
 }
 
 /// Runs a command body, printing a one-line error and exiting with the status it maps to.

@@ -285,11 +285,95 @@ struct RunPipelineTests {
         #expect(terminated > 0, "the run ended before its connections could be dropped")
         #expect(process.terminationStatus == 69, "\(stderr)")
         #expect(stderr.contains("postgresql://") && stderr.contains(tag), "the error names PostgreSQL and where: \(stderr)")
+        #expect(stderr.contains("the next run resumes"), "the error says what to do: \(stderr)")
         let next = try h.run(victim, state: "pvictim")
         #expect(next.status == 0, "\(next.stderr)")
         let expected = try await h.graph(reference)
         let got = try await h.graph(victim)
         #expect(got == expected, "\(got.difference(expected))")
+    }
+
+    @Test("Redis drops the run's connections mid-run: exit 69 naming Redis and where, the run recorded failed, the next run completes; nothing lost",
+          .timeLimit(.minutes(3)))
+    func redisGoesAway() async throws {
+        let h = try Harness()
+        try await h.fill(prefix: "r", sessions: 2000, turns: 2)
+        let reference = h.schema("rref"), victim = h.schema("rvictim")
+        #expect(try h.run(reference, state: "rref").status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: WorkerProcess.executable)
+        process.arguments = ["run", "--cache", h.cacheURL, "--graph", h.postgres, "--schema", victim, "--state", h.state("rvictim"),
+                             "--user", h.user, "--no-progress", "--concurrency", "1", "--json"]
+        let errors = Pipe(), output = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Once the first batch is committed, Redis drops the run's connections (CLIENT KILL, as a
+        // failover or a restart does); only the run's: other tests share the server.
+        let admin = h.postgres, table = "\(victim).graph_node", pid = process.processIdentifier, redis = h.redis
+        let killed = try await BlockingExecutor(label: "test.kill").run { () throws -> Bool in
+            let connection = try PostgresConnection(conninfo: admin)
+            for _ in 0..<5000 where kill(pid, 0) == 0 {
+                usleep(2_000)
+                let rows = (try? connection.query("SELECT count(*) FROM \(table)", operation: "poll").first?.first ?? "0") ?? "0"
+                guard rows != "0" else { continue }
+                let ports = Self.localTCPPorts(ofProcess: pid)
+                let connection = try RedisConnection(url: redis)
+                guard let list = try connection.command(["CLIENT", "LIST"]).text else { continue }
+                var victims = 0
+                for line in list.split(separator: "\n") {
+                    let fields = Dictionary(line.split(separator: " ").compactMap { field -> (String, String)? in
+                        let kv = field.split(separator: "=", maxSplits: 1)
+                        return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
+                    }, uniquingKeysWith: { a, _ in a })
+                    guard let addr = fields["addr"], let port = addr.split(separator: ":").last.flatMap({ Int($0) }),
+                          ports.contains(port), let id = fields["id"] else { continue }
+                    _ = try connection.command(["CLIENT", "KILL", "ID", id])
+                    victims += 1
+                }
+                if victims > 0 { return true }
+            }
+            return false
+        }
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(killed, "the run ended before Redis could drop it")
+        #expect(process.terminationStatus == 69, "\(stderr)")
+        #expect(process.terminationReason == .exit, "killed by a signal (SIGPIPE?)")
+        #expect(stderr.contains("Redis at \(h.redis.host):\(h.redis.port)"), "\(stderr)")
+        #expect(stderr.contains("the next run resumes"), "\(stderr)")
+        #expect(stdout.split(separator: "\n").last?.contains("\"exit_status\":69") == true, "\(stdout)")
+        let status = try WorkerProcess.run(["status", "--state", h.state("rvictim")])
+        #expect(status.stdoutText.contains("failed"), "\(status.stdoutText)")
+        let next = try h.run(victim, state: "rvictim")
+        #expect(next.status == 0, "\(next.stderr)")
+        let expected = try await h.graph(reference)
+        let got = try await h.graph(victim)
+        #expect(got == expected, "\(got.difference(expected))")
+    }
+
+    /// The local ports of a process's TCP sockets (its `/proc/<pid>/fd` socket inodes, looked up
+    /// in `/proc/<pid>/net/tcp`).
+    static func localTCPPorts(ofProcess pid: Int32) -> Set<Int> {
+        let fm = FileManager.default
+        var inodes: Set<String> = []
+        for fd in (try? fm.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+            if let target = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"), target.hasPrefix("socket:[") {
+                inodes.insert(String(target.dropFirst(8).dropLast()))
+            }
+        }
+        var ports: Set<Int> = []
+        for file in ["tcp", "tcp6"] {
+            guard let table = try? String(contentsOfFile: "/proc/\(pid)/net/\(file)", encoding: .utf8) else { continue }
+            for line in table.split(separator: "\n").dropFirst() {
+                let columns = line.split(separator: " ")
+                guard columns.count > 9, inodes.contains(String(columns[9])),
+                      let port = columns[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) }) else { continue }
+                ports.insert(port)
+            }
+        }
+        return ports
     }
 
     @Test("PostgreSQL: a state bound to one schema refuses another, a dropped and recreated one, and another state's graph, with or without turns to write")

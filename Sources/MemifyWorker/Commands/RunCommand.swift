@@ -205,6 +205,9 @@ struct RunDriver {
         }
         func fail(_ error: any Error) async -> any Error {
             let status = ExitStatus.forError(error)
+            // A server lost mid-run: what was committed is checkpointed, and the operator needs to
+            // know that running again is all there is to do.
+            let error: any Error = status == .unavailable ? ResumableFailure(error) : error
             if !dryRun {
                 let text = "\(error)"
                 try? await checkpoints.executor.run {
