@@ -224,12 +224,22 @@ extension SessionFingerprints {
         var a: UInt64 = 0x7365_7373_696F_6E2F
         var b: UInt64 = 0x7371_6C2F_6368_6169
 
+        /// Folds in one element: its XXH64 and length, mixed into each chain with a
+        /// splitmix64 step (order matters: the same elements in another order differ).
         mutating func add(_ element: UnsafeRawBufferPointer) {
-            let e = FastHash.xxh64(element, seed: SessionFingerprints.elementSeed).littleEndian
-            let n = UInt64(element.count).littleEndian
-            a = withUnsafeBytes(of: (a.littleEndian, n, e)) { FastHash.xxh64($0, seed: 0x6368_6169_6E2F_4131) }
-            b = withUnsafeBytes(of: (b.littleEndian, n, e)) { FastHash.xxh64($0, seed: 0x6368_6169_6E2F_4232) }
+            let e = FastHash.xxh64(element, seed: SessionFingerprints.elementSeed)
+            let x = e ^ (UInt64(element.count) &* 0x9E37_79B9_7F4A_7C15)
+            a = Self.mix(a &+ x)
+            b = Self.mix(b ^ ((x << 29) | (x >> 35)) &+ 0xD1B5_4A32_D192_ED03)
             count += 1
+        }
+
+        @inline(__always)
+        static func mix(_ value: UInt64) -> UInt64 {
+            var z = value &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
         }
     }
 

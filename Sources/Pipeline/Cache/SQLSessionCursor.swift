@@ -197,26 +197,30 @@ final class SQLSessionCursor: SessionCursor {
 
 /// Every visible row of a SQL cache read once in `seq` order, folded into a running
 /// fingerprint for each session: afterwards each session is known as changed or not without
-/// reading it again. Holds ~100 bytes a session, none a row.
+/// reading it again. Holds ~80 bytes a session, none a row. Sessions are found by a 64-bit hash
+/// of their ids: two sessions sharing one would both read as changed and be read in full, never
+/// as unchanged.
 struct ChangeScan: Sendable {
     struct Tally: Sendable {
         var running = SessionFingerprints.Running()
         var wanted: Bool
         var changed = true
+        /// The session's ``KeyFingerprint``, as the state database's fingerprints are found.
+        var slot: KeyFingerprint
     }
 
-    private var tallies: [KeyFingerprint: Tally] = [:]
+    private var tallies: [UInt64: Tally] = [:]
 
     init(reader: any SQLCacheReader, filter: SessionFilter, expiry: Double?, fingerprints: SessionFingerprints,
          known: KnownFingerprints) throws {
         var scratch: [UInt8] = []
         var last: Int64?
-        var tallies: [KeyFingerprint: Tally] = [:]
+        var tallies: [UInt64: Tally] = [:]
         while true {
             let count = try reader.scan(afterSeq: last, expiry: expiry, limit: SQLSessionCursor.pageRows) { row in
                 last = row.seq
-                let slot = Self.slot(userID: row.userID, sessionID: row.sessionID, scratch: &scratch)
-                if let index = tallies.index(forKey: slot) {
+                let id = Self.id(userID: row.userID, sessionID: row.sessionID)
+                if let index = tallies.index(forKey: id) {
                     if tallies.values[index].wanted { tallies.values[index].running.add(row.payload) }
                     return
                 }
@@ -224,35 +228,33 @@ struct ChangeScan: Sendable {
                 if let user = String(validating: row.userID, as: UTF8.self), let session = String(validating: row.sessionID, as: UTF8.self) {
                     wanted = filter.matches(SessionKey(userID: user, sessionID: session))
                 }
-                var tally = Tally(wanted: wanted)
+                scratch.removeAll(keepingCapacity: true)
+                scratch.append(contentsOf: SessionKey.qaPrefixBytes)
+                scratch.append(contentsOf: row.userID)
+                scratch.append(UInt8(ascii: ":"))
+                scratch.append(contentsOf: row.sessionID)
+                var tally = Tally(wanted: wanted, slot: KeyFingerprint(scratch))
                 if wanted { tally.running.add(row.payload) }
-                tallies[slot] = tally
+                tallies[id] = tally
             }
             if count < SQLSessionCursor.pageRows { break }
         }
         for index in tallies.indices where tallies.values[index].wanted {
             let fingerprint = fingerprints.finish(tallies.values[index].running, scratch: &scratch)
-            tallies.values[index].changed = known[tallies.keys[index]] != fingerprint
+            tallies.values[index].changed = known[tallies.values[index].slot] != fingerprint
         }
         self.tallies = tallies
     }
 
-    /// The ``KeyFingerprint`` of the session's cache key, `agent_sessions:{user}:{session}`, as
-    /// the state database's fingerprints are found.
-    private static func slot(userID: UnsafeRawBufferPointer, sessionID: UnsafeRawBufferPointer, scratch: inout [UInt8]) -> KeyFingerprint {
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: SessionKey.qaPrefixBytes)
-        scratch.append(contentsOf: userID)
-        scratch.append(UInt8(ascii: ":"))
-        scratch.append(contentsOf: sessionID)
-        return KeyFingerprint(scratch)
+    /// The session's 64-bit id: XXH64 of the user id, then of the session id seeded with it.
+    @inline(__always)
+    private static func id(userID: UnsafeRawBufferPointer, sessionID: UnsafeRawBufferPointer) -> UInt64 {
+        FastHash.xxh64(sessionID, seed: FastHash.xxh64(userID, seed: 0x7365_7373_696F_6E73))
     }
 
     func tally(of key: SessionKey, scratch: inout [UInt8]) -> Tally? {
         var user = key.userID, session = key.sessionID
-        let slot = user.withUTF8 { u in session.withUTF8 { s in
-            Self.slot(userID: UnsafeRawBufferPointer(u), sessionID: UnsafeRawBufferPointer(s), scratch: &scratch)
-        } }
-        return tallies[slot]
+        let id = user.withUTF8 { u in session.withUTF8 { s in Self.id(userID: UnsafeRawBufferPointer(u), sessionID: UnsafeRawBufferPointer(s)) } }
+        return tallies[id]
     }
 }
