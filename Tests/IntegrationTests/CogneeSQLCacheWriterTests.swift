@@ -114,15 +114,7 @@ struct CogneeSQLCacheWriterTests {
     func postgres() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("memify-cognee-pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let base = try #require(TestEnvironment.postgresURL)
-        let database = "memify_cache_\(UInt32.random(in: 0...UInt32.max))"
-        let executor = BlockingExecutor(label: "test.pg")
-        try await executor.run {
-            let admin = try PostgresConnection(conninfo: base)
-            try admin.execute("CREATE DATABASE \(database)", operation: "create database")
-            admin.close()
-        }
-        let url = base.replacingOccurrences(of: "/memify_test", with: "/\(database)")
+        let url = try await PostgresTestDatabase.create(prefix: "memify_cache")
         let (final, report, runs) = try await Self.race(
             cache: url, directory: directory,
             writer: ["--backend", "postgres", "--cache-db-url", url, "--seconds", "15", "--sessions", "4",

@@ -114,12 +114,7 @@ struct FileCacheFixtureTests {
         let nowText = String(now)
         let dump = try WorkerProcess.run(["sessions", "dump", "--cache", "fs:" + root, "--now", nowText])
         #expect(dump.status == 3, "corrupt sessions make the dump partial: \(dump.stderr)")
-        var observed: [SessionKey: ObservedSession] = [:]
-        for line in dump.stdout.split(separator: UInt8(ascii: "\n")) {
-            guard case .object(let object) = try JSONParser.parse(Array(line)) else { continue }
-            let (key, session) = try ObservedSession.parse(dumpLine: object)
-            observed[key] = session
-        }
+        let observed = try ObservedSession.parse(dump: dump.stdout)
         let problems = FixtureComparison.differences(observed: observed, expected: expected)
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
 

@@ -76,12 +76,7 @@ struct SQLCacheFixtureTests {
         let cache = "sqlite:" + (try Self.sqliteCopy())
         let dump = try WorkerProcess.run(["sessions", "dump", "--cache", cache, "--now", nowText])
         #expect(dump.status == 3, "corrupt rows make the dump partial: \(dump.stderr)")
-        var observed: [SessionKey: ObservedSession] = [:]
-        for line in dump.stdout.split(separator: UInt8(ascii: "\n")) {
-            guard case .object(let object) = try JSONParser.parse(Array(line)) else { continue }
-            let (key, session) = try ObservedSession.parse(dumpLine: object)
-            observed[key] = session
-        }
+        let observed = try ObservedSession.parse(dump: dump.stdout)
         let problems = FixtureComparison.differences(observed: observed, expected: expected)
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
         let cases = FixtureComparison.formattedCases(expected)
@@ -121,15 +116,7 @@ struct SQLCacheFixtureTests {
     func postgres() async throws {
         let expected = try Self.expected("postgres")
         let now = try CogneeFixture.generatedAt(expected)
-        let base = try #require(TestEnvironment.postgresURL)
-        let database = "memify_sqlfix_\(UInt32.random(in: 0...UInt32.max))"
-        let executor = BlockingExecutor(label: "test.pg")
-        try await executor.run {
-            let admin = try PostgresConnection(conninfo: base)
-            try admin.execute("CREATE DATABASE \(database)", operation: "create database")
-            admin.close()
-        }
-        let url = base.replacingOccurrences(of: "/memify_test", with: "/\(database)")
+        let url = try await PostgresTestDatabase.create(prefix: "memify_sqlfix")
         try CogneeFixture.run("/usr/bin/env", ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url,
                                                "-f", Self.folder + "/postgres/cache_qa_entries.sql"])
         let observed = try await Self.read(.postgres(conninfo: url), now: now)

@@ -17,6 +17,17 @@ public struct ObservedSession: Sendable {
         errorIndexes = read.errors.map(\.index) + (read.sessionError == nil ? [] : [nil])
     }
 
+    /// Every line of a `sessions dump` output, by session.
+    public static func parse(dump: [UInt8]) throws -> [SessionKey: ObservedSession] {
+        var observed: [SessionKey: ObservedSession] = [:]
+        for line in dump.split(separator: UInt8(ascii: "\n")) {
+            guard case .object(let object) = try JSONParser.parse(Array(line)) else { continue }
+            let (key, session) = try parse(dumpLine: object)
+            observed[key] = session
+        }
+        return observed
+    }
+
     /// From one line of `sessions dump`.
     public static func parse(dumpLine object: JSONObject) throws -> (SessionKey, ObservedSession) {
         guard case .string(let user)? = object["user_id"], case .string(let session)? = object["session_id"],

@@ -1,3 +1,4 @@
+import GraphStore
 import Foundation
 
 /// Where the integration servers are, from the variables `.ci/run` and `scripts/test` export.
@@ -24,5 +25,20 @@ public enum TestEnvironment {
     public static var repositoryDirectory: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
+    }
+}
+
+/// A new, empty database on the test PostgreSQL, for a test that needs tables at their default
+/// place (cognee's cache tables live on the search_path): returns its URL.
+public enum PostgresTestDatabase {
+    public static func create(prefix: String) async throws -> String {
+        guard let base = TestEnvironment.postgresURL else { throw FixtureError("MEMIFY_TEST_POSTGRES_URL is not set") }
+        let database = "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
+        try await BlockingExecutor(label: "test.pg").run {
+            let admin = try PostgresConnection(conninfo: base)
+            defer { admin.close() }
+            try admin.execute("CREATE DATABASE \(database)", operation: "create database")
+        }
+        return base.replacingOccurrences(of: "/memify_test", with: "/\(database)")
     }
 }

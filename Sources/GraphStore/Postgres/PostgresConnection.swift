@@ -47,7 +47,14 @@ public final class PostgresConnection: Sendable {
     /// Runs one statement with bound parameters (text format; nil is NULL) and returns its rows.
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = [], operation: String) throws(GraphStoreError) -> [[String?]] {
-        try handle.withLock { (conn: inout OpaquePointer?) throws(GraphStoreError) -> [[String?]] in
+        try execute(sql, parameters, operation: operation) { Self.rows($0) }
+    }
+
+    /// Runs one statement with bound parameters (text format) and lends its checked result to
+    /// `body`; the result is cleared afterwards.
+    private func execute<R: Sendable>(_ sql: String, _ parameters: [String?], operation: String,
+                            _ body: (OpaquePointer) -> R) throws(GraphStoreError) -> R {
+        try handle.withLock { (conn: inout OpaquePointer?) throws(GraphStoreError) -> R in
             guard let conn else { throw Self.closed(operation) }
             // Keep every parameter's bytes alive (NUL-terminated) for the call.
             let buffers: [[CChar]?] = parameters.map { $0.map { Array($0.utf8CString) } }
@@ -56,7 +63,7 @@ public final class PostgresConnection: Sendable {
             }
             defer { PQclear(result) }
             try Self.check(result, conn, operation: operation)
-            return Self.rows(result!)
+            return body(result!)
         }
     }
 
@@ -64,17 +71,13 @@ public final class PostgresConnection: Sendable {
     /// of its values), in order. For reads of many rows whose values are consumed as bytes.
     public func forEachRow<E: Error>(_ sql: String, _ parameters: [String?] = [], operation: String,
                                      _ body: (PostgresRow) throws(E) -> Void) throws -> Void {
-        try handle.withLock { (conn: inout OpaquePointer?) throws -> Void in
-            guard let conn else { throw Self.closed(operation) }
-            let buffers: [[CChar]?] = parameters.map { $0.map { Array($0.utf8CString) } }
-            let result: OpaquePointer? = Self.withCStrings(buffers) { pointers in
-                PQexecParams(conn, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+        var failure: E?
+        try execute(sql, parameters, operation: operation) { (result: OpaquePointer) in
+            for r in 0..<PQntuples(result) {
+                do throws(E) { try body(PostgresRow(result: result, row: r)) } catch { failure = error; return }
             }
-            defer { PQclear(result) }
-            try Self.check(result, conn, operation: operation)
-            let n = PQntuples(result!)
-            for r in 0..<n { try body(PostgresRow(result: result!, row: r)) }
         }
+        if let failure { throw failure }
     }
 
     /// Runs statements without parameters (several may be separated by semicolons).

@@ -15,7 +15,11 @@ public enum ReadBenchmark {
 
     /// The worker's reader over every session.
     public static func reader(url: RedisURL) async throws -> Measurement {
-        let source = RedisCacheSource(url: url)
+        try await reader(RedisCacheSource(url: url))
+    }
+
+    /// A source's reader over every session: reading, decoding and validating every entry.
+    public static func reader(_ source: any CacheSource) async throws -> Measurement {
         let start = monotonicSeconds()
         var sessions = 0, entries = 0, bad = 0
         for try await read in source.sessions() {

@@ -5,19 +5,7 @@ import GraphStore
 /// paged by `seq`, each payload's bytes touched and dropped) in the same process.
 public enum SQLReadBenchmark {
     public static func reader(_ database: SQLCacheSource.Database) async throws -> ReadBenchmark.Measurement {
-        let source = try SQLCacheSource(database: database, options: CacheReadOptions(includeExpired: true))
-        let start = ReadBenchmark.monotonicSeconds()
-        var sessions = 0, entries = 0, bad = 0
-        for try await read in source.sessions() {
-            sessions += 1
-            entries += read.elements.count
-            bad += read.errors.count
-        }
-        if bad > 0 {
-            throw PipelineError(.cacheFormat, operation: "benchmark read", message: "\(bad) elements failed to decode")
-        }
-        return ReadBenchmark.Measurement(mode: "reader", seconds: ReadBenchmark.monotonicSeconds() - start,
-                                         sessions: sessions, entries: entries)
+        try await ReadBenchmark.reader(SQLCacheSource(database: database, options: CacheReadOptions(includeExpired: true)))
     }
 
     /// The raw limit: every payload in `seq` order, 2,000 rows a query, summed byte by byte
