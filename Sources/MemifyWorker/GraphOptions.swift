@@ -26,6 +26,9 @@ struct GraphOptions: ParsableArguments {
     @Option(help: "The owner's tenant id, for --dataset-name.")
     var tenantID: String?
 
+    @Flag(help: "Create the directory of an embedded graph given with --graph sqlite:PATH when it does not exist (the default .memify/graph.db is always created).")
+    var create = false
+
     enum Placement: String, ExpressibleByArgument, CaseIterable { case shared, perDataset = "per-dataset" }
 
     func validate() throws {
@@ -64,7 +67,24 @@ struct GraphOptions: ParsableArguments {
     }
 
     func target(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GraphTarget {
-        if let url = graphURL ?? environment["MEMIFY_GRAPH_URL"] { return try GraphTarget(parsing: url) }
+        if let url = graphURL ?? environment["MEMIFY_GRAPH_URL"] {
+            let target = try GraphTarget(parsing: url)
+            if case .sqlite(let path) = target, !create {
+                // A typo in a path must not quietly start a new, empty graph somewhere else.
+                let directory = (path as NSString).deletingLastPathComponent
+                var isDirectory: ObjCBool = false
+                if !directory.isEmpty, !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue) {
+                    throw GraphStoreError(.invalidArgument, operation: "open the graph \(target)",
+                                          message: "the directory \(directory) does not exist; create it, or pass --create")
+                }
+            }
+            return target
+        }
+        if let provider = environment["GRAPH_DATABASE_PROVIDER"]?.lowercased(), !provider.isEmpty,
+           provider != "postgres", provider != "postgres_demo" {
+            throw GraphStoreError(.invalidArgument, operation: "choose the graph from GRAPH_DATABASE_PROVIDER=\(provider)",
+                                  message: "the worker writes cognee's postgres graph (GRAPH_DATABASE_PROVIDER=postgres with GRAPH_DATABASE_* or DB_*) or its own embedded SQLite graph; pass --graph postgresql://… or --graph sqlite:PATH")
+        }
         if let provider = environment["GRAPH_DATABASE_PROVIDER"]?.lowercased(), provider == "postgres" || provider == "postgres_demo" {
             func value(_ graph: String, _ db: String) -> String? { environment[graph] ?? environment[db] }
             return .postgres(conninfo: PostgresConnection.conninfo([

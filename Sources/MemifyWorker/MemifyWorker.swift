@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 internal import CScan
 internal import MemifyAllocator
 
@@ -9,6 +10,44 @@ struct MemifyWorker: AsyncParsableCommand {
         abstract: "Persist cognee session caches into a knowledge graph.",
         version: "memify-worker (reads cognee 1.6.5 caches; allocator: \(allocatorDescription); string copy: \(scanDescription))",
         subcommands: [RunCommand.self, StatusCommand.self, StatsCommand.self, QuarantineCommand.self, SessionsCommand.self, MigrateCommand.self, SynthCommand.self, BenchCommand.self])
+
+    /// A mistyped command is named as such (ArgumentParser would complain about its first
+    /// option instead), with the nearest command, before anything else is parsed.
+    static func main() async {
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        if let first = CommandLine.arguments.dropFirst().first, !first.hasPrefix("-"), !names.contains(first) {
+            let nearest = names.min { editDistance($0, first) < editDistance($1, first) }
+            let hint = nearest.map { editDistance($0, first) <= 2 ? " (did you mean '\($0)'?)" : "" } ?? ""
+            StandardError.write("memify-worker: unknown command '\(first)'\(hint); commands: \(names.joined(separator: ", "))\n")
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// Levenshtein distance, for suggesting a command.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(1, b.count) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
+    }
 }
 
 /// The linked jemalloc's version and settings (it replaces glibc's malloc for the whole process).

@@ -24,7 +24,7 @@ public func parseTimestamp(_ text: String) -> Double? {
         return true
     }
     guard let year = number(4), expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")),
-          let day = number(2), (1...12).contains(month), (1...31).contains(day) else { return nil }
+          let day = number(2), (1...12).contains(month), (1...daysInMonth(year, month)).contains(day) else { return nil }
     var hour = 0, minute = 0, second = 0
     var fraction = 0.0
     if i < chars.count, chars[i] == UInt8(ascii: "T") || chars[i] == UInt8(ascii: " ") {
@@ -110,5 +110,14 @@ public enum UTCTime {
     private static func pad(_ value: Int, _ width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
+
+/// Days in a month of the proleptic Gregorian calendar, as Python's datetime counts them.
+func daysInMonth(_ year: Int, _ month: Int) -> Int {
+    switch month {
+    case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+    case 4, 6, 9, 11: return 30
+    default: return 31
     }
 }

@@ -684,6 +684,7 @@ struct EmbeddedRunTests {
         let expected = try CogneeFixture.expected(.fs)
         let now = String(try CogneeFixture.generatedAt(expected))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("memify-emb-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let common = ["--cache", "fs:" + root, "--now", now]
         let dump = try WorkerProcess.run(["sessions", "dump"] + common)
         #expect(dump.status == 3, "sessions dump exits 3 when some elements are bad")

@@ -50,7 +50,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Only turns before this time (ISO 8601 or Unix seconds).")
     var until: String?
 
-    @Option(help: "At most this many sessions.")
+    @Option(parsing: .unconditional, help: "At most this many sessions.")  // unconditional: "-1" is a value, refused by validate
     var limit: Int?
 
     @Flag(help: "Say what would be done (turns, rows, token and cost estimates) and write nothing.")
@@ -66,9 +66,12 @@ struct RunCommand: AsyncParsableCommand {
     var shard: String?
 
     func validate() throws {
-        if let since, parseTimestamp(since) == nil { throw ValidationError("--since '\(since)' is not an ISO 8601 time or Unix seconds") }
-        if let until, parseTimestamp(until) == nil { throw ValidationError("--until '\(until)' is not an ISO 8601 time or Unix seconds") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let since, parseTimestamp(since) == nil { throw ValidationError("--since '\(since)' is not a valid ISO 8601 time or Unix seconds") }
+        if let until, parseTimestamp(until) == nil { throw ValidationError("--until '\(until)' is not a valid ISO 8601 time or Unix seconds") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+        if let since, let until, let from = parseTimestamp(since), let to = parseTimestamp(until), from >= to {
+            throw ValidationError("--since '\(since)' is not before --until '\(until)': the window holds no turn")
+        }
         if let concurrency, concurrency < 1 || concurrency > 256 { throw ValidationError("--concurrency must be 1…256") }
         if let extractor, !["builtin", "llm"].contains(extractor) { throw ValidationError("--extractor must be builtin or llm") }
         if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.message) } }
