@@ -40,12 +40,16 @@ public struct GraphCommit: Sendable {
     public var registering: [RegisteredTurn]
     /// Turns whose `memify_turn` rows are deleted (only their keys are used).
     public var unregistering: [RegisteredTurn]
+    /// Registry rows already there are kept as they are (for registering what an older state
+    /// database vouches for, which the graph may have moved past).
+    public var keepRegistered = false
     /// The state database that writes this batch: its counter in `memify_commit` is bumped and
     /// returned. nil: no counter.
     public var stateID: String?
 
     public init(batch: GraphBatch = GraphBatch(), retracting: [String] = [], datasetID: String, registering: [RegisteredTurn] = [],
-                unregistering: [RegisteredTurn] = [], stateID: String? = nil) {
+                unregistering: [RegisteredTurn] = [], keepRegistered: Bool = false, stateID: String? = nil) {
+        self.keepRegistered = keepRegistered
         self.batch = batch
         self.retracting = retracting
         self.datasetID = datasetID

@@ -209,9 +209,11 @@ public final class PostgresGraphWriter: GraphWriter {
                         INSERT INTO memify_turn (dataset_id, user_id, session_id, turn_id, document_id, content_hash, document_key, chunk_key, turn_time)
                         SELECT $1, * FROM unnest($2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[],
                                                  $8::varchar[], $9::varchar[])
-                        ON CONFLICT (dataset_id, user_id, session_id, turn_id) DO UPDATE SET document_id = EXCLUDED.document_id,
+                        ON CONFLICT (dataset_id, user_id, session_id, turn_id) \(commit.keepRegistered ? "DO NOTHING" : """
+                        DO UPDATE SET document_id = EXCLUDED.document_id,
                           content_hash = EXCLUDED.content_hash, document_key = EXCLUDED.document_key, chunk_key = EXCLUDED.chunk_key,
                           turn_time = EXCLUDED.turn_time, updated_at = now()
+                        """)
                         """, parameters, operation: "register \(turns.count) turns at \(location)")
                 }
                 if let stateID = commit.stateID {

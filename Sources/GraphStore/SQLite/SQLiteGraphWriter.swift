@@ -105,9 +105,11 @@ public final class SQLiteGraphWriter: GraphWriter {
                     try database.withStatement("""
                         INSERT INTO memify_turn (dataset_id, user_id, session_id, turn_id, document_id, content_hash, document_key, chunk_key, turn_time)
                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                        ON CONFLICT (dataset_id, user_id, session_id, turn_id) DO UPDATE SET document_id = excluded.document_id,
+                        ON CONFLICT (dataset_id, user_id, session_id, turn_id) \(commit.keepRegistered ? "DO NOTHING" : """
+                        DO UPDATE SET document_id = excluded.document_id,
                           content_hash = excluded.content_hash, document_key = excluded.document_key, chunk_key = excluded.chunk_key,
                           turn_time = excluded.turn_time, updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
+                        """)
                         """, operation: "register turns") { stmt throws(GraphStoreError) in
                         for t in turns {
                             stmt.reset()

@@ -328,7 +328,7 @@ public final class CheckpointStore: Sendable {
     /// `memify_commit`): this state's id (made on first ask), the graph's commit counter as of
     /// the last checkpointed batch, and the scope of the last run that left them in step with
     /// the graph (nil while they may be behind it).
-    public struct GraphStanding: Sendable, Equatable {
+    public struct GraphSyncRecord: Sendable, Equatable {
         public var stateID: String
         public var sequence: Int64
         public var syncedScope: String?
@@ -336,7 +336,7 @@ public final class CheckpointStore: Sendable {
         public var hasTurns: Bool
     }
 
-    public func graphStanding() throws -> GraphStanding {
+    public func graphSyncRecord() throws -> GraphSyncRecord {
         func meta(_ key: String) throws(GraphStoreError) -> String? {
             try database.withStatement("SELECT value FROM meta WHERE key = ?1", operation: "read \(key)") { stmt throws(GraphStoreError) -> String? in
                 try stmt.bind(1, key)
@@ -354,7 +354,7 @@ public final class CheckpointStore: Sendable {
             stmt throws(GraphStoreError) -> Bool in
             try stmt.step() && stmt.int64(0) == 1
         }
-        return GraphStanding(stateID: stateID, sequence: Int64(try meta("graph_seq") ?? "0") ?? 0, syncedScope: try meta("graph_synced"),
+        return GraphSyncRecord(stateID: stateID, sequence: Int64(try meta("graph_seq") ?? "0") ?? 0, syncedScope: try meta("graph_synced"),
                              hasTurns: hasTurns)
     }
 

@@ -494,7 +494,7 @@ extension Duration {
 
 extension TurnCheckpoint {
     /// The turn's row in the graph's registry.
-    var registered: RegisteredTurn {
+    public var registered: RegisteredTurn {
         RegisteredTurn(userID: userID, sessionID: sessionID, turnID: turnID, documentID: documentID, contentHash: contentHash,
                        documentKey: documentKey, chunkKey: chunkKey, turnTime: turnTime)
     }
