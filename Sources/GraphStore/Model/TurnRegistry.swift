@@ -1,3 +1,5 @@
+import Foundation
+
 /// One turn the graph holds, as its `memify_turn` row records it: written in the same
 /// transaction as the turn's rows, so the graph itself always knows which turns it holds, whatever
 /// became of the state database that checkpoints them (a crash between a batch's commit and its
@@ -24,8 +26,43 @@ public struct RegisteredTurn: Sendable, Equatable {
         self.turnTime = turnTime
     }
 
-    /// The row's key within a dataset.
-    var key: [String] { [userID, sessionID, turnID] }
+    /// The row's key within a dataset, as stored (``RegistryText``).
+    var key: [String] { [userID, sessionID, turnID].map(RegistryText.encode) }
+
+    /// The row's values after the dataset, in column order, as stored.
+    var storedValues: [String] {
+        [RegistryText.encode(userID), RegistryText.encode(sessionID), RegistryText.encode(turnID), documentID, contentHash, documentKey,
+         chunkKey, RegistryText.encode(turnTime)]
+    }
+
+    /// A row read back: the stored values in column order.
+    init(stored v: [String]) {
+        self.init(userID: RegistryText.decode(v[0]), sessionID: RegistryText.decode(v[1]), turnID: RegistryText.decode(v[2]),
+                  documentID: v[3], contentHash: v[4], documentKey: v[5], chunkKey: v[6], turnTime: RegistryText.decode(v[7]))
+    }
+}
+
+/// How the cache's own strings (user, session and turn ids, the turn time) are stored in
+/// `memify_turn`: exactly, except NUL (which PostgreSQL text cannot hold) as `%00` and `%` as
+/// `%25`, so every id round-trips and two ids never meet in one row.
+enum RegistryText {
+    static func encode(_ text: String) -> String {
+        guard text.containsByte(0) || text.containsByte(UInt8(ascii: "%")) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\u{0}": out += "%00"
+            case "%": out += "%25"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func decode(_ text: String) -> String {
+        guard text.containsByte(UInt8(ascii: "%")) else { return text }
+        return text.replacingOccurrences(of: "%00", with: "\u{0}").replacingOccurrences(of: "%25", with: "%")
+    }
 }
 
 /// Everything one batch changes in the graph, committed in ONE transaction (see

@@ -196,15 +196,12 @@ public final class PostgresGraphWriter: GraphWriter {
                     try connection.query("""
                         DELETE FROM memify_turn t USING unnest($2::varchar[], $3::varchar[], $4::varchar[]) AS k(u, s, q)
                         WHERE t.dataset_id = $1 AND t.user_id = k.u AND t.session_id = k.s AND t.turn_id = k.q
-                        """, [dataset, Self.arrayLiteral(turns.map(\.userID)), Self.arrayLiteral(turns.map(\.sessionID)),
-                              Self.arrayLiteral(turns.map(\.turnID))], operation: "unregister \(turns.count) turns at \(location)")
+                        """, [dataset] + (0..<3).map { i in Self.arrayLiteral(turns.map { $0.key[i] }) }, operation: "unregister \(turns.count) turns at \(location)")
                 }
                 let turns = commit.uniqueRegistering
                 if !turns.isEmpty {
-                    let columns: [[String]] = [turns.map(\.userID), turns.map(\.sessionID), turns.map(\.turnID), turns.map(\.documentID),
-                                               turns.map(\.contentHash), turns.map(\.documentKey), turns.map(\.chunkKey),
-                                               turns.map(\.turnTime)]
-                    let parameters: [String?] = [dataset] + columns.map { Self.arrayLiteral($0) }
+                    let rows = turns.map(\.storedValues)
+                    let parameters: [String?] = [dataset] + (0..<8).map { i in Self.arrayLiteral(rows.map { $0[i] }) }
                     try connection.query("""
                         INSERT INTO memify_turn (dataset_id, user_id, session_id, turn_id, document_id, content_hash, document_key, chunk_key, turn_time)
                         SELECT $1, * FROM unnest($2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[],
@@ -256,15 +253,15 @@ public final class PostgresGraphWriter: GraphWriter {
         guard !sessions.isEmpty else { return [] }
         let connection = self.connection
         let location = self.location
-        let users = Self.arrayLiteral(sessions.map(\.userID)), ids = Self.arrayLiteral(sessions.map(\.sessionID))
+        let users = Self.arrayLiteral(sessions.map { RegistryText.encode($0.userID) })
+        let ids = Self.arrayLiteral(sessions.map { RegistryText.encode($0.sessionID) })
         return try await executor.run { () throws(GraphStoreError) -> [RegisteredTurn] in
             try connection.query("""
                 SELECT t.user_id, t.session_id, t.turn_id, t.document_id, t.content_hash, t.document_key, t.chunk_key, t.turn_time
                 FROM memify_turn t JOIN unnest($2::varchar[], $3::varchar[]) AS k(u, s) ON t.user_id = k.u AND t.session_id = k.s
                 WHERE t.dataset_id = $1
                 """, [datasetID, users, ids], operation: "read the registered turns of \(sessions.count) sessions at \(location)").map {
-                RegisteredTurn(userID: $0[0] ?? "", sessionID: $0[1] ?? "", turnID: $0[2] ?? "", documentID: $0[3] ?? "",
-                               contentHash: $0[4] ?? "", documentKey: $0[5] ?? "", chunkKey: $0[6] ?? "", turnTime: $0[7] ?? "")
+                RegisteredTurn(stored: $0.map { $0 ?? "" })
             }
         }
     }

@@ -113,8 +113,7 @@ public final class SQLiteGraphWriter: GraphWriter {
                         """, operation: "register turns") { stmt throws(GraphStoreError) in
                         for t in turns {
                             stmt.reset()
-                            for (i, value) in [commit.datasetID, t.userID, t.sessionID, t.turnID, t.documentID, t.contentHash, t.documentKey,
-                                               t.chunkKey, t.turnTime].enumerated() {
+                            for (i, value) in ([commit.datasetID] + t.storedValues).enumerated() {
                                 try stmt.bind(Int32(i + 1), value)
                             }
                             _ = try stmt.step()
@@ -160,7 +159,7 @@ public final class SQLiteGraphWriter: GraphWriter {
     public func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn] {
         guard !sessions.isEmpty else { return [] }
         let database = self.database
-        let keys = sessions.map { [$0.userID, $0.sessionID] }
+        let keys = sessions.map { [RegistryText.encode($0.userID), RegistryText.encode($0.sessionID)] }
         return try await executor.run { () throws(GraphStoreError) -> [RegisteredTurn] in
             try database.withStatement("""
                 SELECT user_id, session_id, turn_id, document_id, content_hash, document_key, chunk_key, turn_time FROM memify_turn
@@ -173,9 +172,7 @@ public final class SQLiteGraphWriter: GraphWriter {
                     try stmt.bind(2, key[0])
                     try stmt.bind(3, key[1])
                     while try stmt.step() {
-                        out.append(RegisteredTurn(userID: stmt.text(0) ?? "", sessionID: stmt.text(1) ?? "", turnID: stmt.text(2) ?? "",
-                                                  documentID: stmt.text(3) ?? "", contentHash: stmt.text(4) ?? "",
-                                                  documentKey: stmt.text(5) ?? "", chunkKey: stmt.text(6) ?? "", turnTime: stmt.text(7) ?? ""))
+                        out.append(RegisteredTurn(stored: (0..<8).map { stmt.text(Int32($0)) ?? "" }))
                     }
                 }
                 return out
