@@ -189,6 +189,17 @@ public protocol GraphWriter: Sendable {
     /// The chunks stored for each document (the sources of its `is_part_of` edges), for the
     /// documents that have any.
     func chunks(ofDocuments documentIDs: [String]) async throws -> [String: [String]]
+    /// Writes a batch's rows, retracts what it replaces or deletes, keeps the turn registry
+    /// (`memify_turn`) and bumps the writing state's counter (`memify_commit`), all in ONE
+    /// transaction: whatever happens to the checkpoints afterwards, the graph knows what it holds.
+    func commit(_ commit: GraphCommit) async throws -> GraphCommitResult
+    /// How many batches the state `stateID` has committed (`memify_commit`); 0 for none. One
+    /// indexed read: every run asks it once, to learn whether its checkpoints are behind the graph.
+    func commitSequence(stateID: String) async throws -> Int64
+    /// Whether `memify_turn` holds any turn of the dataset.
+    func hasRegisteredTurns(datasetID: String) async throws -> Bool
+    /// The registered turns of these sessions of the dataset.
+    func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn]
 }
 
 /// The sorted, de-duplicated union of two lists (how provenance arrays are kept).

@@ -27,7 +27,8 @@ public final class PostgresGraphWriter: GraphWriter {
     public static let graphLockID: Int64 = 5_522_063
     /// Bump it with every change to ``schemaDDL``: `migrate` skips the DDL when the stored
     /// version is this one. 2: the first version `migrate` skips on (every database made
-    /// before runs the whole DDL once more).
+    /// before runs the whole DDL once more). 3: the turn registry (`memify_turn`), the states'
+    /// commit counters (`memify_commit`), and run ids rewritten as UUIDs (``upgradeRunIDs``).
     public static let schemaVersion = 3
 
     public let placement: GraphPlacement
@@ -168,6 +169,13 @@ public final class PostgresGraphWriter: GraphWriter {
             CREATE INDEX IF NOT EXISTS idx_edge_source_ref_keys ON graph_edge USING gin (source_ref_keys);
             CREATE INDEX IF NOT EXISTS idx_edge_source_dataset_ids ON graph_edge USING gin (source_dataset_ids);
             CREATE INDEX IF NOT EXISTS idx_edge_source_run_ids ON graph_edge USING gin (source_run_ids);
+            CREATE TABLE IF NOT EXISTS memify_turn (
+              dataset_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL, session_id VARCHAR NOT NULL, turn_id VARCHAR NOT NULL,
+              document_id VARCHAR NOT NULL, content_hash VARCHAR NOT NULL, document_key VARCHAR NOT NULL, chunk_key VARCHAR NOT NULL,
+              turn_time VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+              PRIMARY KEY (dataset_id, user_id, session_id, turn_id));
+            CREATE TABLE IF NOT EXISTS memify_commit (state_id VARCHAR PRIMARY KEY, seq BIGINT NOT NULL,
+              updated_at TIMESTAMPTZ NOT NULL DEFAULT now());
             CREATE TABLE IF NOT EXISTS memify_schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
             INSERT INTO memify_schema_version (version) VALUES (\(schemaVersion)) ON CONFLICT DO NOTHING;
             """
@@ -189,44 +197,140 @@ public final class PostgresGraphWriter: GraphWriter {
         let batch = batch.prepared()
         return try await executor.run {
             try Self.inTransaction(connection, operation: "write batch to \(location)") { () throws -> GraphWriteStats in
-                try connection.execute("""
-                    SELECT pg_advisory_xact_lock(\(Self.graphLockID));
-                    \(Self.stageDDL)
-                    INSERT INTO graph_metadata (key, value) SELECT 'provenance_version', '1'
-                      WHERE NOT EXISTS (SELECT 1 FROM graph_node) ON CONFLICT (key) DO NOTHING;
-                    INSERT INTO graph_metadata (key, value) SELECT 'delete_mode', 'graph_native'
-                      WHERE NOT EXISTS (SELECT 1 FROM graph_node) ON CONFLICT (key) DO NOTHING;
-                    """, operation: "lock the graph at \(location)")
-                let existingNodes = try Self.readNodes(connection, ids: batch.nodes.map(\.id))
-                let outside = GraphMerge.endpointsOutsideBatch(batch)
-                var present: Set<String> = []
-                if !outside.isEmpty {
-                    let rows = try connection.query("SELECT id FROM graph_node WHERE id = ANY($1::varchar[])",
-                                                    [Self.arrayLiteral(outside)], operation: "check edge endpoints")
-                    present = Set(rows.compactMap { $0[0] })
-                }
-                let missing = GraphMerge.missingEndpoints(batch, stored: present)
-                if !missing.isEmpty { throw GraphMerge.missingNodeError(missing, location: location) }
-                // An edge exists only while both its endpoints do (REFERENCES … ON DELETE CASCADE,
-                // as in cognee's schema): the edges of a node new in this batch are new, and are
-                // not looked up (most of a turn's edges start at its new chunk, document or summary).
-                let newNodeIDs = Set(batch.nodes.lazy.map(\.id).filter { existingNodes[$0] == nil })
-                let edgesToRead = batch.edges.filter { !newNodeIDs.contains($0.sourceID) && !newNodeIDs.contains($0.targetID) }
-                let existingEdges = try Self.readEdges(connection, keys: edgesToRead.map(\.key))
-                let plan = GraphMerge.plan(batch, existingNodes: existingNodes, existingEdges: existingEdges)
-                // New rows go straight in with COPY: under the graph lock no other writer can add
-                // them meanwhile. Changed rows go through staging and ON CONFLICT.
-                let newNodes = zip(plan.nodes, plan.newNodes).filter(\.1).map(\.0)
-                let changedNodes = zip(plan.nodes, plan.newNodes).filter { !$0.1 }.map(\.0)
-                let newEdges = zip(plan.edges, plan.newEdges).filter(\.1).map(\.0)
-                let changedEdges = zip(plan.edges, plan.newEdges).filter { !$0.1 }.map(\.0)
-                try Self.copyNodes(connection, newNodes, into: "graph_node")
-                try Self.upsertNodes(connection, changedNodes)
-                try Self.copyEdges(connection, newEdges, into: "graph_edge")
-                try Self.upsertEdges(connection, changedEdges)
-                return plan.stats
+                try Self.writeRows(connection, batch, location: location)
             }
         }
+    }
+
+    public func commit(_ commit: GraphCommit) async throws -> GraphCommitResult {
+        let connection = self.connection
+        let location = self.location
+        let batch = commit.batch.prepared()
+        return try await executor.run {
+            try Self.inTransaction(connection, operation: "commit a batch to \(location)") { () throws -> GraphCommitResult in
+                var result = GraphCommitResult()
+                try connection.execute("SELECT pg_advisory_xact_lock(\(Self.graphLockID))", operation: "lock the graph at \(location)")
+                if !batch.nodes.isEmpty || !batch.edges.isEmpty {
+                    result.rowsWritten = try Self.writeRows(connection, batch, location: location).rowsWritten
+                }
+                for key in commit.retracting {
+                    let stats = try Self.retractRows(connection, key: key)
+                    result.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
+                }
+                let dataset = commit.datasetID
+                if !commit.unregistering.isEmpty {
+                    let turns = commit.unregistering
+                    try connection.query("""
+                        DELETE FROM memify_turn t USING unnest($2::varchar[], $3::varchar[], $4::varchar[]) AS k(u, s, q)
+                        WHERE t.dataset_id = $1 AND t.user_id = k.u AND t.session_id = k.s AND t.turn_id = k.q
+                        """, [dataset] + (0..<3).map { i in Self.arrayLiteral(turns.map { $0.key[i] }) }, operation: "unregister \(turns.count) turns at \(location)")
+                }
+                let turns = commit.uniqueRegistering
+                if !turns.isEmpty {
+                    let rows = turns.map(\.storedValues)
+                    let parameters: [String?] = [dataset] + (0..<8).map { i in Self.arrayLiteral(rows.map { $0[i] }) }
+                    try connection.query("""
+                        INSERT INTO memify_turn (dataset_id, user_id, session_id, turn_id, document_id, content_hash, document_key, chunk_key, turn_time)
+                        SELECT $1, * FROM unnest($2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[],
+                                                 $8::varchar[], $9::varchar[])
+                        ON CONFLICT (dataset_id, user_id, session_id, turn_id) \(commit.keepRegistered ? "DO NOTHING" : """
+                        DO UPDATE SET document_id = EXCLUDED.document_id,
+                          content_hash = EXCLUDED.content_hash, document_key = EXCLUDED.document_key, chunk_key = EXCLUDED.chunk_key,
+                          turn_time = EXCLUDED.turn_time, updated_at = now()
+                        """)
+                        """, parameters, operation: "register \(turns.count) turns at \(location)")
+                }
+                if let stateID = commit.stateID {
+                    let rows = try connection.query("""
+                        INSERT INTO memify_commit (state_id, seq) VALUES ($1, 1)
+                        ON CONFLICT (state_id) DO UPDATE SET seq = memify_commit.seq + 1, updated_at = now() RETURNING seq
+                        """, [stateID], operation: "count the commit at \(location)")
+                    result.sequence = rows.first?[0].flatMap { $0 }.flatMap { Int64($0) }
+                }
+                return result
+            }
+        }
+    }
+
+    public func commitSequence(stateID: String) async throws -> Int64 {
+        let connection = self.connection
+        let location = self.location
+        return try await executor.run { () throws(GraphStoreError) -> Int64 in
+            try Self.commitSequence(on: connection, table: "memify_commit", stateID: stateID, location: location)
+        }
+    }
+
+    /// The counter of `stateID` in `table` (schema-qualified when read on another connection).
+    static func commitSequence(on connection: PostgresConnection, table: String, stateID: String, location: String) throws(GraphStoreError) -> Int64 {
+        let rows = try connection.query("SELECT seq FROM \(table) WHERE state_id = $1", [stateID],
+                                        operation: "read the commit counter at \(location)")
+        return rows.first?[0].flatMap { $0 }.flatMap { Int64($0) } ?? 0
+    }
+
+    public func hasRegisteredTurns(datasetID: String) async throws -> Bool {
+        let connection = self.connection
+        let location = self.location
+        return try await executor.run { () throws(GraphStoreError) -> Bool in
+            try connection.query("SELECT EXISTS (SELECT 1 FROM memify_turn WHERE dataset_id = $1)", [datasetID],
+                                 operation: "look for registered turns at \(location)").first?[0] == "t"
+        }
+    }
+
+    public func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn] {
+        guard !sessions.isEmpty else { return [] }
+        let connection = self.connection
+        let location = self.location
+        let users = Self.arrayLiteral(sessions.map { RegistryText.encode($0.userID) })
+        let ids = Self.arrayLiteral(sessions.map { RegistryText.encode($0.sessionID) })
+        return try await executor.run { () throws(GraphStoreError) -> [RegisteredTurn] in
+            try connection.query("""
+                SELECT t.user_id, t.session_id, t.turn_id, t.document_id, t.content_hash, t.document_key, t.chunk_key, t.turn_time
+                FROM memify_turn t JOIN unnest($2::varchar[], $3::varchar[]) AS k(u, s) ON t.user_id = k.u AND t.session_id = k.s
+                WHERE t.dataset_id = $1
+                """, [datasetID, users, ids], operation: "read the registered turns of \(sessions.count) sessions at \(location)").map {
+                RegisteredTurn(stored: $0.map { $0 ?? "" })
+            }
+        }
+    }
+
+    /// Upserts a prepared batch inside the caller's transaction.
+    private static func writeRows(_ connection: PostgresConnection, _ batch: GraphBatch, location: String) throws -> GraphWriteStats {
+        try connection.execute("""
+            SELECT pg_advisory_xact_lock(\(Self.graphLockID));
+            \(Self.stageDDL)
+            INSERT INTO graph_metadata (key, value) SELECT 'provenance_version', '1'
+              WHERE NOT EXISTS (SELECT 1 FROM graph_node) ON CONFLICT (key) DO NOTHING;
+            INSERT INTO graph_metadata (key, value) SELECT 'delete_mode', 'graph_native'
+              WHERE NOT EXISTS (SELECT 1 FROM graph_node) ON CONFLICT (key) DO NOTHING;
+            """, operation: "lock the graph at \(location)")
+        let existingNodes = try Self.readNodes(connection, ids: batch.nodes.map(\.id))
+        let outside = GraphMerge.endpointsOutsideBatch(batch)
+        var present: Set<String> = []
+        if !outside.isEmpty {
+            let rows = try connection.query("SELECT id FROM graph_node WHERE id = ANY($1::varchar[])",
+                                            [Self.arrayLiteral(outside)], operation: "check edge endpoints")
+            present = Set(rows.compactMap { $0[0] })
+        }
+        let missing = GraphMerge.missingEndpoints(batch, stored: present)
+        if !missing.isEmpty { throw GraphMerge.missingNodeError(missing, location: location) }
+        // An edge exists only while both its endpoints do (REFERENCES … ON DELETE CASCADE,
+        // as in cognee's schema): the edges of a node new in this batch are new, and are
+        // not looked up (most of a turn's edges start at its new chunk, document or summary).
+        let newNodeIDs = Set(batch.nodes.lazy.map(\.id).filter { existingNodes[$0] == nil })
+        let edgesToRead = batch.edges.filter { !newNodeIDs.contains($0.sourceID) && !newNodeIDs.contains($0.targetID) }
+        let existingEdges = try Self.readEdges(connection, keys: edgesToRead.map(\.key))
+        let plan = GraphMerge.plan(batch, existingNodes: existingNodes, existingEdges: existingEdges)
+        // New rows go straight in with COPY: under the graph lock no other writer can add
+        // them meanwhile. Changed rows go through staging and ON CONFLICT.
+        let newNodes = zip(plan.nodes, plan.newNodes).filter(\.1).map(\.0)
+        let changedNodes = zip(plan.nodes, plan.newNodes).filter { !$0.1 }.map(\.0)
+        let newEdges = zip(plan.edges, plan.newEdges).filter(\.1).map(\.0)
+        let changedEdges = zip(plan.edges, plan.newEdges).filter { !$0.1 }.map(\.0)
+        try Self.copyNodes(connection, newNodes, into: "graph_node")
+        try Self.upsertNodes(connection, changedNodes)
+        try Self.copyEdges(connection, newEdges, into: "graph_edge")
+        try Self.upsertEdges(connection, changedEdges)
+        return plan.stats
     }
 
     public func retract(sourceRefKey key: String) async throws -> GraphWriteStats {
@@ -234,41 +338,46 @@ public final class PostgresGraphWriter: GraphWriter {
         let location = self.location
         return try await executor.run {
             try Self.inTransaction(connection, operation: "retract \(key) from \(location)") { () throws -> GraphWriteStats in
-                var stats = GraphWriteStats()
-                try connection.execute("SELECT pg_advisory_xact_lock(\(Self.graphLockID))", operation: "lock the graph")
-                let before = try Self.count(connection, "SELECT count(*) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", key)
-                // Rows only this source owns go (their edges cascade); shared rows lose the key.
-                let deletedNodes = try connection.query(
-                    "WITH d AS (DELETE FROM graph_node WHERE source_ref_keys = ARRAY[$1]::varchar[] RETURNING 1) SELECT count(*) FROM d",
-                    [key], operation: "delete nodes of \(key)")
-                let deletedEdges = try connection.query(
-                    "WITH d AS (DELETE FROM graph_edge WHERE source_ref_keys = ARRAY[$1]::varchar[] RETURNING 1) SELECT count(*) FROM d",
-                    [key], operation: "delete edges of \(key)")
-                stats.nodesDeleted = Int(deletedNodes.first?[0] ?? "0") ?? 0
-                let remaining = try Self.count(connection, "SELECT count(*) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", key)
-                stats.edgesDeleted = before - remaining
-                _ = deletedEdges
-                for table in ["graph_node", "graph_edge"] {
-                    let keyColumns = table == "graph_node" ? "id" : "source_id, target_id, relationship_name"
-                    let rows = try connection.query(
-                        "SELECT \(keyColumns), array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM \(table) WHERE $1 = ANY(source_ref_keys)",
-                        [key], operation: "find rows of \(key)")
-                    let n = table == "graph_node" ? 1 : 3
-                    let whereKey = table == "graph_node" ? "id = $5" : "source_id = $5 AND target_id = $6 AND relationship_name = $7"
-                    for row in rows {
-                        let p = Provenance(refKeys: jsonStrings(row[n]), datasetIDs: jsonStrings(row[n + 1]),
-                                           runIDs: jsonStrings(row[n + 2]), runRefs: jsonStrings(row[n + 3])).removing(key: key)
-                        try connection.query(
-                            "UPDATE \(table) SET source_ref_keys = $1::varchar[], source_dataset_ids = $2::varchar[], source_run_ids = $3::varchar[], source_run_refs = $4::varchar[], updated_at = now() WHERE \(whereKey)",
-                            [Self.arrayLiteral(p.refKeys), Self.arrayLiteral(p.datasetIDs), Self.arrayLiteral(p.runIDs),
-                             Self.arrayLiteral(p.runRefs)] + row[0..<n].map { $0 },
-                            operation: "remove \(key) from \(table)")
-                        if table == "graph_node" { stats.nodesWritten += 1 } else { stats.edgesWritten += 1 }
-                    }
-                }
-                return stats
+                try Self.retractRows(connection, key: key)
             }
         }
+    }
+
+    /// Retracts what `key` produced inside the caller's transaction.
+    private static func retractRows(_ connection: PostgresConnection, key: String) throws -> GraphWriteStats {
+        var stats = GraphWriteStats()
+        try connection.execute("SELECT pg_advisory_xact_lock(\(Self.graphLockID))", operation: "lock the graph")
+        let before = try Self.count(connection, "SELECT count(*) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", key)
+        // Rows only this source owns go (their edges cascade); shared rows lose the key.
+        let deletedNodes = try connection.query(
+            "WITH d AS (DELETE FROM graph_node WHERE source_ref_keys = ARRAY[$1]::varchar[] RETURNING 1) SELECT count(*) FROM d",
+            [key], operation: "delete nodes of \(key)")
+        let deletedEdges = try connection.query(
+            "WITH d AS (DELETE FROM graph_edge WHERE source_ref_keys = ARRAY[$1]::varchar[] RETURNING 1) SELECT count(*) FROM d",
+            [key], operation: "delete edges of \(key)")
+        stats.nodesDeleted = Int(deletedNodes.first?[0] ?? "0") ?? 0
+        let remaining = try Self.count(connection, "SELECT count(*) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", key)
+        stats.edgesDeleted = before - remaining
+        _ = deletedEdges
+        for table in ["graph_node", "graph_edge"] {
+            let keyColumns = table == "graph_node" ? "id" : "source_id, target_id, relationship_name"
+            let rows = try connection.query(
+                "SELECT \(keyColumns), array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM \(table) WHERE $1 = ANY(source_ref_keys)",
+                [key], operation: "find rows of \(key)")
+            let n = table == "graph_node" ? 1 : 3
+            let whereKey = table == "graph_node" ? "id = $5" : "source_id = $5 AND target_id = $6 AND relationship_name = $7"
+            for row in rows {
+                let p = Provenance(refKeys: jsonStrings(row[n]), datasetIDs: jsonStrings(row[n + 1]),
+                                   runIDs: jsonStrings(row[n + 2]), runRefs: jsonStrings(row[n + 3])).removing(key: key)
+                try connection.query(
+                    "UPDATE \(table) SET source_ref_keys = $1::varchar[], source_dataset_ids = $2::varchar[], source_run_ids = $3::varchar[], source_run_refs = $4::varchar[], updated_at = now() WHERE \(whereKey)",
+                    [Self.arrayLiteral(p.refKeys), Self.arrayLiteral(p.datasetIDs), Self.arrayLiteral(p.runIDs),
+                     Self.arrayLiteral(p.runRefs)] + row[0..<n].map { $0 },
+                    operation: "remove \(key) from \(table)")
+                if table == "graph_node" { stats.nodesWritten += 1 } else { stats.edgesWritten += 1 }
+            }
+        }
+        return stats
     }
 
     public func chunks(ofDocuments documentIDs: [String]) async throws -> [String: [String]] {

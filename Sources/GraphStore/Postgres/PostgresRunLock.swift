@@ -81,6 +81,17 @@ public final class PostgresRunLock: Sendable {
         }
     }
 
+    /// The commit counter of the state `stateID` in the graph in `placement` (see
+    /// ``GraphWriter/commitSequence(stateID:)``), on the lock's connection: a run whose schema is
+    /// current learns whether its checkpoints are behind the graph without connecting a writer.
+    public func commitSequence(placement: GraphPlacement, stateID: String) async throws -> Int64 {
+        let connection = self.connection
+        let table = PostgresGraphWriter.quoteIdentifier(placement.schema) + ".memify_commit"
+        return try await executor.run { () throws(GraphStoreError) -> Int64 in
+            try PostgresGraphWriter.commitSequence(on: connection, table: table, stateID: stateID, location: "schema \(placement.schema)")
+        }
+    }
+
     /// Releases the lock and closes its connection: the run is over. The unlock is explicit, so
     /// the lock is free once this returns, not only once the server has ended the session (the
     /// sessions' locks, each released after its batch, would go with the session too).

@@ -8,7 +8,8 @@ public final class SQLiteGraphWriter: GraphWriter {
     private let database: SQLiteDatabase
     private let executor: BlockingExecutor
 
-    public static let schemaVersion = 1
+    /// 2: the turn registry (`memify_turn`) and the states' commit counters (`memify_commit`).
+    public static let schemaVersion = 2
 
     /// Opens (creating if needed) the graph file. Blocking: call from a blocking context or
     /// through ``open(path:)``.
@@ -47,8 +48,16 @@ public final class SQLiteGraphWriter: GraphWriter {
           PRIMARY KEY (source_id, target_id, relationship_name));
         CREATE INDEX IF NOT EXISTS idx_edge_source ON graph_edge (source_id);
         CREATE INDEX IF NOT EXISTS idx_edge_target ON graph_edge (target_id);
+        CREATE TABLE IF NOT EXISTS memify_turn (
+          dataset_id TEXT NOT NULL, user_id TEXT NOT NULL, session_id TEXT NOT NULL, turn_id TEXT NOT NULL,
+          document_id TEXT NOT NULL, content_hash TEXT NOT NULL, document_key TEXT NOT NULL, chunk_key TEXT NOT NULL,
+          turn_time TEXT NOT NULL, updated_at TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
+          PRIMARY KEY (dataset_id, user_id, session_id, turn_id));
+        CREATE TABLE IF NOT EXISTS memify_commit (state_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
+          updated_at TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')));
         CREATE TABLE IF NOT EXISTS memify_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
         INSERT OR IGNORE INTO memify_schema_version VALUES (1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+        INSERT OR IGNORE INTO memify_schema_version VALUES (2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
         """
 
     public func migrate() async throws {
@@ -102,59 +111,173 @@ public final class SQLiteGraphWriter: GraphWriter {
         let batch = batch.prepared()
         return try await executor.run {
             try database.transaction { () throws(GraphStoreError) -> GraphWriteStats in
-                try Self.markProvenanceIfEmpty(database)
-                let existingNodes = try Self.readNodes(database, ids: batch.nodes.map(\.id))
-                let outside = GraphMerge.endpointsOutsideBatch(batch)
-                let present = Set(try Self.readNodes(database, ids: outside).keys)
-                let missing = GraphMerge.missingEndpoints(batch, stored: present)
-                if !missing.isEmpty { throw GraphMerge.missingNodeError(missing, location: location) }
-                let existingEdges = try Self.readEdges(database, keys: batch.edges.map(\.key))
-                let plan = GraphMerge.plan(batch, existingNodes: existingNodes, existingEdges: existingEdges)
-                try Self.upsertNodes(database, plan.nodes)
-                try Self.upsertEdges(database, plan.edges)
-                return plan.stats
+                try Self.writeRows(database, batch, location: location)
             }
         }
+    }
+
+    public func commit(_ commit: GraphCommit) async throws -> GraphCommitResult {
+        let database = self.database
+        let location = self.location
+        let batch = commit.batch.prepared()
+        return try await executor.run {
+            try database.transaction { () throws(GraphStoreError) -> GraphCommitResult in
+                var result = GraphCommitResult()
+                if !batch.nodes.isEmpty || !batch.edges.isEmpty {
+                    result.rowsWritten = try Self.writeRows(database, batch, location: location).rowsWritten
+                }
+                for key in commit.retracting {
+                    let stats = try Self.retractRows(database, key: key)
+                    result.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
+                }
+                if !commit.unregistering.isEmpty {
+                    try database.withStatement("DELETE FROM memify_turn WHERE dataset_id = ?1 AND user_id = ?2 AND session_id = ?3 AND turn_id = ?4",
+                                               operation: "unregister turns") { stmt throws(GraphStoreError) in
+                        for turn in commit.unregistering {
+                            stmt.reset()
+                            for (i, value) in ([commit.datasetID] + turn.key).enumerated() { try stmt.bind(Int32(i + 1), value) }
+                            _ = try stmt.step()
+                        }
+                    }
+                }
+                let turns = commit.uniqueRegistering
+                if !turns.isEmpty {
+                    try database.withStatement("""
+                        INSERT INTO memify_turn (dataset_id, user_id, session_id, turn_id, document_id, content_hash, document_key, chunk_key, turn_time)
+                        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                        ON CONFLICT (dataset_id, user_id, session_id, turn_id) \(commit.keepRegistered ? "DO NOTHING" : """
+                        DO UPDATE SET document_id = excluded.document_id,
+                          content_hash = excluded.content_hash, document_key = excluded.document_key, chunk_key = excluded.chunk_key,
+                          turn_time = excluded.turn_time, updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
+                        """)
+                        """, operation: "register turns") { stmt throws(GraphStoreError) in
+                        for t in turns {
+                            stmt.reset()
+                            for (i, value) in ([commit.datasetID] + t.storedValues).enumerated() {
+                                try stmt.bind(Int32(i + 1), value)
+                            }
+                            _ = try stmt.step()
+                        }
+                    }
+                }
+                if let stateID = commit.stateID {
+                    result.sequence = try database.withStatement("""
+                        INSERT INTO memify_commit (state_id, seq) VALUES (?1, 1)
+                        ON CONFLICT (state_id) DO UPDATE SET seq = seq + 1, updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') RETURNING seq
+                        """, operation: "count the commit") { stmt throws(GraphStoreError) -> Int64? in
+                        try stmt.bind(1, stateID)
+                        return try stmt.step() ? stmt.int64(0) : nil
+                    }
+                }
+                return result
+            }
+        }
+    }
+
+    public func commitSequence(stateID: String) async throws -> Int64 {
+        let database = self.database
+        return try await executor.run { () throws(GraphStoreError) -> Int64 in
+            try database.withStatement("SELECT seq FROM memify_commit WHERE state_id = ?1", operation: "read the commit counter") {
+                stmt throws(GraphStoreError) -> Int64 in
+                try stmt.bind(1, stateID)
+                return try stmt.step() ? stmt.int64(0) : 0
+            }
+        }
+    }
+
+    public func hasRegisteredTurns(datasetID: String) async throws -> Bool {
+        let database = self.database
+        return try await executor.run { () throws(GraphStoreError) -> Bool in
+            try database.withStatement("SELECT EXISTS (SELECT 1 FROM memify_turn WHERE dataset_id = ?1)",
+                                       operation: "look for registered turns") { stmt throws(GraphStoreError) -> Bool in
+                try stmt.bind(1, datasetID)
+                return try stmt.step() && stmt.int64(0) == 1
+            }
+        }
+    }
+
+    public func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn] {
+        guard !sessions.isEmpty else { return [] }
+        let database = self.database
+        let keys = sessions.map { [RegistryText.encode($0.userID), RegistryText.encode($0.sessionID)] }
+        return try await executor.run { () throws(GraphStoreError) -> [RegisteredTurn] in
+            try database.withStatement("""
+                SELECT user_id, session_id, turn_id, document_id, content_hash, document_key, chunk_key, turn_time FROM memify_turn
+                WHERE dataset_id = ?1 AND user_id = ?2 AND session_id = ?3
+                """, operation: "read registered turns") { stmt throws(GraphStoreError) -> [RegisteredTurn] in
+                var out: [RegisteredTurn] = []
+                for key in keys {
+                    stmt.reset()
+                    try stmt.bind(1, datasetID)
+                    try stmt.bind(2, key[0])
+                    try stmt.bind(3, key[1])
+                    while try stmt.step() {
+                        out.append(RegisteredTurn(stored: (0..<8).map { stmt.text(Int32($0)) ?? "" }))
+                    }
+                }
+                return out
+            }
+        }
+    }
+
+    /// Upserts a prepared batch inside the caller's transaction.
+    private static func writeRows(_ database: SQLiteDatabase, _ batch: GraphBatch, location: String) throws(GraphStoreError) -> GraphWriteStats {
+        try Self.markProvenanceIfEmpty(database)
+        let existingNodes = try Self.readNodes(database, ids: batch.nodes.map(\.id))
+        let outside = GraphMerge.endpointsOutsideBatch(batch)
+        let present = Set(try Self.readNodes(database, ids: outside).keys)
+        let missing = GraphMerge.missingEndpoints(batch, stored: present)
+        if !missing.isEmpty { throw GraphMerge.missingNodeError(missing, location: location) }
+        let existingEdges = try Self.readEdges(database, keys: batch.edges.map(\.key))
+        let plan = GraphMerge.plan(batch, existingNodes: existingNodes, existingEdges: existingEdges)
+        try Self.upsertNodes(database, plan.nodes)
+        try Self.upsertEdges(database, plan.edges)
+        return plan.stats
     }
 
     public func retract(sourceRefKey key: String) async throws -> GraphWriteStats {
         let database = self.database
         return try await executor.run {
             try database.transaction { () throws(GraphStoreError) -> GraphWriteStats in
-                var stats = GraphWriteStats()
-                let owned = "EXISTS (SELECT 1 FROM json_each(source_ref_keys) WHERE value = ?1)"
-                // Rows only this source owns go; edges first, then nodes (their other edges cascade).
-                stats.edgesDeleted = try Self.run(database, "DELETE FROM graph_edge WHERE source_ref_keys = json_array(?1)", [key])
-                let edgesBefore = try Self.count(database, "SELECT count(*) FROM graph_edge")
-                stats.nodesDeleted = try Self.run(database, "DELETE FROM graph_node WHERE source_ref_keys = json_array(?1)", [key])
-                stats.edgesDeleted += edgesBefore - (try Self.count(database, "SELECT count(*) FROM graph_edge"))
-                // Rows other sources also own lose only this key.
-                for (table, keyColumns) in [("graph_node", "id"), ("graph_edge", "source_id, target_id, relationship_name")] {
-                    let rows = try database.withStatement(
-                        "SELECT \(keyColumns), source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs FROM \(table) WHERE \(owned)",
-                        operation: "find rows of \(key)"
-                    ) { stmt throws(GraphStoreError) -> [([String], Provenance)] in
-                        try stmt.bind(1, key)
-                        var out: [([String], Provenance)] = []
-                        let n = Int32(table == "graph_node" ? 1 : 3)
-                        while try stmt.step() {
-                            let ids = (0..<n).map { stmt.text($0) ?? "" }
-                            out.append((ids, Provenance(refKeys: jsonStrings(stmt.text(n)), datasetIDs: jsonStrings(stmt.text(n + 1)),
-                                                        runIDs: jsonStrings(stmt.text(n + 2)), runRefs: jsonStrings(stmt.text(n + 3)))))
-                        }
-                        return out
-                    }
-                    let whereKey = table == "graph_node" ? "id = ?5" : "source_id = ?5 AND target_id = ?6 AND relationship_name = ?7"
-                    for (ids, provenance) in rows {
-                        let p = provenance.removing(key: key)
-                        _ = try Self.run(database, "UPDATE \(table) SET source_ref_keys = ?1, source_dataset_ids = ?2, source_run_ids = ?3, source_run_refs = ?4, updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE \(whereKey)",
-                                         [jsonArray(p.refKeys), jsonArray(p.datasetIDs), jsonArray(p.runIDs), jsonArray(p.runRefs)] + ids)
-                        if table == "graph_node" { stats.nodesWritten += 1 } else { stats.edgesWritten += 1 }
-                    }
-                }
-                return stats
+                try Self.retractRows(database, key: key)
             }
         }
+    }
+
+    /// Retracts what `key` produced inside the caller's transaction.
+    private static func retractRows(_ database: SQLiteDatabase, key: String) throws(GraphStoreError) -> GraphWriteStats {
+        var stats = GraphWriteStats()
+        let owned = "EXISTS (SELECT 1 FROM json_each(source_ref_keys) WHERE value = ?1)"
+        // Rows only this source owns go; edges first, then nodes (their other edges cascade).
+        stats.edgesDeleted = try Self.run(database, "DELETE FROM graph_edge WHERE source_ref_keys = json_array(?1)", [key])
+        let edgesBefore = try Self.count(database, "SELECT count(*) FROM graph_edge")
+        stats.nodesDeleted = try Self.run(database, "DELETE FROM graph_node WHERE source_ref_keys = json_array(?1)", [key])
+        stats.edgesDeleted += edgesBefore - (try Self.count(database, "SELECT count(*) FROM graph_edge"))
+        // Rows other sources also own lose only this key.
+        for (table, keyColumns) in [("graph_node", "id"), ("graph_edge", "source_id, target_id, relationship_name")] {
+            let rows = try database.withStatement(
+                "SELECT \(keyColumns), source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs FROM \(table) WHERE \(owned)",
+                operation: "find rows of \(key)"
+            ) { stmt throws(GraphStoreError) -> [([String], Provenance)] in
+                try stmt.bind(1, key)
+                var out: [([String], Provenance)] = []
+                let n = Int32(table == "graph_node" ? 1 : 3)
+                while try stmt.step() {
+                    let ids = (0..<n).map { stmt.text($0) ?? "" }
+                    out.append((ids, Provenance(refKeys: jsonStrings(stmt.text(n)), datasetIDs: jsonStrings(stmt.text(n + 1)),
+                                                runIDs: jsonStrings(stmt.text(n + 2)), runRefs: jsonStrings(stmt.text(n + 3)))))
+                }
+                return out
+            }
+            let whereKey = table == "graph_node" ? "id = ?5" : "source_id = ?5 AND target_id = ?6 AND relationship_name = ?7"
+            for (ids, provenance) in rows {
+                let p = provenance.removing(key: key)
+                _ = try Self.run(database, "UPDATE \(table) SET source_ref_keys = ?1, source_dataset_ids = ?2, source_run_ids = ?3, source_run_refs = ?4, updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE \(whereKey)",
+                                 [jsonArray(p.refKeys), jsonArray(p.datasetIDs), jsonArray(p.runIDs), jsonArray(p.runRefs)] + ids)
+                if table == "graph_node" { stats.nodesWritten += 1 } else { stats.edgesWritten += 1 }
+            }
+        }
+        return stats
     }
 
     public func chunks(ofDocuments documentIDs: [String]) async throws -> [String: [String]] {

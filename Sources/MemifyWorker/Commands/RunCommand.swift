@@ -111,6 +111,11 @@ struct RunDriver {
         let stop = StopFlag()
         let signals = SignalHandlers(stop: stop, log: log)
         defer { signals.cancel() }
+        // Whether the run reconciles against the graph's turn registry is known only once the
+        // graph is open; the fingerprints wait for it (a reconciling run trusts none). Every way
+        // out decides, so nothing waits for ever.
+        let reconciling = OnceValue<Bool>()
+        defer { reconciling.set(true) }
         let definition = try PipelineDefinition.load(pipeline)
         let extractorName = extractor ?? definition.extractor
         guard ["builtin", "llm"].contains(extractorName) else {
@@ -118,6 +123,7 @@ struct RunDriver {
         }
         // Configuration problems are usage errors, reported before any lock is taken.
         let llmConfiguration = extractorName == "llm" ? try llm.configuration(requireKey: !dryRun) : nil
+        if dryRun { reconciling.set(false) }
         let runID = Self.newRunID()
         let datasetID = graph.resolvedDatasetID ?? RunOptions.defaultDatasetID
         let options = RunOptions(runID: runID, datasetID: datasetID, filter: filter, since: since, until: until, limit: limit,
@@ -154,7 +160,8 @@ struct RunDriver {
         func fingerprintSalt(_ extractorIdentity: String) -> String { "fingerprint/3 \(extractorIdentity) \(datasetID)" }
         var fingerprints: SessionFingerprints?
         if since == nil && until == nil {
-            let known = Task { (try? await opening.value.sessionFingerprints()) ?? KnownFingerprints() }
+            let loaded = Task { (try? await opening.value.sessionFingerprints()) ?? KnownFingerprints() }
+            let known = Task { await reconciling.value() ? KnownFingerprints() : await loaded.value }
             let extractorIdentity = llmConfiguration.map(LLMExtractor.identity) ?? BuiltinExtractor.identity
             fingerprints = SessionFingerprints(salt: fingerprintSalt(extractorIdentity), known: known)
         }
@@ -231,6 +238,8 @@ struct RunDriver {
         var llmExtractor: LLMExtractor?
         let extractor: any Extractor
         var writer: (any GraphWriter)?
+        var standing: GraphStanding?
+        let scope = GraphStanding.scope(of: filter)
         do {
         if let llmConfiguration {
             let made = LLMExtractor(configuration: llmConfiguration, store: checkpoints, runID: runID, logger: log)
@@ -256,7 +265,19 @@ struct RunDriver {
                 throw PipelineError(.usage, operation: "check that \(statePath) holds the checkpoints of \(opened.location)",
                                     message: "they were made for \(other), this run writes \(binding). A state database belongs to one graph and dataset: give this one its own --state, or delete \(statePath) to persist every turn into it again")
             }
+            // Are the checkpoints behind the graph? One indexed read when they are not.
+            let checked = try await GraphStanding.check(checkpoints: checkpoints, graph: opened, datasetID: datasetID, scope: scope) { stateID in
+                if let pgLock { return try await pgLock.commitSequence(placement: placement, stateID: stateID) }
+                return try await opened.commitSequence(stateID: stateID)
+            }
+            try await checked.begin(checkpoints: checkpoints)
+            if checked.reconcile {
+                log.warning("reconciling with the graph's turn registry: every session read is compared with what the graph holds", metadata: [
+                    "reason": "\(checked.reason)"])
+            }
+            standing = checked
         }
+        reconciling.set(standing?.reconcile ?? false)
         } catch {
             // The graph's opening may still be under way: let it end before the locks go.
             _ = try? await openedGraph
@@ -270,7 +291,10 @@ struct RunDriver {
         let progress = ProgressReporter(terminal: !report.noProgress && isatty(2) == 1 && report.logFormat == .text,
                                         total: limit, log: log)
         let sessionLocks = pgLock.map { PostgresSessionLocks(lock: $0, scope: "\(graph.graphPlacement.schema):\(datasetID)") }
-        let runner = PersistSessionsRunner(source: source, graph: writer, checkpoints: checkpoints, extractor: extractor, options: options,
+        var runOptions = options
+        runOptions.reconcile = standing?.reconcile ?? false
+        runOptions.stateID = standing?.stateID
+        let runner = PersistSessionsRunner(source: source, graph: writer, checkpoints: checkpoints, extractor: extractor, options: runOptions,
                                            sessionLocks: sessionLocks)
         let started = Date()
         var summary: RunSummary
@@ -296,6 +320,9 @@ struct RunDriver {
         let line = JSONWriter.string(summary.jsonValue, style: .compact)
         let open: Int
         do {
+            if try await standing?.finish(checkpoints: checkpoints, summary: summary, options: runOptions, scope: scope) == true {
+                log.info("reconciled: the checkpoints are in step with the graph again", metadata: ["scope": "\(scope ?? "")"])
+            }
             open = try await checkpoints.executor.run { try checkpoints.openQuarantineCount() }
             if !dryRun {
                 let statusName = summary.interrupted ? "interrupted" : (status == .partial ? "partial" : "done")
@@ -467,5 +494,31 @@ final class ProgressReporter: Sendable {
 
     func finish() {
         if terminal, state.withLock({ $0.drawn }) { StandardError.write("\r\u{1B}[K") }
+    }
+}
+
+/// A value set once (later sets are ignored) and awaited by any number of tasks.
+final class OnceValue<Value: Sendable>: Sendable {
+    private let state = Mutex<(value: Value?, waiters: [CheckedContinuation<Value, Never>])>((nil, []))
+
+    func set(_ value: Value) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Value, Never>] in
+            guard state.value == nil else { return [] }
+            state.value = value
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: value) }
+    }
+
+    func value() async -> Value {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Value? in
+                if let value = state.value { return value }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let now { continuation.resume(returning: now) }
+        }
     }
 }

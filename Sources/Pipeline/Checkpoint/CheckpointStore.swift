@@ -310,14 +310,102 @@ public final class CheckpointStore: Sendable {
             }
             if turns { return existing }
         }
-        // Fingerprints vouch for sessions persisted into the graph bound before: none carries over.
-        try database.execute("UPDATE sessions SET fingerprint = NULL WHERE fingerprint IS NOT NULL")
+        // Fingerprints vouch for sessions persisted into the graph bound before: none carries over,
+        // and neither does the standing against that graph's turn registry.
+        try database.execute("""
+            UPDATE sessions SET fingerprint = NULL WHERE fingerprint IS NOT NULL;
+            DELETE FROM meta WHERE key IN ('graph_seq', 'graph_synced')
+            """)
         try database.withStatement("INSERT OR REPLACE INTO meta (key, value) VALUES ('graph', ?1)", operation: "record the graph binding") {
             stmt throws(GraphStoreError) in
             try stmt.bind(1, binding)
             _ = try stmt.step()
         }
         return nil
+    }
+
+    /// How the checkpoints stand against the graph's turn registry (`memify_turn`,
+    /// `memify_commit`): this state's id (made on first ask), the graph's commit counter as of
+    /// the last checkpointed batch, and the scope of the last run that left them in step with
+    /// the graph (nil while they may be behind it).
+    public struct GraphSyncRecord: Sendable, Equatable {
+        public var stateID: String
+        public var sequence: Int64
+        public var syncedScope: String?
+        /// Whether the state holds any turn checkpoint.
+        public var hasTurns: Bool
+    }
+
+    public func graphSyncRecord() throws -> GraphSyncRecord {
+        func meta(_ key: String) throws(GraphStoreError) -> String? {
+            try database.withStatement("SELECT value FROM meta WHERE key = ?1", operation: "read \(key)") { stmt throws(GraphStoreError) -> String? in
+                try stmt.bind(1, key)
+                return try stmt.step() ? stmt.text(0) : nil
+            }
+        }
+        let stateID: String
+        if let id = try meta("state_id") {
+            stateID = id
+        } else {
+            stateID = UUID().uuidString.lowercased()
+            try setMeta("state_id", stateID)
+        }
+        let hasTurns = try database.withStatement("SELECT EXISTS (SELECT 1 FROM turns)", operation: "count checkpoints") {
+            stmt throws(GraphStoreError) -> Bool in
+            try stmt.step() && stmt.int64(0) == 1
+        }
+        return GraphSyncRecord(stateID: stateID, sequence: Int64(try meta("graph_seq") ?? "0") ?? 0, syncedScope: try meta("graph_synced"),
+                             hasTurns: hasTurns)
+    }
+
+    /// A reconciling run begins: until one completes, the checkpoints are not in step with the
+    /// graph, and no session fingerprint vouches for anything (a restored state's fingerprints
+    /// may vouch for bytes the graph has moved past).
+    public func beginReconcile() throws {
+        try database.transaction { () throws(GraphStoreError) in
+            try database.execute("""
+                DELETE FROM meta WHERE key = 'graph_synced';
+                UPDATE sessions SET fingerprint = NULL WHERE fingerprint IS NOT NULL
+                """)
+        }
+    }
+
+    /// The checkpoints are in step with the graph's commit counter `sequence` for runs of `scope`.
+    public func markSynced(scope: String, sequence: Int64) throws {
+        try database.transaction { () throws(GraphStoreError) in
+            try setMeta("graph_seq", String(sequence))
+            try setMeta("graph_synced", scope)
+        }
+    }
+
+    private func setMeta(_ key: String, _ value: String) throws(GraphStoreError) {
+        try database.withStatement("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", operation: "record \(key)") {
+            stmt throws(GraphStoreError) in
+            try stmt.bind(1, key)
+            try stmt.bind(2, value)
+            _ = try stmt.step()
+        }
+    }
+
+    /// Up to `limit` turn checkpoints after `rowID` in storage order, and the last one's row id
+    /// (to register, page by page, the turns a state persisted before the graph kept a registry).
+    public func turnsPage(after rowID: Int64, limit: Int) throws -> (turns: [TurnCheckpoint], last: Int64) {
+        try database.withStatement("""
+            SELECT rowid, user_id, session_id, turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id
+            FROM turns WHERE rowid > ?1 ORDER BY rowid LIMIT ?2
+            """, operation: "read checkpoints") { stmt throws(GraphStoreError) -> (turns: [TurnCheckpoint], last: Int64) in
+            try stmt.bind(1, rowID)
+            try stmt.bind(2, Int64(limit))
+            var out: [TurnCheckpoint] = []
+            var last = rowID
+            while try stmt.step() {
+                last = stmt.int64(0)
+                out.append(TurnCheckpoint(userID: stmt.text(1) ?? "", sessionID: stmt.text(2) ?? "", turnID: stmt.text(3) ?? "",
+                                          contentHash: stmt.text(4) ?? "", documentID: stmt.text(5) ?? "", documentKey: stmt.text(6) ?? "",
+                                          chunkKey: stmt.text(7) ?? "", turnTime: stmt.text(8) ?? "", runID: stmt.text(9) ?? ""))
+            }
+            return (out, last)
+        }
     }
 
     /// Records a run's start. Call it holding the run lock: a row still `running` then belongs to
@@ -409,8 +497,10 @@ public protocol CheckpointStoring: Sendable {
     func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws
     /// Records persisted turns, forgets deleted ones, counts sessions and resolves the quarantine
     /// of sessions that read cleanly, in one transaction. Called after the graph committed.
+    /// `graphSequence`: the graph's commit counter for this state after the batch (nil when the
+    /// batch committed nothing to the graph), recorded in the same transaction.
     func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
-                cleanSessions: [SessionKey], fingerprints: [SessionKey: String], runID: String) async throws
+                cleanSessions: [SessionKey], fingerprints: [SessionKey: String], graphSequence: Int64?, runID: String) async throws
     /// The fingerprints of sessions persisted whole (see ``SessionFingerprints``).
     func sessionFingerprints() async throws -> KnownFingerprints
 }
@@ -449,13 +539,14 @@ extension CheckpointStore: CheckpointStoring {
     }
 
     public func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
-                       cleanSessions: [SessionKey], fingerprints: [SessionKey: String], runID: String) async throws {
+                       cleanSessions: [SessionKey], fingerprints: [SessionKey: String], graphSequence: Int64?, runID: String) async throws {
         let counts = sessions.map { SessionCount(key: $0.0, turns: $0.1) }
         try await executor.run {
             try self.database.transaction { () throws(GraphStoreError) in
                 try self.writeCheckpoints(persisted: persisted, removed: removed, sessions: counts.map { ($0.key, $0.turns) },
                                           fingerprints: fingerprints, runID: runID)
                 for key in cleanSessions { try self.resolveQuarantine(key: key, runID: runID) }
+                if let graphSequence { try self.setMeta("graph_seq", String(graphSequence)) }
             }
         }
     }

@@ -17,6 +17,13 @@ public struct RunOptions: Sendable {
     public var concurrency: Int
     /// Graph rows per transaction (whole sessions are never split).
     public var batchRows: Int
+    /// The checkpoints may be behind the graph (a crash between a commit and its checkpoint, a
+    /// lost or restored state database): each session's stored turns are read from the graph's
+    /// turn registry (`memify_turn`) as well as from the checkpoints, the registry winning, so a
+    /// turn the graph holds and the cache no longer does is retracted.
+    public var reconcile = false
+    /// The state database's id: each batch committed to the graph bumps its counter there.
+    public var stateID: String?
 
     public init(runID: String, datasetID: String, filter: SessionFilter = .all, since: Double? = nil, until: Double? = nil,
                 limit: Int? = nil, dryRun: Bool = false, concurrency: Int = 4, batchRows: Int = 1000) {
@@ -72,6 +79,10 @@ public struct RunSummary: Sendable, Equatable {
     public var costUSD = 0.0
     public var interrupted = false
     public var dryRun = false
+    /// The run read each session's stored turns from the graph's registry too (see ``RunOptions/reconcile``).
+    public var reconciled = false
+    /// The graph's commit counter for this state after the run's last commit (nil: none).
+    public var graphSequence: Int64?
     public var seconds = 0.0
 
     public init() {}
@@ -81,7 +92,7 @@ public struct RunSummary: Sendable, Equatable {
     public var jsonValue: JSONValue {
         func n(_ v: Int) -> JSONValue { .number(JSONNumber(v)) }
         return .object(JSONObject([
-            ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("interrupted", .bool(interrupted)),
+            ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("interrupted", .bool(interrupted)), ("reconciled", .bool(reconciled)),
             ("sessions_seen", n(sessionsSeen)), ("sessions_locked_elsewhere", n(sessionsLockedElsewhere)),
             ("sessions_unchanged", n(sessionsUnchanged)),
             ("turns_seen", n(turnsSeen)), ("turns_persisted", n(turnsPersisted)),
@@ -149,6 +160,9 @@ public struct PersistSessionsRunner: Sendable {
     private struct Batch {
         var work: [Work] = []
         var deleted: [TurnCheckpoint] = []
+        /// Reconciling: turns the graph holds as they are cached whose checkpoints say otherwise
+        /// (or nothing): their registry rows become their checkpoints.
+        var adopted: [TurnCheckpoint] = []
         var sessions: [(SessionKey, Int)] = []
         var cleanSessions: [SessionKey] = []
         /// Sessions persisted whole as read: their fingerprints are recorded with the checkpoints.
@@ -161,6 +175,7 @@ public struct PersistSessionsRunner: Sendable {
         var summary = RunSummary()
         summary.runID = options.runID
         summary.dryRun = options.dryRun
+        summary.reconciled = options.reconcile && !options.dryRun && graph != nil
         var pending: [SessionRead] = []
         var pendingTurns = 0
         var sessionsTaken = 0
@@ -174,6 +189,7 @@ public struct PersistSessionsRunner: Sendable {
             let result = try await task.value
             summary.rowsWritten += result.rowsWritten
             summary.rowsDeleted += result.rowsDeleted
+            if let sequence = result.sequence { summary.graphSequence = sequence }
         }
         func submit(_ reads: [SessionRead]) async throws {
             guard !reads.isEmpty else { return }
@@ -216,6 +232,7 @@ public struct PersistSessionsRunner: Sendable {
     private struct CommitResult: Sendable {
         var rowsWritten = 0
         var rowsDeleted = 0
+        var sequence: Int64?
     }
 
     /// A batch ready to be written: graph rows, the checkpoints they make true, what to retract.
@@ -224,6 +241,7 @@ public struct PersistSessionsRunner: Sendable {
         var persisted: [TurnCheckpoint] = []
         var replacedChunkKeys: [String] = []
         var deleted: [TurnCheckpoint] = []
+        var adopted: [TurnCheckpoint] = []
         var sessions: [(SessionKey, Int)] = []
         var cleanSessions: [SessionKey] = []
         var fingerprints: [SessionKey: String] = [:]
@@ -232,7 +250,7 @@ public struct PersistSessionsRunner: Sendable {
 
         var isEmpty: Bool {
             graph.nodes.isEmpty && graph.edges.isEmpty && persisted.isEmpty && replacedChunkKeys.isEmpty && deleted.isEmpty
-                && sessions.isEmpty && cleanSessions.isEmpty && fingerprints.isEmpty && held.isEmpty
+                && adopted.isEmpty && sessions.isEmpty && cleanSessions.isEmpty && fingerprints.isEmpty && held.isEmpty
         }
     }
 
@@ -246,14 +264,28 @@ public struct PersistSessionsRunner: Sendable {
         let locked = toLock.isEmpty ? [] : try await locks?.tryLock(toLock) ?? Set(toLock)
         do {
             var batch = Batch()
-            let existing = try await checkpoints.loadTurns(of: toLock.filter { locked.contains($0) })
+            let mine = toLock.filter { locked.contains($0) }
+            let existing = try await checkpoints.loadTurns(of: mine)
+            // Reconciling: what the graph holds of these sessions, by its own registry.
+            var registered: [SessionKey: [String: TurnCheckpoint]]?
+            if options.reconcile, !options.dryRun, let graph, !mine.isEmpty {
+                var found: [SessionKey: [String: TurnCheckpoint]] = [:]
+                for turn in try await graph.registeredTurns(datasetID: options.datasetID, sessions: mine.map { ($0.userID, $0.sessionID) }) {
+                    found[SessionKey(userID: turn.userID, sessionID: turn.sessionID), default: [:]][turn.turnID] = TurnCheckpoint(
+                        userID: turn.userID, sessionID: turn.sessionID, turnID: turn.turnID, contentHash: turn.contentHash,
+                        documentID: turn.documentID, documentKey: turn.documentKey, chunkKey: turn.chunkKey, turnTime: turn.turnTime,
+                        runID: options.runID)
+                }
+                registered = found
+            }
             for read in reads {
                 summary.sessionsSeen += 1
                 guard read.unchangedCount != nil || locked.contains(read.key) else {
                     summary.sessionsLockedElsewhere += 1
                     continue
                 }
-                try await plan(read, existing: existing[read.key] ?? [:], into: &batch, summary: &summary)
+                try await plan(read, existing: existing[read.key] ?? [:], registered: registered.map { $0[read.key] ?? [:] },
+                               into: &batch, summary: &summary)
             }
             var prepared = Prepared()
             prepared.held = Array(locked)
@@ -307,6 +339,7 @@ public struct PersistSessionsRunner: Sendable {
             }
             if !rejected.isEmpty { try await checkpoints.quarantine(rejected, runID: options.runID) }
             prepared.deleted = batch.deleted
+            prepared.adopted = batch.adopted
             prepared.sessions = batch.sessions
             prepared.cleanSessions = batch.cleanSessions.filter { !unfinished.contains($0) }
             prepared.fingerprints = batch.fingerprints.filter { !unfinished.contains($0.key) }
@@ -334,41 +367,50 @@ public struct PersistSessionsRunner: Sendable {
     private func writeAndCheckpoint(_ prepared: Prepared) async throws -> CommitResult {
         var result = CommitResult()
         guard !options.dryRun, let graph else { return result }
-        if !prepared.graph.nodes.isEmpty {
-            result.rowsWritten += try await graph.write(prepared.graph).rowsWritten
-        }
         // Every other chunk of a rewritten document goes: the one its checkpoint named, and any a
-        // crash left behind (written, then the run died before its checkpoint, then the turn was
-        // edited again), which no checkpoint knows of.
-        var stale = prepared.replacedChunkKeys
+        // crash left behind, which no checkpoint knows of. A deleted turn's document goes with
+        // every chunk stored for it.
+        var retracting = prepared.replacedChunkKeys
+        let documents = prepared.persisted.map(\.documentID) + prepared.deleted.map(\.documentID)
+        let stored = documents.isEmpty ? [:] : try await graph.chunks(ofDocuments: documents)
         if !prepared.persisted.isEmpty {
             let current = Set(prepared.persisted.map(\.chunkKey))
-            let stored = try await graph.chunks(ofDocuments: prepared.persisted.map(\.documentID))
-            for (document, chunks) in stored {
-                for chunk in chunks {
+            for document in prepared.persisted.map(\.documentID) {
+                for chunk in stored[document] ?? [] {
                     let key = SourceRef.chunk(datasetID: options.datasetID, dataID: document, chunkID: chunk)
-                    if !current.contains(key) && !stale.contains(key) { stale.append(key) }
+                    if !current.contains(key) && !retracting.contains(key) { retracting.append(key) }
                 }
             }
         }
-        for key in stale {
-            let stats = try await graph.retract(sourceRefKey: key)
-            result.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
-        }
         for deleted in prepared.deleted {
-            for key in [deleted.chunkKey, deleted.documentKey] {
-                let stats = try await graph.retract(sourceRefKey: key)
-                result.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
+            var keys = [deleted.chunkKey]
+            for chunk in stored[deleted.documentID] ?? [] {
+                let key = SourceRef.chunk(datasetID: options.datasetID, dataID: deleted.documentID, chunkID: chunk)
+                if !keys.contains(key) { keys.append(key) }
             }
+            for key in keys + [deleted.documentKey] where !retracting.contains(key) { retracting.append(key) }
         }
-        try await checkpoints.record(persisted: prepared.persisted, removed: prepared.deleted, sessions: prepared.sessions,
-                                     cleanSessions: prepared.cleanSessions, fingerprints: prepared.fingerprints, runID: options.runID)
+        // Rows, retractions, the turn registry and this state's commit counter: one transaction.
+        if !prepared.graph.nodes.isEmpty || !retracting.isEmpty || !prepared.persisted.isEmpty || !prepared.deleted.isEmpty {
+            let committed = try await graph.commit(GraphCommit(
+                batch: prepared.graph, retracting: retracting, datasetID: options.datasetID,
+                registering: prepared.persisted.map(\.registered), unregistering: prepared.deleted.map(\.registered),
+                stateID: options.stateID))
+            result.rowsWritten = committed.rowsWritten
+            result.rowsDeleted = committed.rowsDeleted
+            result.sequence = committed.sequence
+        }
+        try await checkpoints.record(persisted: prepared.persisted + prepared.adopted, removed: prepared.deleted, sessions: prepared.sessions,
+                                     cleanSessions: prepared.cleanSessions, fingerprints: prepared.fingerprints,
+                                     graphSequence: result.sequence, runID: options.runID)
         return result
     }
 
     /// Diffs one session against its checkpoints and adds what must change to the batch.
-    private func plan(_ read: SessionRead, existing: [String: TurnCheckpoint], into batch: inout Batch,
-                      summary: inout RunSummary) async throws {
+    /// `registered`: when reconciling, the turns the graph's registry holds for the session; they
+    /// win over the checkpoints, and a turn either knows and the cache lacks is deleted.
+    private func plan(_ read: SessionRead, existing: [String: TurnCheckpoint], registered: [String: TurnCheckpoint]?,
+                      into batch: inout Batch, summary: inout RunSummary) async throws {
         let key = read.key
         let runID = options.runID
         if let unchanged = read.unchangedCount {
@@ -398,9 +440,14 @@ public struct PersistSessionsRunner: Sendable {
                 outOfWindow += 1
                 continue
             }
-            let previous = existing[turn.turnID]
-            if previous?.contentHash == turn.contentHash {
+            // Reconciling, the graph's registry says what is stored: a checkpoint it lacks may be
+            // of a turn the graph no longer holds, so the turn is written again (idempotently).
+            let previous = registered.map { $0[turn.turnID] } ?? existing[turn.turnID]
+            if let previous, previous.contentHash == turn.contentHash {
                 summary.turnsUnchanged += 1
+                if registered != nil, existing[turn.turnID].map({ $0.contentHash != previous.contentHash || $0.chunkKey != previous.chunkKey }) ?? true {
+                    batch.adopted.append(previous)
+                }
                 continue
             }
             if previous == nil { summary.turnsNew += 1 } else { summary.turnsChanged += 1 }
@@ -416,7 +463,8 @@ public struct PersistSessionsRunner: Sendable {
         // is the whole session, so nothing is taken for deleted.
         if quarantine.isEmpty {
             if !source.mayReadSessionPartially {
-                for (turnID, checkpoint) in existing where !seen.contains(turnID) && inWindow(checkpoint.turnTime) {
+                let stored = registered.map { existing.merging($0) { _, graph in graph } } ?? existing
+                for (turnID, checkpoint) in stored where !seen.contains(turnID) && inWindow(checkpoint.turnTime) {
                     batch.deleted.append(checkpoint)
                     summary.turnsDeleted += 1
                 }
@@ -446,5 +494,13 @@ extension Duration {
     var seconds: Double {
         let c = components
         return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}
+
+extension TurnCheckpoint {
+    /// The turn's row in the graph's registry.
+    public var registered: RegisteredTurn {
+        RegisteredTurn(userID: userID, sessionID: sessionID, turnID: turnID, documentID: documentID, contentHash: contentHash,
+                       documentKey: documentKey, chunkKey: chunkKey, turnTime: turnTime)
     }
 }
