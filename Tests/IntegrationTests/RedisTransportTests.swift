@@ -126,7 +126,7 @@ struct RedisTLSTests {
     }
 
     @Test("a server that requires client certificates accepts ours and refuses none or an untrusted one",
-          .enabled(if: TestEnvironment.redisMutualTLSURL != nil, "set MEMIFY_TEST_REDIS_MTLS_URL"), .timeLimit(.minutes(1)))
+          .enabled(if: TestEnvironment.redisMutualTLSURL != nil, "set MEMIFY_TEST_REDIS_MTLS_URL"), .timeLimit(.minutes(3)))
     func clientCertificates() async throws {
         let base = try #require(TestEnvironment.redisMutualTLSURL)
         let ca = "ssl_ca_certs=\(dir)/ca.crt"
@@ -160,7 +160,7 @@ struct RedisTLSTests {
 struct RedisUnixSocketTests {
     static let database = 12
 
-    @Test("a unix socket reads the fixture as TCP does; the command line too", .timeLimit(.minutes(1)))
+    @Test("a unix socket reads the fixture as TCP does; the command line too", .timeLimit(.minutes(4)))
     func sameAsTCP() async throws {
         let tcp = try RedisURL(parsing: try #require(TestEnvironment.redisURL) + "/\(Self.database)")
         let unixText = try #require(TestEnvironment.redisUnixURL) + "?db=\(Self.database)"
