@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GraphStore
 import Pipeline
 import TestSupport
@@ -311,27 +312,27 @@ struct RunPipelineTests {
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        // Once the first batch is committed, Redis drops the run's connections (CLIENT KILL, as a
-        // failover or a restart does); only the run's: other tests share the server.
-        let admin = h.postgres, table = "\(victim).graph_node", pid = process.processIdentifier, redis = h.redis
+        // While the run reads, Redis drops its connections (CLIENT KILL, as a failover or a
+        // restart does); only the run's: other tests share the server. The run reads far ahead
+        // of what it writes, so the kill comes as soon as its connections show.
+        let pid = process.processIdentifier, redis = h.redis
+        let diagnostics = Mutex<String>("")
         let killed = try await BlockingExecutor(label: "test.kill").run { () throws -> Bool in
-            let connection = try PostgresConnection(conninfo: admin)
+            let connection = try RedisConnection(url: redis)
             let deadline = Date().addingTimeInterval(150)
-            while kill(pid, 0) == 0, Date() < deadline {  // a slow machine may take long for the first batch
-                usleep(2_000)
-                let rows = (try? connection.query("SELECT count(*) FROM \(table)", operation: "poll").first?.first ?? "0") ?? "0"
-                guard rows != "0" else { continue }
-                let ports = Self.localTCPPorts(ofProcess: pid)
-                let connection = try RedisConnection(url: redis)
+            while kill(pid, 0) == 0, Date() < deadline {
+                usleep(1_000)
                 guard let list = try connection.command(["CLIENT", "LIST"]).text else { continue }
+                let seen = "Redis clients \(list.split(separator: "\n").compactMap { $0.split(separator: " ").first { $0.hasPrefix("name=") } })"
+                diagnostics.withLock { $0 = seen }
                 var victims = 0
                 for line in list.split(separator: "\n") {
                     let fields = Dictionary(line.split(separator: " ").compactMap { field -> (String, String)? in
                         let kv = field.split(separator: "=", maxSplits: 1)
                         return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
                     }, uniquingKeysWith: { a, _ in a })
-                    guard let addr = fields["addr"], let port = addr.split(separator: ":").last.flatMap({ Int($0) }),
-                          ports.contains(port), let id = fields["id"] else { continue }
+                    // The worker names its connections memify-worker-<pid>.
+                    guard fields["name"] == "memify-worker-\(pid)", let id = fields["id"] else { continue }
                     _ = try connection.command(["CLIENT", "KILL", "ID", id])
                     victims += 1
                 }
@@ -342,7 +343,7 @@ struct RunPipelineTests {
         let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        try #require(killed, "the run ended before Redis could drop it")
+        try #require(killed, "the run ended (status \(process.terminationStatus)) before Redis could drop it; last poll: \(diagnostics.withLock { $0 })")
         #expect(process.terminationStatus == 69, "\(stderr)")
         #expect(process.terminationReason == .exit, "killed by a signal (SIGPIPE?)")
         #expect(stderr.contains("Redis at \(h.redis.host):\(h.redis.port)"), "\(stderr)")
@@ -355,29 +356,6 @@ struct RunPipelineTests {
         let expected = try await h.graph(reference)
         let got = try await h.graph(victim)
         #expect(got == expected, "\(got.difference(expected))")
-    }
-
-    /// The local ports of a process's TCP sockets (its `/proc/<pid>/fd` socket inodes, looked up
-    /// in `/proc/<pid>/net/tcp`).
-    static func localTCPPorts(ofProcess pid: Int32) -> Set<Int> {
-        let fm = FileManager.default
-        var inodes: Set<String> = []
-        for fd in (try? fm.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
-            if let target = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"), target.hasPrefix("socket:[") {
-                inodes.insert(String(target.dropFirst(8).dropLast()))
-            }
-        }
-        var ports: Set<Int> = []
-        for file in ["tcp", "tcp6"] {
-            guard let table = try? String(contentsOfFile: "/proc/\(pid)/net/\(file)", encoding: .utf8) else { continue }
-            for line in table.split(separator: "\n").dropFirst() {
-                let columns = line.split(separator: " ")
-                guard columns.count > 9, inodes.contains(String(columns[9])),
-                      let port = columns[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) }) else { continue }
-                ports.insert(port)
-            }
-        }
-        return ports
     }
 
     @Test("PostgreSQL: a state bound to one schema refuses another, a dropped and recreated one, and another state's graph, with or without turns to write")

@@ -94,6 +94,9 @@ public final class RedisConnection: Sendable {
                                     message: message)
             }
         }
+        // Named, so an operator's CLIENT LIST shows which connections are a worker's (and which
+        // process's). An ACL that forbids it (NOPERM) is no reason to fail.
+        _ = try command(["CLIENT", "SETNAME", "memify-worker-\(getpid())"])
     }
 
     /// An error reply as an error: `.serviceUnavailable` (exit 69) when the server refuses us

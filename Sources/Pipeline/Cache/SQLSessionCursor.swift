@@ -36,6 +36,10 @@ final class SQLSessionCursor: SessionCursor {
         var exactIndex = 0
         var finished = false
         var scan: ChangeScan?
+        /// The change scan was made (it is made once, on the first batch).
+        var scanned = false
+        /// Its sessions were compared with the known fingerprints.
+        var compared = false
         /// The last session listed after the scan.
         var listedAfter: SessionKey?
     }
@@ -62,6 +66,18 @@ final class SQLSessionCursor: SessionCursor {
     }
 
     func nextBatch() async throws -> [SessionRead]? {
+        if fingerprints != nil, filter.exactKeys == nil {
+            // The change scan needs the known fingerprints only at its end: it reads while they
+            // load (and, through PrimedSource, while the run sets up).
+            try await executor.run { [self] in
+                try state.withLock { (state: inout State) throws in
+                    if !state.scanned {
+                        state.scan = try ChangeScan(reader: reader, filter: filter, expiry: expiry)
+                        state.scanned = true
+                    }
+                }
+            }
+        }
         let known = await fingerprints?.known.value
         return try await executor.run { [self] in try fetch(known: known) }
     }
@@ -78,13 +94,18 @@ final class SQLSessionCursor: SessionCursor {
                     var collected: [SessionRows] = []
                     for key in slice { try reader.rows(of: key, expiry: expiry) { collect($0, into: &collected) } }
                     sessions = collected
-                } else if let fingerprints, let known, known.count > 0 {
-                    if state.scan == nil { state.scan = try ChangeScan(reader: reader, filter: filter, expiry: expiry,
-                                                                        fingerprints: fingerprints, known: known) }
+                } else if let fingerprints, let known, known.count > 0, state.scan != nil {
+                    if !state.compared {
+                        state.scan?.compare(fingerprints: fingerprints, known: known)
+                        state.compared = true
+                    }
                     guard let reads = try nextListed(&state, known: known) else { return nil }
                     if !reads.isEmpty { return reads }
                     continue
                 } else {
+                    // No fingerprints to compare with (a first run): every session is read
+                    // whole, a session's rows together, and the scan is not needed.
+                    state.scan = nil
                     guard let page = try nextPage(&state) else { return nil }
                     sessions = page
                 }
@@ -211,8 +232,7 @@ struct ChangeScan: Sendable {
 
     private var tallies: [UInt64: Tally] = [:]
 
-    init(reader: any SQLCacheReader, filter: SessionFilter, expiry: Double?, fingerprints: SessionFingerprints,
-         known: KnownFingerprints) throws {
+    init(reader: any SQLCacheReader, filter: SessionFilter, expiry: Double?) throws {
         var scratch: [UInt8] = []
         var last: Int64?
         var tallies: [UInt64: Tally] = [:]
@@ -239,11 +259,16 @@ struct ChangeScan: Sendable {
             }
             if count < SQLSessionCursor.pageRows { break }
         }
+        self.tallies = tallies
+    }
+
+    /// Marks each session changed or not, by the fingerprints the state database holds.
+    mutating func compare(fingerprints: SessionFingerprints, known: KnownFingerprints) {
+        var scratch: [UInt8] = []
         for index in tallies.indices where tallies.values[index].wanted {
             let fingerprint = fingerprints.finish(tallies.values[index].running, scratch: &scratch)
             tallies.values[index].changed = known[tallies.values[index].slot] != fingerprint
         }
-        self.tallies = tallies
     }
 
     /// The session's 64-bit id: XXH64 of the user id, then of the session id seeded with it.
