@@ -78,32 +78,6 @@ final class SQLiteCacheReader: SQLCacheReader {
         }, body)
     }
 
-    func keys(after: SessionKey?, userID: String?, limit: Int,
-              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws -> Int {
-        let conditions = [after != nil ? "(user_id, session_id) > (?, ?)" : nil, userID != nil ? "user_id = ?" : nil].compactMap { $0 }
-        let sql = "SELECT DISTINCT user_id, session_id FROM cache_qa_entries"
-            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY user_id, session_id LIMIT \(limit)"
-        do {
-            return try database.withStatement(sql, operation: "list sessions of \(location)") { stmt throws(GraphStoreError) -> Int in
-                var n: Int32 = 0
-                if let after {
-                    n += 1; try stmt.bind(n, after.userID)
-                    n += 1; try stmt.bind(n, after.sessionID)
-                }
-                if let userID { n += 1; try stmt.bind(n, userID) }
-                var count = 0
-                while try stmt.step() {
-                    count += 1
-                    stmt.withBytes(0) { user in stmt.withBytes(1) { session in body(user, session) } }
-                }
-                return count
-            }
-        } catch {
-            throw PipelineError(.io, operation: "read SQL cache \(location)", message: error.message)
-        }
-    }
-
     /// Runs a query of ``columns`` and hands each row to `body` in place; returns the row count.
     private func read(_ sql: String, bind: (inout SQLiteStatement) throws(GraphStoreError) -> Void,
                       _ body: (SQLCacheRow) -> Void) throws -> Int {
@@ -198,31 +172,6 @@ final class PostgresCacheReader: SQLCacheReader {
         let sql = Self.columns + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
             + " ORDER BY seq LIMIT \(limit)"
         return try read(sql, parameters, body)
-    }
-
-    func keys(after: SessionKey?, userID: String?, limit: Int,
-              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws -> Int {
-        var conditions: [String] = []
-        var parameters: [String?] = []
-        if let after {
-            parameters += [after.userID, after.sessionID]
-            conditions.append("(user_id, session_id) > ($1, $2)")
-        }
-        if let userID {
-            parameters.append(userID)
-            conditions.append("user_id = $\(parameters.count)")
-        }
-        let sql = "SELECT DISTINCT user_id, session_id FROM cache_qa_entries"
-            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY user_id, session_id LIMIT \(limit)"
-        var count = 0
-        try run {
-            try connection.forEachRow(sql, parameters, operation: "list sessions") { (row: PostgresRow) in
-                count += 1
-                body(UnsafeRawBufferPointer(row.bytes(0)), UnsafeRawBufferPointer(row.bytes(1)))
-            }
-        }
-        return count
     }
 
     private func read(_ sql: String, _ parameters: [String?], _ body: (SQLCacheRow) -> Void) throws -> Int {

@@ -80,10 +80,6 @@ protocol SQLCacheReader: Sendable {
     /// Up to `limit` rows with `seq` above `afterSeq`, in `seq` order (the table's own order: a
     /// sequential read), of every session; returns how many.
     func scan(afterSeq: Int64?, expiry: Double?, limit: Int, _ body: (SQLCacheRow) -> Void) throws -> Int
-    /// Up to `limit` distinct sessions after `after` in (user_id, session_id) order, read from
-    /// the index alone (expired rows included); returns how many.
-    func keys(after: SessionKey?, userID: String?, limit: Int,
-              _ body: (_ userID: UnsafeRawBufferPointer, _ sessionID: UnsafeRawBufferPointer) -> Void) throws -> Int
 }
 
 /// Where a page ended: the last row's session and `seq`.

@@ -25,8 +25,8 @@ private struct SessionRows {
 /// index order, a session's rows together. With them (an incremental run) it first reads every
 /// row once in `seq` order, the table's own order, and folds each into its session's running
 /// fingerprint (``ChangeScan``): reading in index order would cost a lookup a row where cognee
-/// wrote sessions' turns interleaved, more than twice a plain read. Then it lists the sessions
-/// from the index alone, hands out the unchanged ones as counts, and reads only the changed ones.
+/// wrote sessions' turns interleaved, more than twice a plain read. Then it hands out the sessions
+/// it found, the unchanged ones as counts, and reads only the changed ones.
 final class SQLSessionCursor: SessionCursor {
     private struct State {
         /// The last row read in index order.
@@ -40,8 +40,8 @@ final class SQLSessionCursor: SessionCursor {
         var scanned = false
         /// Its sessions were compared with the known fingerprints.
         var compared = false
-        /// The last session listed after the scan.
-        var listedAfter: SessionKey?
+        /// How many of the scan's sessions were handed out.
+        var listed = 0
     }
 
     /// Rows a query reads at most.
@@ -138,23 +138,15 @@ final class SQLSessionCursor: SessionCursor {
         return sessions
     }
 
-    /// After the change scan: the next sessions from the index, unchanged ones as counts and
+    /// After the change scan: the next of the sessions it found, unchanged ones as counts and
     /// changed ones read and decoded; nil at the end.
     private func nextListed(_ state: inout State, known: KnownFingerprints) throws -> [SessionRead]? {
-        guard let scan = state.scan else { return nil }
-        var keys: [SessionKey] = []
-        let listed = try reader.keys(after: state.listedAfter, userID: singleUser, limit: batchSize) { user, session in
-            if let user = String(validating: user, as: UTF8.self), let session = String(validating: session, as: UTF8.self) {
-                keys.append(SessionKey(userID: user, sessionID: session))
-            }
-        }
-        guard listed > 0 else { return nil }
-        if let last = keys.last { state.listedAfter = last }
+        guard let scan = state.scan, state.listed < scan.sessions.count else { return nil }
+        let slice = scan.sessions[state.listed..<min(scan.sessions.count, state.listed + batchSize)]
+        state.listed += slice.count
         var reads: [SessionRead] = []
-        var scratch: [UInt8] = []
-        for key in keys {
-            // Not seen by the scan: every row expired, or the session is not wanted.
-            guard let tally = scan.tally(of: key, scratch: &scratch), tally.wanted else { continue }
+        for tally in slice {
+            guard let key = tally.key else { continue }  // not wanted, or ids that are not UTF-8
             if !tally.changed {
                 var read = SessionRead(key: key, location: reader.location)
                 read.unchangedCount = Int(tally.running.count)
@@ -163,9 +155,9 @@ final class SQLSessionCursor: SessionCursor {
             }
             var rows: [SessionRows] = []
             try reader.rows(of: key, expiry: expiry) { collect($0, into: &rows) }
+            // Emptied by cognee since the scan: vanished, as a deleted Redis key is.
             if let session = rows.first, !session.ranges.isEmpty { reads.append(assemble(session, known: known)) }
         }
-        if listed < batchSize && reads.isEmpty { return nil }
         return reads
     }
 
@@ -224,50 +216,55 @@ final class SQLSessionCursor: SessionCursor {
 struct ChangeScan: Sendable {
     struct Tally: Sendable {
         var running = SessionFingerprints.Running()
-        var wanted: Bool
+        /// The session, when the filter wants it (and its ids are UTF-8); nil otherwise.
+        var key: SessionKey?
         var changed = true
         /// The session's ``KeyFingerprint``, as the state database's fingerprints are found.
         var slot: KeyFingerprint
     }
 
-    private var tallies: [UInt64: Tally] = [:]
+    /// Every session met, in the order its first row came.
+    private(set) var sessions: [Tally] = []
 
     init(reader: any SQLCacheReader, filter: SessionFilter, expiry: Double?) throws {
         var scratch: [UInt8] = []
         var last: Int64?
-        var tallies: [UInt64: Tally] = [:]
+        var sessions: [Tally] = []
+        var index: [UInt64: Int] = [:]
         while true {
             let count = try reader.scan(afterSeq: last, expiry: expiry, limit: SQLSessionCursor.pageRows) { row in
                 last = row.seq
                 let id = Self.id(userID: row.userID, sessionID: row.sessionID)
-                if let index = tallies.index(forKey: id) {
-                    if tallies.values[index].wanted { tallies.values[index].running.add(row.payload) }
+                if let i = index[id] {
+                    if sessions[i].key != nil { sessions[i].running.add(row.payload) }
                     return
                 }
-                var wanted = false
+                var key: SessionKey?
                 if let user = String(validating: row.userID, as: UTF8.self), let session = String(validating: row.sessionID, as: UTF8.self) {
-                    wanted = filter.matches(SessionKey(userID: user, sessionID: session))
+                    let candidate = SessionKey(userID: user, sessionID: session)
+                    if filter.matches(candidate) { key = candidate }
                 }
                 scratch.removeAll(keepingCapacity: true)
                 scratch.append(contentsOf: SessionKey.qaPrefixBytes)
                 scratch.append(contentsOf: row.userID)
                 scratch.append(UInt8(ascii: ":"))
                 scratch.append(contentsOf: row.sessionID)
-                var tally = Tally(wanted: wanted, slot: KeyFingerprint(scratch))
-                if wanted { tally.running.add(row.payload) }
-                tallies[id] = tally
+                var tally = Tally(key: key, slot: KeyFingerprint(scratch))
+                if key != nil { tally.running.add(row.payload) }
+                index[id] = sessions.count
+                sessions.append(tally)
             }
             if count < SQLSessionCursor.pageRows { break }
         }
-        self.tallies = tallies
+        self.sessions = sessions
     }
 
     /// Marks each session changed or not, by the fingerprints the state database holds.
     mutating func compare(fingerprints: SessionFingerprints, known: KnownFingerprints) {
         var scratch: [UInt8] = []
-        for index in tallies.indices where tallies.values[index].wanted {
-            let fingerprint = fingerprints.finish(tallies.values[index].running, scratch: &scratch)
-            tallies.values[index].changed = known[tallies.values[index].slot] != fingerprint
+        for i in sessions.indices where sessions[i].key != nil {
+            let fingerprint = fingerprints.finish(sessions[i].running, scratch: &scratch)
+            sessions[i].changed = known[sessions[i].slot] != fingerprint
         }
     }
 
@@ -275,11 +272,5 @@ struct ChangeScan: Sendable {
     @inline(__always)
     private static func id(userID: UnsafeRawBufferPointer, sessionID: UnsafeRawBufferPointer) -> UInt64 {
         FastHash.xxh64(sessionID, seed: FastHash.xxh64(userID, seed: 0x7365_7373_696F_6E73))
-    }
-
-    func tally(of key: SessionKey, scratch: inout [UInt8]) -> Tally? {
-        var user = key.userID, session = key.sessionID
-        let id = user.withUTF8 { u in session.withUTF8 { s in Self.id(userID: UnsafeRawBufferPointer(u), sessionID: UnsafeRawBufferPointer(s)) } }
-        return tallies[id]
     }
 }
