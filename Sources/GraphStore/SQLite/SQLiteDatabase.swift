@@ -223,14 +223,21 @@ public struct SQLiteStatement {
     /// Calls `body` with the column's bytes in place (TEXT as UTF-8, BLOB as is; NULL as no
     /// bytes), valid only during the call.
     public func withBytes<R, E: Error>(_ index: Int32, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(unsafeBytes(index))
+    }
+
+    /// The column's bytes in place (TEXT as UTF-8, BLOB as is; NULL as no bytes), valid until
+    /// the statement steps, resets or is finalized, and while no other call converts this
+    /// column. For row loops that read several columns without nesting closures.
+    public func unsafeBytes(_ index: Int32) -> UnsafeRawBufferPointer {
         let isText = sqlite3_column_type(stmt, index) == SQLITE_TEXT
         // The pointer first, then the length (sqlite3's rule: the call that converts goes first).
         let pointer: UnsafeRawPointer? = isText
             ? sqlite3_column_text(stmt, index).map { UnsafeRawPointer($0) }
             : sqlite3_column_blob(stmt, index)
         let count = Int(sqlite3_column_bytes(stmt, index))
-        guard let pointer, count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        return try body(UnsafeRawBufferPointer(start: pointer, count: count))
+        guard let pointer, count > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: pointer, count: count)
     }
 
     /// The column as a String, with invalid UTF-8 repaired (for keys and names, not payloads).

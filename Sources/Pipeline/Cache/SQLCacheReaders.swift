@@ -88,9 +88,8 @@ final class SQLiteCacheReader: SQLCacheReader {
                 while try stmt.step() {
                     count += 1
                     // A payload stored as a BLOB is read as its bytes, as Python's json.loads reads bytes.
-                    stmt.withBytes(0) { user in stmt.withBytes(1) { session in stmt.withBytes(3) { payload in
-                        body(SQLCacheRow(userID: user, sessionID: session, seq: stmt.int64(2), payload: payload))
-                    } } }
+                    body(SQLCacheRow(userID: stmt.unsafeBytes(0), sessionID: stmt.unsafeBytes(1), seq: stmt.int64(2),
+                                     payload: stmt.unsafeBytes(3)))
                 }
                 return count
             }

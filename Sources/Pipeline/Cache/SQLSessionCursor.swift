@@ -230,7 +230,7 @@ struct ChangeScan: Sendable {
         var scratch: [UInt8] = []
         var last: Int64?
         var sessions: [Tally] = []
-        var index: [UInt64: Int] = [:]
+        var index = IDTable()
         while true {
             let count = try reader.scan(afterSeq: last, expiry: expiry, limit: SQLSessionCursor.pageRows) { row in
                 last = row.seq
@@ -251,7 +251,7 @@ struct ChangeScan: Sendable {
                 scratch.append(contentsOf: row.sessionID)
                 var tally = Tally(key: key, slot: KeyFingerprint(scratch))
                 if key != nil { tally.running.add(row.payload) }
-                index[id] = sessions.count
+                index.insert(id, at: sessions.count)
                 sessions.append(tally)
             }
             if count < SQLSessionCursor.pageRows { break }
@@ -272,5 +272,41 @@ struct ChangeScan: Sendable {
     @inline(__always)
     private static func id(userID: UnsafeRawBufferPointer, sessionID: UnsafeRawBufferPointer) -> UInt64 {
         FastHash.xxh64(sessionID, seed: FastHash.xxh64(userID, seed: 0x7365_7373_696F_6E73))
+    }
+}
+
+/// Session ids (already uniformly random 64-bit hashes) to positions: open addressing with
+/// linear probing, no `Hasher` per lookup (the change scan looks one up for every row).
+private struct IDTable {
+    private var ids: [UInt64] = Array(repeating: 0, count: 1024)
+    private var positions: [Int32] = Array(repeating: -1, count: 1024)
+    private var count = 0
+
+    subscript(id: UInt64) -> Int? {
+        let mask = ids.count - 1
+        var slot = Int(truncatingIfNeeded: id) & mask
+        while positions[slot] >= 0 {
+            if ids[slot] == id { return Int(positions[slot]) }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    mutating func insert(_ id: UInt64, at position: Int) {
+        if (count + 1) * 4 > ids.count * 3 { grow() }
+        let mask = ids.count - 1
+        var slot = Int(truncatingIfNeeded: id) & mask
+        while positions[slot] >= 0 { slot = (slot + 1) & mask }
+        ids[slot] = id
+        positions[slot] = Int32(position)
+        count += 1
+    }
+
+    private mutating func grow() {
+        let old = zip(ids, positions).filter { $0.1 >= 0 }
+        ids = Array(repeating: 0, count: ids.count * 2)
+        positions = Array(repeating: -1, count: positions.count * 2)
+        count = 0
+        for (id, position) in old { insert(id, at: Int(position)) }
     }
 }
