@@ -89,7 +89,7 @@ SPICE = ["Grüße aus München", "日本語のテキスト", "emoji 😀🧠", "
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--backend", choices=["sqlite", "postgres"], required=True)
+    p.add_argument("--backend", choices=["sqlite", "turso", "postgres"], required=True)
     p.add_argument("--db-path", help="sqlite: cognee's DB_PATH (the cache is DB_PATH/cache.db)")
     p.add_argument("--cache-db-url", help="postgres: postgresql://user@host:port/db")
     p.add_argument("--seconds", type=float, help="stop after this many seconds")
@@ -104,8 +104,8 @@ def main():
     args = p.parse_args()
     if args.seconds is None and args.turns is None:
         p.error("give --seconds or --turns")
-    if args.backend == "sqlite" and not args.db_path:
-        p.error("--db-path is required for sqlite")
+    if args.backend in ("sqlite", "turso") and not args.db_path:
+        p.error("--db-path is required for sqlite and turso")
     if args.backend == "postgres" and not args.cache_db_url:
         p.error("--cache-db-url is required for postgres")
     if args.sessions < 1:
@@ -131,8 +131,8 @@ def main():
         "LLM_API_KEY": "not-used",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "ERROR"),
     }
-    if args.backend == "sqlite":
-        env["CACHE_BACKEND"] = "sqlite"
+    if args.backend in ("sqlite", "turso"):
+        env["CACHE_BACKEND"] = args.backend  # turso: the same cache.db, written by the turso engine (pyturso)
         env["DB_PATH"] = os.path.abspath(args.db_path)
         os.environ.pop("CACHE_DB_URL", None)
     else:
