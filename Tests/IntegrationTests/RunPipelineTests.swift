@@ -650,9 +650,15 @@ struct RunPipelineTests {
         #expect(noRedis.status == 69)
         #expect(noRedis.stderr.contains("Redis") && noRedis.stderr.contains("127.0.0.1:1"))
         let noPG = try WorkerProcess.run(["run", "--cache", h.cacheURL, "--graph", "postgresql://memify:secret-pw@127.0.0.1:1/x",
-                                          "--state", h.state("u2")])
+                                          "--state", h.state("u2"), "--json"])
         #expect(noPG.status == 69)
         #expect(noPG.stderr.contains("PostgreSQL") && noPG.stderr.contains("127.0.0.1:1") && !noPG.stderr.contains("secret-pw"))
+        #expect(noPG.stderr.contains("the next run resumes"), "\(noPG.stderr)")
+        // Down before the run began: still a failed run, in the runs table and on the --json line.
+        let last = noPG.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.contains("\"failed\":true") && last.contains("\"exit_status\":69") && !last.contains("secret-pw"), "\(last)")
+        let status = try WorkerProcess.run(["status", "--state", h.state("u2")])
+        #expect(status.stdoutText.contains("failed"), "\(status.stdoutText)")
     }
 }
 

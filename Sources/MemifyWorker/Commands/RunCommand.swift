@@ -176,13 +176,46 @@ struct RunDriver {
             if let taken = try? await pgLockTaken { await taken.lock?.release() }
             throw error
         }
-        var taken: PostgresRunLock?
-        if let pgLockScope, let (acquired, holder) = try await pgLockTaken {
-            guard let acquired else {
-                throw PipelineError(.locked, operation: "take the PostgreSQL run lock for \(pgLockScope.scope) at \(target)",
-                                    message: "held by \(holder ?? "another session")")
+        /// A failed run, said as the contract wants it: recorded in the runs table (`record`;
+        /// its row made now if the run had not started) and, with --json, the last line on stdout.
+        func recordFailure(_ error: any Error, started: Bool, record: Bool = true) async -> any Error {
+            let status = ExitStatus.forError(error)
+            // A server lost or refusing: what was committed is checkpointed, and the operator
+            // needs to know that running again is all there is to do.
+            let error: any Error = status == .unavailable ? ResumableFailure(error) : error
+            if !dryRun && record {
+                let text = "\(error)"
+                try? await checkpoints.executor.run {
+                    if !started { try checkpoints.startRun(runID) }
+                    try checkpoints.finishRun(runID, status: "failed", exitCode: status.rawValue, summary: text)
+                }
             }
-            taken = acquired
+            if report.json {
+                // The contract: with --json the last line on stdout is the run's summary, failed or not.
+                print(JSONWriter.string(.object(JSONObject([
+                    ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("failed", .bool(true)),
+                    ("exit_status", .number(JSONNumber(Int(status.rawValue)))), ("error", .string("\(error)")),
+                ])), style: .compact))
+            }
+            return error
+        }
+        var taken: PostgresRunLock?
+        if let pgLockScope {
+            let result: (lock: PostgresRunLock?, holder: String?)?
+            do {
+                result = try await pgLockTaken
+            } catch {
+                // PostgreSQL unreachable before the run began: still a run that failed.
+                throw await recordFailure(error, started: false)
+            }
+            if let (acquired, holder) = result {
+                guard let acquired else {
+                    // Another run holds the scope: not this run's failure, so no runs row.
+                    throw await recordFailure(PipelineError(.locked, operation: "take the PostgreSQL run lock for \(pgLockScope.scope) at \(target)",
+                                                            message: "held by \(holder ?? "another session")"), started: false, record: false)
+                }
+                taken = acquired
+            }
         }
         let pgLock = taken
         // The graph is opened (connect, migrate, identity) while the run is recorded as started
@@ -214,23 +247,7 @@ struct RunDriver {
             }
         }
         func fail(_ error: any Error) async -> any Error {
-            let status = ExitStatus.forError(error)
-            // A server lost mid-run: what was committed is checkpointed, and the operator needs to
-            // know that running again is all there is to do.
-            let error: any Error = status == .unavailable ? ResumableFailure(error) : error
-            if !dryRun {
-                let text = "\(error)"
-                try? await checkpoints.executor.run {
-                    try checkpoints.finishRun(runID, status: "failed", exitCode: status.rawValue, summary: text)
-                }
-            }
-            if report.json {
-                // The contract: with --json the last line on stdout is the run's summary, failed or not.
-                print(JSONWriter.string(.object(JSONObject([
-                    ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("failed", .bool(true)),
-                    ("exit_status", .number(JSONNumber(Int(status.rawValue)))), ("error", .string("\(error)")),
-                ])), style: .compact))
-            }
+            let error = await recordFailure(error, started: true)
             await pgLock?.release()
             return error
         }

@@ -120,16 +120,7 @@ final class FileSessionCursor: SessionCursor {
     }
 
     private static func open(_ directory: String) throws -> SQLiteDatabase {
-        let path = directory + "/cache.db"
-        let database = try SQLiteDatabase(path: path, mode: .readOnly)
-        do {
-            // A read-only connection still needs the -shm file of a WAL database; on read-only
-            // media it cannot create one. Then read the file as immutable instead.
-            try database.execute("SELECT count(*) FROM sqlite_master")
-            return database
-        } catch {
-            return try SQLiteDatabase(path: path, mode: .immutable)
-        }
+        try openCacheDatabase(directory + "/cache.db")
     }
 
     private static let columns = "key, mode, filename, value, expire_time"

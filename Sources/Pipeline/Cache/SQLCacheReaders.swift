@@ -1,4 +1,5 @@
 import GraphStore
+import Foundation
 
 /// cognee's SQLite (or turso) `cache.db`, opened read-only: in WAL mode cognee's writers go on
 /// while it reads, and each statement reads one consistent snapshot.
@@ -9,14 +10,7 @@ final class SQLiteCacheReader: SQLCacheReader {
     init(path: String) throws(PipelineError) {
         location = path
         do {
-            var database = try SQLiteDatabase(path: path, mode: .readOnly)
-            do {
-                // A read-only connection still needs the -shm file of a WAL database; on read-only
-                // media it cannot create one. Then read the file as immutable instead.
-                try database.execute("SELECT count(*) FROM sqlite_master")
-            } catch {
-                database = try SQLiteDatabase(path: path, mode: .immutable)
-            }
+            let database = try openCacheDatabase(path)
             self.database = database
             guard try database.hasTable("cache_qa_entries") else {
                 let hint = try database.hasTable("Cache")
@@ -195,5 +189,21 @@ final class PostgresCacheReader: SQLCacheReader {
             throw PipelineError(code, operation: "read the SQL cache, \(location)",
                                 message: error.message + (code == .serviceUnavailable ? "; the next run resumes where this one stopped" : ""))
         }
+    }
+}
+
+/// Opens a cache's SQLite file read-only, for reading while cognee writes to it. A read-only
+/// connection still needs the -shm file of a WAL database; on read-only media it cannot create
+/// one, and only there is the file read as immutable. On writable media cognee may be writing:
+/// immutable would read past its WAL and see stale rows, so the error stands.
+func openCacheDatabase(_ path: String) throws(GraphStoreError) -> SQLiteDatabase {
+    let database = try SQLiteDatabase(path: path, mode: .readOnly)
+    do {
+        try database.execute("SELECT count(*) FROM sqlite_master")
+        return database
+    } catch {
+        let folder = (path as NSString).deletingLastPathComponent
+        guard access(folder.isEmpty ? "." : folder, W_OK) != 0 else { throw error }
+        return try SQLiteDatabase(path: path, mode: .immutable)
     }
 }
