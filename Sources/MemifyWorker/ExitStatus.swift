@@ -6,6 +6,8 @@ import Pipeline
 enum ExitStatus: Int32 {
     case done = 0
     case failure = 1
+    /// `status --check`: the worker is not healthy (Nagios' CRITICAL).
+    case checkFailed = 2
     case partial = 3
     case usage = 64
     case unavailable = 69

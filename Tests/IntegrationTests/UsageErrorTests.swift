@@ -57,3 +57,31 @@ struct UsageErrorTests {
         #expect(leap.status == 0, "\(leap.stderr)")
     }
 }
+
+/// `status --check` as a monitoring probe runs it: one line, exit 0 or 2.
+@Suite("status --check")
+struct StatusCheckTests {
+    @Test("no run yet, a good run, a stale success, a failed last run")
+    func check() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("memify-check-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let state = ["--state", directory + "/state.db"]
+        let none = try WorkerProcess.run(["status", "--check"] + state)
+        #expect(none.status == 2 && none.stdoutText.hasPrefix("CRITICAL: no state database"), "\(none.stdoutText)")
+
+        let example = "fs:" + TestEnvironment.repositoryDirectory + "/examples/cognee-cache"
+        let good = try WorkerProcess.run(["run", "--cache", example, "--graph", "sqlite:" + directory + "/graph.db", "--no-progress"] + state)
+        #expect(good.status == 0, "\(good.stderr)")
+        let ok = try WorkerProcess.run(["status", "--check", "--max-age", "1d"] + state)
+        #expect(ok.status == 0 && ok.stdoutText.hasPrefix("OK: the last run"), "\(ok.stdoutText)")
+        let stale = try WorkerProcess.run(["status", "--check", "--max-age", "0s"] + state)
+        #expect(stale.status == 2 && stale.stdoutText.contains("more than --max-age 0s"), "\(stale.stdoutText)")
+        #expect(try WorkerProcess.run(["status", "--check", "--max-age", "soon"] + state).status == 64)
+
+        let failed = try WorkerProcess.run(["run", "--cache", "redis://127.0.0.1:1/0", "--graph", "sqlite:" + directory + "/graph.db",
+                                            "--no-progress"] + state)
+        #expect(failed.status == 69, "\(failed.stderr)")
+        let critical = try WorkerProcess.run(["status", "--check"] + state)
+        #expect(critical.status == 2 && critical.stdoutText.contains("failed"), "\(critical.stdoutText)")
+    }
+}

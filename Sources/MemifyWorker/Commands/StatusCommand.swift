@@ -12,13 +12,37 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object.")
     var json = false
 
+    @Flag(help: "A health check (Nagios, Kubernetes, systemd): print one line and exit 0 when the last finished run succeeded (done, partial or interrupted) and, with --max-age, the last success is that recent; exit 2 otherwise (a failed or aborted last run, no run yet, a stale success).")
+    var check = false
+
+    @Option(help: "With --check: the oldest a last success may be, e.g. 90m, 2h, 1d or seconds.")
+    var maxAge: String?
+
+    func validate() throws {
+        if let maxAge, Self.seconds(maxAge) == nil { throw ValidationError("--max-age '\(maxAge)' is not a duration (e.g. 90m, 2h, 1d, 3600)") }
+        if maxAge != nil && !check { throw ValidationError("--max-age goes with --check") }
+    }
+
+    /// `90m`, `2h`, `1d`, `30s` or plain seconds.
+    static func seconds(_ text: String) -> Double? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        if let unit = text.last, let scale = units[unit], let value = Double(text.dropLast()), value >= 0 { return value * scale }
+        if let value = Double(text), value >= 0 { return value }
+        return nil
+    }
+
     func run() async throws {
         try await withExitStatus {
             guard FileManager.default.fileExists(atPath: state.path) else {
+                if check {
+                    print("CRITICAL: no state database at \(state.path): the worker has not run yet")
+                    return .checkFailed
+                }
                 throw PipelineError(.usage, operation: "read status", message: "no state database at \(state.path) (no run yet?)")
             }
             let store = try await CheckpointStore.open(readOnlyPath: state.path)
             let status = try await store.executor.run { try store.status(lastRuns: 5) }
+            if check { return checkHealth(status) }
             if json {
                 let runs = status.lastRuns.map { run in
                     JSONValue.object(JSONObject([
@@ -47,6 +71,32 @@ struct StatusCommand: AsyncParsableCommand {
             }
             return .done
         }
+    }
+
+    /// The check's verdict, one line on stdout.
+    private func checkHealth(_ status: CheckpointStore.Status) -> ExitStatus {
+        // A run still going is not a verdict: the last one that ended is.
+        guard let last = status.lastRuns.first(where: { $0.status != "running" }) else {
+            print("CRITICAL: no run has finished yet (state \(state.path))")
+            return .checkFailed
+        }
+        if !["done", "partial", "interrupted"].contains(last.status) {
+            print("CRITICAL: the last run, \(last.runID), \(last.status) (finished \(last.finishedAt ?? "-")); see `memify-worker status`")
+            return .checkFailed
+        }
+        if let maxAge, let limit = Self.seconds(maxAge) {
+            guard let success = status.lastSuccess, let at = parseTimestamp(success) else {
+                print("CRITICAL: no successful run yet (state \(state.path))")
+                return .checkFailed
+            }
+            let age = Date().timeIntervalSince1970 - at
+            if age > limit {
+                print("CRITICAL: the last success was \(Int(age)) s ago (\(success)), more than --max-age \(maxAge)")
+                return .checkFailed
+            }
+        }
+        print("OK: the last run, \(last.runID), \(last.status) (finished \(last.finishedAt ?? "-")); last success \(status.lastSuccess ?? "never")")
+        return .done
     }
 }
 
