@@ -20,9 +20,10 @@ struct CacheOptions: ParsableArguments {
     }
 
     func makeSource(environment: [String: String] = ProcessInfo.processInfo.environment,
-                    fingerprints: SessionFingerprints? = nil) throws -> any CacheSource {
+                    fingerprints: SessionFingerprints? = nil, malformed: MalformedKeys? = nil) throws -> any CacheSource {
         var options = CacheReadOptions(includeExpired: includeExpired, now: now.flatMap(parseTimestamp))
         options.fingerprints = fingerprints
+        options.malformedKeys = malformed
         if let url = cacheURL ?? environment["MEMIFY_CACHE_URL"] {
             return try CacheSourceFactory.make(url: url, options: options)
         }

@@ -165,8 +165,9 @@ struct RunDriver {
             let extractorIdentity = llmConfiguration.map(LLMExtractor.identity) ?? BuiltinExtractor.identity
             fingerprints = SessionFingerprints(salt: fingerprintSalt(extractorIdentity), known: known)
         }
+        let malformed = MalformedKeys()
         let primedSource = Result { [fingerprints] () throws -> any CacheSource in
-            PrimedSource(try cache.makeSource(fingerprints: fingerprints), filter: options.filter)
+            PrimedSource(try cache.makeSource(fingerprints: fingerprints, malformed: malformed), filter: options.filter)
         }
         let placement = graph.graphPlacement
         let checkpoints: CheckpointStore
@@ -318,6 +319,11 @@ struct RunDriver {
         do {
             summary = try await runner.run(stop: stop) { progress.update($0) }
             progress.finish()
+            summary.keysMalformed = malformed.count
+            if let example = malformed.examples.first {
+                log.warning("cache keys that look like cognee session keys but name no session were skipped; `sessions list --all` lists them",
+                            metadata: ["count": "\(malformed.count)", "example": "\(example.key)", "reason": "\(example.reason)"])
+            }
             if let spent = llmExtractor?.spent {
                 summary.tokensIn = spent.tokensIn
                 summary.tokensOut = spent.tokensOut

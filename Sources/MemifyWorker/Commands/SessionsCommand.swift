@@ -20,13 +20,16 @@ struct SessionsCommand: AsyncParsableCommand {
         @OptionGroup var selection: SelectionOptions
         @Option(help: "text (tab-separated) or json (one object per line).")
         var format: ListFormat = .text
+        @Flag(help: "Also list the keys that look like cognee session keys but name no session (agent_sessions:x, an empty user or session id), with why.")
+        var all = false
 
         func run() async throws {
             try await withExitStatus {
                 let out = StandardOutput()
                 defer { out.flush() }
                 var sessions = 0, bad = 0
-                for try await read in try cache.makeSource().sessions(filter: selection.filter) {
+                let malformed = MalformedKeys()
+                for try await read in try cache.makeSource(malformed: malformed).sessions(filter: selection.filter) {
                     sessions += 1
                     let errors = read.errors.count + (read.sessionError == nil ? 0 : 1)
                     if errors > 0 { bad += 1 }
@@ -42,7 +45,20 @@ struct SessionsCommand: AsyncParsableCommand {
                         out.write(JSONWriter.string(.object(object), style: .compact) + "\n")
                     }
                 }
+                if all {
+                    for key in malformed.examples {
+                        switch format {
+                        case .text: out.write("malformed\t\(shellSafe(key.key))\t\(key.reason)\n")
+                        case .json:
+                            out.write(JSONWriter.string(.object(JSONObject([("malformed_key", .string(key.key)), ("reason", .string(key.reason))])),
+                                                        style: .compact) + "\n")
+                        }
+                    }
+                }
                 out.flush()
+                if malformed.count > 0 {
+                    StandardError.write("memify-worker: \(malformed.count) keys look like cognee session keys but name no session\(all ? "" : "; `sessions list --all` lists them")\n")
+                }
                 return reportErrors(sessionsWithErrors: bad, of: sessions)
             }
         }

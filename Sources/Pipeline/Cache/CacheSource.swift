@@ -317,6 +317,8 @@ public struct CacheReadOptions: Sendable {
     public var batchSize: Int
     /// When set, sessions read with their fingerprint, and ones it already knows are not decoded.
     public var fingerprints: SessionFingerprints?
+    /// When set, keys that look like session keys but name no session are reported here.
+    public var malformedKeys: MalformedKeys?
 
     public init(includeExpired: Bool = false, now: Double? = nil, batchSize: Int = 100) {
         self.includeExpired = includeExpired

@@ -59,7 +59,7 @@ public struct FileCacheSource: CacheSource {
     public func makeCursor(filter: SessionFilter) async throws -> any SessionCursor {
         let now = options.now ?? Date().timeIntervalSince1970
         return FileSessionCursor(directories: directories, filter: filter, includeExpired: options.includeExpired,
-                                 now: now, batchSize: options.batchSize)
+                                 now: now, batchSize: options.batchSize, malformed: options.malformedKeys)
     }
 }
 
@@ -80,7 +80,11 @@ final class FileSessionCursor: SessionCursor {
     private let executor = BlockingExecutor(label: "memify.fs.reader")
     private let state = Mutex(State())
 
-    init(directories: [String], filter: SessionFilter, includeExpired: Bool, now: Double, batchSize: Int) {
+    private let malformed: MalformedKeys?
+
+    init(directories: [String], filter: SessionFilter, includeExpired: Bool, now: Double, batchSize: Int,
+         malformed: MalformedKeys? = nil) {
+        self.malformed = malformed
         self.directories = directories
         self.filter = filter
         self.includeExpired = includeExpired
@@ -189,7 +193,9 @@ final class FileSessionCursor: SessionCursor {
 
     /// One `Cache` row as cognee's `cache.get` would see it (diskcache `Disk.fetch`).
     private func readRow(_ stmt: SQLiteStatement, directory: String) -> (SessionKey, RowValue, Double?)? {
-        guard let key = SessionKey(cacheKeyBytes: stmt.bytes(0)), filter.matches(key) else { return nil }
+        let keyBytes = stmt.bytes(0)
+        guard let key = SessionKey(cacheKeyBytes: keyBytes) else { malformed?.record(keyBytes); return nil }
+        guard filter.matches(key) else { return nil }
         let mode = stmt.int64(1)
         let expiresAt: Double? = stmt.columnType(4) == .null ? nil : stmt.double(4)
         let value: RowValue

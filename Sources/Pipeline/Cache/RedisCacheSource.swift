@@ -23,7 +23,8 @@ public struct RedisCacheSource: CacheSource {
         // behind the list replies already on their way.
         let (lists, scan) = try await executor.run { (try RedisConnection(url: url), try RedisConnection(url: url)) }
         return RedisSessionCursor(lists: lists, scan: scan, executor: executor, filter: filter,
-                                  batchSize: options.batchSize, location: location, fingerprints: options.fingerprints)
+                                  batchSize: options.batchSize, location: location, fingerprints: options.fingerprints,
+                                  malformed: options.malformedKeys)
     }
 
     /// The `SCAN MATCH` pattern for a filter: as narrow as the filter allows, with the user's or
@@ -218,11 +219,12 @@ final class RedisSessionCursor: SessionCursor {
     private let batchSize: Int
     private let location: String
     private let fingerprints: SessionFingerprints?
+    private let malformed: MalformedKeys?
     private let io = Mutex(IOState())
     private let handoff = Mutex(Handoff())
 
     init(lists: RedisConnection, scan: RedisConnection, executor: BlockingExecutor, filter: SessionFilter, batchSize: Int,
-         location: String, fingerprints: SessionFingerprints? = nil) {
+         location: String, fingerprints: SessionFingerprints? = nil, malformed: MalformedKeys? = nil) {
         self.lists = lists
         self.scanConnection = scan
         self.executor = executor
@@ -231,6 +233,7 @@ final class RedisSessionCursor: SessionCursor {
         self.batchSize = batchSize
         self.location = location
         self.fingerprints = fingerprints
+        self.malformed = malformed
         var state = IOState()
         if let exact = filter.exactKeys {
             state.pending = exact.map { PendingKey(key: $0, bytes: Array($0.cacheKey.utf8)) }
@@ -427,7 +430,9 @@ final class RedisSessionCursor: SessionCursor {
                 throw PipelineError(.protocolError, operation: "SCAN \(location)", message: "unexpected reply")
             }
             for item in found {
-                guard case .string(let bytes) = item, let key = SessionKey(cacheKeyBytes: bytes), filter.matches(key) else { continue }
+                guard case .string(let bytes) = item else { continue }
+                guard let key = SessionKey(cacheKeyBytes: bytes) else { malformed?.record(bytes); continue }
+                guard filter.matches(key) else { continue }
                 let slot = KeyFingerprint(bytes)
                 guard state.seen.insert(slot) else { continue }
                 state.pending.append(PendingKey(key: key, bytes: bytes, slot: slot))

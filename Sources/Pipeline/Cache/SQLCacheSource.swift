@@ -63,7 +63,7 @@ public struct SQLCacheSource: CacheSource {
         }
         return SQLSessionCursor(reader: reader, executor: executor, filter: filter,
                                 expiry: options.includeExpired ? nil : now, batchSize: options.batchSize,
-                                fingerprints: options.fingerprints)
+                                fingerprints: options.fingerprints, malformed: options.malformedKeys)
     }
 }
 

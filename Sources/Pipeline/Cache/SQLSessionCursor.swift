@@ -53,10 +53,12 @@ final class SQLSessionCursor: SessionCursor {
     private let expiry: Double?
     private let batchSize: Int
     private let fingerprints: SessionFingerprints?
+    private let malformed: MalformedKeys?
     private let state = Mutex(State())
 
     init(reader: any SQLCacheReader, executor: BlockingExecutor, filter: SessionFilter, expiry: Double?,
-         batchSize: Int, fingerprints: SessionFingerprints?) {
+         batchSize: Int, fingerprints: SessionFingerprints?, malformed: MalformedKeys? = nil) {
+        self.malformed = malformed
         self.reader = reader
         self.executor = executor
         self.filter = filter
@@ -173,7 +175,10 @@ final class SQLSessionCursor: SessionCursor {
             return last.key
         }
         guard let user = String(validating: row.userID, as: UTF8.self),
-              let session = String(validating: row.sessionID, as: UTF8.self) else { return nil }
+              let session = String(validating: row.sessionID, as: UTF8.self) else {
+            malformed?.record(userID: row.userID, sessionID: row.sessionID)
+            return nil
+        }
         let key = SessionKey(userID: user, sessionID: session)
         var rows = SessionRows(key: key, wanted: filter.matches(key))
         rows.append(row)

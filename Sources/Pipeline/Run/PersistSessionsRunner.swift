@@ -55,6 +55,8 @@ public struct RunSummary: Sendable, Equatable {
     public var sessionsLockedElsewhere = 0
     /// Sessions whose stored bytes matched their fingerprint: skipped without decoding.
     public var sessionsUnchanged = 0
+    /// Keys that look like session keys but name no session (reported, not read).
+    public var keysMalformed = 0
     public var turnsSeen = 0
     public var turnsNew = 0
     public var turnsChanged = 0
@@ -94,7 +96,7 @@ public struct RunSummary: Sendable, Equatable {
         return .object(JSONObject([
             ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("interrupted", .bool(interrupted)), ("reconciled", .bool(reconciled)),
             ("sessions_seen", n(sessionsSeen)), ("sessions_locked_elsewhere", n(sessionsLockedElsewhere)),
-            ("sessions_unchanged", n(sessionsUnchanged)),
+            ("sessions_unchanged", n(sessionsUnchanged)), ("keys_malformed", n(keysMalformed)),
             ("turns_seen", n(turnsSeen)), ("turns_persisted", n(turnsPersisted)),
             ("turns_new", n(turnsNew)), ("turns_changed", n(turnsChanged)), ("turns_unchanged", n(turnsUnchanged)),
             ("turns_deleted", n(turnsDeleted)), ("turns_out_of_window", n(turnsOutOfWindow)),
