@@ -80,12 +80,11 @@ struct GraphOptions: ParsableArguments {
             }
             return target
         }
-        if let provider = environment["GRAPH_DATABASE_PROVIDER"]?.lowercased(), !provider.isEmpty,
-           provider != "postgres", provider != "postgres_demo" {
-            throw GraphStoreError(.invalidArgument, operation: "choose the graph from GRAPH_DATABASE_PROVIDER=\(provider)",
-                                  message: "the worker writes cognee's postgres graph (GRAPH_DATABASE_PROVIDER=postgres with GRAPH_DATABASE_* or DB_*) or its own embedded SQLite graph; pass --graph postgresql://… or --graph sqlite:PATH")
-        }
-        if let provider = environment["GRAPH_DATABASE_PROVIDER"]?.lowercased(), provider == "postgres" || provider == "postgres_demo" {
+        if let provider = environment["GRAPH_DATABASE_PROVIDER"]?.lowercased(), !provider.isEmpty {
+            guard provider == "postgres" || provider == "postgres_demo" else {
+                throw GraphStoreError(.invalidArgument, operation: "choose the graph from GRAPH_DATABASE_PROVIDER=\(provider)",
+                                      message: "the worker writes cognee's postgres graph (GRAPH_DATABASE_PROVIDER=postgres with GRAPH_DATABASE_* or DB_*) or its own embedded SQLite graph; pass --graph postgresql://… or --graph sqlite:PATH")
+            }
             func value(_ graph: String, _ db: String) -> String? { environment[graph] ?? environment[db] }
             return .postgres(conninfo: PostgresConnection.conninfo([
                 ("host", value("GRAPH_DATABASE_HOST", "DB_HOST") ?? "localhost"),

@@ -84,6 +84,16 @@ public enum UTCTime {
         return out + "Z"
     }
 
+    /// `2026-12-01 12:34:56.789012`: naive UTC to the microsecond, as SQLAlchemy stores a
+    /// `DateTime` on SQLite (and cognee compares its cache's expiry, as text).
+    public static func sqlite(_ unixSeconds: Double) -> String {
+        var whole = unixSeconds.rounded(.down)
+        var micros = Int(((unixSeconds - whole) * 1_000_000).rounded())
+        if micros >= 1_000_000 { whole += 1; micros -= 1_000_000 }
+        let f = fields(whole)
+        return "\(pad(f.year, 4))-\(pad(f.month, 2))-\(pad(f.day, 2)) \(pad(f.hour, 2)):\(pad(f.minute, 2)):\(pad(f.second, 2)).\(pad(micros, 6))"
+    }
+
     /// `20261201T123456Z`.
     public static func compact(_ unixSeconds: Double) -> String {
         let f = fields(unixSeconds)

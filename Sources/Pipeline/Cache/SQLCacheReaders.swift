@@ -28,47 +28,38 @@ final class SQLiteCacheReader: SQLCacheReader {
     }
 
     private static let columns = "SELECT user_id, session_id, seq, payload FROM cache_qa_entries"
-    /// SQLAlchemy stores naive UTC text; cognee compares it as text with its own `now`.
-    private static let visible = "(expires_at IS NULL OR expires_at > ?)"
 
-    func page(after: SQLCachePosition?, userID: String?, expiry: Double?, limit: Int,
-              _ body: (SQLCacheRow) -> Void) throws -> Int {
-        var conditions: [String] = []
-        if after != nil { conditions.append("(user_id, session_id, seq) > (?, ?, ?)") }
-        if userID != nil { conditions.append("user_id = ?") }
-        if expiry != nil { conditions.append(Self.visible) }
-        let sql = Self.columns + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY user_id, session_id, seq LIMIT \(limit)"
-        return try read(sql, bind: { stmt throws(GraphStoreError) in
-            var n: Int32 = 0
-            if let after {
-                n += 1; try stmt.bind(n, after.key.userID)
-                n += 1; try stmt.bind(n, after.key.sessionID)
-                n += 1; try stmt.bind(n, after.seq)
+    func select(_ conditions: [SQLCacheCondition], order: SQLCacheOrder, limit: Int?,
+                _ body: (SQLCacheRow) -> Void) throws -> Int {
+        let clauses = conditions.map { condition in
+            switch condition {
+            case .after: return "(user_id, session_id, seq) > (?, ?, ?)"
+            case .user: return "user_id = ?"
+            case .session: return "user_id = ? AND session_id = ?"
+            case .seqAbove: return "seq > ?"
+            // SQLAlchemy stores naive UTC text; cognee compares it as text with its own `now`.
+            case .visibleAt: return "(expires_at IS NULL OR expires_at > ?)"
             }
-            if let userID { n += 1; try stmt.bind(n, userID) }
-            if let expiry { n += 1; try stmt.bind(n, sqliteUTCText(expiry)) }
-        }, body)
-    }
-
-    func rows(of key: SessionKey, expiry: Double?, _ body: (SQLCacheRow) -> Void) throws {
-        let sql = Self.columns + " WHERE user_id = ? AND session_id = ?" + (expiry != nil ? " AND " + Self.visible : "")
-            + " ORDER BY seq"
-        _ = try read(sql, bind: { stmt throws(GraphStoreError) in
-            try stmt.bind(1, key.userID)
-            try stmt.bind(2, key.sessionID)
-            if let expiry { try stmt.bind(3, sqliteUTCText(expiry)) }
-        }, body)
-    }
-
-    func scan(afterSeq: Int64?, expiry: Double?, limit: Int, _ body: (SQLCacheRow) -> Void) throws -> Int {
-        let conditions = [afterSeq != nil ? "seq > ?" : nil, expiry != nil ? Self.visible : nil].compactMap { $0 }
-        let sql = Self.columns + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY seq LIMIT \(limit)"
+        }
+        let sql = Self.columns + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+            + (order == .session ? " ORDER BY user_id, session_id, seq" : " ORDER BY seq") + (limit.map { " LIMIT \($0)" } ?? "")
         return try read(sql, bind: { stmt throws(GraphStoreError) in
             var n: Int32 = 0
-            if let afterSeq { n += 1; try stmt.bind(n, afterSeq) }
-            if let expiry { n += 1; try stmt.bind(n, sqliteUTCText(expiry)) }
+            func text(_ value: String) throws(GraphStoreError) { n += 1; try stmt.bind(n, value) }
+            for condition in conditions {
+                switch condition {
+                case .after(let position):
+                    try text(position.key.userID)
+                    try text(position.key.sessionID)
+                    n += 1; try stmt.bind(n, position.seq)
+                case .user(let user): try text(user)
+                case .session(let key):
+                    try text(key.userID)
+                    try text(key.sessionID)
+                case .seqAbove(let seq): n += 1; try stmt.bind(n, seq)
+                case .visibleAt(let time): try text(UTCTime.sqlite(time))
+                }
+            }
         }, body)
     }
 
@@ -120,50 +111,26 @@ final class PostgresCacheReader: SQLCacheReader {
     }
 
     private static let columns = "SELECT user_id, session_id, seq, payload::text FROM cache_qa_entries"
-    private static func visible(_ n: Int) -> String { "(expires_at IS NULL OR expires_at > to_timestamp($\(n)::double precision))" }
 
-    func page(after: SQLCachePosition?, userID: String?, expiry: Double?, limit: Int,
-              _ body: (SQLCacheRow) -> Void) throws -> Int {
-        var conditions: [String] = []
+    func select(_ conditions: [SQLCacheCondition], order: SQLCacheOrder, limit: Int?,
+                _ body: (SQLCacheRow) -> Void) throws -> Int {
         var parameters: [String?] = []
-        if let after {
-            conditions.append("(user_id, session_id, seq) > ($1, $2, $3)")
-            parameters += [after.key.userID, after.key.sessionID, String(after.seq)]
+        func bound(_ value: String) -> String {
+            parameters.append(value)
+            return "$\(parameters.count)"
         }
-        if let userID {
-            parameters.append(userID)
-            conditions.append("user_id = $\(parameters.count)")
+        let clauses = conditions.map { condition in
+            switch condition {
+            case .after(let position):
+                return "(user_id, session_id, seq) > (\(bound(position.key.userID)), \(bound(position.key.sessionID)), \(bound(String(position.seq))))"
+            case .user(let user): return "user_id = \(bound(user))"
+            case .session(let key): return "user_id = \(bound(key.userID)) AND session_id = \(bound(key.sessionID))"
+            case .seqAbove(let seq): return "seq > \(bound(String(seq)))"
+            case .visibleAt(let time): return "(expires_at IS NULL OR expires_at > to_timestamp(\(bound(String(time)))::double precision))"
+            }
         }
-        if let expiry {
-            parameters.append(String(expiry))
-            conditions.append(Self.visible(parameters.count))
-        }
-        let sql = Self.columns + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY user_id, session_id, seq LIMIT \(limit)"
-        return try read(sql, parameters, body)
-    }
-
-    func rows(of key: SessionKey, expiry: Double?, _ body: (SQLCacheRow) -> Void) throws {
-        var parameters: [String?] = [key.userID, key.sessionID]
-        if let expiry { parameters.append(String(expiry)) }
-        let sql = Self.columns + " WHERE user_id = $1 AND session_id = $2" + (expiry != nil ? " AND " + Self.visible(3) : "")
-            + " ORDER BY seq"
-        _ = try read(sql, parameters, body)
-    }
-
-    func scan(afterSeq: Int64?, expiry: Double?, limit: Int, _ body: (SQLCacheRow) -> Void) throws -> Int {
-        var conditions: [String] = []
-        var parameters: [String?] = []
-        if let afterSeq {
-            parameters.append(String(afterSeq))
-            conditions.append("seq > $\(parameters.count)")
-        }
-        if let expiry {
-            parameters.append(String(expiry))
-            conditions.append(Self.visible(parameters.count))
-        }
-        let sql = Self.columns + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY seq LIMIT \(limit)"
+        let sql = Self.columns + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+            + (order == .session ? " ORDER BY user_id, session_id, seq" : " ORDER BY seq") + (limit.map { " LIMIT \($0)" } ?? "")
         return try read(sql, parameters, body)
     }
 

@@ -67,19 +67,54 @@ public struct SQLCacheSource: CacheSource {
     }
 }
 
-/// One backend's blocking queries. Every method only reads; rows whose `expires_at` is at or
-/// before `expiry` (Unix seconds) are left out, none when it is nil.
+/// One backend's blocking queries: a `SELECT user_id, session_id, seq, payload` of
+/// `cache_qa_entries` under these conditions, in this order, each row handed to `body` in place.
+/// Every query only reads.
 protocol SQLCacheReader: Sendable {
     var location: String { get }
+    /// Returns how many rows it handed to `body`.
+    func select(_ conditions: [SQLCacheCondition], order: SQLCacheOrder, limit: Int?,
+                _ body: (SQLCacheRow) -> Void) throws -> Int
+}
+
+/// A condition of a ``SQLCacheReader`` query; each backend spells it in its own SQL.
+enum SQLCacheCondition {
+    /// Rows after this one in (user_id, session_id, seq) order.
+    case after(SQLCachePosition)
+    case user(String)
+    case session(SessionKey)
+    case seqAbove(Int64)
+    /// Rows whose `expires_at` is after this time (Unix seconds), or unset: as cognee sees them.
+    case visibleAt(Double)
+}
+
+enum SQLCacheOrder {
+    /// (user_id, session_id, seq): a session's rows together.
+    case session
+    /// `seq` alone: the table's own order, a sequential read.
+    case seq
+}
+
+extension SQLCacheReader {
     /// Up to `limit` rows after the row `after` in (user_id, session_id, seq) order, of one user
-    /// or all; returns how many it handed to `body`.
+    /// or all; rows whose `expires_at` is at or before `expiry` (Unix seconds) are left out, none
+    /// when it is nil. Returns how many it handed to `body`.
     func page(after: SQLCachePosition?, userID: String?, expiry: Double?, limit: Int,
-              _ body: (SQLCacheRow) -> Void) throws -> Int
+              _ body: (SQLCacheRow) -> Void) throws -> Int {
+        try select([after.map(SQLCacheCondition.after), userID.map(SQLCacheCondition.user), expiry.map(SQLCacheCondition.visibleAt)]
+                       .compactMap { $0 }, order: .session, limit: limit, body)
+    }
+
     /// The rows of one session by `seq`.
-    func rows(of key: SessionKey, expiry: Double?, _ body: (SQLCacheRow) -> Void) throws
-    /// Up to `limit` rows with `seq` above `afterSeq`, in `seq` order (the table's own order: a
-    /// sequential read), of every session; returns how many.
-    func scan(afterSeq: Int64?, expiry: Double?, limit: Int, _ body: (SQLCacheRow) -> Void) throws -> Int
+    func rows(of key: SessionKey, expiry: Double?, _ body: (SQLCacheRow) -> Void) throws {
+        _ = try select([.session(key)] + (expiry.map { [SQLCacheCondition.visibleAt($0)] } ?? []), order: .seq, limit: nil, body)
+    }
+
+    /// Up to `limit` rows with `seq` above `afterSeq`, in `seq` order, of every session.
+    func scan(afterSeq: Int64?, expiry: Double?, limit: Int, _ body: (SQLCacheRow) -> Void) throws -> Int {
+        try select([afterSeq.map(SQLCacheCondition.seqAbove), expiry.map(SQLCacheCondition.visibleAt)].compactMap { $0 },
+                   order: .seq, limit: limit, body)
+    }
 }
 
 /// Where a page ended: the last row's session and `seq`.
@@ -94,21 +129,4 @@ struct SQLCacheRow {
     var sessionID: UnsafeRawBufferPointer
     var seq: Int64
     var payload: UnsafeRawBufferPointer
-}
-
-/// Formats Unix seconds as SQLAlchemy stores a naive UTC `DateTime` on SQLite
-/// (`YYYY-MM-DD HH:MM:SS.ffffff`), which cognee compares as text.
-func sqliteUTCText(_ seconds: Double) -> String {
-    var whole = Int64(seconds.rounded(.down))
-    var micros = Int64(((seconds - Double(whole)) * 1_000_000).rounded())
-    if micros >= 1_000_000 { whole += 1; micros -= 1_000_000 }
-    let days = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
-    let secondOfDay = whole - days * 86_400
-    let date = CivilDate(daysSinceEpoch: days)
-    func pad(_ n: Int64, _ width: Int) -> String {
-        let s = String(n)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
-    }
-    return "\(pad(date.year, 4))-\(pad(date.month, 2))-\(pad(date.day, 2)) "
-        + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(micros, 6))"
 }

@@ -19,14 +19,15 @@ private struct SessionRows {
     }
 }
 
-/// Hands out the sessions of a SQL cache in (user_id, session_id) order.
+/// Hands out the sessions of a SQL cache.
 ///
 /// Without known fingerprints (a first run, `sessions` commands) it pages through the rows in
 /// index order, a session's rows together. With them (an incremental run) it first reads every
 /// row once in `seq` order, the table's own order, and folds each into its session's running
 /// fingerprint (``ChangeScan``): reading in index order would cost a lookup a row where cognee
 /// wrote sessions' turns interleaved, more than twice a plain read. Then it hands out the sessions
-/// it found, the unchanged ones as counts, and reads only the changed ones.
+/// it found, in the order their first rows came, the unchanged ones as counts, and reads only
+/// the changed ones.
 final class SQLSessionCursor: SessionCursor {
     private struct State {
         /// The last row read in index order.
@@ -68,7 +69,7 @@ final class SQLSessionCursor: SessionCursor {
     }
 
     func nextBatch() async throws -> [SessionRead]? {
-        if fingerprints != nil, filter.exactKeys == nil {
+        if fingerprints != nil, filter.exactKeys == nil, !state.withLock({ $0.scanned }) {
             // The change scan needs the known fingerprints only at its end: it reads while they
             // load (and, through PrimedSource, while the run sets up).
             try await executor.run { [self] in

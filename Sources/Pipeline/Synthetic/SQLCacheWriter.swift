@@ -58,8 +58,8 @@ public final class SQLCacheWriter: Sendable {
     /// `now` defaults to the wall clock; rows expire `ttlSeconds` after it.
     public func append(_ rows: [(key: SessionKey, qaID: String, payload: [UInt8])], now: Double? = nil) throws {
         let now = now ?? Date().timeIntervalSince1970
-        let created = sqliteUTCText(now)
-        let expires = ttlSeconds.map { sqliteUTCText(now + $0) }
+        let created = UTCTime.sqlite(now)
+        let expires = ttlSeconds.map { UTCTime.sqlite(now + $0) }
         switch handle {
         case .sqlite(let db):
             try db.transaction { () throws(GraphStoreError) in
