@@ -58,4 +58,5 @@ public final class DeferredGraphWriter: GraphWriter {
     public func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn] {
         try await writer().registeredTurns(datasetID: datasetID, sessions: sessions)
     }
+    public func vectorWidths() async throws -> [String: Int] { try await writer().vectorWidths() }
 }

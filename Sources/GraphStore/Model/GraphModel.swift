@@ -200,6 +200,8 @@ public protocol GraphWriter: Sendable {
     func hasRegisteredTurns(datasetID: String) async throws -> Bool
     /// The registered turns of these sessions of the dataset.
     func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn]
+    /// The vector collections the graph has (cognee-vectors.md §1.2), with their widths.
+    func vectorWidths() async throws -> [String: Int]
 }
 
 /// The sorted, de-duplicated union of two lists (how provenance arrays are kept).

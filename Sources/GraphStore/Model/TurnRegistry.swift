@@ -83,9 +83,13 @@ public struct GraphCommit: Sendable {
     /// The state database that writes this batch: its counter in `memify_commit` is bumped and
     /// returned. nil: no counter.
     public var stateID: String?
+    /// The batch's rows' vectors (nil: vectors off). Retractions remove the vectors of the rows
+    /// they delete either way, from whatever collections the graph has.
+    public var vectors: VectorBatch?
 
     public init(batch: GraphBatch = GraphBatch(), retracting: [String] = [], datasetID: String, registering: [RegisteredTurn] = [],
-                unregistering: [RegisteredTurn] = [], keepRegistered: Bool = false, stateID: String? = nil) {
+                unregistering: [RegisteredTurn] = [], keepRegistered: Bool = false, stateID: String? = nil, vectors: VectorBatch? = nil) {
+        self.vectors = vectors
         self.keepRegistered = keepRegistered
         self.batch = batch
         self.retracting = retracting
@@ -110,6 +114,9 @@ public struct GraphCommit: Sendable {
 public struct GraphCommitResult: Sendable, Equatable {
     public var rowsWritten = 0
     public var rowsDeleted = 0
+    /// Vector rows inserted or changed, and removed.
+    public var vectorsWritten = 0
+    public var vectorsDeleted = 0
     /// The state's commit counter after this commit (nil when the commit named no state).
     public var sequence: Int64?
 

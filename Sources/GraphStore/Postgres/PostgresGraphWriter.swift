@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where the graph tables live (graph spec §5.2).
 public enum GraphPlacement: Sendable, Equatable {
@@ -34,6 +35,8 @@ public final class PostgresGraphWriter: GraphWriter {
     public let placement: GraphPlacement
     let connection: PostgresConnection
     let executor: BlockingExecutor
+    /// The `vector` type's qualified name once the collections were checked at a width.
+    private let vectorType = Mutex<(dimensions: Int, type: String)?>(nil)
 
     private init(connection: PostgresConnection, executor: BlockingExecutor, placement: GraphPlacement) {
         self.connection = connection
@@ -205,6 +208,7 @@ public final class PostgresGraphWriter: GraphWriter {
     public func commit(_ commit: GraphCommit) async throws -> GraphCommitResult {
         let connection = self.connection
         let location = self.location
+        let schema = placement.schema
         let batch = commit.batch.prepared()
         return try await executor.run {
             try Self.inTransaction(connection, operation: "commit a batch to \(location)") { () throws -> GraphCommitResult in
@@ -213,9 +217,20 @@ public final class PostgresGraphWriter: GraphWriter {
                 if !batch.nodes.isEmpty || !batch.edges.isEmpty {
                     result.rowsWritten = try Self.writeRows(connection, batch, location: location).rowsWritten
                 }
+                if let vectors = commit.vectors, !vectors.points.isEmpty {
+                    let type = try self.vectorType(dimensions: vectors.dimensions, identity: vectors.identity)
+                    result.vectorsWritten = try PostgresVectors.upsert(connection, vectors.points, vectorType: type)
+                }
+                // The vectors of what is retracted go too, whether or not this run embeds.
+                let collections = commit.retracting.isEmpty ? [] : Set(try PostgresVectors.widths(connection, schema: schema).keys)
+                var retraction = PostgresVectors.Retraction()
                 for key in commit.retracting {
-                    let stats = try Self.retractRows(connection, key: key)
+                    if !collections.isEmpty { try PostgresVectors.collect(connection, key: key, into: &retraction) }
+                    let stats = try Self.retractRows(connection, key: key, deletedNodes: &retraction.nodeIDs)
                     result.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
+                }
+                if !collections.isEmpty {
+                    result.vectorsDeleted = try PostgresVectors.remove(connection, retraction, collections: collections)
                 }
                 let dataset = commit.datasetID
                 if !commit.unregistering.isEmpty {
@@ -249,6 +264,23 @@ public final class PostgresGraphWriter: GraphWriter {
                 }
                 return result
             }
+        }
+    }
+
+    /// The collections checked (pgvector installed, tables made, widths equal to `dimensions`)
+    /// once per writer, inside the caller's transaction.
+    private func vectorType(dimensions: Int, identity: String) throws(GraphStoreError) -> String {
+        if let known = vectorType.withLock({ $0 }), known.dimensions == dimensions { return known.type }
+        let type = try PostgresVectors.ensure(connection, schema: placement.schema, dimensions: dimensions, identity: identity, location: location)
+        vectorType.withLock { $0 = (dimensions, type) }
+        return type
+    }
+
+    public func vectorWidths() async throws -> [String: Int] {
+        let connection = self.connection
+        let schema = placement.schema
+        return try await executor.run { () throws(GraphStoreError) -> [String: Int] in
+            try PostgresVectors.widths(connection, schema: schema)
         }
     }
 
@@ -338,24 +370,26 @@ public final class PostgresGraphWriter: GraphWriter {
         let location = self.location
         return try await executor.run {
             try Self.inTransaction(connection, operation: "retract \(key) from \(location)") { () throws -> GraphWriteStats in
-                try Self.retractRows(connection, key: key)
+                var deleted: [String] = []
+                return try Self.retractRows(connection, key: key, deletedNodes: &deleted)
             }
         }
     }
 
     /// Retracts what `key` produced inside the caller's transaction.
-    private static func retractRows(_ connection: PostgresConnection, key: String) throws -> GraphWriteStats {
+    /// `deletedNodes` gets the ids of the nodes deleted.
+    private static func retractRows(_ connection: PostgresConnection, key: String, deletedNodes: inout [String]) throws -> GraphWriteStats {
         var stats = GraphWriteStats()
         try connection.execute("SELECT pg_advisory_xact_lock(\(Self.graphLockID))", operation: "lock the graph")
         let before = try Self.count(connection, "SELECT count(*) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", key)
         // Rows only this source owns go (their edges cascade); shared rows lose the key.
-        let deletedNodes = try connection.query(
-            "WITH d AS (DELETE FROM graph_node WHERE source_ref_keys = ARRAY[$1]::varchar[] RETURNING 1) SELECT count(*) FROM d",
-            [key], operation: "delete nodes of \(key)")
+        let deletedIDs = try connection.query("DELETE FROM graph_node WHERE source_ref_keys = ARRAY[$1]::varchar[] RETURNING id",
+                                              [key], operation: "delete nodes of \(key)").compactMap { $0[0] }
+        deletedNodes += deletedIDs
         let deletedEdges = try connection.query(
             "WITH d AS (DELETE FROM graph_edge WHERE source_ref_keys = ARRAY[$1]::varchar[] RETURNING 1) SELECT count(*) FROM d",
             [key], operation: "delete edges of \(key)")
-        stats.nodesDeleted = Int(deletedNodes.first?[0] ?? "0") ?? 0
+        stats.nodesDeleted = deletedIDs.count
         let remaining = try Self.count(connection, "SELECT count(*) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", key)
         stats.edgesDeleted = before - remaining
         _ = deletedEdges

@@ -126,9 +126,20 @@ public final class SQLiteGraphWriter: GraphWriter {
                 if !batch.nodes.isEmpty || !batch.edges.isEmpty {
                     result.rowsWritten = try Self.writeRows(database, batch, location: location).rowsWritten
                 }
+                if let vectors = commit.vectors, !vectors.points.isEmpty {
+                    try SQLiteVectors.ensure(database, dimensions: vectors.dimensions, identity: vectors.identity, location: location)
+                    result.vectorsWritten = try SQLiteVectors.upsert(database, vectors.points)
+                }
+                // The vectors of what is retracted go too, whether or not this run embeds.
+                let collections = commit.retracting.isEmpty ? [] : Set(try SQLiteVectors.widths(database).keys)
+                var retraction = SQLiteVectors.Retraction()
                 for key in commit.retracting {
-                    let stats = try Self.retractRows(database, key: key)
+                    if !collections.isEmpty { try SQLiteVectors.collect(database, key: key, into: &retraction) }
+                    let stats = try Self.retractRows(database, key: key, deletedNodes: &retraction.nodeIDs)
                     result.rowsDeleted += stats.nodesDeleted + stats.edgesDeleted
+                }
+                if !collections.isEmpty {
+                    result.vectorsDeleted = try SQLiteVectors.remove(database, retraction, collections: collections)
                 }
                 if !commit.unregistering.isEmpty {
                     try database.withStatement("DELETE FROM memify_turn WHERE dataset_id = ?1 AND user_id = ?2 AND session_id = ?3 AND turn_id = ?4",
@@ -172,6 +183,11 @@ public final class SQLiteGraphWriter: GraphWriter {
                 return result
             }
         }
+    }
+
+    public func vectorWidths() async throws -> [String: Int] {
+        let database = self.database
+        return try await executor.run { () throws(GraphStoreError) -> [String: Int] in try SQLiteVectors.widths(database) }
     }
 
     public func commitSequence(stateID: String) async throws -> Int64 {
@@ -239,19 +255,30 @@ public final class SQLiteGraphWriter: GraphWriter {
         let database = self.database
         return try await executor.run {
             try database.transaction { () throws(GraphStoreError) -> GraphWriteStats in
-                try Self.retractRows(database, key: key)
+                var deleted: [String] = []
+                return try Self.retractRows(database, key: key, deletedNodes: &deleted)
             }
         }
     }
 
-    /// Retracts what `key` produced inside the caller's transaction.
-    private static func retractRows(_ database: SQLiteDatabase, key: String) throws(GraphStoreError) -> GraphWriteStats {
+    /// Retracts what `key` produced inside the caller's transaction; `deletedNodes` gets the ids
+    /// of the nodes deleted.
+    private static func retractRows(_ database: SQLiteDatabase, key: String,
+                                    deletedNodes: inout [String]) throws(GraphStoreError) -> GraphWriteStats {
         var stats = GraphWriteStats()
         let owned = "EXISTS (SELECT 1 FROM json_each(source_ref_keys) WHERE value = ?1)"
         // Rows only this source owns go; edges first, then nodes (their other edges cascade).
         stats.edgesDeleted = try Self.run(database, "DELETE FROM graph_edge WHERE source_ref_keys = json_array(?1)", [key])
         let edgesBefore = try Self.count(database, "SELECT count(*) FROM graph_edge")
-        stats.nodesDeleted = try Self.run(database, "DELETE FROM graph_node WHERE source_ref_keys = json_array(?1)", [key])
+        let deletedIDs = try database.withStatement("DELETE FROM graph_node WHERE source_ref_keys = json_array(?1) RETURNING id",
+                                                    operation: "delete nodes of \(key)") { stmt throws(GraphStoreError) -> [String] in
+            try stmt.bind(1, key)
+            var ids: [String] = []
+            while try stmt.step() { if let id = stmt.text(0) { ids.append(id) } }
+            return ids
+        }
+        stats.nodesDeleted = deletedIDs.count
+        deletedNodes += deletedIDs
         stats.edgesDeleted += edgesBefore - (try Self.count(database, "SELECT count(*) FROM graph_edge"))
         // Rows other sources also own lose only this key.
         for (table, keyColumns) in [("graph_node", "id"), ("graph_edge", "source_id, target_id, relationship_name")] {

@@ -24,6 +24,10 @@ public struct RunOptions: Sendable {
     public var reconcile = false
     /// The state database's id: each batch committed to the graph bumps its counter there.
     public var stateID: String?
+    /// The embedding model's identity when vectors are on. Part of every turn's derivation (see
+    /// ``PersistSessionsRunner/derivationIdentity(extractor:vectors:)``): turning vectors on, or
+    /// changing the model, re-derives every turn once, as an extractor change does.
+    public var vectorIdentity: String?
 
     public init(runID: String, datasetID: String, filter: SessionFilter = .all, since: Double? = nil, until: Double? = nil,
                 limit: Int? = nil, dryRun: Bool = false, concurrency: Int = 4, batchRows: Int = 1000) {
@@ -69,6 +73,15 @@ public struct RunSummary: Sendable, Equatable {
     public var extractorCalls = 0
     public var rowsWritten = 0
     public var rowsDeleted = 0
+    /// Whether the run wrote vectors (an embedding endpoint was configured).
+    public var vectorsOn = false
+    /// Vector rows inserted or changed, and removed with the rows they belonged to.
+    public var vectorsWritten = 0
+    public var vectorsDeleted = 0
+    /// Embedding usage, filled in by the caller: requests sent, texts sent, texts found in the cache.
+    public var embeddingRequests = 0
+    public var textsEmbedded = 0
+    public var textsFromEmbeddingCache = 0
     public var estimatedTokens = 0
     public var estimatedCostUSD = 0.0
     /// Turns left for a later run because the token or cost budget ran out (not checkpointed).
@@ -102,6 +115,9 @@ public struct RunSummary: Sendable, Equatable {
             ("turns_deleted", n(turnsDeleted)), ("turns_out_of_window", n(turnsOutOfWindow)),
             ("turns_quarantined", n(quarantined)), ("extractor_calls", n(extractorCalls)),
             ("rows_written", n(rowsWritten)), ("rows_deleted", n(rowsDeleted)),
+            ("vectors", .string(vectorsOn ? "on" : "off")), ("vectors_written", n(vectorsWritten)), ("vectors_deleted", n(vectorsDeleted)),
+            ("embedding_requests", n(embeddingRequests)), ("texts_embedded", n(textsEmbedded)),
+            ("texts_from_embedding_cache", n(textsFromEmbeddingCache)),
             ("turns_deferred", n(turnsDeferred)), ("stopped_by_budget", .bool(stoppedByBudget)),
             ("tokens_in", n(tokensIn)), ("tokens_out", n(tokensOut)),
             ("cost_usd", .number(JSONNumber(literal: String(format: "%.6f", costUSD), isInteger: false))),
@@ -137,10 +153,13 @@ public struct PersistSessionsRunner: Sendable {
     public var options: RunOptions
     /// Per-session locks against other workers (PostgreSQL advisory locks); nil for SQLite.
     public var sessionLocks: (any SessionLocking)?
+    /// Embeds each batch's index texts before its transaction opens; nil: vectors off.
+    public var embedder: (any TextEmbedding)?
 
     public init(source: any CacheSource, graph: (any GraphWriter)?, checkpoints: any CheckpointStoring, extractor: any Extractor,
-                options: RunOptions, sessionLocks: (any SessionLocking)? = nil) {
+                options: RunOptions, sessionLocks: (any SessionLocking)? = nil, embedder: (any TextEmbedding)? = nil) {
         self.sessionLocks = sessionLocks
+        self.embedder = embedder
         self.source = source
         self.graph = graph
         self.checkpoints = checkpoints
@@ -178,6 +197,7 @@ public struct PersistSessionsRunner: Sendable {
         summary.runID = options.runID
         summary.dryRun = options.dryRun
         summary.reconciled = options.reconcile && !options.dryRun && graph != nil
+        summary.vectorsOn = embedder != nil
         var pending: [SessionRead] = []
         var pendingTurns = 0
         var sessionsTaken = 0
@@ -191,6 +211,8 @@ public struct PersistSessionsRunner: Sendable {
             let result = try await task.value
             summary.rowsWritten += result.rowsWritten
             summary.rowsDeleted += result.rowsDeleted
+            summary.vectorsWritten += result.vectorsWritten
+            summary.vectorsDeleted += result.vectorsDeleted
             if let sequence = result.sequence { summary.graphSequence = sequence }
         }
         func submit(_ reads: [SessionRead]) async throws {
@@ -234,12 +256,16 @@ public struct PersistSessionsRunner: Sendable {
     private struct CommitResult: Sendable {
         var rowsWritten = 0
         var rowsDeleted = 0
+        var vectorsWritten = 0
+        var vectorsDeleted = 0
         var sequence: Int64?
     }
 
     /// A batch ready to be written: graph rows, the checkpoints they make true, what to retract.
     private struct Prepared: Sendable {
         var graph = GraphBatch()
+        /// The rows' vectors, embedded (nil: vectors off).
+        var vectors: VectorBatch?
         var persisted: [TurnCheckpoint] = []
         var replacedChunkKeys: [String] = []
         var deleted: [TurnCheckpoint] = []
@@ -340,6 +366,9 @@ public struct PersistSessionsRunner: Sendable {
                 }
             }
             if !rejected.isEmpty { try await checkpoints.quarantine(rejected, runID: options.runID) }
+            if let embedder, !prepared.graph.nodes.isEmpty {
+                prepared.vectors = try await Self.embed(prepared.graph, with: embedder)
+            }
             prepared.deleted = batch.deleted
             prepared.adopted = batch.adopted
             prepared.sessions = batch.sessions
@@ -397,9 +426,11 @@ public struct PersistSessionsRunner: Sendable {
             let committed = try await graph.commit(GraphCommit(
                 batch: prepared.graph, retracting: retracting, datasetID: options.datasetID,
                 registering: prepared.persisted.map(\.registered), unregistering: prepared.deleted.map(\.registered),
-                stateID: options.stateID))
+                stateID: options.stateID, vectors: prepared.vectors))
             result.rowsWritten = committed.rowsWritten
             result.rowsDeleted = committed.rowsDeleted
+            result.vectorsWritten = committed.vectorsWritten
+            result.vectorsDeleted = committed.vectorsDeleted
             result.sequence = committed.sequence
         }
         try await checkpoints.record(persisted: prepared.persisted + prepared.adopted, removed: prepared.deleted, sessions: prepared.sessions,
@@ -428,10 +459,11 @@ public struct PersistSessionsRunner: Sendable {
         for error in read.errors { quarantine.append((error.index, error.error.reason, error.raw)) }
 
         var seen: Set<String> = []
+        let derivation = Self.derivationIdentity(extractor: extractor.identity, vectors: options.vectorIdentity)
         for element in read.elements {
             summary.turnsSeen += 1
             let turn = TurnDocument(key: key, index: element.index, entry: element.entry, datasetID: options.datasetID,
-                                    extractorIdentity: extractor.identity)
+                                    extractorIdentity: derivation)
             guard seen.insert(turn.turnID).inserted else {
                 quarantine.append((element.index, "duplicate qa_id '\(turn.turnID)': an earlier element of this session has it",
                                    Array(JSONWriter.string(element.entry.jsonValue, style: .compact).utf8)))
@@ -481,6 +513,26 @@ public struct PersistSessionsRunner: Sendable {
         if !options.dryRun && !quarantine.isEmpty {
             try await checkpoints.quarantine(quarantine.map { (key: key, index: $0.0, reason: $0.1, raw: $0.2) }, runID: runID)
         }
+    }
+
+    /// What a turn's rows are derived with: the extractor, and the embedding model when vectors
+    /// are on. Salted into every turn's content hash and the sessions' fingerprints, so a change
+    /// of either re-derives each turn once.
+    public static func derivationIdentity(extractor: String, vectors: String?) -> String {
+        vectors.map { "\(extractor) vectors \($0)" } ?? extractor
+    }
+
+    /// The vector points of a batch's rows (cognee's index fields and edge texts), embedded.
+    /// Called before the batch's transaction opens: a slow or failing service holds no lock.
+    static func embed(_ graph: GraphBatch, with embedder: any TextEmbedding) async throws -> VectorBatch {
+        var points = VectorIndex.points(for: graph)
+        let vectors = try await embedder.embed(points.map(\.text))
+        guard vectors.count == points.count else {
+            throw PipelineError(.protocolError, operation: "embed a batch with \(embedder.identity)",
+                                message: "\(vectors.count) vectors for \(points.count) texts")
+        }
+        for i in points.indices { points[i].vector = vectors[i] }
+        return VectorBatch(dimensions: embedder.dimensions, identity: embedder.identity, points: points)
     }
 
     private func inWindow(_ time: String) -> Bool {

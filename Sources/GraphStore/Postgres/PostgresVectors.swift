@@ -1,0 +1,151 @@
+/// cognee's pgvector collections beside the graph tables (cognee-vectors.md §2): one table per
+/// collection, `id uuid PRIMARY KEY, payload json, vector vector(n)`, in the graph's schema (the
+/// dataset's database or schema when cognee's access control places graphs per dataset, so
+/// vectors sit where cognee's pgvector handler looks for them). Written inside the graph's
+/// transaction, so a batch's vectors commit or roll back with its rows.
+enum PostgresVectors {
+    /// The deleted rows whose vectors go at the end of a commit: node ids, and the texts of the
+    /// edges that lost a row (their `EdgeType` vector goes once no edge has that text).
+    struct Retraction {
+        var nodeIDs: [String] = []
+        var edgeTexts: Set<String> = []
+    }
+
+    static let edgeTextSQL = "COALESCE(NULLIF(btrim(properties->>'edge_text'), ''), relationship_name)"
+
+    /// Existing collections and their widths (`vector(16)` → 16), in `schema`.
+    static func widths(_ connection: PostgresConnection, schema: String) throws(GraphStoreError) -> [String: Int] {
+        let rows = try connection.query("""
+            SELECT c.relname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+              JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND a.attname = 'vector' AND NOT a.attisdropped AND c.relkind = 'r' AND c.relname = ANY($2::text[])
+            """, [schema, PostgresGraphWriter.arrayLiteral(VectorIndex.collections)], operation: "read the vector collections' widths")
+        var out: [String: Int] = [:]
+        for row in rows {
+            if let name = row[0], let type = row[1] { out[name] = VectorIndex.declaredWidth(type) ?? -1 }
+        }
+        return out
+    }
+
+    /// Makes sure pgvector is installed and the collections exist at `dimensions`; returns the
+    /// schema-qualified `vector` type to cast to. Throws a usage error when pgvector is missing
+    /// or a collection has another width.
+    static func ensure(_ connection: PostgresConnection, schema: String, dimensions: Int, identity: String,
+                       location: String) throws(GraphStoreError) -> String {
+        var namespace = try extensionSchema(connection)
+        if namespace == nil {
+            let available = try connection.query("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'",
+                                                 operation: "look for pgvector at \(location)")
+            guard !available.isEmpty else {
+                throw GraphStoreError(.invalidArgument, operation: "create the vector collections at \(location)",
+                                      message: "this PostgreSQL has no pgvector extension (`vector`): install pgvector on the server, or run without an embedding endpoint (graph only)")
+            }
+            do {
+                try connection.execute("CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public", operation: "create the pgvector extension at \(location)")
+            } catch {
+                throw GraphStoreError(.invalidArgument, operation: "create the pgvector extension at \(location)",
+                                      message: "\(error.message); a superuser can run `CREATE EXTENSION vector` in this database once")
+            }
+            namespace = try extensionSchema(connection)
+        }
+        let type = PostgresGraphWriter.quoteIdentifier(namespace ?? "public") + ".vector"
+        let existing = try widths(connection, schema: schema)
+        try VectorGuard.check(widths: existing, dimensions: dimensions, identity: identity, location: location)
+        for collection in VectorIndex.collections where existing[collection] == nil {
+            let table = PostgresGraphWriter.quoteIdentifier(collection)
+            try connection.execute("""
+                CREATE TABLE IF NOT EXISTS \(table) (id uuid NOT NULL, payload json, vector \(type)(\(dimensions)),
+                  CONSTRAINT \(PostgresGraphWriter.quoteIdentifier(collection + "_pkey")) PRIMARY KEY (id))
+                """, operation: "create the vector collection \(collection) at \(location)")
+        }
+        return type
+    }
+
+    private static func extensionSchema(_ connection: PostgresConnection) throws(GraphStoreError) -> String? {
+        try connection.query("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector'",
+                             operation: "look for the pgvector extension").first?[0] ?? nil
+    }
+
+    /// Upserts the points as cognee's `create_data_points` does (§2.2): the payload replaced but
+    /// for `belongs_to_set`, the union of stored and new names; the vector replaced too (a
+    /// vector of the configured model for this text, so equal to what it held unless the model
+    /// changed). Rows that would not change are left alone. Staged with COPY.
+    static func upsert(_ connection: PostgresConnection, _ points: [VectorPoint], vectorType: String) throws(GraphStoreError) -> Int {
+        guard !points.isEmpty else { return 0 }
+        try connection.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS memify_stage_vector (collection VARCHAR, id uuid, payload json, vector TEXT) ON COMMIT DELETE ROWS
+            """, operation: "stage vectors")
+        try connection.copyIn("COPY memify_stage_vector (collection, id, payload, vector) FROM STDIN",
+                              operation: "copy \(points.count) vectors") { stream in
+            var json: [UInt8] = []
+            for point in points {
+                CopyText.append(point.collection, to: &stream.data); stream.data.append(0x09)
+                CopyText.append(point.id, to: &stream.data); stream.data.append(0x09)
+                json.removeAll(keepingCapacity: true)
+                JSONWriter.write(.object(point.payload), style: .compact, into: &json)
+                CopyText.append(bytes: json, to: &stream.data); stream.data.append(0x09)
+                CopyText.append(VectorIndex.pgvectorLiteral(point.vector), to: &stream.data)
+                stream.data.append(0x0A)
+                stream.flush()
+            }
+        }
+        var written = 0
+        for collection in Set(points.map(\.collection)).sorted() {
+            let table = PostgresGraphWriter.quoteIdentifier(collection)
+            let merged = """
+                jsonb_set(EXCLUDED.payload::jsonb, '{belongs_to_set}', (SELECT COALESCE(jsonb_agg(DISTINCT val), '[]'::jsonb)
+                  FROM jsonb_array_elements_text(COALESCE(\(table).payload::jsonb->'belongs_to_set', '[]'::jsonb)
+                    || COALESCE(EXCLUDED.payload::jsonb->'belongs_to_set', '[]'::jsonb)) AS val))
+                """
+            let rows = try connection.query("""
+                WITH w AS (
+                  INSERT INTO \(table) (id, payload, vector)
+                  SELECT DISTINCT ON (id) id, payload, vector::\(vectorType) FROM memify_stage_vector WHERE collection = $1 ORDER BY id
+                  ON CONFLICT (id) DO UPDATE SET payload = (\(merged))::json, vector = EXCLUDED.vector
+                  WHERE \(table).vector::text IS DISTINCT FROM EXCLUDED.vector::text OR \(table).payload::jsonb IS DISTINCT FROM \(merged)
+                  RETURNING 1)
+                SELECT count(*) FROM w
+                """, [collection], operation: "upsert vectors into \(collection)")
+            written += Int(rows.first?[0] ?? "0") ?? 0
+        }
+        return written
+    }
+
+    /// Before the rows of `key` are retracted: the texts of its edges.
+    static func collect(_ connection: PostgresConnection, key: String, into retraction: inout Retraction) throws(GraphStoreError) {
+        let rows = try connection.query("SELECT DISTINCT \(edgeTextSQL) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", [key],
+                                        operation: "read the edge texts of \(key)")
+        for row in rows { if let text = row[0] { retraction.edgeTexts.insert(text) } }
+    }
+
+    /// After the retractions: the vectors of deleted nodes go, and an `EdgeType` vector goes when
+    /// no edge left in the graph has its text (edges of cognee's own included).
+    static func remove(_ connection: PostgresConnection, _ retraction: Retraction, collections: Set<String>) throws(GraphStoreError) -> Int {
+        var removed = 0
+        let ids = retraction.nodeIDs.filter(GraphIdentity.isUUID)
+        if !ids.isEmpty {
+            for collection in VectorIndex.nodeCollections where collections.contains(collection) {
+                let rows = try connection.query("""
+                    WITH d AS (DELETE FROM \(PostgresGraphWriter.quoteIdentifier(collection)) WHERE id = ANY($1::uuid[]) RETURNING 1) SELECT count(*) FROM d
+                    """, [PostgresGraphWriter.arrayLiteral(ids)], operation: "delete the vectors of \(ids.count) retracted nodes from \(collection)")
+                removed += Int(rows.first?[0] ?? "0") ?? 0
+            }
+        }
+        if !retraction.edgeTexts.isEmpty, collections.contains(VectorIndex.edgeCollection) {
+            let texts = Array(retraction.edgeTexts)
+            let live = try connection.query("""
+                SELECT DISTINCT t FROM (SELECT \(edgeTextSQL) AS t FROM graph_edge) e WHERE t = ANY($1::text[])
+                """, [PostgresGraphWriter.arrayLiteral(texts)], operation: "find edge texts still in use")
+            let liveIDs = Set(live.compactMap { $0[0] }.map { GraphIdentity.edgeType(VectorIndex.pythonStrip($0)) })
+            let gone = Set(texts.map { GraphIdentity.edgeType(VectorIndex.pythonStrip($0)) }).subtracting(liveIDs)
+            if !gone.isEmpty {
+                let rows = try connection.query("""
+                    WITH d AS (DELETE FROM \(PostgresGraphWriter.quoteIdentifier(VectorIndex.edgeCollection)) WHERE id = ANY($1::uuid[]) RETURNING 1)
+                    SELECT count(*) FROM d
+                    """, [PostgresGraphWriter.arrayLiteral(gone.sorted())], operation: "delete the vectors of edge texts no edge has")
+                removed += Int(rows.first?[0] ?? "0") ?? 0
+            }
+        }
+        return removed
+    }
+}

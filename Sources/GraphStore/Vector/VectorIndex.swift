@@ -1,0 +1,209 @@
+import Foundation
+
+/// One row of a cognee vector collection (docs/specs/cognee-vectors.md §1): the graph row's id,
+/// the text cognee embeds for one of its index fields, the `IndexSchema` payload cognee stores
+/// beside the vector, and the vector once embedded.
+public struct VectorPoint: Sendable, Equatable {
+    /// `<Type>_<field>`, e.g. `DocumentChunk_text`, `EdgeType_relationship_name`.
+    public var collection: String
+    /// The graph node's id (for `EdgeType_relationship_name`: `uuid5(OID, "EdgeType:" + norm(text))`).
+    public var id: String
+    /// What is embedded: the field's value, `strip()`ed.
+    public var text: String
+    /// The `IndexSchema` object in cognee's key order, `belongs_to_set` included.
+    public var payload: JSONObject
+    /// Filled in by the embedding step; exactly the collection's width.
+    public var vector: [Float]
+
+    public init(collection: String, id: String, text: String, payload: JSONObject, vector: [Float] = []) {
+        self.collection = collection
+        self.id = id
+        self.text = text
+        self.payload = payload
+        self.vector = vector
+    }
+
+    /// The node-set names in the payload.
+    public var belongsToSet: [String] {
+        guard case .array(let items)? = payload["belongs_to_set"] else { return [] }
+        return items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+    }
+}
+
+/// What a commit writes into the vector collections: the points of its rows, embedded, all of
+/// one width. A commit without it (vectors off) writes no vector, but its retractions still
+/// remove the vectors of the rows they delete.
+public struct VectorBatch: Sendable {
+    public var dimensions: Int
+    /// The embedding model's identity (``TextEmbedding/identity``), for messages.
+    public var identity: String
+    public var points: [VectorPoint]
+
+    public init(dimensions: Int, identity: String, points: [VectorPoint]) {
+        self.dimensions = dimensions
+        self.identity = identity
+        self.points = points
+    }
+}
+
+/// Which collections a graph's rows go into, and with what, as cognee's `index_data_points` and
+/// `index_graph_edges` decide (cognee-vectors.md §1.1–§1.3).
+public enum VectorIndex {
+    /// The collections session windows fill; the tables a compatible writer creates.
+    public static let collections = ["DocumentChunk_text", "TextSummary_text", "Entity_name", "EntityType_name",
+                                     "TextDocument_name", edgeCollection]
+    /// Indexed node types' collections: a deleted node's vectors are looked for in these.
+    public static let nodeCollections = Array(collections.dropLast())
+    public static let edgeCollection = "EdgeType_relationship_name"
+
+    /// The points cognee indexes for these rows: one per (node, index field) whose value is not
+    /// null, and one per distinct edge text. Deduplicated by (collection, id), the last payload
+    /// winning and node-set names unioned, as cognee's adapters fold a batch.
+    public static func points(for batch: GraphBatch) -> [VectorPoint] {
+        var points: [VectorPoint] = []
+        var position: [String: Int] = [:]
+        func add(_ point: VectorPoint) {
+            var point = point
+            point.text = point.text.strippingNUL()
+            point.payload = point.payload.strippingNUL()
+            let key = point.collection + "\u{0}" + point.id
+            if let i = position[key] {
+                let sets = union(points[i].belongsToSet, point.belongsToSet)
+                points[i] = point
+                points[i].payload["belongs_to_set"] = .array(sets.map(JSONValue.string))
+            } else {
+                position[key] = points.count
+                points.append(point)
+            }
+        }
+        for node in batch.nodes {
+            guard case .object(let metadata)? = node.properties["metadata"],
+                  case .array(let fields)? = metadata["index_fields"] else { continue }
+            for case .string(let field) in fields {
+                let value: String
+                if field == "name" {
+                    value = node.name
+                } else if case .string(let text)? = node.properties[field] {
+                    value = text
+                } else {
+                    continue
+                }
+                add(nodePoint(node, field: field, text: pythonStrip(value)))
+            }
+        }
+        for edge in batch.edges {
+            let text = pythonStrip(edgeText(edge.properties, relationshipName: edge.relationshipName))
+            add(VectorPoint(collection: edgeCollection, id: GraphIdentity.edgeType(text), text: text,
+                            payload: payload(id: GraphIdentity.edgeType(text), millis: 0, belongsToSet: [], importance: nil, text: text)))
+        }
+        return points
+    }
+
+    /// The text an edge is searched by (`get_edge_retrieval_text`): its `edge_text` when not
+    /// blank, else its relationship name.
+    public static func edgeText(_ properties: JSONObject, relationshipName: String) -> String {
+        if case .string(let text)? = properties["edge_text"], !text.isBlank { return text }
+        return relationshipName
+    }
+
+    private static func nodePoint(_ node: GraphNode, field: String, text: String) -> VectorPoint {
+        let p = node.properties
+        var sets: [String] = []
+        if case .array(let items)? = p["belongs_to_set"] {
+            for case .string(let name) in items { sets.append(name) }
+        }
+        // Rows of one document carry its turn's time; rows many documents share carry none, so
+        // that a payload does not depend on which turn wrote it last.
+        var millis: Int64 = 0
+        if CogneeDocumentBuilder.documentScopedTypes.contains(node.type), case .number(let n)? = p["created_at"] {
+            millis = Int64(n.literal) ?? 0
+        }
+        var payload = payload(id: node.id, millis: millis, belongsToSet: sets, importance: p["importance_weight"], text: text)
+        switch node.type {
+        case "DocumentChunk":
+            payload["document_id"] = p["document_id"] ?? .null
+            payload["document_name"] = p["document_name"] ?? .null
+            payload["chunk_index"] = p["chunk_index"] ?? .null
+            payload["external_metadata"] = p["external_metadata"] ?? .null
+        case "TextSummary":
+            payload["source_chunk_id"] = p["source_chunk_id"] ?? .null
+        case "TextDocument":
+            payload["external_metadata"] = p["external_metadata"] ?? .null
+        default:
+            break
+        }
+        return VectorPoint(collection: "\(node.type)_\(field)", id: node.id, text: text, payload: payload)
+    }
+
+    /// `IndexSchema(...).model_dump()` as cognee serializes it (§1.3), keys in its order.
+    static func payload(id: String, millis: Int64, belongsToSet: [String], importance: JSONValue?, text: String) -> JSONObject {
+        let time = JSONValue.number(JSONNumber(literal: String(millis), isInteger: true))
+        return JSONObject([
+            ("id", .string(id)), ("created_at", time), ("updated_at", time), ("ontology_valid", .bool(false)),
+            ("ontology_uri", .null), ("version", .number(JSONNumber(1))), ("topological_rank", .number(JSONNumber(0))),
+            ("metadata", .object(JSONObject([("index_fields", .array([.string("text")]))]))), ("type", .string("IndexSchema")),
+            ("belongs_to_set", .array(belongsToSet.map(JSONValue.string))), ("source_pipeline", .null), ("source_task", .null),
+            ("source_node_set", .null), ("source_user", .null), ("source_content_hash", .null),
+            ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
+            ("importance_weight", importance ?? .number(JSONNumber(literal: "0.5", isInteger: false))),
+            ("text", .string(text)), ("document_id", .null), ("document_name", .null), ("chunk_index", .null),
+            ("source_chunk_id", .null), ("external_metadata", .null),
+        ])
+    }
+
+    /// Python's `str.strip()`: whitespace off both ends.
+    public static func pythonStrip(_ text: String) -> String {
+        text.isTrimmed ? text : text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `a` then what `b` adds, in order (how cognee's Turso adapter merges `belongs_to_set`).
+    static func union(_ a: [String], _ b: [String]) -> [String] {
+        var out = a
+        for item in b where !out.contains(item) { out.append(item) }
+        return out
+    }
+
+    /// A vector as pgvector's text input, `[0.5,1,-2]`.
+    static func pgvectorLiteral(_ vector: [Float]) -> String {
+        var out = "["
+        out.reserveCapacity(vector.count * 8)
+        for (i, x) in vector.enumerated() {
+            if i > 0 { out += "," }
+            out += x == x.rounded() && abs(x) < 1e7 ? String(Int(x)) : "\(x)"
+        }
+        return out + "]"
+    }
+
+    /// A vector as Turso's `F32_BLOB`: little-endian float32, nothing else.
+    static func float32LittleEndian(_ vector: [Float]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(vector.count * 4)
+        for x in vector {
+            let bits = x.bitPattern.littleEndian
+            out.append(UInt8(truncatingIfNeeded: bits))
+            out.append(UInt8(truncatingIfNeeded: bits >> 8))
+            out.append(UInt8(truncatingIfNeeded: bits >> 16))
+            out.append(UInt8(truncatingIfNeeded: bits >> 24))
+        }
+        return out
+    }
+
+    /// The width in a column type as cognee declares it: `vector(16)` (pgvector) or
+    /// `F32_BLOB(16)` / `F32_BLOB (16)` (Turso).
+    static func declaredWidth(_ type: String) -> Int? {
+        guard let open = type.firstIndex(of: "("), let close = type[open...].firstIndex(of: ")") else { return nil }
+        return Int(type[type.index(after: open)..<close].trimmingCharacters(in: .whitespaces))
+    }
+}
+
+/// The widths of a graph's existing vector collections disagree with the configured model's.
+public enum VectorGuard {
+    /// Throws a usage error naming every collection whose width is not `dimensions`.
+    public static func check(widths: [String: Int], dimensions: Int, identity: String, location: String) throws(GraphStoreError) {
+        let wrong = widths.filter { $0.value != dimensions }.sorted { $0.key < $1.key }
+        guard !wrong.isEmpty else { return }
+        let list = wrong.map { "\($0.key) holds \($0.value)-dimensional vectors" }.joined(separator: ", ")
+        throw GraphStoreError(.invalidArgument, operation: "check the vector collections at \(location)",
+                              message: "\(list), but the embedding model \(identity) makes \(dimensions): configure the model the collections were made with (EMBEDDING_MODEL, EMBEDDING_DIMENSIONS), or drop the collections to re-embed everything with the new one")
+    }
+}
