@@ -37,7 +37,8 @@ struct CheckpointStoreSchemaTests {
         }
         let store = try CheckpointStore(path: path)
         #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_master WHERE name = 'runs_running'") == "1")
-        #expect(try Self.value(store.database, "SELECT value FROM meta WHERE key = 'schema_version'") == "4")
+        #expect(try Self.value(store.database, "SELECT value FROM meta WHERE key = 'schema_version'") == "5")
+        #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_master WHERE name = 'embedding_cache'") == "1")
         try store.startRun("run-2")
         #expect(try Self.value(store.database, "SELECT status FROM runs WHERE run_id = 'run-1'") == "aborted")
         #expect(try Self.value(store.database, "SELECT status FROM runs WHERE run_id = 'run-2'") == "running")

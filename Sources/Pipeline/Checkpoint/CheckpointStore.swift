@@ -57,9 +57,9 @@ public final class CheckpointStore: Sendable {
     private let runRowChanges = Mutex(0)
 
     /// 2: the LLM response cache (`llm_cache`) and usage accounting (`usage`); 3: session
-    /// fingerprints; 4: an index on the runs still `running`. An open of a database at this
-    /// version runs no DDL.
-    public static let schemaVersion = 4
+    /// fingerprints; 4: an index on the runs still `running`; 5: the embedding cache
+    /// (`embedding_cache`). An open of a database at this version runs no DDL.
+    public static let schemaVersion = 5
 
     /// Opens (creating or upgrading) the state database on a blocking thread: sqlite3 never runs
     /// on the caller's, which may be the cooperative pool.
@@ -129,6 +129,14 @@ public final class CheckpointStore: Sendable {
         try database.execute("""
             CREATE INDEX IF NOT EXISTS runs_running ON runs (status) WHERE status = 'running';
             UPDATE meta SET value = '4' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 4
+            """)
+        // 5: vectors by (model, width, SHA-256 of the stripped text), little-endian float32
+        // (EmbeddingCacheStore.swift). WITHOUT ROWID: the key is the only access path.
+        try database.execute("""
+            CREATE TABLE IF NOT EXISTS embedding_cache (
+              model TEXT NOT NULL, dimensions INTEGER NOT NULL, text_hash BLOB NOT NULL, vector BLOB NOT NULL,
+              PRIMARY KEY (model, dimensions, text_hash)) WITHOUT ROWID;
+            UPDATE meta SET value = '5' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 5
             """)
     }
 

@@ -100,26 +100,14 @@ struct LLMClient: Sendable {
         throw unavailable("no answer after \(attempts) attempts")
     }
 
-    /// Full jitter, at least `Retry-After`, never more than ten minutes.
+    /// Full jitter, at least `Retry-After`, never more than ten minutes (``HTTPRetryPolicy``).
     func backoff(attempt: Int, retryAfter: Double?) -> Double {
-        let ceiling = min(configuration.maxRetryDelay, configuration.retryBaseDelay * pow(2, Double(attempt - 1)))
-        let jitter = ceiling > 0 ? Double.random(in: 0...ceiling) : 0
-        return min(600, max(retryAfter ?? 0, jitter))
+        HTTPRetryPolicy(maxAttempts: configuration.maxAttempts, baseDelay: configuration.retryBaseDelay,
+                        maxDelay: configuration.maxRetryDelay).delay(attempt: attempt, retryAfter: retryAfter)
     }
 
     /// `Retry-After: 7` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`, as seconds from now.
-    static func parseRetryAfter(_ value: String) -> Double? {
-        let text = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(text) { return max(0, seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text) { return max(0, date.timeIntervalSinceNow) }
-        }
-        return nil
-    }
+    static func parseRetryAfter(_ value: String) -> Double? { HTTPRetryPolicy.parseRetryAfter(value) }
 
     /// The message of an OpenAI-style error body, bounded and with the key removed.
     private func errorMessage(_ body: [UInt8]) -> String {

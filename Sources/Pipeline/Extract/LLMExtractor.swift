@@ -21,7 +21,8 @@ import Synchronization
 /// * **Budget** (`maxTokens`, `maxCostUSD`, per run): before a request is sent, what was spent,
 ///   plus what requests in flight are estimated to spend, plus this request's estimate must fit,
 ///   or the request is not sent, its turns are ``ExtractionOutcome/notAttempted`` and no later
-///   request of the run is sent either.
+///   request of the run is sent either. The budget is a ``RunBudget`` the run may share with the
+///   embedder, so the limits bound the run's whole spending.
 public final class LLMExtractor: Extractor {
     public let configuration: LLMConfiguration
     private let store: any LLMStateStoring
@@ -29,6 +30,8 @@ public final class LLMExtractor: Extractor {
     private let client: LLMClient
     private let logger: Logger
     private let ledger = Mutex(Ledger())
+    /// The run's budget: given (shared with the embedder), or made from `maxTokens`/`maxCostUSD`.
+    public let budget: RunBudget
 
     /// What the run has spent and reserved.
     public struct Ledger: Sendable {
@@ -37,13 +40,15 @@ public final class LLMExtractor: Extractor {
         public var costUSD = 0.0
         public var requests = 0
         public var cachedTurns = 0
-        var reservedTokens = 0
-        var reservedCost = 0.0
+        /// The run's budget is exhausted (by this extractor or another stage sharing it).
         public var budgetExhausted = false
     }
 
-    public init(configuration: LLMConfiguration, store: any LLMStateStoring, runID: String, logger: Logger) {
+    /// `budget`: the run's shared budget; nil makes one from the configuration's `maxTokens` and
+    /// `maxCostUSD` (then this extractor's limits are the run's).
+    public init(configuration: LLMConfiguration, store: any LLMStateStoring, runID: String, logger: Logger, budget: RunBudget? = nil) {
         self.configuration = configuration
+        self.budget = budget ?? RunBudget(maxTokens: configuration.maxTokens, maxCostUSD: configuration.maxCostUSD)
         self.store = store
         self.runID = runID
         self.logger = logger
@@ -57,7 +62,11 @@ public final class LLMExtractor: Extractor {
     public static func identity(_ configuration: LLMConfiguration) -> String { "llm/\(LLMPrompt.version)/\(configuration.model)" }
 
     /// Spent so far by this run.
-    public var spent: Ledger { ledger.withLock { $0 } }
+    public var spent: Ledger {
+        var l = ledger.withLock { $0 }
+        l.budgetExhausted = budget.isExhausted
+        return l
+    }
 
     // MARK: estimates
 
@@ -157,30 +166,14 @@ public final class LLMExtractor: Extractor {
         var key: SessionKey
     }
 
-    private enum Reservation { case granted, refused, refusedFirst }
-
-    /// Reserves the request's estimate against the budget. Once one request does not fit,
-    /// none is sent any more (`refusedFirst` only for that first one, to warn once).
-    private func reserve(_ estimate: (tokens: Int, costUSD: Double)) -> Reservation {
-        let (maxTokens, maxCost) = (configuration.maxTokens, configuration.maxCostUSD)
-        return ledger.withLock { l in
-            if l.budgetExhausted { return .refused }
-            let tokensFit = maxTokens.map { l.tokensIn + l.tokensOut + l.reservedTokens + estimate.tokens <= $0 } ?? true
-            let costFits = maxCost.map { l.costUSD + l.reservedCost + estimate.costUSD <= $0 + 1e-12 } ?? true
-            guard tokensFit && costFits else {
-                l.budgetExhausted = true
-                return .refusedFirst
-            }
-            l.reservedTokens += estimate.tokens
-            l.reservedCost += estimate.costUSD
-            return .granted
-        }
+    /// Reserves the request's estimate against the run's budget (``RunBudget``).
+    private func reserve(_ estimate: (tokens: Int, costUSD: Double)) -> RunBudget.Reservation {
+        budget.reserve(tokens: estimate.tokens, costUSD: estimate.costUSD)
     }
 
     private func settle(_ estimate: (tokens: Int, costUSD: Double), tokensIn: Int, tokensOut: Int, cost: Double) {
+        budget.settle(reservedTokens: estimate.tokens, reservedCostUSD: estimate.costUSD, tokens: tokensIn + tokensOut, costUSD: cost)
         ledger.withLock { l in
-            l.reservedTokens -= estimate.tokens
-            l.reservedCost -= estimate.costUSD
             l.tokensIn += tokensIn
             l.tokensOut += tokensOut
             l.costUSD += cost
@@ -196,8 +189,8 @@ public final class LLMExtractor: Extractor {
         guard reservation == .granted else {
             if reservation == .refusedFirst {
                 logger.warning("LLM budget reached: no further requests this run; the remaining turns wait for the next run", metadata: [
-                    "max_tokens": "\(configuration.maxTokens.map(String.init) ?? "none")",
-                    "max_cost_usd": "\(configuration.maxCostUSD.map { String(format: "%.4f", $0) } ?? "none")"])
+                    "max_tokens": "\(budget.maxTokens.map(String.init) ?? "none")",
+                    "max_cost_usd": "\(budget.maxCostUSD.map { String(format: "%.4f", $0) } ?? "none")"])
             }
             return turns.map { _ in .notAttempted }
         }
