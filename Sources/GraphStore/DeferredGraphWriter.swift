@@ -59,4 +59,7 @@ public final class DeferredGraphWriter: GraphWriter {
         try await writer().registeredTurns(datasetID: datasetID, sessions: sessions)
     }
     public func vectorWidths() async throws -> [String: Int] { try await writer().vectorWidths() }
+    public func prepareVectors(dimensions: Int, identity: String) async throws {
+        try await writer().prepareVectors(dimensions: dimensions, identity: identity)
+    }
 }

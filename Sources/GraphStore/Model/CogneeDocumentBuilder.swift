@@ -104,7 +104,11 @@ public struct CogneeDocumentBuilder: Sendable {
                               belongsToSet: nil, [:], key: SourceRef.document(datasetID: datasetID, dataID: id)))
         }
         nodes.append(node(documentID, documentName, "TextDocument", rank: 1, indexFields: ["name"], belongsToSet: sets, [
-            "raw_data_location": .string("memify://\(datasetID)/\(documentName).txt"),
+            // An absolute file:// URI, as cognee writes its own: cognee's file helpers parse it
+            // (a missing file is then a plain FileNotFoundError), where a memify:// scheme was
+            // taken for a relative path and failed in a confusing way. No file is written: the
+            // text lives in the chunk.
+            "raw_data_location": .string("file:///memify-worker/\(datasetID)/\(documentName).txt"),
             "external_metadata": .string(Self.pythonIndented(externalMetadata)),
             "mime_type": .string("text/plain"),
         ], key: documentKey))

@@ -202,6 +202,10 @@ public protocol GraphWriter: Sendable {
     func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn]
     /// The vector collections the graph has (cognee-vectors.md §1.2), with their widths.
     func vectorWidths() async throws -> [String: Int]
+    /// Makes the vector collections ready for vectors of `dimensions` (pgvector installed, the
+    /// tables there): a run with vectors on calls it before it embeds anything, so a missing
+    /// pgvector or a collection of another width (a usage error naming both) costs nothing.
+    func prepareVectors(dimensions: Int, identity: String) async throws
 }
 
 /// The sorted, de-duplicated union of two lists (how provenance arrays are kept).

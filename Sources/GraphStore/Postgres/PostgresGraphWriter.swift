@@ -276,6 +276,17 @@ public final class PostgresGraphWriter: GraphWriter {
         return type
     }
 
+    public func prepareVectors(dimensions: Int, identity: String) async throws {
+        let connection = self.connection
+        let location = self.location
+        try await executor.run {
+            try Self.inTransaction(connection, operation: "prepare the vector collections at \(location)") { () throws in
+                try connection.execute("SELECT pg_advisory_xact_lock(\(Self.graphLockID))", operation: "lock the graph at \(location)")
+                _ = try self.vectorType(dimensions: dimensions, identity: identity)
+            }
+        }
+    }
+
     public func vectorWidths() async throws -> [String: Int] {
         let connection = self.connection
         let schema = placement.schema

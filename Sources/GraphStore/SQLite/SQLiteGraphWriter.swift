@@ -185,6 +185,16 @@ public final class SQLiteGraphWriter: GraphWriter {
         }
     }
 
+    public func prepareVectors(dimensions: Int, identity: String) async throws {
+        let database = self.database
+        let location = self.location
+        try await executor.run {
+            try database.transaction { () throws(GraphStoreError) in
+                try SQLiteVectors.ensure(database, dimensions: dimensions, identity: identity, location: location)
+            }
+        }
+    }
+
     public func vectorWidths() async throws -> [String: Int] {
         let database = self.database
         return try await executor.run { () throws(GraphStoreError) -> [String: Int] in try SQLiteVectors.widths(database) }

@@ -200,9 +200,11 @@ public enum VectorIndex {
 public enum VectorGuard {
     /// Throws a usage error naming every collection whose width is not `dimensions`.
     public static func check(widths: [String: Int], dimensions: Int, identity: String, location: String) throws(GraphStoreError) {
-        let wrong = widths.filter { $0.value != dimensions }.sorted { $0.key < $1.key }
+        let wrong = widths.filter { $0.value != dimensions }
         guard !wrong.isEmpty else { return }
-        let list = wrong.map { "\($0.key) holds \($0.value)-dimensional vectors" }.joined(separator: ", ")
+        let list = Dictionary(grouping: wrong, by: \.value).sorted { $0.key < $1.key }.map { width, collections in
+            "\(collections.map(\.key).sorted().joined(separator: ", ")) \(collections.count == 1 ? "holds" : "hold") \(width)-dimensional vectors"
+        }.joined(separator: "; ")
         throw GraphStoreError(.invalidArgument, operation: "check the vector collections at \(location)",
                               message: "\(list), but the embedding model \(identity) makes \(dimensions): configure the model the collections were made with (EMBEDDING_MODEL, EMBEDDING_DIMENSIONS), or drop the collections to re-embed everything with the new one")
     }

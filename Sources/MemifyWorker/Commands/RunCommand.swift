@@ -40,6 +40,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var selection: SelectionOptions
     @OptionGroup var report: ReportOptions
     @OptionGroup(title: "LLM extractor") var llm: LLMOptions
+    @OptionGroup(title: "Vectors (what cognee's default search starts from)") var vectors: EmbeddingOptions
 
     @Option(help: "A pipeline name (pipelines/<name>.yml) or a path to one.")
     var pipeline = "persist-sessions"
@@ -83,7 +84,7 @@ struct RunCommand: AsyncParsableCommand {
         try await withExitStatus {
             try await RunDriver(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline,
                                 since: since.flatMap(parseTimestamp), until: until.flatMap(parseTimestamp), limit: limit,
-                                dryRun: dryRun, concurrency: concurrency, extractor: extractor, llm: llm).run(filter: filter)
+                                dryRun: dryRun, concurrency: concurrency, extractor: extractor, llm: llm, vectors: vectors).run(filter: filter)
         }
     }
 }
@@ -103,6 +104,7 @@ struct RunDriver {
     var concurrency: Int?
     var extractor: String?
     var llm: LLMOptions
+    var vectors: EmbeddingOptions
 
     func run(filter: SessionFilter) async throws -> ExitStatus {
         let log = Logs.bootstrap(report.logFormat)
@@ -123,11 +125,15 @@ struct RunDriver {
         }
         // Configuration problems are usage errors, reported before any lock is taken.
         let llmConfiguration = extractorName == "llm" ? try llm.configuration(requireKey: !dryRun) : nil
+        // Resolved in a dry run too: the embedding model is part of each turn's derivation, so
+        // what a dry run says would persist is what a run would.
+        let embeddingConfiguration = try vectors.configuration()
         if dryRun { reconciling.set(false) }
         let runID = Self.newRunID()
         let datasetID = graph.resolvedDatasetID ?? RunOptions.defaultDatasetID
-        let options = RunOptions(runID: runID, datasetID: datasetID, filter: filter, since: since, until: until, limit: limit,
+        var options = RunOptions(runID: runID, datasetID: datasetID, filter: filter, since: since, until: until, limit: limit,
                                  dryRun: dryRun, concurrency: concurrency ?? definition.concurrency, batchRows: definition.batchRows)
+        options.vectorIdentity = embeddingConfiguration?.identity
 
         // Locks first: a second run must learn at once that it is not needed.
         let lock = dryRun ? nil : try RunLock.acquire(statePath: statePath, runID: runID)
@@ -157,7 +163,9 @@ struct RunDriver {
         // only the read. Sessions persisted whole are skipped without decoding when their bytes
         // did not change (not in a --since/--until window, which persists sessions only in
         // part): decoding waits for their fingerprints, and the runner for the rest of setup.
-        func fingerprintSalt(_ extractorIdentity: String) -> String { "fingerprint/3 \(extractorIdentity) \(datasetID)" }
+        func fingerprintSalt(_ extractorIdentity: String) -> String {
+            "fingerprint/3 \(PersistSessionsRunner.derivationIdentity(extractor: extractorIdentity, vectors: options.vectorIdentity)) \(datasetID)"
+        }
         var fingerprints: SessionFingerprints?
         if since == nil && until == nil {
             let loaded = Task { (try? await opening.value.sessionFingerprints()) ?? KnownFingerprints() }
@@ -254,13 +262,16 @@ struct RunDriver {
         }
         let source: any CacheSource
         var llmExtractor: LLMExtractor?
+        var embedder: Embedder?
+        // One budget for every stage that pays a provider (--max-tokens, --max-cost).
+        let budget = RunBudget(maxTokens: llm.maxTokens, maxCostUSD: llm.maxCost)
         let extractor: any Extractor
         var writer: (any GraphWriter)?
         var standing: GraphStanding?
         let scope = GraphStanding.scope(of: filter)
         do {
         if let llmConfiguration {
-            let made = LLMExtractor(configuration: llmConfiguration, store: checkpoints, runID: runID, logger: log)
+            let made = LLMExtractor(configuration: llmConfiguration, store: checkpoints, runID: runID, logger: log, budget: budget)
             llmExtractor = made
             extractor = made
             log.info("llm extractor", metadata: [
@@ -294,7 +305,17 @@ struct RunDriver {
                     "reason": "\(checked.reason)"])
             }
             standing = checked
+            if let embeddingConfiguration {
+                // Before anything is embedded: pgvector there, and collections of this width.
+                try await opened.prepareVectors(dimensions: embeddingConfiguration.dimensions, identity: embeddingConfiguration.identity)
+                embedder = Embedder(configuration: embeddingConfiguration, cache: checkpoints, runID: runID, budget: budget, logger: log)
+                log.info("vectors: on", metadata: [
+                    "endpoint": "\(embeddingConfiguration.displayEndpoint)", "model": "\(embeddingConfiguration.model)",
+                    "dimensions": "\(embeddingConfiguration.dimensions)", "batch_size": "\(embeddingConfiguration.batchSize)",
+                    "concurrency": "\(embeddingConfiguration.concurrency)"])
+            }
         }
+        if embeddingConfiguration == nil { log.warning("\(EmbeddingOptions.offNote)") }
         reconciling.set(standing?.reconcile ?? false)
         } catch {
             // The graph's opening may still be under way: let it end before the locks go.
@@ -313,7 +334,7 @@ struct RunDriver {
         runOptions.reconcile = standing?.reconcile ?? false
         runOptions.stateID = standing?.stateID
         let runner = PersistSessionsRunner(source: source, graph: writer, checkpoints: checkpoints, extractor: extractor, options: runOptions,
-                                           sessionLocks: sessionLocks)
+                                           sessionLocks: sessionLocks, embedder: embedder)
         let started = Date()
         var summary: RunSummary
         do {
@@ -328,6 +349,15 @@ struct RunDriver {
                 summary.tokensIn = spent.tokensIn
                 summary.tokensOut = spent.tokensOut
                 summary.costUSD = spent.costUSD
+            }
+            summary.vectorsOn = embeddingConfiguration != nil
+            summary.embeddingModel = embeddingConfiguration?.identity
+            if let spent = embedder?.spent {
+                summary.embeddingRequests = spent.requests
+                summary.textsEmbedded = spent.textsEmbedded
+                summary.textsFromEmbeddingCache = spent.textsFromCache
+                summary.embeddingTokens = spent.promptTokens
+                summary.embeddingCostUSD = spent.costUSD
             }
         } catch {
             progress.finish()
@@ -425,6 +455,11 @@ struct RunDriver {
         metric("memify_llm_tokens_out", "LLM completion tokens paid by the last run.", "\(s.tokensOut)")
         metric("memify_llm_cost_usd", "LLM cost of the last run in US dollars (cognee's price table).", String(format: "%.6f", s.costUSD))
         metric("memify_rows_deleted", "Graph rows deleted by the last run.", "\(s.rowsDeleted)")
+        metric("memify_vectors_written", "Vector rows inserted or updated by the last run (0 with vectors off).", "\(s.vectorsWritten)")
+        metric("memify_vectors_deleted", "Vector rows deleted with the rows they belonged to by the last run.", "\(s.vectorsDeleted)")
+        metric("memify_embedding_requests", "Embedding requests sent by the last run.", "\(s.embeddingRequests)")
+        metric("memify_texts_embedded", "Texts sent to the embedding model by the last run (the cache answered the rest).", "\(s.textsEmbedded)")
+        metric("memify_embedding_cost_usd", "Embedding cost of the last run in US dollars.", String(format: "%.6f", s.embeddingCostUSD))
         metric("memify_run_duration_seconds", "Wall time of the last run.", String(format: "%.3f", Date().timeIntervalSince(started)))
         metric("memify_last_run_exit_status", "Exit status of the last run.", "\(status.rawValue)")
         metric("memify_last_run_timestamp_seconds", "When the last run ended (Unix seconds).", String(format: "%.3f", Date().timeIntervalSince1970))

@@ -31,6 +31,20 @@ struct StatusCommand: AsyncParsableCommand {
         return nil
     }
 
+    /// The summary of the last run that finished, as recorded.
+    func lastFinishedSummary(_ status: CheckpointStore.Status) -> JSONObject? {
+        for run in status.lastRuns {
+            if let text = run.summary, case .object(let object)? = try? JSONParser.parse(Array(text.utf8)), object["vectors"] != nil { return object }
+        }
+        return nil
+    }
+
+    /// `on` or `off` as the last finished run wrote vectors; nil before any run said.
+    func vectorState(_ status: CheckpointStore.Status) -> String? {
+        if case .string(let state)? = lastFinishedSummary(status)?["vectors"] { return state }
+        return nil
+    }
+
     func run() async throws {
         try await withExitStatus {
             guard FileManager.default.fileExists(atPath: state.path) else {
@@ -56,7 +70,8 @@ struct StatusCommand: AsyncParsableCommand {
                     ("sessions", .number(JSONNumber(status.sessions))),
                     ("quarantine_open", .number(JSONNumber(status.openQuarantine))),
                     ("quarantine_resolved", .number(JSONNumber(status.resolvedQuarantine))),
-                    ("last_success", status.lastSuccess.map(JSONValue.string) ?? .null), ("last_runs", .array(runs)),
+                    ("last_success", status.lastSuccess.map(JSONValue.string) ?? .null),
+                    ("vectors", vectorState(status).map(JSONValue.string) ?? .null), ("last_runs", .array(runs)),
                 ])
                 print(JSONWriter.string(.object(object), style: .compact))
             } else {
@@ -64,6 +79,14 @@ struct StatusCommand: AsyncParsableCommand {
                 print("checkpoints:  \(status.turns) turns in \(status.sessions) sessions")
                 print("quarantine:   \(status.openQuarantine) open, \(status.resolvedQuarantine) resolved")
                 print("last success: \(status.lastSuccess ?? "never")")
+                switch vectorState(status) {
+                case "on"?:
+                    var model = "?"
+                    if case .string(let m)? = lastFinishedSummary(status)?["embedding_model"] { model = m }
+                    print("vectors:      on (\(model))")
+                case "off"?: print("vectors:      off: cognee finds these turns by graph reads and lexical chunk search only, not by its default (vector) searches")
+                default: break
+                }
                 print("last runs:")
                 for run in status.lastRuns {
                     print("  \(run.runID)  \(run.status)  started \(run.startedAt)  finished \(run.finishedAt ?? "-")")
@@ -156,6 +179,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
         @OptionGroup var report: ReportOptions
         @OptionGroup(title: "LLM extractor") var llm: LLMOptions
+        @OptionGroup(title: "Vectors") var vectors: EmbeddingOptions
 
         @Option(help: "A pipeline name or path.")
         var pipeline = "persist-sessions"
@@ -177,7 +201,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                 }
                 let status = try await RunDriver(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline,
                                                  since: nil, until: nil, limit: nil, dryRun: false, concurrency: nil, extractor: extractor,
-                                                 llm: llm)
+                                                 llm: llm, vectors: vectors)
                     .run(filter: SessionFilter(keys: keys))
                 let left = try await store.executor.run { try store.quarantined() }
                 if !report.json {

@@ -82,6 +82,10 @@ public struct RunSummary: Sendable, Equatable {
     public var embeddingRequests = 0
     public var textsEmbedded = 0
     public var textsFromEmbeddingCache = 0
+    public var embeddingTokens = 0
+    public var embeddingCostUSD = 0.0
+    /// The embedding model's identity (`model@dimensions`) when vectors are on.
+    public var embeddingModel: String?
     public var estimatedTokens = 0
     public var estimatedCostUSD = 0.0
     /// Turns left for a later run because the token or cost budget ran out (not checkpointed).
@@ -117,7 +121,9 @@ public struct RunSummary: Sendable, Equatable {
             ("rows_written", n(rowsWritten)), ("rows_deleted", n(rowsDeleted)),
             ("vectors", .string(vectorsOn ? "on" : "off")), ("vectors_written", n(vectorsWritten)), ("vectors_deleted", n(vectorsDeleted)),
             ("embedding_requests", n(embeddingRequests)), ("texts_embedded", n(textsEmbedded)),
-            ("texts_from_embedding_cache", n(textsFromEmbeddingCache)),
+            ("texts_from_embedding_cache", n(textsFromEmbeddingCache)), ("embedding_model", embeddingModel.map(JSONValue.string) ?? .null),
+            ("embedding_tokens", n(embeddingTokens)),
+            ("embedding_cost_usd", .number(JSONNumber(literal: String(format: "%.6f", embeddingCostUSD), isInteger: false))),
             ("turns_deferred", n(turnsDeferred)), ("stopped_by_budget", .bool(stoppedByBudget)),
             ("tokens_in", n(tokensIn)), ("tokens_out", n(tokensOut)),
             ("cost_usd", .number(JSONNumber(literal: String(format: "%.6f", costUSD), isInteger: false))),
@@ -330,6 +336,7 @@ public struct PersistSessionsRunner: Sendable {
             // Sessions with a turn that was not extracted keep their open quarantine entries.
             var unfinished: Set<SessionKey> = []
             var rejected: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])] = []
+            var newlyPersisted = 0
             for (work, outcome) in zip(batch.work, outcomes) {
                 let result: ExtractedGraph
                 switch outcome {
@@ -351,6 +358,7 @@ public struct PersistSessionsRunner: Sendable {
                     unfinished.insert(work.turn.key)
                     continue
                 }
+                if work.previous == nil { newlyPersisted += 1 }
                 let builder = work.turn.builder()
                 let built = builder.build(result)
                 prepared.graph.nodes += built.nodes
@@ -367,7 +375,22 @@ public struct PersistSessionsRunner: Sendable {
             }
             if !rejected.isEmpty { try await checkpoints.quarantine(rejected, runID: options.runID) }
             if let embedder, !prepared.graph.nodes.isEmpty {
-                prepared.vectors = try await Self.embed(prepared.graph, with: embedder)
+                do {
+                    prepared.vectors = try await Self.embed(prepared.graph, with: embedder)
+                } catch is EmbeddingBudgetExhausted {
+                    // Out of budget before this batch's vectors: nothing of it is written (rows
+                    // without their vectors would be invisible to cognee's search), its turns and
+                    // deletions wait for the next run, and the run takes no more work.
+                    summary.stoppedByBudget = true
+                    summary.turnsDeferred += prepared.persisted.count
+                    let changed = prepared.persisted.count - newlyPersisted
+                    summary.turnsNew -= newlyPersisted
+                    summary.turnsChanged -= changed
+                    summary.turnsDeleted -= batch.deleted.count
+                    var deferred = Prepared()
+                    deferred.held = prepared.held
+                    return deferred
+                }
             }
             prepared.deleted = batch.deleted
             prepared.adopted = batch.adopted
