@@ -76,7 +76,7 @@ public enum GraphIdentity {
     public static func documentName(_ text: String) -> String { "text_" + Digest.hex(Digest.md5(Array(text.utf8))) }
 
     /// The 16 bytes of a hyphenated UUID string (any case); zeros for anything unparsable.
-    static func uuidBytes(_ text: String) -> [UInt8] {
+    package static func uuidBytes(_ text: String) -> [UInt8] {
         var out: [UInt8] = []
         var high: UInt8?
         for c in text.utf8 {

@@ -69,25 +69,35 @@ enum PostgresVectors {
     /// Upserts the points as cognee's `create_data_points` does (§2.2): the payload replaced but
     /// for `belongs_to_set`, the union of stored and new names; the vector replaced too (a
     /// vector of the configured model for this text, so equal to what it held unless the model
-    /// changed). Rows that would not change are left alone. Staged with COPY.
+    /// changed). Rows that would not change are left alone. Staged with a binary COPY: vectors
+    /// go as float4s, neither printed here nor parsed by the server.
     static func upsert(_ connection: PostgresConnection, _ points: [VectorPoint], vectorType: String) throws(GraphStoreError) -> Int {
         guard !points.isEmpty else { return 0 }
         try connection.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS memify_stage_vector (collection VARCHAR, id uuid, payload json, vector TEXT) ON COMMIT DELETE ROWS
+            CREATE TEMP TABLE IF NOT EXISTS memify_stage_vector (collection VARCHAR, id uuid, payload json, vector \(vectorType))
+              ON COMMIT DELETE ROWS
             """, operation: "stage vectors")
-        try connection.copyIn("COPY memify_stage_vector (collection, id, payload, vector) FROM STDIN",
+        try connection.copyIn("COPY memify_stage_vector (collection, id, payload, vector) FROM STDIN WITH (FORMAT binary)",
                               operation: "copy \(points.count) vectors") { stream in
+            stream.data.append(contentsOf: binaryHeader)
             var json: [UInt8] = []
             for point in points {
-                CopyText.append(point.collection, to: &stream.data); stream.data.append(0x09)
-                CopyText.append(point.id, to: &stream.data); stream.data.append(0x09)
+                appendInt16(4, to: &stream.data)
+                var collection = point.collection
+                collection.withUTF8 { appendField($0, to: &stream.data) }
+                appendInt32(16, to: &stream.data)
+                stream.data.append(contentsOf: GraphIdentity.uuidBytes(point.id))
                 json.removeAll(keepingCapacity: true)
                 JSONWriter.write(.object(point.payload), style: .compact, into: &json)
-                CopyText.append(bytes: json, to: &stream.data); stream.data.append(0x09)
-                CopyText.append(VectorIndex.pgvectorLiteral(point.vector), to: &stream.data)
-                stream.data.append(0x0A)
+                json.withUnsafeBufferPointer { appendField($0, to: &stream.data) }
+                // pgvector's binary form: int16 width, int16 0, then each float4 big-endian.
+                appendInt32(Int32(4 + 4 * point.vector.count), to: &stream.data)
+                appendInt16(Int16(point.vector.count), to: &stream.data)
+                appendInt16(0, to: &stream.data)
+                for x in point.vector { appendInt32(Int32(bitPattern: x.bitPattern), to: &stream.data) }
                 stream.flush()
             }
+            appendInt16(-1, to: &stream.data)
         }
         var written = 0
         for collection in Set(points.map(\.collection)).sorted() {
@@ -97,10 +107,10 @@ enum PostgresVectors {
                   FROM jsonb_array_elements_text(COALESCE(\(table).payload::jsonb->'belongs_to_set', '[]'::jsonb)
                     || COALESCE(EXCLUDED.payload::jsonb->'belongs_to_set', '[]'::jsonb)) AS val))
                 """
+            // Points arrive unique per collection (VectorIndex.points folds a batch).
             let rows = try connection.query("""
                 WITH w AS (
-                  INSERT INTO \(table) (id, payload, vector)
-                  SELECT DISTINCT ON (id) id, payload, vector::\(vectorType) FROM memify_stage_vector WHERE collection = $1 ORDER BY id
+                  INSERT INTO \(table) (id, payload, vector) SELECT id, payload, vector FROM memify_stage_vector WHERE collection = $1
                   ON CONFLICT (id) DO UPDATE SET payload = (\(merged))::json, vector = EXCLUDED.vector
                   WHERE \(table).vector::text IS DISTINCT FROM EXCLUDED.vector::text OR \(table).payload::jsonb IS DISTINCT FROM \(merged)
                   RETURNING 1)
@@ -109,6 +119,28 @@ enum PostgresVectors {
             written += Int(rows.first?[0] ?? "0") ?? 0
         }
         return written
+    }
+
+    /// `PGCOPY\n\377\r\n\0`, no flags, no header extension.
+    private static let binaryHeader: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
+
+    private static func appendInt16(_ v: Int16, to data: inout [UInt8]) {
+        let u = UInt16(bitPattern: v)
+        data.append(UInt8(truncatingIfNeeded: u >> 8))
+        data.append(UInt8(truncatingIfNeeded: u))
+    }
+
+    private static func appendInt32(_ v: Int32, to data: inout [UInt8]) {
+        let u = UInt32(bitPattern: v)
+        data.append(UInt8(truncatingIfNeeded: u >> 24))
+        data.append(UInt8(truncatingIfNeeded: u >> 16))
+        data.append(UInt8(truncatingIfNeeded: u >> 8))
+        data.append(UInt8(truncatingIfNeeded: u))
+    }
+
+    private static func appendField(_ bytes: UnsafeBufferPointer<UInt8>, to data: inout [UInt8]) {
+        appendInt32(Int32(bytes.count), to: &data)
+        data.append(contentsOf: bytes)
     }
 
     /// Before the rows of `key` are retracted: the texts of its edges.

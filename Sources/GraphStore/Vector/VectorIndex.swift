@@ -76,7 +76,8 @@ public enum VectorIndex {
                 points.append(point)
             }
         }
-        for node in batch.nodes {
+        // cognee's ids are UUIDs (the collections' `id uuid`): a row with another id is not indexed.
+        for node in batch.nodes where GraphIdentity.isUUID(node.id) {
             guard case .object(let metadata)? = node.properties["metadata"],
                   case .array(let fields)? = metadata["index_fields"] else { continue }
             for case .string(let field) in fields {
@@ -161,17 +162,6 @@ public enum VectorIndex {
         var out = a
         for item in b where !out.contains(item) { out.append(item) }
         return out
-    }
-
-    /// A vector as pgvector's text input, `[0.5,1,-2]`.
-    static func pgvectorLiteral(_ vector: [Float]) -> String {
-        var out = "["
-        out.reserveCapacity(vector.count * 8)
-        for (i, x) in vector.enumerated() {
-            if i > 0 { out += "," }
-            out += x == x.rounded() && abs(x) < 1e7 ? String(Int(x)) : "\(x)"
-        }
-        return out + "]"
     }
 
     /// A vector as Turso's `F32_BLOB`: little-endian float32, nothing else.
