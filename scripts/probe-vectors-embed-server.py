@@ -10,7 +10,7 @@ as one JSON line {"path", "headers", "body"} (LOGFILE "-": no log). PORT 0 picks
 Prints its base URL (http://127.0.0.1:PORT/v1) as the first line on stdout once it listens.
 Serves until killed. Loopback only.
 """
-import base64, hashlib, json, re, struct, sys
+import base64, hashlib, json, re, signal, struct, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, LOG = int(sys.argv[1]), sys.argv[2]
@@ -57,6 +57,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(reply)
 
 
+# A parent that spawned us from a thread with SIGTERM blocked (Foundation's Process can) must still stop us.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
 print(f"http://127.0.0.1:{server.server_address[1]}/v1", flush=True)
 server.serve_forever()

@@ -103,13 +103,15 @@ struct CogneeVectorInteropTests {
     // MARK: processes
 
     /// `scripts/probe-vectors-embed-server.py` on a free loopback port; returns it and its base URL.
+    /// Stop it with ``stop(_:)``.
     static func startEmbeddingServer(python: String) throws -> (Process, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [TestEnvironment.repositoryDirectory + "/scripts/probe-vectors-embed-server.py", "0", "-", "\(dimensions)"]
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.standardError
+        // Not the test's own stderr: a child holding that pipe would keep `swift test` waiting.
+        process.standardError = FileHandle.nullDevice
         try process.run()
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
@@ -119,10 +121,16 @@ struct CogneeVectorInteropTests {
         }
         let url = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard url.hasPrefix("http://127.0.0.1:") else {
-            process.terminate()
+            stop(process)
             throw FixtureError("the embedding server did not start: \(url.debugDescription)")
         }
         return (process, url)
+    }
+
+    /// SIGKILL, not terminate(): a child spawned from a test thread may inherit a blocked SIGTERM.
+    static func stop(_ process: Process) {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     struct ScriptRun {
@@ -189,7 +197,7 @@ struct CogneeVectorInteropTests {
         let turns = Self.corpus()
         try Self.writeCache(turns, directory: directory)
         let (server, embedURL) = try Self.startEmbeddingServer(python: python)
-        defer { server.terminate() }
+        defer { Self.stop(server) }
         let url = try await PostgresTestDatabase.create(prefix: "memify_vec")
 
         let run = try WorkerProcess.run(["run", "--cache", "sqlite:" + directory, "--graph", url, "--state", directory + "/state.db",
@@ -223,7 +231,7 @@ struct CogneeVectorInteropTests {
         let turns = Self.corpus()
         try Self.writeCache(turns, directory: directory)
         let (server, embedURL) = try Self.startEmbeddingServer(python: python)
-        defer { server.terminate() }
+        defer { Self.stop(server) }
         let graphPath = directory + "/graph.db"
 
         let run = try WorkerProcess.run(["run", "--cache", "sqlite:" + directory, "--graph", "sqlite:" + graphPath,
