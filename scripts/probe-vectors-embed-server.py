@@ -6,9 +6,11 @@
 Answers POST /v1/embeddings with deterministic vectors: each lowercase word of an input
 is hashed (sha256) into one of DIM buckets; the vector is the bucket counts (not
 normalised; an input with no word gets [1, 0, ...]). Every request is appended to LOGFILE
-as one JSON line {"path", "headers", "body"}. Serves until killed. Loopback only.
+as one JSON line {"path", "headers", "body"} (LOGFILE "-": no log). PORT 0 picks a free port.
+Prints its base URL (http://127.0.0.1:PORT/v1) as the first line on stdout once it listens.
+Serves until killed. Loopback only.
 """
-import base64, hashlib, json, re, struct, sys
+import base64, hashlib, json, re, signal, struct, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, LOG = int(sys.argv[1]), sys.argv[2]
@@ -32,8 +34,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = json.loads(raw or b"{}")
-        with open(LOG, "a") as log:
-            log.write(json.dumps({"path": self.path, "headers": dict(self.headers.items()), "body": body}) + "\n")
+        if LOG != "-":
+            with open(LOG, "a") as log:
+                log.write(json.dumps({"path": self.path, "headers": dict(self.headers.items()), "body": body}) + "\n")
         inputs = body.get("input", [])
         if isinstance(inputs, str):
             inputs = [inputs]
@@ -54,4 +57,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(reply)
 
 
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+# A parent that spawned us from a thread with SIGTERM blocked (Foundation's Process can) must still stop us.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+print(f"http://127.0.0.1:{server.server_address[1]}/v1", flush=True)
+server.serve_forever()

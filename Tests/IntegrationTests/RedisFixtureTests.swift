@@ -150,5 +150,12 @@ struct ServersPresentTests {
         #expect(TestEnvironment.redisUnixURL != nil, "MEMIFY_TEST_REDIS_UNIX is not set under CI")
         #expect(TestEnvironment.redisTLSURL != nil && TestEnvironment.redisMutualTLSURL != nil && TestEnvironment.tlsDirectory != nil,
                 "the TLS Redis servers (MEMIFY_TEST_REDIS_TLS_URL, MEMIFY_TEST_REDIS_MTLS_URL, MEMIFY_TEST_TLS_DIR) are not there under CI")
+        #expect(TestEnvironment.pgvectorAvailable, "MEMIFY_TEST_PGVECTOR is not set under CI: the test PostgreSQL has no pgvector (MEMIFY_PG_BIN=$(scripts/pgvector-bin))")
+    }
+
+    @Test("MEMIFY_REQUIRE_SERVERS=1: the test PostgreSQL creates the vector extension in a new database",
+          .enabled(if: ProcessInfo.processInfo.environment["MEMIFY_REQUIRE_SERVERS"] == "1"))
+    func pgvectorPresent() async {
+        #expect(await PostgresTestDatabase.pgvectorWorks(), "CREATE EXTENSION IF NOT EXISTS vector failed on \(TestEnvironment.postgresURL ?? "no server")")
     }
 }

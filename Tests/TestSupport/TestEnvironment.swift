@@ -13,6 +13,17 @@ public enum TestEnvironment {
     public static var redisMutualTLSURL: String? { ProcessInfo.processInfo.environment["MEMIFY_TEST_REDIS_MTLS_URL"] }
     /// The test CA's files: `ca.crt`, `client.crt`, `client.key`, `other-ca.crt`, `other-ca.key`.
     public static var tlsDirectory: String? { ProcessInfo.processInfo.environment["MEMIFY_TEST_TLS_DIR"] }
+    /// The test PostgreSQL has pgvector: `CREATE EXTENSION IF NOT EXISTS vector` works in any
+    /// database the tests create. `scripts/servers start` tried it and exported
+    /// `MEMIFY_TEST_PGVECTOR=1` (PostgreSQL 16 of `scripts/pgvector-bin`; Debian's 15 has none).
+    /// ``PostgresTestDatabase/pgvectorWorks()`` asks the server itself.
+    public static var pgvectorAvailable: Bool {
+        postgresURL != nil && ProcessInfo.processInfo.environment["MEMIFY_TEST_PGVECTOR"] == "1"
+    }
+    /// `MEMIFY_REQUIRE_SERVERS=1` (set by `.ci/run`): a missing server fails a test instead of skipping it.
+    public static var serversRequired: Bool { ProcessInfo.processInfo.environment["MEMIFY_REQUIRE_SERVERS"] == "1" }
+    /// The python of a virtualenv with cognee 1.6.5 (`scripts/cognee-venv`), or nil.
+    public static var cogneePython: String? { ProcessInfo.processInfo.environment["MEMIFY_COGNEE_PYTHON"] }
 
     /// `../shared/fixtures/cognee-1.6.5`, found from this file's location in the repository.
     public static var fixturesDirectory: String {
@@ -40,5 +51,29 @@ public enum PostgresTestDatabase {
             try admin.execute("CREATE DATABASE \(database)", operation: "create database")
         }
         return base.replacingOccurrences(of: "/memify_test", with: "/\(database)")
+    }
+
+    /// Drops a database ``create(prefix:)`` made (its connections are closed first).
+    public static func drop(_ url: String) async throws {
+        guard let base = TestEnvironment.postgresURL, let database = url.split(separator: "/").last.map(String.init),
+              database != "memify_test" else { return }
+        try await BlockingExecutor(label: "test.pg").run {
+            let admin = try PostgresConnection(conninfo: base)
+            defer { admin.close() }
+            try admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)", operation: "drop database")
+        }
+    }
+
+    /// Whether the server can create the `vector` extension, asked in a new database (dropped after).
+    public static func pgvectorWorks() async -> Bool {
+        guard let url = try? await create(prefix: "memify_pgvector_check") else { return false }
+        let distance = try? await BlockingExecutor(label: "test.pg").run { () throws -> String? in
+            let connection = try PostgresConnection(conninfo: url)
+            defer { connection.close() }
+            try connection.execute("CREATE EXTENSION IF NOT EXISTS vector", operation: "create extension vector")
+            return try connection.query("SELECT '[1,0]'::vector <=> '[0,1]'::vector", operation: "cosine distance").first?.first ?? nil
+        }
+        try? await drop(url)
+        return distance == "1"
     }
 }
