@@ -198,6 +198,12 @@ public struct GraphMerge {
                     if let now { edge.properties["updated_at"] = now }
                 }
                 keepLaterEdgeTime(of: stored.edge.properties, in: &edge.properties)
+                // A structural edge rewritten with another text (a document renamed by an edit):
+                // the old text's vector may be left to no edge.
+                let before = VectorIndex.edgeText(stored.edge.properties, relationshipName: stored.edge.relationshipName)
+                if before != VectorIndex.edgeText(edge.properties, relationshipName: edge.relationshipName) {
+                    plan.stats.replacedEdgeTexts.append(before)
+                }
             }
             let old = stored.map(\.provenance) ?? Provenance()
             let rowKey = { "edge:\(edge.sourceID):\(edge.relationshipName):\(edge.targetID)" }

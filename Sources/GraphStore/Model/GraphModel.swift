@@ -139,6 +139,9 @@ public struct GraphWriteStats: Sendable, Equatable {
     public var edgesUnchanged = 0
     public var nodesDeleted = 0
     public var edgesDeleted = 0
+    /// The texts stored edges had before this write gave them others (their `EdgeType`
+    /// vectors go once no edge has them).
+    public var replacedEdgeTexts: [String] = []
 
     public init() {}
 

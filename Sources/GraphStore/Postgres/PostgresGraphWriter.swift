@@ -214,16 +214,20 @@ public final class PostgresGraphWriter: GraphWriter {
             try Self.inTransaction(connection, operation: "commit a batch to \(location)") { () throws -> GraphCommitResult in
                 var result = GraphCommitResult()
                 try connection.execute("SELECT pg_advisory_xact_lock(\(Self.graphLockID))", operation: "lock the graph at \(location)")
+                var replacedEdgeTexts: [String] = []
                 if !batch.nodes.isEmpty || !batch.edges.isEmpty {
-                    result.rowsWritten = try Self.writeRows(connection, batch, location: location).rowsWritten
+                    let stats = try Self.writeRows(connection, batch, location: location)
+                    result.rowsWritten = stats.rowsWritten
+                    replacedEdgeTexts = stats.replacedEdgeTexts
                 }
                 if let vectors = commit.vectors, !vectors.points.isEmpty {
                     let type = try self.vectorType(dimensions: vectors.dimensions, identity: vectors.identity)
                     result.vectorsWritten = try PostgresVectors.upsert(connection, vectors.points, vectorType: type)
                 }
                 // The vectors of what is retracted go too, whether or not this run embeds.
-                let collections = commit.retracting.isEmpty ? [] : Set(try PostgresVectors.widths(connection, schema: schema).keys)
-                var retraction = PostgresVectors.Retraction()
+                let collections = commit.retracting.isEmpty && replacedEdgeTexts.isEmpty ? []
+                    : Set(try PostgresVectors.widths(connection, schema: schema).keys)
+                var retraction = PostgresVectors.Retraction(edgeTexts: Set(replacedEdgeTexts))
                 for key in commit.retracting {
                     if !collections.isEmpty { try PostgresVectors.collect(connection, key: key, into: &retraction) }
                     let stats = try Self.retractRows(connection, key: key, deletedNodes: &retraction.nodeIDs)

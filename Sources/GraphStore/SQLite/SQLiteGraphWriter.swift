@@ -123,16 +123,19 @@ public final class SQLiteGraphWriter: GraphWriter {
         return try await executor.run {
             try database.transaction { () throws(GraphStoreError) -> GraphCommitResult in
                 var result = GraphCommitResult()
+                var replacedEdgeTexts: [String] = []
                 if !batch.nodes.isEmpty || !batch.edges.isEmpty {
-                    result.rowsWritten = try Self.writeRows(database, batch, location: location).rowsWritten
+                    let stats = try Self.writeRows(database, batch, location: location)
+                    result.rowsWritten = stats.rowsWritten
+                    replacedEdgeTexts = stats.replacedEdgeTexts
                 }
                 if let vectors = commit.vectors, !vectors.points.isEmpty {
                     try SQLiteVectors.ensure(database, dimensions: vectors.dimensions, identity: vectors.identity, location: location)
                     result.vectorsWritten = try SQLiteVectors.upsert(database, vectors.points)
                 }
                 // The vectors of what is retracted go too, whether or not this run embeds.
-                let collections = commit.retracting.isEmpty ? [] : Set(try SQLiteVectors.widths(database).keys)
-                var retraction = SQLiteVectors.Retraction()
+                let collections = commit.retracting.isEmpty && replacedEdgeTexts.isEmpty ? [] : Set(try SQLiteVectors.widths(database).keys)
+                var retraction = SQLiteVectors.Retraction(edgeTexts: Set(replacedEdgeTexts))
                 for key in commit.retracting {
                     if !collections.isEmpty { try SQLiteVectors.collect(database, key: key, into: &retraction) }
                     let stats = try Self.retractRows(database, key: key, deletedNodes: &retraction.nodeIDs)
