@@ -1,15 +1,11 @@
 import Foundation
 public import GraphStore
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A real HTTP/1.1 server on loopback that speaks OpenAI's chat-completions protocol with
-/// scripted answers, for the LLM extractor's tests. POSIX sockets; the accept loop and every
-/// connection run on their own `Thread`s, never on the Swift concurrency pool. Requests carry a
-/// `Content-Length`; every answer has one and closes the connection. Every request is recorded
-/// (headers, body, arrival time) so tests can assert on them.
+/// scripted answers, for the LLM extractor's tests (``LoopbackHTTPServer``: every answer has a
+/// `Content-Length` and closes the connection). Every request is recorded (headers, body,
+/// arrival time) so tests can assert on them.
 public final class ScriptedLLMServer: Sendable {
     public struct Request: Sendable {
         public var method: String
@@ -93,128 +89,37 @@ public final class ScriptedLLMServer: Sendable {
 
     public typealias Responder = @Sendable (Request) -> Reply
 
-    public let port: Int
-    private let listener: Int32
-    private let responder: Responder
-    private let recorded = Mutex<[Request]>([])
-    private let stopped = Mutex(false)
+    public var port: Int { http.port }
+    private let http: LoopbackHTTPServer
+    private let recorded: Recorder
+
+    private final class Recorder: Sendable {
+        let list = Mutex<[Request]>([])
+    }
 
     /// `http://127.0.0.1:PORT/v1`, the base URL to give the worker.
     public var endpoint: String { "http://127.0.0.1:\(port)/v1" }
 
-    public var requests: [Request] { recorded.withLock { $0 } }
+    public var requests: [Request] { recorded.list.withLock { $0 } }
 
     public init(responder: @escaping Responder) throws {
-        self.responder = responder
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket: \(errno)") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let recorded = Recorder()
+        self.recorded = recorded
+        http = try LoopbackHTTPServer(name: "scripted-llm-server", keepAlive: false) { incoming in
+            let request = recorded.list.withLock { list -> Request in
+                let r = Request(method: incoming.method, target: incoming.target, headers: incoming.headers, body: incoming.body,
+                                at: incoming.at, number: list.count)
+                list.append(r)
+                return r
+            }
+            let reply = responder(request)
+            return LoopbackHTTPServer.Response(status: reply.status, headers: reply.headers, body: reply.body, delay: reply.delay)
         }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            close(fd)
-            throw FixtureError("bind/listen on 127.0.0.1: \(errno)")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        listener = fd
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "scripted-llm-server"
-        thread.start()
     }
 
     deinit { stop() }
 
-    public func stop() {
-        let first = stopped.withLock { s -> Bool in
-            defer { s = true }
-            return !s
-        }
-        if first {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-        }
-    }
-
-    private func acceptLoop() {
-        while !stopped.withLock({ $0 }) {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            let thread = Thread { [self] in serve(client) }
-            thread.start()
-        }
-    }
-
-    private func serve(_ fd: Int32) {
-        defer { close(fd) }
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        func fill() -> Bool {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { return false }
-            buffer.append(contentsOf: chunk[0..<n])
-            return true
-        }
-        let separator: [UInt8] = [13, 10, 13, 10]
-        var headerEnd: Int?
-        while headerEnd == nil {
-            if let r = firstRange(of: separator, in: buffer) { headerEnd = r } else if !fill() { return }
-        }
-        guard let end = headerEnd else { return }
-        let head = String(decoding: buffer[0..<end], as: UTF8.self)
-        var lines = head.components(separatedBy: "\r\n")
-        let requestLine = lines.removeFirst().split(separator: " ")
-        var headers: [String: String] = [:]
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        if headers["expect"]?.lowercased() == "100-continue" { write(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
-        let length = Int(headers["content-length"] ?? "0") ?? 0
-        let bodyStart = end + 4
-        while buffer.count < bodyStart + length { if !fill() { return } }
-        let request = recorded.withLock { list -> Request in
-            let r = Request(method: requestLine.first.map(String.init) ?? "", target: requestLine.dropFirst().first.map(String.init) ?? "",
-                            headers: headers, body: Array(buffer[bodyStart..<(bodyStart + length)]),
-                            at: Date().timeIntervalSince1970, number: list.count)
-            list.append(r)
-            return r
-        }
-        let reply = responder(request)
-        if reply.delay > 0 { usleep(useconds_t(reply.delay * 1_000_000)) }
-        var text = "HTTP/1.1 \(reply.status) \(reply.status == 200 ? "OK" : "Scripted")\r\nContent-Length: \(reply.body.count)\r\nConnection: close\r\n"
-        for (name, value) in reply.headers { text += "\(name): \(value)\r\n" }
-        write(fd, Array((text + "\r\n").utf8) + reply.body)
-    }
-
-    private func write(_ fd: Int32, _ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
-
-    private func firstRange(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle {
-            return i
-        }
-        return nil
-    }
+    public func stop() { http.stop() }
 
     // MARK: scripted answers
 
