@@ -178,6 +178,34 @@ struct SQLiteVectorRunTests {
         try await VectorRun.lifecycle(.sqlite(path: root + "/graph.db"), root: root)
     }
 
+    @Test("another model of the same width re-derives every turn once, embedding every text again; then nothing")
+    func modelChange() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("memify-vecrun-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let server = EmbeddingTestServer(dimensions: VectorRun.dimensions)
+        _ = try server.start()
+        defer { server.stop() }
+        let backend = VectorRun.Backend.sqlite(path: root + "/graph.db")
+        let cache = try VectorRun.cache(root, "c", ["s0": (0..<3).map { VectorRun.entry("s0", $0) }])
+        func run(model: String) throws -> [String: Int] {
+            let outcome = try WorkerProcess.run(["run", "--cache", "fs:" + cache, "--state", root + "/state.db", "--json", "--no-progress",
+                                                 "--embedding-endpoint", server.endpoint, "--embedding-provider", "openai_compatible",
+                                                 "--embedding-model", model, "--embedding-dimensions", "\(VectorRun.dimensions)"] + backend.arguments)
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            return try RunPipelineTests.summary(outcome)
+        }
+        let first = try run(model: "model-a")
+        let sentA = VectorRun.sentTexts(server)
+        server.resetRecording()
+        let switched = try run(model: "model-b")
+        #expect(switched["turns_changed"] == 3 && first["turns_new"] == 3, "every turn is re-derived once: \(switched)")
+        #expect(Set(VectorRun.sentTexts(server)) == Set(sentA), "every text is embedded again by the new model (the cache is per model)")
+        try await VectorRun.expectInStep(backend, "after a model change")
+        server.resetRecording()
+        let again = try run(model: "model-b")
+        #expect(again["turns_unchanged"] == 3 && server.requests.isEmpty, "once")
+    }
+
     @Test("a refused key exits 69 naming the endpoint, never the key, and writes nothing")
     func refusedKey() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("memify-vecrun-\(UUID().uuidString)").path
