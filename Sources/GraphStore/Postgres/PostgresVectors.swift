@@ -69,38 +69,44 @@ enum PostgresVectors {
     /// Upserts the points as cognee's `create_data_points` does (§2.2): the payload replaced but
     /// for `belongs_to_set`, the union of stored and new names; the vector replaced too (a
     /// vector of the configured model for this text, so equal to what it held unless the model
-    /// changed). Rows that would not change are left alone. Staged with a binary COPY: vectors
-    /// go as float4s, neither printed here nor parsed by the server.
+    /// changed). Points whose id is new go straight into their collection with a binary COPY
+    /// (under the graph lock, as the graph's new rows do); stored ones go through a staging
+    /// table and `ON CONFLICT`, and are left alone when nothing would change. Binary: vectors
+    /// travel as float4s, neither printed here nor parsed by the server.
     static func upsert(_ connection: PostgresConnection, _ points: [VectorPoint], vectorType: String) throws(GraphStoreError) -> Int {
         guard !points.isEmpty else { return 0 }
+        let byCollection = Dictionary(grouping: points, by: \.collection)
+        let collections = byCollection.keys.sorted()
+        // Which ids are stored: one round trip for every collection of the batch.
+        var parameters: [String?] = []
+        var selects: [String] = []
+        for (i, collection) in collections.enumerated() {
+            parameters.append(PostgresGraphWriter.arrayLiteral(byCollection[collection, default: []].map(\.id)))
+            selects.append("SELECT \(i), id::text FROM \(PostgresGraphWriter.quoteIdentifier(collection)) WHERE id = ANY($\(i + 1)::uuid[])")
+        }
+        var stored: Set<String> = []
+        for row in try connection.query(selects.joined(separator: " UNION ALL "), parameters, operation: "read the stored vector ids") {
+            if let i = row[0].flatMap({ Int($0) }), let id = row[1] { stored.insert(collections[i] + "\u{0}" + id) }
+        }
+        var written = 0
+        var existing: [VectorPoint] = []
+        for collection in collections {
+            let fresh = byCollection[collection, default: []].filter {
+                if stored.contains(collection + "\u{0}" + $0.id) { existing.append($0); return false }
+                return true
+            }
+            guard !fresh.isEmpty else { continue }
+            try copy(connection, fresh, into: PostgresGraphWriter.quoteIdentifier(collection), columns: "id, payload, vector",
+                     withCollection: false)
+            written += fresh.count
+        }
+        guard !existing.isEmpty else { return written }
         try connection.execute("""
             CREATE TEMP TABLE IF NOT EXISTS memify_stage_vector (collection VARCHAR, id uuid, payload json, vector \(vectorType))
               ON COMMIT DELETE ROWS
             """, operation: "stage vectors")
-        try connection.copyIn("COPY memify_stage_vector (collection, id, payload, vector) FROM STDIN WITH (FORMAT binary)",
-                              operation: "copy \(points.count) vectors") { stream in
-            stream.data.append(contentsOf: binaryHeader)
-            var json: [UInt8] = []
-            for point in points {
-                appendInt16(4, to: &stream.data)
-                var collection = point.collection
-                collection.withUTF8 { appendField($0, to: &stream.data) }
-                appendInt32(16, to: &stream.data)
-                stream.data.append(contentsOf: GraphIdentity.uuidBytes(point.id))
-                json.removeAll(keepingCapacity: true)
-                JSONWriter.write(.object(point.payload), style: .compact, into: &json)
-                json.withUnsafeBufferPointer { appendField($0, to: &stream.data) }
-                // pgvector's binary form: int16 width, int16 0, then each float4 big-endian.
-                appendInt32(Int32(4 + 4 * point.vector.count), to: &stream.data)
-                appendInt16(Int16(point.vector.count), to: &stream.data)
-                appendInt16(0, to: &stream.data)
-                for x in point.vector { appendInt32(Int32(bitPattern: x.bitPattern), to: &stream.data) }
-                stream.flush()
-            }
-            appendInt16(-1, to: &stream.data)
-        }
-        var written = 0
-        for collection in Set(points.map(\.collection)).sorted() {
+        try copy(connection, existing, into: "memify_stage_vector", columns: "collection, id, payload, vector", withCollection: true)
+        for collection in Set(existing.map(\.collection)).sorted() {
             let table = PostgresGraphWriter.quoteIdentifier(collection)
             let merged = """
                 jsonb_set(EXCLUDED.payload::jsonb, '{belongs_to_set}', (SELECT COALESCE(jsonb_agg(DISTINCT val), '[]'::jsonb)
@@ -119,6 +125,35 @@ enum PostgresVectors {
             written += Int(rows.first?[0] ?? "0") ?? 0
         }
         return written
+    }
+
+    /// A binary `COPY` of points: (collection,) id, payload, vector.
+    private static func copy(_ connection: PostgresConnection, _ points: [VectorPoint], into table: String, columns: String,
+                             withCollection: Bool) throws(GraphStoreError) {
+        try connection.copyIn("COPY \(table) (\(columns)) FROM STDIN WITH (FORMAT binary)",
+                              operation: "copy \(points.count) vectors into \(table)") { stream in
+            stream.data.append(contentsOf: binaryHeader)
+            var json: [UInt8] = []
+            for point in points {
+                appendInt16(withCollection ? 4 : 3, to: &stream.data)
+                if withCollection {
+                    var collection = point.collection
+                    collection.withUTF8 { appendField($0, to: &stream.data) }
+                }
+                appendInt32(16, to: &stream.data)
+                stream.data.append(contentsOf: GraphIdentity.uuidBytes(point.id))
+                json.removeAll(keepingCapacity: true)
+                JSONWriter.write(.object(point.payload), style: .compact, into: &json)
+                json.withUnsafeBufferPointer { appendField($0, to: &stream.data) }
+                // pgvector's binary form: int16 width, int16 0, then each float4 big-endian.
+                appendInt32(Int32(4 + 4 * point.vector.count), to: &stream.data)
+                appendInt16(Int16(point.vector.count), to: &stream.data)
+                appendInt16(0, to: &stream.data)
+                for x in point.vector { appendInt32(Int32(bitPattern: x.bitPattern), to: &stream.data) }
+                stream.flush()
+            }
+            appendInt16(-1, to: &stream.data)
+        }
     }
 
     /// `PGCOPY\n\377\r\n\0`, no flags, no header extension.
