@@ -50,33 +50,44 @@ enum SQLiteVectors {
         let byCollection = Dictionary(grouping: points, by: \.collection)
         for collection in byCollection.keys.sorted() {
             let table = "\"\(collection)\""
-            for point in byCollection[collection] ?? [] {
-                let stored = try database.withStatement("SELECT payload, vector FROM \(table) WHERE id = ?1",
-                                                        operation: "read the vector of \(point.id) in \(collection)") {
-                    stmt throws(GraphStoreError) -> (String?, [UInt8])? in
-                    try stmt.bind(1, point.id)
-                    return try stmt.step() ? (stmt.text(0), stmt.bytes(1)) : nil
-                }
+            let batch = byCollection[collection] ?? []
+            // The stored rows of the batch's ids, in one statement.
+            let stored = try database.withStatement("SELECT id, payload, vector FROM \(table) WHERE id IN (SELECT value FROM json_each(?1))",
+                                                    operation: "read the stored vectors of \(collection)") {
+                stmt throws(GraphStoreError) -> [String: (payload: String?, vector: [UInt8])] in
+                try stmt.bind(1, jsonArray(batch.map(\.id)))
+                var rows: [String: (payload: String?, vector: [UInt8])] = [:]
+                while try stmt.step() { rows[stmt.text(0) ?? ""] = (stmt.text(1), stmt.bytes(2)) }
+                return rows
+            }
+            var rows: [(id: String, payload: String, vector: [UInt8])] = []
+            for point in batch {
                 var payload = point.payload
-                if let storedPayload = stored?.0, case .object(let old)? = try? JSONParser.parse(storedPayload),
-                   case .array(let oldSets)? = old["belongs_to_set"] {
+                let old = stored[point.id]
+                if let text = old?.payload, case .object(let previous)? = try? JSONParser.parse(text),
+                   case .array(let oldSets)? = previous["belongs_to_set"] {
                     let names = oldSets.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
                     payload["belongs_to_set"] = .array(VectorIndex.union(names, point.belongsToSet).map(JSONValue.string))
                 }
                 let text = JSONWriter.string(.object(payload), style: .python)
                 let blob = VectorIndex.float32LittleEndian(point.vector)
-                if let stored, stored.0 == text, stored.1 == blob { continue }
-                try database.withStatement("""
-                    INSERT INTO \(table) (id, payload, vector) VALUES (?1, ?2, ?3)
-                    ON CONFLICT(id) DO UPDATE SET payload = excluded.payload, vector = excluded.vector
-                    """, operation: "upsert the vector of \(point.id) into \(collection)") { stmt throws(GraphStoreError) in
-                    try stmt.bind(1, point.id)
-                    try stmt.bind(2, text)
-                    try stmt.bindBlob(3, bytes: blob)
+                if let old, old.payload == text, old.vector == blob { continue }
+                rows.append((point.id, text, blob))
+            }
+            guard !rows.isEmpty else { continue }
+            try database.withStatement("""
+                INSERT INTO \(table) (id, payload, vector) VALUES (?1, ?2, ?3)
+                ON CONFLICT(id) DO UPDATE SET payload = excluded.payload, vector = excluded.vector
+                """, operation: "upsert vectors into \(collection)") { stmt throws(GraphStoreError) in
+                for row in rows {
+                    stmt.reset()
+                    try stmt.bind(1, row.id)
+                    try stmt.bind(2, row.payload)
+                    try stmt.bindBlob(3, bytes: row.vector)
                     _ = try stmt.step()
                 }
-                written += 1
             }
+            written += rows.count
         }
         return written
     }
