@@ -63,60 +63,30 @@ struct EmbeddingClient: Sendable {
         return out
     }
 
+    private var call: ProviderCall {
+        let configuration = self.configuration, endpoint = self.endpoint
+        return ProviderCall(transport: transport, policy: HTTPRetryPolicy(maxAttempts: configuration.maxAttempts,
+                                                                          baseDelay: configuration.retryBaseDelay,
+                                                                          maxDelay: configuration.maxRetryDelay),
+                            apiKey: configuration.apiKey, endpoint: endpoint, requestModel: configuration.requestModel, what: "embedding",
+                            keyHint: "EMBEDDING_API_KEY, or LLM_API_KEY it falls back to",
+                            notFoundHint: " (check EMBEDDING_ENDPOINT and EMBEDDING_MODEL)", logger: logger) { message in
+            PipelineError(.serviceUnavailable, operation: "embed texts at \(endpoint) (model \(configuration.model))", message: message)
+        }
+    }
+
     func embed(_ texts: [String]) async throws -> Answer {
         guard let url = configuration.embeddingsURL else { throw unavailable("the endpoint is not a valid URL") }
-        let body = Self.requestBody(texts, configuration: configuration)
-        let headers = configuration.headers
-        let policy = HTTPRetryPolicy(maxAttempts: configuration.maxAttempts, baseDelay: configuration.retryBaseDelay,
-                                     maxDelay: configuration.maxRetryDelay)
-        let attempts = policy.maxAttempts
-        for attempt in 1...attempts {
-            try Task.checkCancellation()
-            let last = attempt == attempts
-            let response: LLMTransport.Response
-            do {
-                response = try await transport.post(url: url, headers: headers, body: body)
-            } catch let error as LLMTransport.Failure {
-                switch error {
-                case .timedOut:
-                    if last { throw unavailable("no answer within \(format(configuration.timeoutSeconds))s, \(attempts) attempts") }
-                    logger.warning("embedding request timed out; retrying", metadata: [
-                        "endpoint": "\(endpoint)", "attempt": "\(attempt)", "timeout_s": "\(configuration.timeoutSeconds)"])
-                case .connection(let message):
-                    if last { throw unavailable("cannot connect after \(attempts) attempts: \(scrub(message))") }
-                    logger.warning("embedding connection failed; retrying", metadata: [
-                        "endpoint": "\(endpoint)", "attempt": "\(attempt)", "error": "\(scrub(message))"])
-                }
-                try await Task.sleep(for: .seconds(policy.delay(attempt: attempt, retryAfter: nil)))
-                continue
-            }
-            let status = response.status
-            switch status {
-            case 200..<300:
-                return try decode(response.body, count: texts.count)
-            case 401, 403:
-                throw unavailable("HTTP \(status): the API key was refused (check EMBEDDING_API_KEY, or LLM_API_KEY it falls back to)"
-                                  + errorCode(response.body))
-            case 402:
-                throw unavailable("HTTP 402: payment required, the account has no credit\(errorCode(response.body))")
-            case 429 where String(decoding: response.body, as: UTF8.self).contains("insufficient_quota"):
-                throw unavailable("HTTP 429 insufficient_quota: the account's quota is used up")
-            case 404:
-                throw unavailable("HTTP 404: no such endpoint or model '\(configuration.requestModel)' "
-                                  + "(check EMBEDDING_ENDPOINT and EMBEDDING_MODEL)\(errorMessage(response.body))")
-            case 408, 429, 500...599:
-                if last { throw unavailable("HTTP \(status) after \(attempts) attempts\(errorMessage(response.body))") }
-                let retryAfter = response.headers["retry-after"].flatMap(HTTPRetryPolicy.parseRetryAfter)
-                let delay = policy.delay(attempt: attempt, retryAfter: retryAfter)
-                logger.warning("embedding request failed; retrying", metadata: [
-                    "endpoint": "\(endpoint)", "status": "\(status)", "attempt": "\(attempt)", "delay_s": "\(format(delay))"])
-                try await Task.sleep(for: .seconds(delay))
-            default:
-                // 400 and the like: the same request would be refused again.
-                throw unavailable("HTTP \(status)\(errorMessage(response.body))")
-            }
+        let call = self.call
+        switch try await call.post(url: url, headers: configuration.headers, body: Self.requestBody(texts, configuration: configuration)) {
+        case .timedOut:
+            throw unavailable("no answer within \(String(format: "%.2f", configuration.timeoutSeconds))s, \(configuration.maxAttempts) attempts")
+        case .response(let response) where (200..<300).contains(response.status):
+            return try decode(response.body, count: texts.count)
+        case .response(let response):
+            // 400 and the like: the same request would be refused again.
+            throw unavailable("HTTP \(response.status)\(call.errorMessage(response.body))")
         }
-        throw unavailable("no answer after \(attempts) attempts")
     }
 
     /// `data[].embedding` by `index` and `usage.prompt_tokens`, checked as the type's comment says.
@@ -184,26 +154,6 @@ struct EmbeddingClient: Sendable {
                 | UInt32(data[data.startIndex + i + 2]) << 16 | UInt32(data[data.startIndex + i + 3]) << 24
             return Float(bitPattern: bits)
         }
-    }
-
-    /// The message of an OpenAI-style error body, bounded and with the key removed.
-    private func errorMessage(_ body: [UInt8]) -> String {
-        guard case .object(let object)? = try? JSONParser.parse(body), case .object(let error)? = object["error"],
-              case .string(let message)? = error["message"] else { return "" }
-        return ": " + scrub(String(message.prefix(300)))
-    }
-
-    /// Only the error's code or type (401 messages quote part of the key).
-    private func errorCode(_ body: [UInt8]) -> String {
-        guard case .object(let object)? = try? JSONParser.parse(body), case .object(let error)? = object["error"] else { return "" }
-        if case .string(let code)? = error["code"] { return " (\(scrub(String(code.prefix(60)))))" }
-        if case .string(let type)? = error["type"] { return " (\(scrub(String(type.prefix(60)))))" }
-        return ""
-    }
-
-    private func scrub(_ text: String) -> String {
-        guard let key = configuration.apiKey, key.count >= 4 else { return text }
-        return text.replacingOccurrences(of: key, with: "***")
     }
 
     private func format(_ seconds: Double) -> String { String(format: "%.2f", seconds) }

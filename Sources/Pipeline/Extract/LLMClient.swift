@@ -39,95 +39,42 @@ struct LLMClient: Sendable {
 
     private var endpoint: String { configuration.displayEndpoint }
 
-    private func unavailable(_ message: String) -> PipelineError {
-        PipelineError(.serviceUnavailable, operation: "call the LLM at \(endpoint) (model \(configuration.model))", message: message)
+    private var call: ProviderCall {
+        let configuration = self.configuration, endpoint = self.endpoint
+        return ProviderCall(transport: transport, policy: policy, apiKey: configuration.apiKey, endpoint: endpoint,
+                            requestModel: configuration.requestModel, what: "LLM", keyHint: "LLM_API_KEY", notFoundHint: "",
+                            logger: logger) { message in
+            PipelineError(.serviceUnavailable, operation: "call the LLM at \(endpoint) (model \(configuration.model))", message: message)
+        }
+    }
+
+    private var policy: HTTPRetryPolicy {
+        HTTPRetryPolicy(maxAttempts: configuration.maxAttempts, baseDelay: configuration.retryBaseDelay, maxDelay: configuration.maxRetryDelay)
     }
 
     func send(body: [UInt8]) async throws -> Result {
-        guard let url = configuration.chatCompletionsURL else { throw unavailable("the endpoint is not a valid URL") }
+        let call = self.call
+        guard let url = configuration.chatCompletionsURL else { throw call.unavailable("the endpoint is not a valid URL") }
         var headers = ["Content-Type": "application/json", "Accept": "application/json"]
         if let key = configuration.apiKey, !key.isEmpty {
             if configuration.provider == .azure { headers["api-key"] = key } else { headers["Authorization"] = "Bearer " + key }
         }
-        let attempts = configuration.maxAttempts
-        for attempt in 1...attempts {
-            try Task.checkCancellation()
-            let last = attempt == attempts
-            let response: LLMTransport.Response
-            do {
-                response = try await transport.post(url: url, headers: headers, body: body)
-            } catch let error as LLMTransport.Failure {
-                switch error {
-                case .timedOut:
-                    if last {
-                        return .rejected(reason: "no answer from \(endpoint) within \(Int(configuration.timeoutSeconds))s, \(attempts) attempts",
-                                         raw: [])
-                    }
-                    logger.warning("LLM request timed out; retrying", metadata: [
-                        "endpoint": "\(endpoint)", "attempt": "\(attempt)", "timeout_s": "\(configuration.timeoutSeconds)"])
-                case .connection(let message):
-                    if last { throw unavailable("cannot connect after \(attempts) attempts: \(message)") }
-                    logger.warning("LLM connection failed; retrying", metadata: [
-                        "endpoint": "\(endpoint)", "attempt": "\(attempt)", "error": "\(message)"])
-                }
-                try await Task.sleep(for: .seconds(backoff(attempt: attempt, retryAfter: nil)))
-                continue
-            }
-            let status = response.status
-            switch status {
-            case 200..<300:
-                return Self.decode(response.body)
-            case 401, 403:
-                throw unavailable("HTTP \(status): the API key was refused (check LLM_API_KEY)\(errorCode(response.body))")
-            case 402:
-                throw unavailable("HTTP 402: payment required, the account has no credit\(errorCode(response.body))")
-            case 429 where String(decoding: response.body, as: UTF8.self).contains("insufficient_quota"):
-                throw unavailable("HTTP 429 insufficient_quota: the account's quota is used up")
-            case 404:
-                throw unavailable("HTTP 404: no such endpoint or model '\(configuration.requestModel)'\(errorMessage(response.body))")
-            case 408, 429, 500...599:
-                if last { throw unavailable("HTTP \(status) after \(attempts) attempts\(errorMessage(response.body))") }
-                let retryAfter = response.headers["retry-after"].flatMap(Self.parseRetryAfter)
-                let delay = backoff(attempt: attempt, retryAfter: retryAfter)
-                logger.warning("LLM request failed; retrying", metadata: [
-                    "endpoint": "\(endpoint)", "status": "\(status)", "attempt": "\(attempt)",
-                    "delay_s": "\(String(format: "%.2f", delay))"])
-                try await Task.sleep(for: .seconds(delay))
-            default:
-                return .rejected(reason: "HTTP \(status) from \(endpoint)\(errorMessage(response.body))", raw: response.body)
-            }
+        switch try await call.post(url: url, headers: headers, body: body) {
+        case .timedOut:
+            return .rejected(reason: "no answer from \(endpoint) within \(Int(configuration.timeoutSeconds))s, \(configuration.maxAttempts) attempts",
+                             raw: [])
+        case .response(let response) where (200..<300).contains(response.status):
+            return Self.decode(response.body)
+        case .response(let response):
+            return .rejected(reason: "HTTP \(response.status) from \(endpoint)\(call.errorMessage(response.body))", raw: response.body)
         }
-        throw unavailable("no answer after \(attempts) attempts")
     }
 
     /// Full jitter, at least `Retry-After`, never more than ten minutes (``HTTPRetryPolicy``).
-    func backoff(attempt: Int, retryAfter: Double?) -> Double {
-        HTTPRetryPolicy(maxAttempts: configuration.maxAttempts, baseDelay: configuration.retryBaseDelay,
-                        maxDelay: configuration.maxRetryDelay).delay(attempt: attempt, retryAfter: retryAfter)
-    }
+    func backoff(attempt: Int, retryAfter: Double?) -> Double { policy.delay(attempt: attempt, retryAfter: retryAfter) }
 
     /// `Retry-After: 7` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`, as seconds from now.
     static func parseRetryAfter(_ value: String) -> Double? { HTTPRetryPolicy.parseRetryAfter(value) }
-
-    /// The message of an OpenAI-style error body, bounded and with the key removed.
-    private func errorMessage(_ body: [UInt8]) -> String {
-        guard case .object(let object)? = try? JSONParser.parse(body), case .object(let error)? = object["error"],
-              case .string(let message)? = error["message"] else { return "" }
-        return ": " + scrub(String(message.prefix(300)))
-    }
-
-    /// Only the error's code or type (401 messages quote part of the key).
-    private func errorCode(_ body: [UInt8]) -> String {
-        guard case .object(let object)? = try? JSONParser.parse(body), case .object(let error)? = object["error"] else { return "" }
-        if case .string(let code)? = error["code"] { return " (\(scrub(String(code.prefix(60)))))" }
-        if case .string(let type)? = error["type"] { return " (\(scrub(String(type.prefix(60)))))" }
-        return ""
-    }
-
-    private func scrub(_ text: String) -> String {
-        guard let key = configuration.apiKey, key.count >= 4 else { return text }
-        return text.replacingOccurrences(of: key, with: "***")
-    }
 
     /// `choices[0].message.content` and `usage`; a body that is not a completion rejects the turns.
     static func decode(_ body: [UInt8]) -> Result {
