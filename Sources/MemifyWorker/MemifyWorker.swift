@@ -9,7 +9,7 @@ struct MemifyWorker: AsyncParsableCommand {
         commandName: "memify-worker",
         abstract: "Persist cognee session caches into a knowledge graph.",
         version: "memify-worker (reads cognee 1.6.5 caches; allocator: \(allocatorDescription); string copy: \(scanDescription))",
-        subcommands: [RunCommand.self, StatusCommand.self, StatsCommand.self, QuarantineCommand.self, SessionsCommand.self, MigrateCommand.self, SynthCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, StatusCommand.self, StatsCommand.self, GraphCommand.self, QuarantineCommand.self, SessionsCommand.self, MigrateCommand.self, SynthCommand.self, BenchCommand.self])
 
     /// A mistyped command is named as such (ArgumentParser would complain about its first
     /// option instead), with the nearest command, before anything else is parsed.
