@@ -43,7 +43,7 @@ struct EmbeddingOptions: ParsableArguments {
     }
 
     /// nil: vectors off (no endpoint, or --no-vectors).
-    func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> EmbeddingConfiguration? {
+    func configuration(environment: [String: String] = WorkerEnvironment.values) throws -> EmbeddingConfiguration? {
         if noVectors { return nil }
         return try EmbeddingConfiguration.resolve(environment: environment, overrides: EmbeddingOverrides(
             provider: embeddingProvider, model: embeddingModel, endpoint: embeddingEndpoint, dimensions: embeddingDimensions,

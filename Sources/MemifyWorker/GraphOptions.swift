@@ -66,7 +66,7 @@ struct GraphOptions: ParsableArguments {
         }
     }
 
-    func target(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GraphTarget {
+    func target(environment: [String: String] = WorkerEnvironment.values) throws -> GraphTarget {
         if let url = graphURL ?? environment["MEMIFY_GRAPH_URL"] {
             let target = try GraphTarget(parsing: url)
             if case .sqlite(let path) = target, !create {

@@ -44,7 +44,7 @@ struct LLMOptions: ParsableArguments {
         if let maxCost, !(maxCost >= 0) { throw ValidationError("--max-cost must be a number of US dollars, at least 0") }
     }
 
-    func configuration(requireKey: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LLMConfiguration {
+    func configuration(requireKey: Bool, environment: [String: String] = WorkerEnvironment.values) throws -> LLMConfiguration {
         let r = try LLMConfiguration.resolve(endpoint: llmEndpoint, model: llmModel, environment: environment, requireKey: requireKey)
         // A model without a price costs "0" by cognee's table: a cost budget would never stop anything.
         if let maxCost, LLMPricing.prices(model: r.model) == nil {

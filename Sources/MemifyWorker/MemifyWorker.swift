@@ -9,20 +9,27 @@ struct MemifyWorker: AsyncParsableCommand {
         commandName: "memify-worker",
         abstract: "Persist cognee session caches into a knowledge graph.",
         version: "memify-worker (reads cognee 1.6.5 caches; allocator: \(allocatorDescription); string copy: \(scanDescription))",
-        subcommands: [RunCommand.self, StatusCommand.self, StatsCommand.self, QuarantineCommand.self, SessionsCommand.self, MigrateCommand.self, SynthCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, StatusCommand.self, StatsCommand.self, GraphCommand.self, ConfigCommand.self, QuarantineCommand.self, SessionsCommand.self, MigrateCommand.self, SynthCommand.self, BenchCommand.self])
 
     /// A mistyped command is named as such (ArgumentParser would complain about its first
     /// option instead), with the nearest command, before anything else is parsed.
     static func main() async {
         let names = configuration.subcommands.map { $0._commandName } + ["help"]
-        if let first = CommandLine.arguments.dropFirst().first, !first.hasPrefix("-"), !names.contains(first) {
+        let arguments: [String]
+        do {
+            // cognee's .env under the process environment, before any option's default is read.
+            arguments = try WorkerEnvironment.load(arguments: Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            exit(withError: error)
+        }
+        if let first = arguments.first, !first.hasPrefix("-"), !names.contains(first) {
             let nearest = names.min { editDistance($0, first) < editDistance($1, first) }
             let hint = nearest.map { editDistance($0, first) <= 2 ? " (did you mean '\($0)'?)" : "" } ?? ""
             StandardError.write("memify-worker: unknown command '\(first)'\(hint); commands: \(names.joined(separator: ", "))\n")
             Foundation.exit(ExitStatus.usage.rawValue)
         }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {

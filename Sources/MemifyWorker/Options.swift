@@ -19,7 +19,7 @@ struct CacheOptions: ParsableArguments {
         if let now, parseTimestamp(now) == nil { throw ValidationError("--now '\(now)' is not an ISO 8601 time or Unix seconds") }
     }
 
-    func makeSource(environment: [String: String] = ProcessInfo.processInfo.environment,
+    func makeSource(environment: [String: String] = WorkerEnvironment.values,
                     fingerprints: SessionFingerprints? = nil, malformed: MalformedKeys? = nil) throws -> any CacheSource {
         var options = CacheReadOptions(includeExpired: includeExpired, now: now.flatMap(parseTimestamp))
         options.fingerprints = fingerprints

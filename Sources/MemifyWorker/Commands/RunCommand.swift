@@ -11,7 +11,7 @@ struct StateOptions: ParsableArguments {
     @Option(name: .customLong("state"), help: "The checkpoint database. Default: MEMIFY_STATE, then .memify/state.db.")
     var statePath: String?
 
-    var path: String { statePath ?? ProcessInfo.processInfo.environment["MEMIFY_STATE"] ?? ".memify/state.db" }
+    var path: String { statePath ?? WorkerEnvironment.values["MEMIFY_STATE"] ?? ".memify/state.db" }
 }
 
 /// How a run reports: summary line, logs, metrics, progress.
