@@ -157,3 +157,109 @@ struct SlicedSessionTests {
         #expect(after["rows_written"] == 0 && after["sessions_unchanged"] == 1, "\(after)")
     }
 }
+
+/// One session of 100,000 turns against one of 1,000, run by the optimised worker (a debug build
+/// takes minutes over it): peak RSS (the child's own `ru_maxrss`, from `wait4`) bounded by the
+/// batch, not the session; SIGTERM between two of its slices.
+@Suite("a 100,000-turn session (Redis → PostgreSQL, release build)", .serialized,
+       .enabled(if: TestEnvironment.redisURL != nil && TestEnvironment.postgresURL != nil,
+                "set MEMIFY_TEST_REDIS_URL and MEMIFY_TEST_POSTGRES_URL (scripts/test starts both)"))
+struct LargeSessionTests {
+    typealias Harness = RunPipelineTests.Harness
+
+    /// Short turns (a few rows each): the sizes are in the turn count, and the test stays quick.
+    static func entries(_ session: String, _ count: Int) -> [[UInt8]] {
+        (0..<count).map { i in
+            SessionQAEntry(time: SyntheticCorpus.isoTime(1_795_000_000 + Double(i)), question: "q\(i)?", context: "",
+                           answer: "a\(i).", qaID: "\(session)-\(i)").cogneeJSON
+        }
+    }
+
+    /// Rows of one schema's graph the other lacks, counted in PostgreSQL (timestamps and run ids
+    /// aside, as ``RunPipelineTests/GraphRows`` compares them): 0 when the graphs are equal.
+    static func difference(_ h: Harness, _ a: String, _ b: String) async throws -> Int {
+        let node = "id, name, type, properties - 'created_at' - 'updated_at', source_ref_keys, source_dataset_ids"
+        let edge = "source_id, target_id, relationship_name, properties - 'created_at' - 'updated_at', source_ref_keys, source_dataset_ids"
+        func except(_ columns: String, _ table: String, _ x: String, _ y: String) -> String {
+            "(SELECT count(*) FROM (SELECT \(columns) FROM \"\(x)\".\(table) EXCEPT ALL SELECT \(columns) FROM \"\(y)\".\(table)) d)"
+        }
+        let sql = "SELECT " + [except(node, "graph_node", a, b), except(node, "graph_node", b, a),
+                               except(edge, "graph_edge", a, b), except(edge, "graph_edge", b, a)].joined(separator: " + ")
+        let postgres = h.postgres
+        return try await BlockingExecutor(label: "test.compare").run {
+            let rows = try PostgresConnection(conninfo: postgres).query(sql, operation: "compare graphs")
+            return Int(rows.first?.first.flatMap { $0 } ?? "-1") ?? -1
+        }
+    }
+
+    @Test("100,000 turns: peak RSS under 3× a 1,000-turn session's; SIGTERM in the middle exits 130, interrupted, the slices done committed and checkpointed; the next run completes to a clean run's graph",
+          .timeLimit(.minutes(8)))
+    func hundredThousandTurns() async throws {
+        let binary = WorkerProcess.releaseExecutable
+        try #require(FileManager.default.isExecutableFile(atPath: binary),
+                     "\(binary) is missing: `swift build -c release --product memify-worker` (scripts/test does)")
+        let h = try Harness()
+        let large = 100_000
+        let executor = BlockingExecutor(label: "test.large")
+        let redis = h.redis, user = h.user
+        try await executor.run {
+            let writer = RedisCacheWriter(connection: try RedisConnection(url: redis), ttlSeconds: nil)
+            try writer.append([(SessionKey(userID: user, sessionID: "small"), Self.entries("small", 1_000))])
+            try writer.append([(SessionKey(userID: user, sessionID: "large"), Self.entries("large", large))])
+        }
+        func arguments(_ schema: String, state: String, session: String) -> [String] {
+            ["run", "--cache", h.cacheURL, "--graph", h.postgres, "--schema", schema, "--state", h.state(state),
+             "--user", h.user, "--session", session, "--json", "--no-progress"]
+        }
+        func measured(_ schema: String, state: String, session: String) async throws -> MeasuredProcess.Outcome {
+            let process = try MeasuredProcess(binary, arguments(schema, state: state, session: session), directory: h.directory)
+            return try await executor.run { process.wait() }
+        }
+        func summary(_ outcome: MeasuredProcess.Outcome) throws -> [String: Int] {
+            let line = try #require(outcome.stdout.split(separator: "\n").last, "no summary line; stderr: \(outcome.stderr)")
+            guard case .object(let object) = try JSONParser.parse(Array(line.utf8)) else { throw FixtureError("summary is not an object") }
+            var out: [String: Int] = [:]
+            for (key, value) in object.pairs { if case .number(let n) = value, let i = Int(n.literal) { out[key] = i } }
+            return out
+        }
+
+        let small = try await measured(h.schema("small"), state: "small", session: "small")
+        #expect(small.status == 0, "\(small.stderr)")
+
+        // SIGTERM once some slices are checkpointed: the slice in flight completes, the run stops.
+        let g = h.schema("large")
+        let stopped = try MeasuredProcess(binary, arguments(g, state: "large", session: "large"), directory: h.directory)
+        let state = h.state("large")
+        let terminated = try await executor.run { () -> MeasuredProcess.Outcome in
+            for _ in 0..<60_000 where stopped.isRunning {
+                usleep(2_000)
+                if SlicedSessionTests.checkpointed(state) >= 5_000 { break }
+            }
+            stopped.signal(SIGTERM)
+            return stopped.wait()
+        }
+        #expect(terminated.status == 130, "SIGTERM: \(terminated.status.map { "exit \($0)" } ?? "signal \(terminated.signal ?? 0)"): \(terminated.stderr)")
+        #expect(terminated.stdout.contains(#""interrupted":true"#), "\(terminated.stdout)")
+        let done = SlicedSessionTests.checkpointed(state)
+        let inGraph = try await SlicedSessionTests.registered(h, g)
+        #expect(done == inGraph, "the checkpoints agree with the graph: \(done) checkpointed, \(inGraph) in the graph")
+        #expect(done >= 5_000 && done < large, "some slices committed, not all: \(done) of \(large)")
+
+        // The next run continues from the slices committed while a clean run persists it all.
+        async let resumed = measured(g, state: "large", session: "large")
+        async let clean = measured(h.schema("clean"), state: "clean", session: "large")
+        let (next, reference) = try await (resumed, clean)
+        #expect(next.status == 0 && reference.status == 0, "\(next.stderr)\n\(reference.stderr)")
+        let resumedSummary = try summary(next)
+        #expect(resumedSummary["turns_unchanged"] == done && resumedSummary["turns_new"] == large - done, "\(resumedSummary)")
+        #expect(try summary(reference)["turns_new"] == large)
+        #expect(try await Self.difference(h, g, h.schema("clean")) == 0, "the resumed graph equals a clean run's")
+
+        print("large session: 1,000 turns peak RSS \(small.maxRSSKiB) KiB in \(String(format: "%.1f", small.seconds)) s; "
+              + "\(large) turns peak RSS \(reference.maxRSSKiB) KiB in \(String(format: "%.1f", reference.seconds)) s (clean run), "
+              + "resumed after SIGTERM at \(done): \(next.maxRSSKiB) KiB")
+        #expect(reference.maxRSSKiB < 3 * small.maxRSSKiB,
+                "peak RSS \(reference.maxRSSKiB) KiB for \(large) turns against \(small.maxRSSKiB) KiB for 1,000")
+        #expect(next.maxRSSKiB < 3 * small.maxRSSKiB)
+    }
+}
