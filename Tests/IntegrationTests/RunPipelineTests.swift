@@ -297,7 +297,7 @@ struct RunPipelineTests {
         #expect(got == expected, "\(got.difference(expected))")
     }
 
-    @Test("Redis drops the run's connections mid-run: exit 69 naming Redis and where, the run recorded failed, the next run completes; nothing lost",
+    @Test("Redis drops the run's connections mid-run, and again after the run reconnects: exit 69 naming Redis and where, the run recorded failed, the next run completes; nothing lost",
           .timeLimit(.minutes(3)))
     func redisGoesAway() async throws {
         let h = try Harness()
@@ -314,10 +314,40 @@ struct RunPipelineTests {
         try process.run()
         // While the run reads, Redis drops its connections (CLIENT KILL, as a failover or a
         // restart does); only the run's: other tests share the server. The run reads far ahead
-        // of what it writes, so the kill comes as soon as its connections show.
+        // of what it writes, so the kill comes as soon as its connections show; the run
+        // reconnects once, and its new connections are dropped too.
         let pid = process.processIdentifier, redis = h.redis
+        try await Self.dropRedisConnections(of: pid, redis: redis, times: 2, process: process, errors: errors, output: output,
+                                            h: h, victim: victim, reference: reference)
+    }
+
+    @Test("Redis drops the run's connections once mid-run: the run says so, reconnects, reads on and completes with a clean run's graph",
+          .timeLimit(.minutes(3)))
+    func redisDropsOnce() async throws {
+        let h = try Harness()
+        try await h.fill(prefix: "o", sessions: 2000, turns: 2)
+        let reference = h.schema("oref"), victim = h.schema("ovictim")
+        #expect(try h.run(reference, state: "oref").status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: WorkerProcess.executable)
+        process.arguments = ["run", "--cache", h.cacheURL, "--graph", h.postgres, "--schema", victim, "--state", h.state("ovictim"),
+                             "--user", h.user, "--no-progress", "--concurrency", "1", "--json"]
+        let errors = Pipe(), output = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        try await Self.dropRedisConnections(of: process.processIdentifier, redis: h.redis, times: 1, process: process, errors: errors,
+                                            output: output, h: h, victim: victim, reference: reference)
+    }
+
+    /// Drops the worker's Redis connections `times` times (each time new ones show), then checks
+    /// the outcome: one drop is survived (a warning, exit 0), a second fails the run (exit 69).
+    static func dropRedisConnections(of pid: Int32, redis: RedisURL, times: Int, process: Process, errors: Pipe, output: Pipe,
+                                     h: Harness, victim: String, reference: String) async throws {
         let diagnostics = Mutex<String>("")
         let killed = try await BlockingExecutor(label: "test.kill").run { () throws -> Bool in
+            var rounds = 0
+            var dropped: Set<String> = []
             let connection = try RedisConnection(url: redis)
             let deadline = Date().addingTimeInterval(150)
             while kill(pid, 0) == 0, Date() < deadline {
@@ -332,26 +362,39 @@ struct RunPipelineTests {
                         return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
                     }, uniquingKeysWith: { a, _ in a })
                     // The worker names its connections memify-worker-<pid>.
-                    guard fields["name"] == "memify-worker-\(pid)", let id = fields["id"] else { continue }
+                    guard fields["name"] == "memify-worker-\(pid)", let id = fields["id"], !dropped.contains(id) else { continue }
                     _ = try connection.command(["CLIENT", "KILL", "ID", id])
+                    dropped.insert(id)
                     victims += 1
                 }
-                if victims > 0 { return true }
+                if victims > 0 {
+                    rounds += 1
+                    if rounds == times { return true }
+                    usleep(20_000)  // the rest of this round's connections, and the run's reconnection
+                }
             }
-            return false
+            return rounds == times
         }
         let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        try #require(killed, "the run ended (status \(process.terminationStatus)) before Redis could drop it; last poll: \(diagnostics.withLock { $0 })")
-        #expect(process.terminationStatus == 69, "\(stderr)")
+        try #require(killed, "the run ended (status \(process.terminationStatus)) before Redis could drop it \(times) times; last poll: \(diagnostics.withLock { $0 })")
+        #expect(stderr.contains("lost the connection to the Redis cache while reading; reconnecting once"), "never silently: \(stderr)")
         #expect(process.terminationReason == .exit, "killed by a signal (SIGPIPE?)")
+        let state = victim == h.schema("rvictim") ? "rvictim" : "ovictim"
+        if times == 1 {
+            #expect(process.terminationStatus == 0, "\(stderr)")
+            let got = try await h.graph(victim), expected = try await h.graph(reference)
+            #expect(got == expected, "\(got.difference(expected))")
+            return
+        }
+        #expect(process.terminationStatus == 69, "\(stderr)")
         #expect(stderr.contains("Redis at \(h.redis.host):\(h.redis.port)"), "\(stderr)")
         #expect(stderr.contains("the next run resumes"), "\(stderr)")
         #expect(stdout.split(separator: "\n").last?.contains("\"exit_status\":69") == true, "\(stdout)")
-        let status = try WorkerProcess.run(["status", "--state", h.state("rvictim")])
+        let status = try WorkerProcess.run(["status", "--state", h.state(state)])
         #expect(status.stdoutText.contains("failed"), "\(status.stdoutText)")
-        let next = try h.run(victim, state: "rvictim")
+        let next = try h.run(victim, state: state)
         #expect(next.status == 0, "\(next.stderr)")
         let expected = try await h.graph(reference)
         let got = try await h.graph(victim)
