@@ -250,8 +250,8 @@ struct RunPipelineTests {
         let reference = h.schema("pref"), victim = h.schema("pvictim")
         #expect(try h.run(reference, state: "pref").status == 0)
 
-        // Every connection of the victim run carries this application_name; terminating them is
-        // what a server restart does to its clients (SQLSTATE 57P01).
+        // The victim run's graph connections carry this application_name, and its run lock's connection
+        // holds the lock; terminating them all is what a server restart does to its clients (SQLSTATE 57P01).
         let tag = "memify-victim-\(UUID().uuidString.prefix(8))"
         let separator = h.postgres.contains("?") ? "&" : "?"
         let victimURL = h.postgres + separator + "application_name=" + tag
@@ -266,6 +266,8 @@ struct RunPipelineTests {
         // Wait until the first batches are committed (or the run has been connected for a
         // while), then drop the run's connections. One polling connection, so polls are cheap.
         let tagged = tag, table = "\(victim).graph_node", admin = h.postgres, pid = process.processIdentifier
+        let key = PostgresRunLock.key(scope: "\(victim):\(RunOptions.defaultDatasetID)")
+        let high = UInt32(truncatingIfNeeded: UInt64(bitPattern: key) >> 32), low = UInt32(truncatingIfNeeded: UInt64(bitPattern: key))
         let terminated = try await BlockingExecutor(label: "test.terminate").run { () throws -> Int in
             let connection = try PostgresConnection(conninfo: admin)
             var connectedPolls = 0
@@ -277,9 +279,12 @@ struct RunPipelineTests {
                 connectedPolls += 1
                 let rows = (try? connection.query("SELECT count(*) FROM \(table)", operation: "poll").first?.first ?? "0") ?? "0"
                 guard rows != "0" || connectedPolls > 100 else { continue }
-                let killed = try connection.query(
-                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) t",
-                    [tagged], operation: "terminate")
+                // The run lock's connection names its run instead: it is found by the lock it holds.
+                let killed = try connection.query("""
+                    SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1
+                      OR pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $2::bigint::oid
+                                   AND objid = $3::bigint::oid AND objsubid = 1)) t
+                    """, [tagged, String(high), String(low)], operation: "terminate")
                 return Int(killed.first?.first.flatMap { $0 } ?? "0") ?? 0
             }
             return 0
@@ -294,6 +299,51 @@ struct RunPipelineTests {
         #expect(next.status == 0, "\(next.stderr)")
         let expected = try await h.graph(reference)
         let got = try await h.graph(victim)
+        #expect(got == expected, "\(got.difference(expected))")
+    }
+
+    @Test("PostgreSQL drops the graph writer's connection mid-run (the locks' connection lives): the run says so, reconnects for its next read and completes with a clean run's graph",
+          .timeLimit(.minutes(3)))
+    func postgresWriterDropped() async throws {
+        let h = try Harness()
+        try await h.fill(prefix: "d", sessions: 300, turns: 6)
+        let reference = h.schema("dref"), victim = h.schema("dvictim")
+        #expect(try h.run(reference, state: "dref").status == 0)
+        let tag = "memify-dropped-\(UUID().uuidString.prefix(8))"
+        let separator = h.postgres.contains("?") ? "&" : "?"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: WorkerProcess.executable)
+        process.arguments = ["run", "--cache", h.cacheURL, "--graph", h.postgres + separator + "application_name=" + tag, "--schema", victim,
+                             "--state", h.state("dvictim"), "--user", h.user, "--no-progress", "--concurrency", "1"]
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        // Once batches are committed, the backend that holds no advisory lock (the writer's, not
+        // the run lock's), between two batches (idle): its next use is a read of the graph.
+        let tagged = tag, table = "\(victim).graph_node", admin = h.postgres, pid = process.processIdentifier
+        let terminated = try await BlockingExecutor(label: "test.drop").run { () throws -> Int in
+            let connection = try PostgresConnection(conninfo: admin)
+            for _ in 0..<20_000 where kill(pid, 0) == 0 {
+                usleep(2_000)
+                let rows = (try? connection.query("SELECT count(*) FROM \(table)", operation: "poll").first?.first ?? "0") ?? "0"
+                guard rows != "0" else { continue }
+                let killed = try connection.query("""
+                    SELECT count(*) FROM (SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
+                      WHERE a.application_name = $1 AND a.state = 'idle'
+                        AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory')) t
+                    """, [tagged], operation: "terminate")
+                let n = Int(killed.first?.first.flatMap { $0 } ?? "0") ?? 0
+                if n > 0 { return n }
+            }
+            return 0
+        }
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(terminated > 0, "the run ended before its writer's connection could be dropped")
+        #expect(process.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains("lost the connection to the graph; reconnecting once"), "never silently: \(stderr)")
+        let got = try await h.graph(victim), expected = try await h.graph(reference)
         #expect(got == expected, "\(got.difference(expected))")
     }
 

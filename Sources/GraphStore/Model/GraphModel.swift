@@ -200,6 +200,13 @@ public protocol GraphWriter: Sendable {
     func hasRegisteredTurns(datasetID: String) async throws -> Bool
     /// The registered turns of these sessions of the dataset.
     func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn]
+    /// Connects again after the connection was lost (a server restart, a dropped backend), so an
+    /// idempotent read can be tried once more. Nothing for an embedded graph.
+    func reconnect() async throws
+}
+
+extension GraphWriter {
+    public func reconnect() async throws {}
 }
 
 /// The sorted, de-duplicated union of two lists (how provenance arrays are kept).

@@ -1,5 +1,6 @@
 public import GraphStore
 import Foundation
+import Logging
 import Synchronization
 
 /// What one run does, beyond where it reads and writes.
@@ -368,7 +369,8 @@ public struct PersistSessionsRunner: Sendable {
                 registered = [slices.key: kept]
             } else if options.reconcile, !options.dryRun, let graph, !mine.isEmpty {
                 var found: [SessionKey: [String: TurnCheckpoint]] = [:]
-                for turn in try await graph.registeredTurns(datasetID: options.datasetID, sessions: mine.map { ($0.userID, $0.sessionID) }) {
+                let sessions = mine.map { (userID: $0.userID, sessionID: $0.sessionID) }
+                for turn in try await readingGraph("read the registered turns", { try await graph.registeredTurns(datasetID: options.datasetID, sessions: sessions) }) {
                     found[SessionKey(userID: turn.userID, sessionID: turn.sessionID), default: [:]][turn.turnID] = TurnCheckpoint(
                         userID: turn.userID, sessionID: turn.sessionID, turnID: turn.turnID, contentHash: turn.contentHash,
                         documentID: turn.documentID, documentKey: turn.documentKey, chunkKey: turn.chunkKey, turnTime: turn.turnTime,
@@ -477,7 +479,7 @@ public struct PersistSessionsRunner: Sendable {
         // every chunk stored for it.
         var retracting = prepared.replacedChunkKeys
         let documents = prepared.persisted.map(\.documentID) + prepared.deleted.map(\.documentID)
-        let stored = documents.isEmpty ? [:] : try await graph.chunks(ofDocuments: documents)
+        let stored = documents.isEmpty ? [:] : try await readingGraph("read the chunks of documents", { try await graph.chunks(ofDocuments: documents) })
         if !prepared.persisted.isEmpty {
             let current = Set(prepared.persisted.map(\.chunkKey))
             for document in prepared.persisted.map(\.documentID) {
@@ -509,6 +511,24 @@ public struct PersistSessionsRunner: Sendable {
                                      cleanSessions: prepared.cleanSessions, fingerprints: prepared.fingerprints,
                                      graphSequence: result.sequence, runID: options.runID)
         return result
+    }
+
+    private static let logger = Logger(label: "memify.run")
+
+    /// A read of the graph that depends on no checkpoint (idempotent): when the connection to the
+    /// graph was lost and the run's locks are still held, it connects again and reads once more,
+    /// with a warning. A second loss, or locks lost with their connection, fails the run (exit
+    /// 69, the next run resumes). Writes are never tried again.
+    private func readingGraph<R: Sendable>(_ what: String, _ read: () async throws -> R) async throws -> R {
+        do {
+            return try await read()
+        } catch let error as GraphStoreError where error.code == .connectionFailed {
+            guard let graph, await sessionLocks?.stillHeld() ?? true else { throw error }
+            Self.logger.warning("lost the connection to the graph; reconnecting once and reading again", metadata: [
+                "graph": "\(graph.location)", "read": "\(what)", "error": "\(error)"])
+            try await graph.reconnect()
+            return try await read()
+        }
     }
 
     /// Diffs one session against its checkpoints and adds what must change to the batch.
