@@ -320,7 +320,8 @@ struct RunPipelineTests {
         process.standardError = errors
         try process.run()
         // Once batches are committed, the backend that holds no advisory lock (the writer's, not
-        // the run lock's), between two batches (idle): its next use is a read of the graph.
+        // the run lock's), while it is idle, the run stopped (SIGSTOP) so that it stays so: its
+        // next use is a read of the graph or a commit's BEGIN, both tried again.
         let tagged = tag, table = "\(victim).graph_node", admin = h.postgres, pid = process.processIdentifier
         let terminated = try await BlockingExecutor(label: "test.drop").run { () throws -> Int in
             let connection = try PostgresConnection(conninfo: admin)
@@ -328,6 +329,9 @@ struct RunPipelineTests {
                 usleep(2_000)
                 let rows = (try? connection.query("SELECT count(*) FROM \(table)", operation: "poll").first?.first ?? "0") ?? "0"
                 guard rows != "0" else { continue }
+                kill(pid, SIGSTOP)
+                defer { kill(pid, SIGCONT) }
+                usleep(50_000)
                 let killed = try connection.query("""
                     SELECT count(*) FROM (SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
                       WHERE a.application_name = $1 AND a.state = 'idle'
@@ -338,7 +342,7 @@ struct RunPipelineTests {
             }
             return 0
         }
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = try await Self.readToEnd(errors)
         process.waitUntilExit()
         try #require(terminated > 0, "the run ended before its writer's connection could be dropped")
         #expect(process.terminationStatus == 0, "\(stderr)")
@@ -390,6 +394,13 @@ struct RunPipelineTests {
                                             output: output, h: h, victim: victim, reference: reference)
     }
 
+    /// A pipe's text to its end, read off the cooperative pool (a run takes a while; the pool's
+    /// threads are few and other tests' readers need them).
+    static func readToEnd(_ pipe: Pipe) async throws -> String {
+        let handle = pipe.fileHandleForReading
+        return try await BlockingExecutor(label: "test.pipe").run { String(decoding: handle.readDataToEndOfFile(), as: UTF8.self) }
+    }
+
     /// Drops the worker's Redis connections `times` times (each time new ones show), then checks
     /// the outcome: one drop is survived (a warning, exit 0), a second fails the run (exit 69).
     static func dropRedisConnections(of pid: Int32, redis: RedisURL, times: Int, process: Process, errors: Pipe, output: Pipe,
@@ -425,8 +436,7 @@ struct RunPipelineTests {
             }
             return rounds == times
         }
-        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stdout = try await Self.readToEnd(output), stderr = try await Self.readToEnd(errors)
         process.waitUntilExit()
         try #require(killed, "the run ended (status \(process.terminationStatus)) before Redis could drop it \(times) times; last poll: \(diagnostics.withLock { $0 })")
         #expect(stderr.contains("lost the connection to the Redis cache while reading; reconnecting once"), "never silently: \(stderr)")

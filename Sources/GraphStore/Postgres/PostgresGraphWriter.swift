@@ -451,7 +451,13 @@ public final class PostgresGraphWriter: GraphWriter {
 
     private static func inTransaction<R>(_ connection: PostgresConnection, operation: String,
                                          _ body: () throws -> R) throws -> R {
-        try connection.execute("BEGIN", operation: operation)
+        do throws(GraphStoreError) {
+            try connection.execute("BEGIN", operation: operation)
+        } catch {
+            var failed = error
+            failed.transactionNotBegun = failed.code == .connectionFailed
+            throw failed
+        }
         do {
             let result = try body()
             try connection.execute("COMMIT", operation: operation)

@@ -499,10 +499,12 @@ public struct PersistSessionsRunner: Sendable {
         }
         // Rows, retractions, the turn registry and this state's commit counter: one transaction.
         if !prepared.graph.nodes.isEmpty || !retracting.isEmpty || !prepared.persisted.isEmpty || !prepared.deleted.isEmpty {
-            let committed = try await graph.commit(GraphCommit(
+            let commit = GraphCommit(
                 batch: prepared.graph, retracting: retracting, datasetID: options.datasetID,
                 registering: prepared.persisted.map(\.registered), unregistering: prepared.deleted.map(\.registered),
-                stateID: options.stateID))
+                stateID: options.stateID)
+            // Tried again only when the connection was found lost at its BEGIN (nothing of it was sent).
+            let committed = try await readingGraph("commit a batch", retryIf: \.transactionNotBegun, { try await graph.commit(commit) })
             result.rowsWritten = committed.rowsWritten
             result.rowsDeleted = committed.rowsDeleted
             result.sequence = committed.sequence
@@ -518,11 +520,13 @@ public struct PersistSessionsRunner: Sendable {
     /// A read of the graph that depends on no checkpoint (idempotent): when the connection to the
     /// graph was lost and the run's locks are still held, it connects again and reads once more,
     /// with a warning. A second loss, or locks lost with their connection, fails the run (exit
-    /// 69, the next run resumes). Writes are never tried again.
-    private func readingGraph<R: Sendable>(_ what: String, _ read: () async throws -> R) async throws -> R {
+    /// 69, the next run resumes). Writes are tried again only when `retryIf` says nothing of
+    /// them reached the server.
+    private func readingGraph<R: Sendable>(_ what: String, retryIf: (GraphStoreError) -> Bool = { _ in true },
+                                           _ read: () async throws -> R) async throws -> R {
         do {
             return try await read()
-        } catch let error as GraphStoreError where error.code == .connectionFailed {
+        } catch let error as GraphStoreError where error.code == .connectionFailed && retryIf(error) {
             guard let graph, await sessionLocks?.stillHeld() ?? true else { throw error }
             Self.logger.warning("lost the connection to the graph; reconnecting once and reading again", metadata: [
                 "graph": "\(graph.location)", "read": "\(what)", "error": "\(error)"])
