@@ -27,11 +27,13 @@ let package = Package(
         .target(name: "MemifyAllocator", dependencies: ["CJemalloc"], linkerSettings: [.linkedLibrary("jemalloc")]),
         // JSON strings' plain runs copied with AVX-512/AVX2 where the CPU has them (chosen at load).
         .target(name: "CScan"),
+        // SIGINT/SIGTERM noted from before main on, so a run stops cleanly however early one comes.
+        .target(name: "CSignals"),
         .target(name: "GraphStore", dependencies: ["CLibPQ", "CSQLite3", "CScan", logging], swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["GraphStore", "COpenSSL", logging], swiftSettings: strict),
         .executableTarget(
             name: "MemifyWorker",
-            dependencies: ["Pipeline", "GraphStore", "CScan", "MemifyAllocator", logging,
+            dependencies: ["Pipeline", "GraphStore", "CScan", "CSignals", "MemifyAllocator", logging,
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["Pipeline", "GraphStore"], path: "Tests/TestSupport",

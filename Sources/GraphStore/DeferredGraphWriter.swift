@@ -55,6 +55,7 @@ public final class DeferredGraphWriter: GraphWriter {
     public func commit(_ commit: GraphCommit) async throws -> GraphCommitResult { try await writer().commit(commit) }
     public func commitSequence(stateID: String) async throws -> Int64 { try await writer().commitSequence(stateID: stateID) }
     public func hasRegisteredTurns(datasetID: String) async throws -> Bool { try await writer().hasRegisteredTurns(datasetID: datasetID) }
+    public func reconnect() async throws { try await writer().reconnect() }
     public func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn] {
         try await writer().registeredTurns(datasetID: datasetID, sessions: sessions)
     }

@@ -27,6 +27,9 @@ public struct GraphStoreError: Error, CustomStringConvertible, CustomDebugString
     /// Safe to log.
     public var message: String
     public var sqlState: String?
+    /// The connection was found lost at a transaction's `BEGIN`: nothing of the transaction
+    /// reached the server, so it may be tried again on a new connection.
+    public var transactionNotBegun = false
     public var underlying: (any Error)?
     public var file: String
     public var line: Int

@@ -250,8 +250,8 @@ struct RunPipelineTests {
         let reference = h.schema("pref"), victim = h.schema("pvictim")
         #expect(try h.run(reference, state: "pref").status == 0)
 
-        // Every connection of the victim run carries this application_name; terminating them is
-        // what a server restart does to its clients (SQLSTATE 57P01).
+        // The victim run's graph connections carry this application_name, and its run lock's connection
+        // holds the lock; terminating them all is what a server restart does to its clients (SQLSTATE 57P01).
         let tag = "memify-victim-\(UUID().uuidString.prefix(8))"
         let separator = h.postgres.contains("?") ? "&" : "?"
         let victimURL = h.postgres + separator + "application_name=" + tag
@@ -266,6 +266,8 @@ struct RunPipelineTests {
         // Wait until the first batches are committed (or the run has been connected for a
         // while), then drop the run's connections. One polling connection, so polls are cheap.
         let tagged = tag, table = "\(victim).graph_node", admin = h.postgres, pid = process.processIdentifier
+        let key = PostgresRunLock.key(scope: "\(victim):\(RunOptions.defaultDatasetID)")
+        let high = UInt32(truncatingIfNeeded: UInt64(bitPattern: key) >> 32), low = UInt32(truncatingIfNeeded: UInt64(bitPattern: key))
         let terminated = try await BlockingExecutor(label: "test.terminate").run { () throws -> Int in
             let connection = try PostgresConnection(conninfo: admin)
             var connectedPolls = 0
@@ -277,9 +279,12 @@ struct RunPipelineTests {
                 connectedPolls += 1
                 let rows = (try? connection.query("SELECT count(*) FROM \(table)", operation: "poll").first?.first ?? "0") ?? "0"
                 guard rows != "0" || connectedPolls > 100 else { continue }
-                let killed = try connection.query(
-                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) t",
-                    [tagged], operation: "terminate")
+                // The run lock's connection names its run instead: it is found by the lock it holds.
+                let killed = try connection.query("""
+                    SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1
+                      OR pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $2::bigint::oid
+                                   AND objid = $3::bigint::oid AND objsubid = 1)) t
+                    """, [tagged, String(high), String(low)], operation: "terminate")
                 return Int(killed.first?.first.flatMap { $0 } ?? "0") ?? 0
             }
             return 0
@@ -297,7 +302,56 @@ struct RunPipelineTests {
         #expect(got == expected, "\(got.difference(expected))")
     }
 
-    @Test("Redis drops the run's connections mid-run: exit 69 naming Redis and where, the run recorded failed, the next run completes; nothing lost",
+    @Test("PostgreSQL drops the graph writer's connection mid-run (the locks' connection lives): the run says so, reconnects for its next read and completes with a clean run's graph",
+          .timeLimit(.minutes(3)))
+    func postgresWriterDropped() async throws {
+        let h = try Harness()
+        try await h.fill(prefix: "d", sessions: 300, turns: 6)
+        let reference = h.schema("dref"), victim = h.schema("dvictim")
+        #expect(try h.run(reference, state: "dref").status == 0)
+        let tag = "memify-dropped-\(UUID().uuidString.prefix(8))"
+        let separator = h.postgres.contains("?") ? "&" : "?"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: WorkerProcess.executable)
+        process.arguments = ["run", "--cache", h.cacheURL, "--graph", h.postgres + separator + "application_name=" + tag, "--schema", victim,
+                             "--state", h.state("dvictim"), "--user", h.user, "--no-progress", "--concurrency", "1"]
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        // Once batches are committed, the backend that holds no advisory lock (the writer's, not
+        // the run lock's), while it is idle, the run stopped (SIGSTOP) so that it stays so: its
+        // next use is a read of the graph or a commit's BEGIN, both tried again.
+        let tagged = tag, table = "\(victim).graph_node", admin = h.postgres, pid = process.processIdentifier
+        let terminated = try await BlockingExecutor(label: "test.drop").run { () throws -> Int in
+            let connection = try PostgresConnection(conninfo: admin)
+            for _ in 0..<20_000 where kill(pid, 0) == 0 {
+                usleep(2_000)
+                let rows = (try? connection.query("SELECT count(*) FROM \(table)", operation: "poll").first?.first ?? "0") ?? "0"
+                guard rows != "0" else { continue }
+                kill(pid, SIGSTOP)
+                defer { kill(pid, SIGCONT) }
+                usleep(50_000)
+                let killed = try connection.query("""
+                    SELECT count(*) FROM (SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
+                      WHERE a.application_name = $1 AND a.state = 'idle'
+                        AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory')) t
+                    """, [tagged], operation: "terminate")
+                let n = Int(killed.first?.first.flatMap { $0 } ?? "0") ?? 0
+                if n > 0 { return n }
+            }
+            return 0
+        }
+        let stderr = try await Self.readToEnd(errors)
+        process.waitUntilExit()
+        try #require(terminated > 0, "the run ended before its writer's connection could be dropped")
+        #expect(process.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains("lost the connection to the graph; reconnecting once"), "never silently: \(stderr)")
+        let got = try await h.graph(victim), expected = try await h.graph(reference)
+        #expect(got == expected, "\(got.difference(expected))")
+    }
+
+    @Test("Redis drops the run's connections mid-run, and again after the run reconnects: exit 69 naming Redis and where, the run recorded failed, the next run completes; nothing lost",
           .timeLimit(.minutes(3)))
     func redisGoesAway() async throws {
         let h = try Harness()
@@ -314,10 +368,47 @@ struct RunPipelineTests {
         try process.run()
         // While the run reads, Redis drops its connections (CLIENT KILL, as a failover or a
         // restart does); only the run's: other tests share the server. The run reads far ahead
-        // of what it writes, so the kill comes as soon as its connections show.
+        // of what it writes, so the kill comes as soon as its connections show; the run
+        // reconnects once, and its new connections are dropped too.
         let pid = process.processIdentifier, redis = h.redis
+        try await Self.dropRedisConnections(of: pid, redis: redis, times: 2, process: process, errors: errors, output: output,
+                                            h: h, victim: victim, reference: reference)
+    }
+
+    @Test("Redis drops the run's connections once mid-run: the run says so, reconnects, reads on and completes with a clean run's graph",
+          .timeLimit(.minutes(3)))
+    func redisDropsOnce() async throws {
+        let h = try Harness()
+        try await h.fill(prefix: "o", sessions: 2000, turns: 2)
+        let reference = h.schema("oref"), victim = h.schema("ovictim")
+        #expect(try h.run(reference, state: "oref").status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: WorkerProcess.executable)
+        process.arguments = ["run", "--cache", h.cacheURL, "--graph", h.postgres, "--schema", victim, "--state", h.state("ovictim"),
+                             "--user", h.user, "--no-progress", "--concurrency", "1", "--json"]
+        let errors = Pipe(), output = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        try await Self.dropRedisConnections(of: process.processIdentifier, redis: h.redis, times: 1, process: process, errors: errors,
+                                            output: output, h: h, victim: victim, reference: reference)
+    }
+
+    /// A pipe's text to its end, read off the cooperative pool (a run takes a while; the pool's
+    /// threads are few and other tests' readers need them).
+    static func readToEnd(_ pipe: Pipe) async throws -> String {
+        let handle = pipe.fileHandleForReading
+        return try await BlockingExecutor(label: "test.pipe").run { String(decoding: handle.readDataToEndOfFile(), as: UTF8.self) }
+    }
+
+    /// Drops the worker's Redis connections `times` times (each time new ones show), then checks
+    /// the outcome: one drop is survived (a warning, exit 0), a second fails the run (exit 69).
+    static func dropRedisConnections(of pid: Int32, redis: RedisURL, times: Int, process: Process, errors: Pipe, output: Pipe,
+                                     h: Harness, victim: String, reference: String) async throws {
         let diagnostics = Mutex<String>("")
         let killed = try await BlockingExecutor(label: "test.kill").run { () throws -> Bool in
+            var rounds = 0
+            var dropped: Set<String> = []
             let connection = try RedisConnection(url: redis)
             let deadline = Date().addingTimeInterval(150)
             while kill(pid, 0) == 0, Date() < deadline {
@@ -332,26 +423,38 @@ struct RunPipelineTests {
                         return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
                     }, uniquingKeysWith: { a, _ in a })
                     // The worker names its connections memify-worker-<pid>.
-                    guard fields["name"] == "memify-worker-\(pid)", let id = fields["id"] else { continue }
+                    guard fields["name"] == "memify-worker-\(pid)", let id = fields["id"], !dropped.contains(id) else { continue }
                     _ = try connection.command(["CLIENT", "KILL", "ID", id])
+                    dropped.insert(id)
                     victims += 1
                 }
-                if victims > 0 { return true }
+                if victims > 0 {
+                    rounds += 1
+                    if rounds == times { return true }
+                    usleep(20_000)  // the rest of this round's connections, and the run's reconnection
+                }
             }
-            return false
+            return rounds == times
         }
-        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stdout = try await Self.readToEnd(output), stderr = try await Self.readToEnd(errors)
         process.waitUntilExit()
-        try #require(killed, "the run ended (status \(process.terminationStatus)) before Redis could drop it; last poll: \(diagnostics.withLock { $0 })")
-        #expect(process.terminationStatus == 69, "\(stderr)")
+        try #require(killed, "the run ended (status \(process.terminationStatus)) before Redis could drop it \(times) times; last poll: \(diagnostics.withLock { $0 })")
+        #expect(stderr.contains("lost the connection to the Redis cache while reading; reconnecting once"), "never silently: \(stderr)")
         #expect(process.terminationReason == .exit, "killed by a signal (SIGPIPE?)")
+        let state = victim == h.schema("rvictim") ? "rvictim" : "ovictim"
+        if times == 1 {
+            #expect(process.terminationStatus == 0, "\(stderr)")
+            let got = try await h.graph(victim), expected = try await h.graph(reference)
+            #expect(got == expected, "\(got.difference(expected))")
+            return
+        }
+        #expect(process.terminationStatus == 69, "\(stderr)")
         #expect(stderr.contains("Redis at \(h.redis.host):\(h.redis.port)"), "\(stderr)")
         #expect(stderr.contains("the next run resumes"), "\(stderr)")
         #expect(stdout.split(separator: "\n").last?.contains("\"exit_status\":69") == true, "\(stdout)")
-        let status = try WorkerProcess.run(["status", "--state", h.state("rvictim")])
+        let status = try WorkerProcess.run(["status", "--state", h.state(state)])
         #expect(status.stdoutText.contains("failed"), "\(status.stdoutText)")
-        let next = try h.run(victim, state: "rvictim")
+        let next = try h.run(victim, state: state)
         #expect(next.status == 0, "\(next.stderr)")
         let expected = try await h.graph(reference)
         let got = try await h.graph(victim)

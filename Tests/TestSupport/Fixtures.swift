@@ -80,6 +80,9 @@ public enum WorkerProcess {
     }
 
     public static var executable: String { TestEnvironment.repositoryDirectory + "/.build/debug/memify-worker" }
+    /// The optimised build (`swift build -c release`; scripts/test makes it), for the tests whose
+    /// sizes a debug build would take minutes over.
+    public static var releaseExecutable: String { TestEnvironment.repositoryDirectory + "/.build/release/memify-worker" }
 
     public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         guard FileManager.default.isExecutableFile(atPath: executable) else {

@@ -209,6 +209,13 @@ public protocol GraphWriter: Sendable {
     /// tables there): a run with vectors on calls it before it embeds anything, so a missing
     /// pgvector or a collection of another width (a usage error naming both) costs nothing.
     func prepareVectors(dimensions: Int, identity: String) async throws
+    /// Connects again after the connection was lost (a server restart, a dropped backend), so an
+    /// idempotent read can be tried once more. Nothing for an embedded graph.
+    func reconnect() async throws
+}
+
+extension GraphWriter {
+    public func reconnect() async throws {}
 }
 
 /// The sorted, de-duplicated union of two lists (how provenance arrays are kept).

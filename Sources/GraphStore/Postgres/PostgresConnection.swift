@@ -163,6 +163,19 @@ public final class PostgresConnection: Sendable {
         }
     }
 
+    /// Connects again with the same parameters (`PQreset`), after the server dropped the
+    /// connection; the session's settings are gone with it.
+    public func reset() throws(GraphStoreError) {
+        try handle.withLock { (conn: inout OpaquePointer?) throws(GraphStoreError) in
+            guard let conn else { throw Self.closed("reconnect to PostgreSQL at \(location)") }
+            PQreset(conn)
+            if PQstatus(conn) != CONNECTION_OK {
+                throw GraphStoreError(.connectionFailed, operation: "reconnect to PostgreSQL at \(location)",
+                                      message: Self.firstLine(String(cString: PQerrorMessage(conn))))
+            }
+        }
+    }
+
     /// True when the server connection is gone (after a restart or a network failure).
     public var isBroken: Bool {
         handle.withLock { conn in conn.map { PQstatus($0) != CONNECTION_OK } ?? true }

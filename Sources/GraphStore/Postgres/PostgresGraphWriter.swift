@@ -49,11 +49,25 @@ public final class PostgresGraphWriter: GraphWriter {
         let executor = BlockingExecutor(label: "memify.graph.postgres")
         let connection = try await executor.run { () throws -> PostgresConnection in
             let connection = try PostgresConnection(conninfo: conninfo)
-            try connection.execute("SET search_path TO \(quoteIdentifier(placement.schema)); SET client_encoding TO 'UTF8'; SET client_min_messages TO warning",
-                                   operation: "select schema \(placement.schema)")
+            try Self.setUp(connection, placement: placement)
             return connection
         }
         return PostgresGraphWriter(connection: connection, executor: executor, placement: placement)
+    }
+
+    private static func setUp(_ connection: PostgresConnection, placement: GraphPlacement) throws(GraphStoreError) {
+        try connection.execute("SET search_path TO \(quoteIdentifier(placement.schema)); SET client_encoding TO 'UTF8'; SET client_min_messages TO warning",
+                               operation: "select schema \(placement.schema)")
+    }
+
+    /// The same connection string again, and the session set up as at ``connect(conninfo:placement:)``
+    /// (temporary tables are made again by the next commit).
+    public func reconnect() async throws {
+        let connection = self.connection, placement = self.placement
+        try await executor.run {
+            try connection.reset()
+            try Self.setUp(connection, placement: placement)
+        }
     }
 
     public var location: String { "\(connection.location) (schema \(placement.schema))" }
@@ -486,7 +500,13 @@ public final class PostgresGraphWriter: GraphWriter {
 
     private static func inTransaction<R>(_ connection: PostgresConnection, operation: String,
                                          _ body: () throws -> R) throws -> R {
-        try connection.execute("BEGIN", operation: operation)
+        do throws(GraphStoreError) {
+            try connection.execute("BEGIN", operation: operation)
+        } catch {
+            var failed = error
+            failed.transactionNotBegun = failed.code == .connectionFailed
+            throw failed
+        }
         do {
             let result = try body()
             try connection.execute("COMMIT", operation: operation)

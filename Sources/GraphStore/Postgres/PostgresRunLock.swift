@@ -95,6 +95,15 @@ public final class PostgresRunLock: Sendable {
     /// Releases the lock and closes its connection: the run is over. The unlock is explicit, so
     /// the lock is free once this returns, not only once the server has ended the session (the
     /// sessions' locks, each released after its batch, would go with the session too).
+    /// Whether the lock's connection is alive, and so the run lock and the session locks it
+    /// holds are still held (advisory locks end with their connection).
+    public func isHeld() async -> Bool {
+        let connection = self.connection
+        return (try? await executor.run { () throws(GraphStoreError) -> Bool in
+            try connection.query("SELECT 1", operation: "check the run lock").count == 1
+        }) ?? false
+    }
+
     public func release() async {
         let connection = self.connection
         _ = try? await executor.run {

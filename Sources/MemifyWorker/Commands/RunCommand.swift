@@ -5,6 +5,7 @@ import GraphStore
 import Logging
 import Pipeline
 import Synchronization
+internal import CSignals
 
 /// Where the checkpoints are, shared by run, status and quarantine.
 struct StateOptions: ParsableArguments {
@@ -498,6 +499,12 @@ final class SignalHandlers {
             }
             source.resume()
             return source
+        }
+        // A signal that came before these handlers (noted since before main: CSignals).
+        let early = memify_take_early_signal()
+        if early != 0 {
+            stop.stop()
+            log.warning("signal \(early == SIGINT ? "SIGINT" : "SIGTERM") while the run started: stopping before its first batch")
         }
     }
 

@@ -1,4 +1,5 @@
 import GraphStore
+import Logging
 import Synchronization
 
 /// Reads cognee's Redis session cache (spec §4): discovers `agent_sessions:{user}:{session}`
@@ -175,6 +176,13 @@ final class RedisSessionCursor: SessionCursor {
         var typeConnection: RedisConnection?
         /// Arenas of decoded batches, emptied, for the next reads.
         var spareArenas: [ReplyArena] = []
+        /// The connections for LRANGE and SCAN, replaced once if the server drops them.
+        var lists: RedisConnection?
+        var scan: RedisConnection?
+        /// The keys whose replies are being read (with `onTheWire`, what a new connection asks again).
+        var current: [PendingKey] = []
+        /// The one reconnection a read may make is made.
+        var reconnected = false
     }
 
     /// A decoded batch waiting for the consumer.
@@ -211,8 +219,8 @@ final class RedisSessionCursor: SessionCursor {
     /// 0.77 / 0.72, 0.68 / 0.68.
     private static let maxDecodedWithEntries = 2
     private static let keptArenaBytes = 8 << 20
-    private let lists: RedisConnection
-    private let scanConnection: RedisConnection
+    private static let logger = Logger(label: "memify.cache.redis")
+    private let url: RedisURL
     private let executor: BlockingExecutor
     private let filter: SessionFilter
     private let pattern: String
@@ -225,8 +233,7 @@ final class RedisSessionCursor: SessionCursor {
 
     init(lists: RedisConnection, scan: RedisConnection, executor: BlockingExecutor, filter: SessionFilter, batchSize: Int,
          location: String, fingerprints: SessionFingerprints? = nil, malformed: MalformedKeys? = nil) {
-        self.lists = lists
-        self.scanConnection = scan
+        self.url = lists.url
         self.executor = executor
         self.filter = filter
         self.pattern = RedisCacheSource.scanPattern(for: filter)
@@ -235,6 +242,8 @@ final class RedisSessionCursor: SessionCursor {
         self.fingerprints = fingerprints
         self.malformed = malformed
         var state = IOState()
+        state.lists = lists
+        state.scan = scan
         if let exact = filter.exactKeys {
             state.pending = exact.map { PendingKey(key: $0, bytes: Array($0.cacheKey.utf8)) }
             state.scanCursor = nil
@@ -369,9 +378,40 @@ final class RedisSessionCursor: SessionCursor {
     }
 
     /// Blocking: reads the batch on the wire (sending the first one if none is), after sending
-    /// the next one; nil when every key has been read.
+    /// the next one; nil when every key has been read. A read is idempotent: when the server
+    /// drops the connections (a restart, a failover, `CLIENT KILL`), the cursor reconnects once,
+    /// with a warning, asks again for what it had asked and not read, and reads on; a second
+    /// loss fails the run (exit 69, the next run resumes).
     private func fetch() throws(PipelineError) -> RawBatch? {
         try io.withLock { (state: inout IOState) throws(PipelineError) -> RawBatch? in
+            do throws(PipelineError) {
+                return try fetch(&state)
+            } catch where error.code == .serviceUnavailable && !state.reconnected {
+                state.reconnected = true
+                Self.logger.warning("lost the connection to the Redis cache while reading; reconnecting once and reading on", metadata: [
+                    "cache": "\(location)", "error": "\(error)"])
+                try reconnect(&state)
+                return try fetch(&state)
+            }
+        }
+    }
+
+    /// New LRANGE and SCAN connections; the LRANGEs sent and not read are sent again on the new
+    /// one, and the SCAN in flight is sent again (a SCAN cursor is valid on any connection).
+    private func reconnect(_ state: inout IOState) throws(PipelineError) {
+        state.lists = nil
+        state.scan = nil
+        let lists = try RedisConnection(url: url), scan = try RedisConnection(url: url)
+        state.lists = lists
+        state.scan = scan
+        state.scanSent = false
+        state.onTheWire = state.current + state.onTheWire
+        state.current = []
+        if !state.onTheWire.isEmpty { try lists.sendLRANGEs(state.onTheWire.lazy.map(\.bytes)) }
+    }
+
+    private func fetch(_ state: inout IOState) throws(PipelineError) -> RawBatch? {
+            guard let lists = state.lists else { throw PipelineError(.serviceUnavailable, operation: "LRANGE on \(location)", message: "not connected") }
             if state.onTheWire.isEmpty {
                 state.onTheWire = try nextKeys(&state)
                 if state.onTheWire.isEmpty { return nil }
@@ -379,11 +419,13 @@ final class RedisSessionCursor: SessionCursor {
             }
             let current = state.onTheWire
             let next = try nextKeys(&state)
-            if !next.isEmpty { try lists.sendLRANGEs(next.lazy.map(\.bytes)) }
+            state.current = current
             state.onTheWire = next
+            if !next.isEmpty { try lists.sendLRANGEs(next.lazy.map(\.bytes)) }
 
             let arena = state.spareArenas.popLast() ?? ReplyArena()
             let replies = try lists.receiveLists(current.count, into: arena)
+            state.current = []
             var items: [RawSession] = []
             items.reserveCapacity(current.count)
             for (pending, reply) in zip(current, replies) {
@@ -395,7 +437,6 @@ final class RedisSessionCursor: SessionCursor {
                 }
             }
             return RawBatch(items: items, arena: arena)
-        }
     }
 
     /// Why Redis refused a key's LRANGE, naming the type of a key that is not a list (asked on
@@ -405,7 +446,7 @@ final class RedisSessionCursor: SessionCursor {
         if RedisConnection.refusesConnection(message) { throw RedisConnection.refusal(message, operation: "LRANGE on \(location)") }
         guard message.hasPrefix("WRONGTYPE") else { return "Redis refused LRANGE: \(message)" }
         // Naming the type only improves the message: if asking fails, the refusal stands as it is.
-        if state.typeConnection == nil { state.typeConnection = try? RedisConnection(url: lists.url) }
+        if state.typeConnection == nil { state.typeConnection = try? RedisConnection(url: url) }
         if let connection = state.typeConnection,
            case .status(let type)? = try? connection.command([Array("TYPE".utf8), pending.bytes]) {
             return "key holds a Redis \(type), not a list (cognee stores each session as a list)"
@@ -421,6 +462,7 @@ final class RedisSessionCursor: SessionCursor {
     /// and hands it out.
     private func nextKeys(_ state: inout IOState) throws(PipelineError) -> [PendingKey] {
         while state.pending.count - state.pendingStart < batchSize, let cursor = state.scanCursor {
+            guard let scanConnection = state.scan else { throw PipelineError(.serviceUnavailable, operation: "SCAN \(location)", message: "not connected") }
             if !state.scanSent { try scanConnection.send([scanCommand(cursor)]) }
             state.scanSent = false
             let reply = try scanConnection.receiveCopies(1)[0]

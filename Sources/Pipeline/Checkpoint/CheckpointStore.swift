@@ -191,6 +191,50 @@ public final class CheckpointStore: Sendable {
         }
     }
 
+    /// The checkpoints of some turns of one session (a slice of a session too large for one
+    /// batch), by turn id; a turn without one is left out.
+    public func turns(of key: SessionKey, turnIDs: [String]) throws -> [String: TurnCheckpoint] {
+        try database.withStatement(
+            "SELECT turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id FROM turns WHERE user_id = ?1 AND session_id = ?2 AND turn_id = ?3",
+            operation: "read checkpoints"
+        ) { stmt throws(GraphStoreError) -> [String: TurnCheckpoint] in
+            var out: [String: TurnCheckpoint] = [:]
+            for turnID in turnIDs {
+                stmt.reset()
+                try stmt.bind(1, key.userID)
+                try stmt.bind(2, key.sessionID)
+                try stmt.bind(3, turnID)
+                if try stmt.step() { out[turnID] = Self.checkpoint(key, stmt) }
+            }
+            return out
+        }
+    }
+
+    /// The checkpoints of one session's turns that `keep` says nothing of: read with a session's
+    /// last slice, they are its turns the cache no longer holds. Only those are built.
+    public func turns(of key: SessionKey, notIn keep: (String) -> Bool) throws -> [String: TurnCheckpoint] {
+        try database.withStatement(
+            "SELECT turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id FROM turns WHERE user_id = ?1 AND session_id = ?2",
+            operation: "read checkpoints"
+        ) { stmt throws(GraphStoreError) -> [String: TurnCheckpoint] in
+            var out: [String: TurnCheckpoint] = [:]
+            try stmt.bind(1, key.userID)
+            try stmt.bind(2, key.sessionID)
+            while try stmt.step() {
+                guard let turnID = stmt.text(0), !keep(turnID) else { continue }
+                out[turnID] = Self.checkpoint(key, stmt)
+            }
+            return out
+        }
+    }
+
+    private static func checkpoint(_ key: SessionKey, _ stmt: SQLiteStatement) -> TurnCheckpoint {
+        TurnCheckpoint(userID: key.userID, sessionID: key.sessionID, turnID: stmt.text(0) ?? "",
+                       contentHash: stmt.text(1) ?? "", documentID: stmt.text(2) ?? "",
+                       documentKey: stmt.text(3) ?? "", chunkKey: stmt.text(4) ?? "",
+                       turnTime: stmt.text(5) ?? "", runID: stmt.text(6) ?? "")
+    }
+
     /// Records persisted turns, forgets deleted ones and counts sessions, inside the caller's
     /// transaction (``record(persisted:removed:sessions:cleanSessions:runID:)`` holds it).
     func writeCheckpoints(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
@@ -501,6 +545,11 @@ public final class CheckpointStore: Sendable {
 public protocol CheckpointStoring: Sendable {
     /// The checkpoints of these sessions, by session and turn id.
     func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]]
+    /// The checkpoints of these turns of one session (a slice of a large session), by turn id.
+    func loadTurns(of key: SessionKey, turnIDs: [String]) async throws -> [String: TurnCheckpoint]
+    /// The checkpoints of one session's turns not in `seen`: with a session read in slices, its
+    /// deleted turns once every slice has been read.
+    func loadTurns(of key: SessionKey, notIn seen: Set<String>) async throws -> [String: TurnCheckpoint]
     /// Quarantines elements (index nil: the whole session), with their exact bytes and reasons.
     func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws
     /// Records persisted turns, forgets deleted ones, counts sessions and resolves the quarantine
@@ -517,6 +566,15 @@ extension CheckpointStore: CheckpointStoring {
     public func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]] {
         guard !keys.isEmpty else { return [:] }
         return try await executor.run { try self.turns(of: keys) }
+    }
+
+    public func loadTurns(of key: SessionKey, turnIDs: [String]) async throws -> [String: TurnCheckpoint] {
+        guard !turnIDs.isEmpty else { return [:] }
+        return try await executor.run { try self.turns(of: key, turnIDs: turnIDs) }
+    }
+
+    public func loadTurns(of key: SessionKey, notIn seen: Set<String>) async throws -> [String: TurnCheckpoint] {
+        try await executor.run { try self.turns(of: key, notIn: { seen.contains($0) }) }
     }
 
     public func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws {

@@ -1,5 +1,6 @@
 public import GraphStore
 import Foundation
+import Logging
 import Synchronization
 
 /// What one run does, beyond where it reads and writes.
@@ -15,7 +16,9 @@ public struct RunOptions: Sendable {
     public var dryRun: Bool
     /// Extractor calls in flight at once.
     public var concurrency: Int
-    /// Graph rows per transaction (whole sessions are never split).
+    /// Graph rows per transaction, about: small sessions are gathered into batches of this many
+    /// rows, and a session too large for one is persisted in slices of about this many rows,
+    /// each committed and checkpointed on its own.
     public var batchRows: Int
     /// The checkpoints may be behind the graph (a crash between a commit and its checkpoint, a
     /// lost or restored state database): each session's stored turns are read from the graph's
@@ -149,7 +152,9 @@ public final class StopFlag: Sendable {
 /// Reading streams (the cache source prefetches a bounded number of batches); work is gathered
 /// into batches of about `batchRows` graph rows; each batch is extracted with at most
 /// `concurrency` extractor calls in flight, written in one graph transaction, and only then
-/// checkpointed. Nothing is queued beyond one batch.
+/// checkpointed. Nothing is queued beyond one batch. A session larger than a batch is cut into
+/// slices that are batches of their own (``SessionSlices``): the graph rows in memory are
+/// bounded by the batch size, not by the session, and a stop comes between two slices.
 public struct PersistSessionsRunner: Sendable {
     public var source: any CacheSource
     /// nil in a dry run.
@@ -183,6 +188,34 @@ public struct PersistSessionsRunner: Sendable {
         var turn: TurnDocument
         var previous: TurnCheckpoint?
     }
+
+    /// A session too large for one batch, persisted in slices of about `batchRows` rows, each
+    /// committed and checkpointed on its own (a next run continues from the slices committed).
+    /// What its slices share, carried from one to the next. What needs the whole session waits
+    /// for the last slice: its deleted turns (missing from the session, and only when no element
+    /// of it was quarantined), its count, its quarantine resolved, its fingerprint. Its lock is
+    /// taken with the first slice and released with the last (or when the run stops between).
+    private struct SessionSlices {
+        var key: SessionKey
+        /// The session's elements, all slices together.
+        var elements: Int
+        var isFirst = true
+        var isLast = false
+        /// This run holds the session's lock (always true without session locks).
+        var locked = false
+        /// The turn ids of the slices planned so far: duplicates and deletions are per session.
+        var seen: Set<String> = []
+        /// An element of the session was quarantined (or the session as a whole).
+        var quarantined = false
+        var outOfWindow = 0
+        /// A turn of a slice was rejected by the extractor or deferred.
+        var unfinished = false
+        /// Reconciling: the graph's registry rows of the session, read with the first slice.
+        var registered: [String: TurnCheckpoint]?
+    }
+
+    /// Turns in one slice of a large session: about `batchRows` rows.
+    private var sliceTurns: Int { max(1, options.batchRows / Self.rowsPerTurnEstimate) }
 
     private struct Batch {
         var work: [Work] = []
@@ -221,19 +254,58 @@ public struct PersistSessionsRunner: Sendable {
             summary.vectorsDeleted += result.vectorsDeleted
             if let sequence = result.sequence { summary.graphSequence = sequence }
         }
-        func submit(_ reads: [SessionRead]) async throws {
+        func submit(_ reads: [SessionRead], slices: inout SessionSlices?) async throws {
             guard !reads.isEmpty else { return }
-            let prepared = try await prepare(reads, summary: &summary)
+            let prepared = try await prepare(reads, slices: &slices, summary: &summary)
             try await settle()
             if prepared.isEmpty { return }  // every session unchanged: nothing to write or unlock
             let runner = self
             inFlight = Task { try await runner.commit(prepared) }
+        }
+        func submit(_ reads: [SessionRead]) async throws {
+            var whole: SessionSlices?
+            try await submit(reads, slices: &whole)
+        }
+        /// A session larger than a batch, slice after slice; between two, a stop or an exhausted
+        /// budget leaves the rest for the next run (the slices committed stay committed).
+        func submitInSlices(_ read: SessionRead) async throws {
+            let count = read.elements.count
+            let parts = (count + sliceTurns - 1) / sliceTurns
+            var slices: SessionSlices? = SessionSlices(key: read.key, elements: count)
+            for part in 0..<parts {
+                if part > 0 {
+                    guard slices?.locked == true else { return }  // another worker holds it
+                    if stop.isStopped || summary.stoppedByBudget {
+                        // The slice in flight commits; then the lock goes (a later slice would have released it).
+                        try await settle()
+                        if !options.dryRun { try await sessionLocks?.unlock([read.key]) }
+                        return
+                    }
+                }
+                let range = (count * part / parts)..<(count * (part + 1) / parts)
+                var piece = SessionRead(key: read.key, location: read.location, elements: Array(read.elements[range]),
+                                        errors: part == 0 ? read.errors : [], sessionError: part == 0 ? read.sessionError : nil,
+                                        expiresAt: read.expiresAt)
+                piece.fingerprint = read.fingerprint
+                slices?.isFirst = part == 0
+                slices?.isLast = part == parts - 1
+                try await submit([piece], slices: &slices)
+                progress?(summary)
+            }
         }
         do {
             for try await read in source.sessions(filter: options.filter) {
                 if stop.isStopped || summary.stoppedByBudget { break }
                 if let limit = options.limit, sessionsTaken >= limit { break }
                 sessionsTaken += 1
+                if read.unchangedCount == nil, read.elements.count > sliceTurns {
+                    // Too large for a batch: the sessions gathered so far go first, then it, in slices.
+                    try await submit(pending)
+                    pending.removeAll(keepingCapacity: true)
+                    pendingTurns = 0
+                    try await submitInSlices(read)
+                    continue
+                }
                 // An unchanged session (fingerprint) writes nothing: it does not count towards
                 // the batch's rows, so a no-op run goes by in a few large batches.
                 if read.unchangedCount == nil { pendingTurns += max(1, read.elements.count) }
@@ -290,39 +362,67 @@ public struct PersistSessionsRunner: Sendable {
 
     /// Locks a batch's sessions (when another worker may be at them), diffs them against their
     /// checkpoints, extracts and builds the rows. Writes nothing but the quarantine.
-    private func prepare(_ reads: [SessionRead], summary: inout RunSummary) async throws -> Prepared {
+    /// `slices`: set when `reads` is one slice of a large session (its one read holds only the
+    /// slice's elements); carried from slice to slice.
+    private func prepare(_ reads: [SessionRead], slices: inout SessionSlices?, summary: inout RunSummary) async throws -> Prepared {
         let locks = options.dryRun ? nil : sessionLocks
         // Sessions the source found unchanged (fingerprint) need no checkpoints, and no lock:
         // nothing is written for them (and a batch of them hashes no key at all).
         let toLock = reads.filter { $0.unchangedCount == nil }.map(\.key)
-        let locked = toLock.isEmpty ? [] : try await locks?.tryLock(toLock) ?? Set(toLock)
+        // A later slice of a session: its lock is held since the first.
+        let locked: Set<SessionKey>
+        if let slices, !slices.isFirst {
+            locked = slices.locked ? [slices.key] : []
+        } else {
+            locked = toLock.isEmpty ? [] : try await locks?.tryLock(toLock) ?? Set(toLock)
+            if let key = slices?.key { slices?.locked = locked.contains(key) }
+        }
         do {
             var batch = Batch()
             let mine = toLock.filter { locked.contains($0) }
-            let existing = try await checkpoints.loadTurns(of: mine)
-            // Reconciling: what the graph holds of these sessions, by its own registry.
+            let existing: [SessionKey: [String: TurnCheckpoint]]
+            if let slices, let read = reads.first, !mine.isEmpty {
+                // A slice: the checkpoints of its turns, and with the last, those of every stored
+                // turn no slice held (its deleted turns).
+                let ids = read.elements.map { TurnDocument.turnID($0.entry) }
+                var turns = try await checkpoints.loadTurns(of: slices.key, turnIDs: ids)
+                if slices.isLast {
+                    let seen = slices.seen.union(ids)
+                    turns.merge(try await checkpoints.loadTurns(of: slices.key, notIn: seen)) { slice, _ in slice }
+                }
+                existing = [slices.key: turns]
+            } else {
+                existing = try await checkpoints.loadTurns(of: mine)
+            }
+            // Reconciling: what the graph holds of these sessions, by its own registry (of a
+            // session in slices: read with its first slice, kept for the others).
             var registered: [SessionKey: [String: TurnCheckpoint]]?
-            if options.reconcile, !options.dryRun, let graph, !mine.isEmpty {
+            if let slices, let kept = slices.registered {
+                registered = [slices.key: kept]
+            } else if options.reconcile, !options.dryRun, let graph, !mine.isEmpty {
                 var found: [SessionKey: [String: TurnCheckpoint]] = [:]
-                for turn in try await graph.registeredTurns(datasetID: options.datasetID, sessions: mine.map { ($0.userID, $0.sessionID) }) {
+                let sessions = mine.map { (userID: $0.userID, sessionID: $0.sessionID) }
+                for turn in try await readingGraph("read the registered turns", { try await graph.registeredTurns(datasetID: options.datasetID, sessions: sessions) }) {
                     found[SessionKey(userID: turn.userID, sessionID: turn.sessionID), default: [:]][turn.turnID] = TurnCheckpoint(
                         userID: turn.userID, sessionID: turn.sessionID, turnID: turn.turnID, contentHash: turn.contentHash,
                         documentID: turn.documentID, documentKey: turn.documentKey, chunkKey: turn.chunkKey, turnTime: turn.turnTime,
                         runID: options.runID)
                 }
                 registered = found
+                if let key = slices?.key { slices?.registered = found[key] ?? [:] }
             }
             for read in reads {
-                summary.sessionsSeen += 1
+                if slices?.isFirst ?? true { summary.sessionsSeen += 1 }
                 guard read.unchangedCount != nil || locked.contains(read.key) else {
                     summary.sessionsLockedElsewhere += 1
                     continue
                 }
                 try await plan(read, existing: existing[read.key] ?? [:], registered: registered.map { $0[read.key] ?? [:] },
-                               into: &batch, summary: &summary)
+                               slices: &slices, into: &batch, summary: &summary)
             }
             var prepared = Prepared()
-            prepared.held = Array(locked)
+            // A session in slices stays locked until its last slice is committed.
+            prepared.held = slices.map { $0.isLast ? Array(locked) : [] } ?? Array(locked)
             guard !options.dryRun else { return prepared }
             let inputs = batch.work.map {
                 ExtractionInput(key: $0.turn.key, turnID: $0.turn.turnID, question: $0.turn.entry.question, answer: $0.turn.entry.answer)
@@ -392,6 +492,11 @@ public struct PersistSessionsRunner: Sendable {
                     return deferred
                 }
             }
+            // A turn of an earlier slice left unfinished leaves the whole session so.
+            if let key = slices?.key {
+                if unfinished.contains(key) { slices?.unfinished = true }
+                if slices?.unfinished == true { unfinished.insert(key) }
+            }
             prepared.deleted = batch.deleted
             prepared.adopted = batch.adopted
             prepared.sessions = batch.sessions
@@ -426,7 +531,7 @@ public struct PersistSessionsRunner: Sendable {
         // every chunk stored for it.
         var retracting = prepared.replacedChunkKeys
         let documents = prepared.persisted.map(\.documentID) + prepared.deleted.map(\.documentID)
-        let stored = documents.isEmpty ? [:] : try await graph.chunks(ofDocuments: documents)
+        let stored = documents.isEmpty ? [:] : try await readingGraph("read the chunks of documents", { try await graph.chunks(ofDocuments: documents) })
         if !prepared.persisted.isEmpty {
             let current = Set(prepared.persisted.map(\.chunkKey))
             for document in prepared.persisted.map(\.documentID) {
@@ -446,10 +551,12 @@ public struct PersistSessionsRunner: Sendable {
         }
         // Rows, retractions, the turn registry and this state's commit counter: one transaction.
         if !prepared.graph.nodes.isEmpty || !retracting.isEmpty || !prepared.persisted.isEmpty || !prepared.deleted.isEmpty {
-            let committed = try await graph.commit(GraphCommit(
+            let commit = GraphCommit(
                 batch: prepared.graph, retracting: retracting, datasetID: options.datasetID,
                 registering: prepared.persisted.map(\.registered), unregistering: prepared.deleted.map(\.registered),
-                stateID: options.stateID, vectors: prepared.vectors))
+                stateID: options.stateID, vectors: prepared.vectors)
+            // Tried again only when the connection was found lost at its BEGIN (nothing of it was sent).
+            let committed = try await readingGraph("commit a batch", retryIf: \.transactionNotBegun, { try await graph.commit(commit) })
             result.rowsWritten = committed.rowsWritten
             result.rowsDeleted = committed.rowsDeleted
             result.vectorsWritten = committed.vectorsWritten
@@ -462,11 +569,32 @@ public struct PersistSessionsRunner: Sendable {
         return result
     }
 
+    private static let logger = Logger(label: "memify.run")
+
+    /// A read of the graph that depends on no checkpoint (idempotent): when the connection to the
+    /// graph was lost and the run's locks are still held, it connects again and reads once more,
+    /// with a warning. A second loss, or locks lost with their connection, fails the run (exit
+    /// 69, the next run resumes). Writes are tried again only when `retryIf` says nothing of
+    /// them reached the server.
+    private func readingGraph<R: Sendable>(_ what: String, retryIf: (GraphStoreError) -> Bool = { _ in true },
+                                           _ read: () async throws -> R) async throws -> R {
+        do {
+            return try await read()
+        } catch let error as GraphStoreError where error.code == .connectionFailed && retryIf(error) {
+            guard let graph, await sessionLocks?.stillHeld() ?? true else { throw error }
+            Self.logger.warning("lost the connection to the graph; reconnecting once and reading again", metadata: [
+                "graph": "\(graph.location)", "read": "\(what)", "error": "\(error)"])
+            try await graph.reconnect()
+            return try await read()
+        }
+    }
+
     /// Diffs one session against its checkpoints and adds what must change to the batch.
     /// `registered`: when reconciling, the turns the graph's registry holds for the session; they
     /// win over the checkpoints, and a turn either knows and the cache lacks is deleted.
+    /// `slices`: `read` is one slice of the session; what needs the whole session waits for the last.
     private func plan(_ read: SessionRead, existing: [String: TurnCheckpoint], registered: [String: TurnCheckpoint]?,
-                      into batch: inout Batch, summary: inout RunSummary) async throws {
+                      slices: inout SessionSlices?, into batch: inout Batch, summary: inout RunSummary) async throws {
         let key = read.key
         let runID = options.runID
         if let unchanged = read.unchangedCount {
@@ -481,7 +609,9 @@ public struct PersistSessionsRunner: Sendable {
         if let error = read.sessionError { quarantine.append((nil, error.reason, error.raw)) }
         for error in read.errors { quarantine.append((error.index, error.error.reason, error.raw)) }
 
-        var seen: Set<String> = []
+        // Taken out of `slices` while it grows, so it is not copied.
+        var seen = slices?.seen ?? []
+        slices?.seen = []
         let derivation = Self.derivationIdentity(extractor: extractor.identity, vectors: options.vectorIdentity)
         for element in read.elements {
             summary.turnsSeen += 1
@@ -514,11 +644,25 @@ public struct PersistSessionsRunner: Sendable {
             batch.work.append(Work(turn: turn, previous: previous))
         }
         summary.quarantined += quarantine.count
+        var clean = quarantine.isEmpty
+        var elementCount = read.elements.count
+        if var s = slices {
+            s.seen = seen
+            s.quarantined = s.quarantined || !quarantine.isEmpty
+            s.outOfWindow += outOfWindow
+            slices = s
+            clean = !s.quarantined
+            outOfWindow = s.outOfWindow
+            elementCount = s.elements
+        }
         // A turn counts as deleted only when its session was read cleanly: a bad element may be
         // the edited form of a stored turn, and a vanished session is expiry, not deletion.
         // When the cache may hand out one session in parts (several diskcache folders), no read
-        // is the whole session, so nothing is taken for deleted.
-        if quarantine.isEmpty {
+        // is the whole session, so nothing is taken for deleted. A session in slices: with its
+        // last, once every element has been seen.
+        if slices?.isLast == false {
+            // Nothing that needs the whole session yet.
+        } else if clean {
             if !source.mayReadSessionPartially {
                 let stored = registered.map { existing.merging($0) { _, graph in graph } } ?? existing
                 for (turnID, checkpoint) in stored where !seen.contains(turnID) && inWindow(checkpoint.turnTime) {
@@ -532,7 +676,7 @@ public struct PersistSessionsRunner: Sendable {
                 batch.fingerprints[key] = fingerprint
             }
         }
-        batch.sessions.append((key, read.elements.count))
+        if slices?.isLast ?? true { batch.sessions.append((key, elementCount)) }
         if !options.dryRun && !quarantine.isEmpty {
             try await checkpoints.quarantine(quarantine.map { (key: key, index: $0.0, reason: $0.1, raw: $0.2) }, runID: runID)
         }

@@ -7,6 +7,9 @@ public protocol SessionLocking: Sendable {
     /// Takes the locks it can without waiting; returns the sessions now held.
     func tryLock(_ keys: [SessionKey]) async throws -> Set<SessionKey>
     func unlock(_ keys: [SessionKey]) async throws
+    /// Whether the locks taken are still held (their connection alive): a lost graph connection
+    /// is retried only then, or the run would write on unlocked.
+    func stillHeld() async -> Bool
 }
 
 /// Session locks as PostgreSQL advisory locks, held on the run lock's connection. The lock id is
@@ -35,4 +38,6 @@ public struct PostgresSessionLocks: SessionLocking {
     public func unlock(_ keys: [SessionKey]) async throws {
         try await lock.unlock(keys.map(id))
     }
+
+    public func stillHeld() async -> Bool { await lock.isHeld() }
 }
