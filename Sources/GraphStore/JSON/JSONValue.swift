@@ -76,6 +76,14 @@ public struct JSONObject: Sendable, Equatable {
         }
     }
 
+    /// Keys known to be distinct, with their values: no duplicate check (a fixed shape built
+    /// many times, e.g. cognee's `IndexSchema` payload).
+    package init(distinctKeys keys: [String], values: [JSONValue]) {
+        precondition(keys.count == values.count)
+        self.keys = keys
+        self.values = values
+    }
+
     public var count: Int { keys.count }
     public var isEmpty: Bool { keys.isEmpty }
 

@@ -92,10 +92,14 @@ public enum VectorIndex {
                 add(nodePoint(node, field: field, text: pythonStrip(value)))
             }
         }
+        // Many edges share a text (every `belongs_to_set` of one node set…): each text once.
+        var edgeTexts: Set<String> = []
         for edge in batch.edges {
             let text = pythonStrip(edgeText(edge.properties, relationshipName: edge.relationshipName))
-            add(VectorPoint(collection: edgeCollection, id: GraphIdentity.edgeType(text), text: text,
-                            payload: payload(id: GraphIdentity.edgeType(text), millis: 0, belongsToSet: [], importance: nil, text: text)))
+            guard edgeTexts.insert(text).inserted else { continue }
+            let id = GraphIdentity.edgeType(text)
+            add(VectorPoint(collection: edgeCollection, id: id, text: text,
+                            payload: payload(id: id, millis: 0, belongsToSet: [], importance: nil, text: text)))
         }
         return points
     }
@@ -119,37 +123,54 @@ public enum VectorIndex {
         if CogneeDocumentBuilder.documentScopedTypes.contains(node.type), case .number(let n)? = p["created_at"] {
             millis = Int64(n.literal) ?? 0
         }
-        var payload = payload(id: node.id, millis: millis, belongsToSet: sets, importance: p["importance_weight"], text: text)
+        var extra: [(Field, JSONValue)] = []
         switch node.type {
         case "DocumentChunk":
-            payload["document_id"] = p["document_id"] ?? .null
-            payload["document_name"] = p["document_name"] ?? .null
-            payload["chunk_index"] = p["chunk_index"] ?? .null
-            payload["external_metadata"] = p["external_metadata"] ?? .null
+            extra = [(.documentID, p["document_id"] ?? .null), (.documentName, p["document_name"] ?? .null),
+                     (.chunkIndex, p["chunk_index"] ?? .null), (.externalMetadata, p["external_metadata"] ?? .null)]
         case "TextSummary":
-            payload["source_chunk_id"] = p["source_chunk_id"] ?? .null
+            extra = [(.sourceChunkID, p["source_chunk_id"] ?? .null)]
         case "TextDocument":
-            payload["external_metadata"] = p["external_metadata"] ?? .null
+            extra = [(.externalMetadata, p["external_metadata"] ?? .null)]
         default:
             break
         }
-        return VectorPoint(collection: "\(node.type)_\(field)", id: node.id, text: text, payload: payload)
+        return VectorPoint(collection: "\(node.type)_\(field)", id: node.id, text: text,
+                           payload: payload(id: node.id, millis: millis, belongsToSet: sets, importance: p["importance_weight"], text: text,
+                                            extra: extra))
     }
 
     /// `IndexSchema(...).model_dump()` as cognee serializes it (§1.3), keys in its order.
-    static func payload(id: String, millis: Int64, belongsToSet: [String], importance: JSONValue?, text: String) -> JSONObject {
+    static let payloadKeys = ["id", "created_at", "updated_at", "ontology_valid", "ontology_uri", "version", "topological_rank", "metadata",
+                              "type", "belongs_to_set", "source_pipeline", "source_task", "source_node_set", "source_user",
+                              "source_content_hash", "feedback_weight", "importance_weight", "text", "document_id", "document_name",
+                              "chunk_index", "source_chunk_id", "external_metadata"]
+    /// Positions in ``payloadKeys`` of the fields that vary.
+    enum Field: Int {
+        case id = 0, createdAt = 1, updatedAt = 2, belongsToSet = 9, importance = 16, text = 17, documentID = 18, documentName = 19
+        case chunkIndex = 20, sourceChunkID = 21, externalMetadata = 22
+    }
+    private static let payloadTemplate: [JSONValue] = {
+        let half = JSONValue.number(JSONNumber(literal: "0.5", isInteger: false))
+        return [.null, .null, .null, .bool(false), .null, .number(JSONNumber(1)), .number(JSONNumber(0)),
+                .object(JSONObject([("index_fields", .array([.string("text")]))])), .string("IndexSchema"), .array([]), .null, .null,
+                .null, .null, .null, half, half, .null, .null, .null, .null, .null, .null]
+    }()
+
+    /// The payload of one point: the template with its varying fields set (built for every
+    /// point of every batch, so without the keyed lookups of a general object).
+    static func payload(id: String, millis: Int64, belongsToSet: [String], importance: JSONValue?, text: String,
+                        extra: [(Field, JSONValue)] = []) -> JSONObject {
+        var values = payloadTemplate
         let time = JSONValue.number(JSONNumber(literal: String(millis), isInteger: true))
-        return JSONObject([
-            ("id", .string(id)), ("created_at", time), ("updated_at", time), ("ontology_valid", .bool(false)),
-            ("ontology_uri", .null), ("version", .number(JSONNumber(1))), ("topological_rank", .number(JSONNumber(0))),
-            ("metadata", .object(JSONObject([("index_fields", .array([.string("text")]))]))), ("type", .string("IndexSchema")),
-            ("belongs_to_set", .array(belongsToSet.map(JSONValue.string))), ("source_pipeline", .null), ("source_task", .null),
-            ("source_node_set", .null), ("source_user", .null), ("source_content_hash", .null),
-            ("feedback_weight", .number(JSONNumber(literal: "0.5", isInteger: false))),
-            ("importance_weight", importance ?? .number(JSONNumber(literal: "0.5", isInteger: false))),
-            ("text", .string(text)), ("document_id", .null), ("document_name", .null), ("chunk_index", .null),
-            ("source_chunk_id", .null), ("external_metadata", .null),
-        ])
+        values[Field.id.rawValue] = .string(id)
+        values[Field.createdAt.rawValue] = time
+        values[Field.updatedAt.rawValue] = time
+        values[Field.belongsToSet.rawValue] = .array(belongsToSet.map(JSONValue.string))
+        if let importance { values[Field.importance.rawValue] = importance }
+        values[Field.text.rawValue] = .string(text)
+        for (field, value) in extra { values[field.rawValue] = value }
+        return JSONObject(distinctKeys: payloadKeys, values: values)
     }
 
     /// Python's `str.strip()`: whitespace off both ends.
