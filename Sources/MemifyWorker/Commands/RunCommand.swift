@@ -309,6 +309,7 @@ struct RunDriver {
             if let embeddingConfiguration {
                 // Before anything is embedded: pgvector there, and collections of this width.
                 try await opened.prepareVectors(dimensions: embeddingConfiguration.dimensions, identity: embeddingConfiguration.identity)
+                try await checkpoints.executor.run { try checkpoints.mapForReading() }
                 embedder = Embedder(configuration: embeddingConfiguration, cache: checkpoints, runID: runID, budget: budget, logger: log)
                 log.info("vectors: on", metadata: [
                     "endpoint": "\(embeddingConfiguration.displayEndpoint)", "model": "\(embeddingConfiguration.model)",

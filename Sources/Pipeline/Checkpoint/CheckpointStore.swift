@@ -63,6 +63,14 @@ public final class CheckpointStore: Sendable {
 
     /// Opens (creating or upgrading) the state database on a blocking thread: sqlite3 never runs
     /// on the caller's, which may be the cooperative pool.
+    /// Reads through a memory map (up to 256 MiB of the file), for runs that read the embedding
+    /// cache: it is read by random keys, a row or two of kilobytes each, and through read()
+    /// every page was copied out of the page cache (a third of a warm vector run's time). Not
+    /// the default: mapped pages count in the process's resident size.
+    public func mapForReading() throws {
+        try database.execute("PRAGMA mmap_size=268435456")
+    }
+
     public static func open(path: String) async throws -> CheckpointStore {
         try await BlockingExecutor(label: "memify.checkpoints.open").run { try CheckpointStore(path: path) }
     }
@@ -84,10 +92,7 @@ public final class CheckpointStore: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         database = try SQLiteDatabase(path: path, mode: .readWriteCreate)
-        // Memory-mapped reads: the embedding cache is read by random keys, a row or two of
-        // kilobytes each, and through read() every page was copied out of the page cache
-        // (a third of a warm vector run's time was that copy).
-        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456")
+        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
         // Current already (every run after the first): no DDL, no write.
         if try storedSchemaVersion() == Self.schemaVersion { return }
         try database.execute("""
