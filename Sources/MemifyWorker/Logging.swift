@@ -6,13 +6,44 @@ import Pipeline
 /// `--log-format text|json`: how log lines look on standard error.
 enum LogFormat: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json }
 
+/// `--log-level`: the least severe level written (swift-log's levels).
+enum LogLevelOption: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case trace, debug, info, notice, warning, error, critical
+
+    var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .info }
+}
+
 /// swift-log handler writing one line per record to standard error: `time level message k=v`,
-/// or one JSON object per line for log shippers.
+/// or one JSON object per line for log shippers. Under systemd (stderr connected to journald,
+/// which sets `JOURNAL_STREAM`) each line starts with its sd-daemon priority, `<3>` error …
+/// `<7>` debug: journald strips the prefix and stores the line at that priority, so
+/// `journalctl -p warning` works for both formats.
 struct StandardErrorLogHandler: LogHandler {
     var format: LogFormat
     var label: String
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .info
+    /// Whether lines get the `<N>` priority prefix.
+    var journald = false
+
+    /// syslog(3) priorities, as sd-daemon(3) prefixes them.
+    static func priority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
+        }
+    }
+
+    /// systemd sets `JOURNAL_STREAM` (device:inode of the stream) when stdout or stderr is
+    /// connected to journald.
+    static func stderrIsJournal(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard let value = environment["JOURNAL_STREAM"] else { return false }
+        return !value.isEmpty
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -21,38 +52,40 @@ struct StandardErrorLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let time = UTCTime.iso8601(UTCTime.now, milliseconds: true)
+        let prefix = journald ? "<\(Self.priority(event.level))>" : ""
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { $1 } }
         switch format {
         case .text:
             var line = "\(time) \(event.level) \(event.message)"
             for (key, value) in fields.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
-            StandardError.write(line + "\n")
+            StandardError.write(prefix + line + "\n")
         case .json:
             var object: [String: String] = ["time": time, "level": "\(event.level)", "message": "\(event.message)", "logger": label]
             for (key, value) in fields { object[key] = "\(value)" }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            StandardError.write(String(decoding: data, as: UTF8.self) + "\n")
+            StandardError.write(prefix + String(decoding: data, as: UTF8.self) + "\n")
         }
     }
 }
 
 enum Logs {
     /// Installs the handler once per process; later calls only return a logger.
-    static func bootstrap(_ format: LogFormat) -> Logger {
-        Bootstrap.once(format)
+    static func bootstrap(_ format: LogFormat, level: Logger.Level = .info) -> Logger {
+        Bootstrap.once(format, level: level)
         return Logger(label: "memify-worker")
     }
 
     private enum Bootstrap {
         nonisolated(unsafe) static var done = false
         static let lock = NSLock()
-        static func once(_ format: LogFormat) {
+        static func once(_ format: LogFormat, level: Logger.Level) {
             lock.lock()
             defer { lock.unlock() }
             guard !done else { return }
             done = true
-            LoggingSystem.bootstrap { StandardErrorLogHandler(format: format, label: $0) }
+            let journald = StandardErrorLogHandler.stderrIsJournal()
+            LoggingSystem.bootstrap { StandardErrorLogHandler(format: format, label: $0, logLevel: level, journald: journald) }
         }
     }
 }

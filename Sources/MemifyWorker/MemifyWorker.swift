@@ -20,6 +20,7 @@ struct MemifyWorker: AsyncParsableCommand {
             // cognee's .env under the process environment, before any option's default is read.
             arguments = try WorkerEnvironment.load(arguments: Array(CommandLine.arguments.dropFirst()))
         } catch {
+            EarlyFailure.reportParseFailure(arguments: Array(CommandLine.arguments.dropFirst()), error: error, exitCode: exitCode(for: error).rawValue)
             exit(withError: error)
         }
         if let first = arguments.first, !first.hasPrefix("-"), !names.contains(first) {
@@ -28,8 +29,16 @@ struct MemifyWorker: AsyncParsableCommand {
             StandardError.write("memify-worker: unknown command '\(first)'\(hint); commands: \(names.joined(separator: ", "))\n")
             Foundation.exit(ExitStatus.usage.rawValue)
         }
+        let parsed: any ParsableCommand
         do {
-            var command = try parseAsRoot(arguments)
+            parsed = try parseAsRoot(arguments)
+        } catch {
+            // `run --json`/`--metrics-file` report a refused flag like any failed run.
+            EarlyFailure.reportParseFailure(arguments: arguments, error: error, exitCode: exitCode(for: error).rawValue)
+            exit(withError: error)
+        }
+        do {
+            var command = parsed
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {

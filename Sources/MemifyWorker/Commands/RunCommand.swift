@@ -23,6 +23,9 @@ struct ReportOptions: ParsableArguments {
     @Option(help: "Log lines on stderr as text or json.")
     var logFormat: LogFormat = .text
 
+    @Option(help: "The least severe log level written: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: LogLevelOption = .info
+
     @Option(help: "Write Prometheus text-format metrics here at the end of the run (atomically, for node_exporter's textfile collector).")
     var metricsFile: String?
 
@@ -108,7 +111,22 @@ struct RunDriver {
     var vectors: EmbeddingOptions
 
     func run(filter: SessionFilter) async throws -> ExitStatus {
-        let log = Logs.bootstrap(report.logFormat)
+        let reported = FailureReported()
+        do {
+            return try await execute(filter: filter, reported: reported)
+        } catch {
+            // Failures before the run could be recorded (configuration, the lock, the state
+            // database): the same --json line and metrics file as every other failure.
+            if !reported.done { await EarlyFailure.report(error, report: report, pipeline: pipeline, dryRun: dryRun) }
+            throw error
+        }
+    }
+
+    private func execute(filter: SessionFilter, reported: FailureReported) async throws -> ExitStatus {
+        let log = Logs.bootstrap(report.logFormat, level: report.logLevel.level)
+        let setupStarted = Date()
+        // The failure handler at the end of the run writes the metrics itself.
+        var metricsWritten = false
         // Before anything slow: a SIGTERM while the run starts (locks, connections) stops it
         // cleanly before its first batch, instead of killing it.
         let stop = StopFlag()
@@ -189,6 +207,7 @@ struct RunDriver {
         /// A failed run, said as the contract wants it: recorded in the runs table (`record`;
         /// its row made now if the run had not started) and, with --json, the last line on stdout.
         func recordFailure(_ error: any Error, started: Bool, record: Bool = true) async -> any Error {
+            reported.done = true
             let status = ExitStatus.forError(error)
             // A server lost or refusing: what was committed is checkpointed, and the operator
             // needs to know that running again is all there is to do.
@@ -200,13 +219,8 @@ struct RunDriver {
                     try checkpoints.finishRun(runID, status: "failed", exitCode: status.rawValue, summary: text)
                 }
             }
-            if report.json {
-                // The contract: with --json the last line on stdout is the run's summary, failed or not.
-                print(JSONWriter.string(.object(JSONObject([
-                    ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("failed", .bool(true)),
-                    ("exit_status", .number(JSONNumber(Int(status.rawValue)))), ("error", .string("\(error)")),
-                ])), style: .compact))
-            }
+            if !metricsWritten { try? await writeMetrics(summary: nil, status: status, started: setupStarted, checkpoints: checkpoints) }
+            if report.json { EarlyFailure.printLine(runID: runID, dryRun: dryRun, status: status, error: error) }
             return error
         }
         var taken: PostgresRunLock?
@@ -365,6 +379,7 @@ struct RunDriver {
             progress.finish()
             let status = ExitStatus.forError(error)
             try? await writeMetrics(summary: nil, status: status, started: started, checkpoints: checkpoints)
+            metricsWritten = true
             log.error("run failed", metadata: ["run_id": "\(runID)", "exit_status": "\(status.rawValue)"])
             let failed = await fail(error)
             withExtendedLifetime(lock) {}
@@ -440,6 +455,11 @@ struct RunDriver {
     func writeMetrics(summary: RunSummary?, status: ExitStatus, started: Date, checkpoints: CheckpointStore) async throws {
         guard let path = report.metricsFile, !dryRun else { return }
         let lastSuccess = (try? await checkpoints.executor.run { try checkpoints.lastSuccess() }).flatMap { $0 }.flatMap(parseTimestamp)
+        try Self.writeMetrics(path: path, pipeline: pipeline, summary: summary, status: status, started: started, lastSuccess: lastSuccess)
+    }
+
+    /// The metrics file's text, for a run that ended with `status` (`summary` nil when it failed).
+    static func writeMetrics(path: String, pipeline: String, summary: RunSummary?, status: ExitStatus, started: Date, lastSuccess: Double?) throws {
         let s = summary ?? RunSummary()
         let label = "{pipeline=\"\(pipeline.replacingOccurrences(of: "\"", with: ""))\"}"
         var text = ""
