@@ -355,7 +355,7 @@ struct RunPipelineTests {
           .timeLimit(.minutes(3)))
     func redisGoesAway() async throws {
         let h = try Harness()
-        try await h.fill(prefix: "r", sessions: 2000, turns: 2)
+        try await h.fill(prefix: "r", sessions: 5000, turns: 2)
         let reference = h.schema("rref"), victim = h.schema("rvictim")
         #expect(try h.run(reference, state: "rref").status == 0)
         let process = Process()
@@ -431,7 +431,9 @@ struct RunPipelineTests {
                 if victims > 0 {
                     rounds += 1
                     if rounds == times { return true }
-                    usleep(20_000)  // the rest of this round's connections, and the run's reconnection
+                    // The rest of this round's connections (they may show in a later listing) and
+                    // the run's reconnection: the next round then drops the connections it reads on.
+                    usleep(300_000)
                 }
             }
             return rounds == times
