@@ -84,7 +84,7 @@ struct CrashWindowTests {
     }
 
     @Test("state.db restored from an older copy, a turn deleted: the next run reconciles and the graph equals a clean run; the run after is normal",
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(6)))
     func restoredState() async throws {
         try await behindTheGraph("restored") { _, state, copy in
             Self.removeState(state)
@@ -93,7 +93,7 @@ struct CrashWindowTests {
     }
 
     @Test("state.db lost, a turn deleted: the next run reconciles and the graph equals a clean run; the run after is normal",
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(6)))
     func lostState() async throws {
         try await behindTheGraph("lost") { _, state, _ in Self.removeState(state) }
     }

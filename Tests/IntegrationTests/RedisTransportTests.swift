@@ -126,7 +126,7 @@ struct RedisTLSTests {
     }
 
     @Test("a server that requires client certificates accepts ours and refuses none or an untrusted one",
-          .enabled(if: TestEnvironment.redisMutualTLSURL != nil, "set MEMIFY_TEST_REDIS_MTLS_URL"), .timeLimit(.minutes(3)))
+          .enabled(if: TestEnvironment.redisMutualTLSURL != nil, "set MEMIFY_TEST_REDIS_MTLS_URL"), .timeLimit(.minutes(6)))
     func clientCertificates() async throws {
         let base = try #require(TestEnvironment.redisMutualTLSURL)
         let ca = "ssl_ca_certs=\(dir)/ca.crt"

@@ -129,7 +129,7 @@ struct RunPipelineTests {
     // MARK: tests
 
     @Test("new turns persist; an unchanged cache costs no extractor call and no row; edits, feedback and deletions show up; a vanished session retracts nothing",
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(6)))
     func incremental() async throws {
         let h = try Harness()
         let g = h.schema("g")
@@ -242,7 +242,7 @@ struct RunPipelineTests {
     }
 
     @Test("PostgreSQL drops the run's connections mid-run (as a restart does): exit 69 naming PostgreSQL; the next run completes; nothing lost",
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(6)))
     func postgresGoesAway() async throws {
         let h = try Harness()
         let sessions = 300
@@ -303,7 +303,7 @@ struct RunPipelineTests {
     }
 
     @Test("PostgreSQL drops the graph writer's connection mid-run (the locks' connection lives): the run says so, reconnects for its next read and completes with a clean run's graph",
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(6)))
     func postgresWriterDropped() async throws {
         let h = try Harness()
         try await h.fill(prefix: "d", sessions: 300, turns: 6)
@@ -352,7 +352,7 @@ struct RunPipelineTests {
     }
 
     @Test("Redis drops the run's connections mid-run, and again after the run reconnects: exit 69 naming Redis and where, the run recorded failed, the next run completes; nothing lost",
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(6)))
     func redisGoesAway() async throws {
         let h = try Harness()
         try await h.fill(prefix: "r", sessions: 5000, turns: 2)
@@ -376,7 +376,7 @@ struct RunPipelineTests {
     }
 
     @Test("Redis drops the run's connections once mid-run: the run says so, reconnects, reads on and completes with a clean run's graph",
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(6)))
     func redisDropsOnce() async throws {
         let h = try Harness()
         try await h.fill(prefix: "o", sessions: 2000, turns: 2)
@@ -613,7 +613,7 @@ struct RunPipelineTests {
     }
 
     @Test("a bad element is quarantined with its bytes and reason (exit 3), good turns around it persist, replay after the fix persists it",
-          .timeLimit(.minutes(2)))
+          .timeLimit(.minutes(6)))
     func quarantineAndReplay() async throws {
         let h = try Harness()
         let g = h.schema("q")
@@ -686,7 +686,7 @@ struct RunPipelineTests {
         #expect(try h.run(g, state: "other").status == 0)
     }
 
-    @Test("hostile session ids and texts (quotes, SQL, ../, NUL, 1 MB) persist exactly and disturb nothing else", .timeLimit(.minutes(2)))
+    @Test("hostile session ids and texts (quotes, SQL, ../, NUL, 1 MB) persist exactly and disturb nothing else", .timeLimit(.minutes(6)))
     func hostileInput() async throws {
         let h = try Harness()
         let g = h.schema("h")

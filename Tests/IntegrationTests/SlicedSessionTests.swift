@@ -48,7 +48,7 @@ struct SlicedSessionTests {
     }
 
     @Test("a session cut into slices gives an unsliced run's graph, through edits, feedback, deletions, new turns and a quarantined element; its fingerprint is recorded with the last slice",
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(6)))
     func slicedEqualsWhole() async throws {
         let h = try Harness()
         let tiny = try Self.pipeline(h, batchRows: 36)  // 3 turns a slice
@@ -114,7 +114,7 @@ struct SlicedSessionTests {
     }
 
     @Test("a run killed (SIGKILL) between two slices of a session keeps the slices committed; after turns are deleted and edited meanwhile, the next run gives a clean run's graph",
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(6)))
     func killedBetweenSlices() async throws {
         let h = try Harness()
         let tiny = try Self.pipeline(h, batchRows: 36)

@@ -40,11 +40,18 @@ enum PostgresVectors {
                 throw GraphStoreError(.invalidArgument, operation: "create the vector collections at \(location)",
                                       message: "this PostgreSQL has no pgvector extension (`vector`): install pgvector on the server, or run without an embedding endpoint (graph only)")
             }
+            // In a savepoint: another session creating it at the same moment makes this one fail
+            // on the catalog's unique index, and then the extension is there all the same.
+            try connection.execute("SAVEPOINT memify_vector_extension", operation: "create the pgvector extension")
             do {
-                try connection.execute("CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public", operation: "create the pgvector extension at \(location)")
+                try connection.execute("CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public; RELEASE SAVEPOINT memify_vector_extension",
+                                       operation: "create the pgvector extension at \(location)")
             } catch {
-                throw GraphStoreError(.invalidArgument, operation: "create the pgvector extension at \(location)",
-                                      message: "\(error.message); a superuser can run `CREATE EXTENSION vector` in this database once")
+                try connection.execute("ROLLBACK TO SAVEPOINT memify_vector_extension", operation: "create the pgvector extension")
+                if try extensionSchema(connection) == nil {
+                    throw GraphStoreError(.invalidArgument, operation: "create the pgvector extension at \(location)",
+                                          message: "\(error.message); a superuser can run `CREATE EXTENSION vector` in this database once")
+                }
             }
             namespace = try extensionSchema(connection)
         }
