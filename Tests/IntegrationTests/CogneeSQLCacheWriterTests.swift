@@ -95,7 +95,7 @@ struct CogneeSQLCacheWriterTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let (final, report, runs) = try await Self.race(
             cache: "sqlite:" + directory, directory: directory,
-            writer: ["--backend", "sqlite", "--db-path", directory, "--seconds", "20", "--sessions", "4",
+            writer: ["--backend", "sqlite", "--db-path", directory, "--seconds", "45", "--sessions", "4",
                      "--user", "cli-user-42", "--seed", "11", "--interval-ms", "20", "--answer-bytes", "600"])
         #expect(report.errors == 0)
         #expect(report.written > 20, "cognee wrote \(report.written) turns")
@@ -120,7 +120,7 @@ struct CogneeSQLCacheWriterTests {
         let url = try await PostgresTestDatabase.create(prefix: "memify_cache")
         let (final, report, runs) = try await Self.race(
             cache: url, directory: directory,
-            writer: ["--backend", "postgres", "--cache-db-url", url, "--seconds", "20", "--sessions", "4",
+            writer: ["--backend", "postgres", "--cache-db-url", url, "--seconds", "45", "--sessions", "4",
                      "--seed", "12", "--interval-ms", "20", "--answer-bytes", "600"])
         #expect(report.errors == 0)
         #expect(report.written > 20)
