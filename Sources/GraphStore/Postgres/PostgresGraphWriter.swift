@@ -616,13 +616,15 @@ public final class PostgresGraphWriter: GraphWriter {
         Int(try connection.query(sql, [key], operation: "count rows").first?[0] ?? "0") ?? 0
     }
 
-    private static func storedNode(_ row: [String?]) -> StoredNode {
+    /// A `graph_node` row as selected (id, name, type, properties, the four provenance arrays as JSON).
+    static func storedNode(_ row: [String?]) -> StoredNode {
         StoredNode(node: GraphNode(id: row[0] ?? "", name: row[1] ?? "", type: row[2] ?? "", properties: jsonObject(row[3])),
                    sourceRefKeys: jsonStrings(row[4]), sourceDatasetIDs: jsonStrings(row[5]),
                    sourceRunIDs: jsonStrings(row[6]), sourceRunRefs: jsonStrings(row[7]))
     }
 
-    private static func storedEdge(_ row: [String?]) -> StoredEdge {
+    /// A `graph_edge` row as selected (the key, properties, the four provenance arrays as JSON).
+    static func storedEdge(_ row: [String?]) -> StoredEdge {
         StoredEdge(edge: GraphEdge(sourceID: row[0] ?? "", targetID: row[1] ?? "", relationshipName: row[2] ?? "",
                                    properties: jsonObject(row[3])),
                    sourceRefKeys: jsonStrings(row[4]), sourceDatasetIDs: jsonStrings(row[5]),

@@ -146,16 +146,6 @@ public final class PostgresGraphReader: GraphReader {
         }
     }
 
-    private static func storedNode(_ row: [String?]) -> StoredNode {
-        StoredNode(node: GraphNode(id: row[0] ?? "", name: row[1] ?? "", type: row[2] ?? "", properties: jsonObject(row[3])),
-                   sourceRefKeys: jsonStrings(row[4]), sourceDatasetIDs: jsonStrings(row[5]),
-                   sourceRunIDs: jsonStrings(row[6]), sourceRunRefs: jsonStrings(row[7]))
-    }
-
-    private static func storedEdge(_ row: [String?]) -> StoredEdge {
-        StoredEdge(edge: GraphEdge(sourceID: row[0] ?? "", targetID: row[1] ?? "", relationshipName: row[2] ?? "",
-                                   properties: jsonObject(row[3])),
-                   sourceRefKeys: jsonStrings(row[4]), sourceDatasetIDs: jsonStrings(row[5]),
-                   sourceRunIDs: jsonStrings(row[6]), sourceRunRefs: jsonStrings(row[7]))
-    }
+    private static func storedNode(_ row: [String?]) -> StoredNode { PostgresGraphWriter.storedNode(row) }
+    private static func storedEdge(_ row: [String?]) -> StoredEdge { PostgresGraphWriter.storedEdge(row) }
 }

@@ -17,6 +17,8 @@ final class ByteSink {
         buffer.reserveCapacity(1 << 16)
     }
 
+    static func standardOutput() -> ByteSink { ByteSink(fd: 1) }
+
     func write(_ text: String) {
         buffer.append(contentsOf: text.utf8)
         if buffer.count >= 1 << 16 { flush() }
