@@ -241,7 +241,7 @@ public final class PostgresGraphWriter: GraphWriter {
                 // The vectors of what is retracted go too, whether or not this run embeds.
                 let collections = commit.retracting.isEmpty && replacedEdgeTexts.isEmpty ? []
                     : Set(try PostgresVectors.widths(connection, schema: schema).keys)
-                var retraction = PostgresVectors.Retraction(edgeTexts: Set(replacedEdgeTexts))
+                var retraction = VectorRetraction(edgeTexts: Set(replacedEdgeTexts))
                 for key in commit.retracting {
                     if !collections.isEmpty { try PostgresVectors.collect(connection, key: key, into: &retraction) }
                     let stats = try Self.retractRows(connection, key: key, deletedNodes: &retraction.nodeIDs)

@@ -4,13 +4,6 @@
 /// vectors sit where cognee's pgvector handler looks for them). Written inside the graph's
 /// transaction, so a batch's vectors commit or roll back with its rows.
 enum PostgresVectors {
-    /// The deleted rows whose vectors go at the end of a commit: node ids, and the texts of the
-    /// edges that lost a row (their `EdgeType` vector goes once no edge has that text).
-    struct Retraction {
-        var nodeIDs: [String] = []
-        var edgeTexts: Set<String> = []
-    }
-
     static let edgeTextSQL = "COALESCE(NULLIF(btrim(properties->>'edge_text'), ''), relationship_name)"
 
     /// Existing collections and their widths (`vector(16)` → 16), in `schema`.
@@ -186,7 +179,7 @@ enum PostgresVectors {
     }
 
     /// Before the rows of `key` are retracted: the texts of its edges.
-    static func collect(_ connection: PostgresConnection, key: String, into retraction: inout Retraction) throws(GraphStoreError) {
+    static func collect(_ connection: PostgresConnection, key: String, into retraction: inout VectorRetraction) throws(GraphStoreError) {
         let rows = try connection.query("SELECT DISTINCT \(edgeTextSQL) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", [key],
                                         operation: "read the edge texts of \(key)")
         for row in rows { if let text = row[0] { retraction.edgeTexts.insert(text) } }
@@ -194,7 +187,7 @@ enum PostgresVectors {
 
     /// After the retractions: the vectors of deleted nodes go, and an `EdgeType` vector goes when
     /// no edge left in the graph has its text (edges of cognee's own included).
-    static func remove(_ connection: PostgresConnection, _ retraction: Retraction, collections: Set<String>) throws(GraphStoreError) -> Int {
+    static func remove(_ connection: PostgresConnection, _ retraction: VectorRetraction, collections: Set<String>) throws(GraphStoreError) -> Int {
         var removed = 0
         let ids = retraction.nodeIDs.filter(GraphIdentity.isUUID)
         if !ids.isEmpty {
@@ -210,13 +203,12 @@ enum PostgresVectors {
             let live = try connection.query("""
                 SELECT DISTINCT t FROM (SELECT \(edgeTextSQL) AS t FROM graph_edge) e WHERE t = ANY($1::text[])
                 """, [PostgresGraphWriter.arrayLiteral(texts)], operation: "find edge texts still in use")
-            let liveIDs = Set(live.compactMap { $0[0] }.map { GraphIdentity.edgeType(VectorIndex.pythonStrip($0)) })
-            let gone = Set(texts.map { GraphIdentity.edgeType(VectorIndex.pythonStrip($0)) }).subtracting(liveIDs)
+            let gone = retraction.orphanedEdgeTypeIDs(live: live.compactMap { $0[0] })
             if !gone.isEmpty {
                 let rows = try connection.query("""
                     WITH d AS (DELETE FROM \(PostgresGraphWriter.quoteIdentifier(VectorIndex.edgeCollection)) WHERE id = ANY($1::uuid[]) RETURNING 1)
                     SELECT count(*) FROM d
-                    """, [PostgresGraphWriter.arrayLiteral(gone.sorted())], operation: "delete the vectors of edge texts no edge has")
+                    """, [PostgresGraphWriter.arrayLiteral(gone)], operation: "delete the vectors of edge texts no edge has")
                 removed += Int(rows.first?[0] ?? "0") ?? 0
             }
         }

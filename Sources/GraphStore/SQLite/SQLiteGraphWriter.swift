@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The embedded graph: the same logical tables as cognee's PostgreSQL graph (spec §5.3) in one
 /// SQLite file, with the same write, merge and retraction behaviour. The default when no
@@ -7,6 +8,8 @@ public final class SQLiteGraphWriter: GraphWriter {
     public let path: String
     private let database: SQLiteDatabase
     private let executor: BlockingExecutor
+    /// The width the vector collections were checked at (once per writer, as PostgreSQL's are).
+    private let vectorWidth = Mutex<Int?>(nil)
 
     /// 2: the turn registry (`memify_turn`) and the states' commit counters (`memify_commit`).
     public static let schemaVersion = 2
@@ -130,12 +133,12 @@ public final class SQLiteGraphWriter: GraphWriter {
                     replacedEdgeTexts = stats.replacedEdgeTexts
                 }
                 if let vectors = commit.vectors, !vectors.points.isEmpty {
-                    try SQLiteVectors.ensure(database, dimensions: vectors.dimensions, identity: vectors.identity, location: location)
+                    try self.ensureVectors(dimensions: vectors.dimensions, identity: vectors.identity)
                     result.vectorsWritten = try SQLiteVectors.upsert(database, vectors.points)
                 }
                 // The vectors of what is retracted go too, whether or not this run embeds.
                 let collections = commit.retracting.isEmpty && replacedEdgeTexts.isEmpty ? [] : Set(try SQLiteVectors.widths(database).keys)
-                var retraction = SQLiteVectors.Retraction(edgeTexts: Set(replacedEdgeTexts))
+                var retraction = VectorRetraction(edgeTexts: Set(replacedEdgeTexts))
                 for key in commit.retracting {
                     if !collections.isEmpty { try SQLiteVectors.collect(database, key: key, into: &retraction) }
                     let stats = try Self.retractRows(database, key: key, deletedNodes: &retraction.nodeIDs)
@@ -190,12 +193,18 @@ public final class SQLiteGraphWriter: GraphWriter {
 
     public func prepareVectors(dimensions: Int, identity: String) async throws {
         let database = self.database
-        let location = self.location
         try await executor.run {
             try database.transaction { () throws(GraphStoreError) in
-                try SQLiteVectors.ensure(database, dimensions: dimensions, identity: identity, location: location)
+                try self.ensureVectors(dimensions: dimensions, identity: identity)
             }
         }
+    }
+
+    /// The collections made and checked at `dimensions`, once per writer, in the caller's transaction.
+    private func ensureVectors(dimensions: Int, identity: String) throws(GraphStoreError) {
+        if vectorWidth.withLock({ $0 }) == dimensions { return }
+        try SQLiteVectors.ensure(database, dimensions: dimensions, identity: identity, location: location)
+        vectorWidth.withLock { $0 = dimensions }
     }
 
     public func vectorWidths() async throws -> [String: Int] {

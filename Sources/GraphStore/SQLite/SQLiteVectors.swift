@@ -7,11 +7,6 @@ import Foundation
 /// both the graph and the vectors (never while the worker writes it: the engines do not share
 /// SQLite's locks).
 enum SQLiteVectors {
-    struct Retraction {
-        var nodeIDs: [String] = []
-        var edgeTexts: Set<String> = []
-    }
-
     static let edgeTextSQL = "COALESCE(NULLIF(trim(json_extract(properties, '$.edge_text')), ''), relationship_name)"
 
     /// Existing collections (by cognee's name; Turso stores names lowercased) and their widths.
@@ -92,7 +87,7 @@ enum SQLiteVectors {
         return written
     }
 
-    static func collect(_ database: SQLiteDatabase, key: String, into retraction: inout Retraction) throws(GraphStoreError) {
+    static func collect(_ database: SQLiteDatabase, key: String, into retraction: inout VectorRetraction) throws(GraphStoreError) {
         try database.withStatement("""
             SELECT DISTINCT \(edgeTextSQL) FROM graph_edge WHERE EXISTS (SELECT 1 FROM json_each(source_ref_keys) WHERE value = ?1)
             """, operation: "read the edge texts of \(key)") { stmt throws(GraphStoreError) in
@@ -101,7 +96,7 @@ enum SQLiteVectors {
         }
     }
 
-    static func remove(_ database: SQLiteDatabase, _ retraction: Retraction, collections: Set<String>) throws(GraphStoreError) -> Int {
+    static func remove(_ database: SQLiteDatabase, _ retraction: VectorRetraction, collections: Set<String>) throws(GraphStoreError) -> Int {
         var removed = 0
         func delete(_ ids: [String], from collection: String) throws(GraphStoreError) {
             guard !ids.isEmpty else { return }
@@ -119,14 +114,13 @@ enum SQLiteVectors {
             let texts = Array(retraction.edgeTexts)
             let live = try database.withStatement("""
                 SELECT DISTINCT t FROM (SELECT \(edgeTextSQL) AS t FROM graph_edge) WHERE t IN (SELECT value FROM json_each(?1))
-                """, operation: "find edge texts still in use") { stmt throws(GraphStoreError) -> Set<String> in
+                """, operation: "find edge texts still in use") { stmt throws(GraphStoreError) -> [String] in
                 try stmt.bind(1, jsonArray(texts))
-                var out: Set<String> = []
-                while try stmt.step() { if let t = stmt.text(0) { out.insert(GraphIdentity.edgeType(VectorIndex.pythonStrip(t))) } }
+                var out: [String] = []
+                while try stmt.step() { if let t = stmt.text(0) { out.append(t) } }
                 return out
             }
-            let gone = Set(texts.map { GraphIdentity.edgeType(VectorIndex.pythonStrip($0)) }).subtracting(live)
-            try delete(gone.sorted(), from: VectorIndex.edgeCollection)
+            try delete(retraction.orphanedEdgeTypeIDs(live: live), from: VectorIndex.edgeCollection)
         }
         return removed
     }

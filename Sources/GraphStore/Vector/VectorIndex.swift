@@ -46,6 +46,20 @@ public struct VectorBatch: Sendable {
     }
 }
 
+/// What a commit's retractions leave to remove from the collections: the ids of the nodes
+/// deleted, and the texts of edges that lost a row (deleted, or rewritten with another text).
+struct VectorRetraction {
+    var nodeIDs: [String] = []
+    var edgeTexts: Set<String> = []
+
+    /// The `EdgeType` ids of ``edgeTexts`` that no text in `live` (those still on an edge)
+    /// keeps: one row serves every text of the same normalised form.
+    func orphanedEdgeTypeIDs(live: some Sequence<String>) -> [String] {
+        let kept = Set(live.map { GraphIdentity.edgeType(VectorIndex.pythonStrip($0)) })
+        return Set(edgeTexts.map { GraphIdentity.edgeType(VectorIndex.pythonStrip($0)) }).subtracting(kept).sorted()
+    }
+}
+
 /// Which collections a graph's rows go into, and with what, as cognee's `index_data_points` and
 /// `index_graph_edges` decide (cognee-vectors.md §1.1–§1.3).
 public enum VectorIndex {
@@ -173,9 +187,15 @@ public enum VectorIndex {
         return JSONObject(distinctKeys: payloadKeys, values: values)
     }
 
-    /// Python's `str.strip()`: whitespace off both ends.
+    /// Python's `str.strip()`: whitespace off both ends, as `str.isspace` counts it (Unicode
+    /// White_Space and the separators U+001C…U+001F).
     public static func pythonStrip(_ text: String) -> String {
-        text.isTrimmed ? text : text.trimmingCharacters(in: .whitespacesAndNewlines)
+        func space(_ s: Unicode.Scalar) -> Bool { s.properties.isWhitespace || (0x1C...0x1F).contains(s.value) }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !space($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !space($0) })!
+        if first == scalars.startIndex && scalars.index(after: last) == scalars.endIndex { return text }
+        return String(scalars[first...last])
     }
 
     /// `a` then what `b` adds, in order (how cognee's Turso adapter merges `belongs_to_set`).
@@ -185,8 +205,9 @@ public enum VectorIndex {
         return out
     }
 
-    /// A vector as Turso's `F32_BLOB`: little-endian float32, nothing else.
-    static func float32LittleEndian(_ vector: [Float]) -> [UInt8] {
+    /// A vector as Turso's `F32_BLOB` (and the embedding cache's blobs): little-endian float32,
+    /// nothing else.
+    package static func float32LittleEndian(_ vector: [Float]) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(vector.count * 4)
         for x in vector {

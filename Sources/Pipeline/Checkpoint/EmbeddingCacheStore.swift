@@ -20,18 +20,7 @@ public protocol EmbeddingCaching: Sendable {
 
 /// Vectors as cached: little-endian float32, `4 · dimensions` bytes.
 enum EmbeddingBlob {
-    static func encode(_ vector: [Float]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(vector.count * 4)
-        for x in vector {
-            let bits = x.bitPattern
-            out.append(UInt8(truncatingIfNeeded: bits))
-            out.append(UInt8(truncatingIfNeeded: bits >> 8))
-            out.append(UInt8(truncatingIfNeeded: bits >> 16))
-            out.append(UInt8(truncatingIfNeeded: bits >> 24))
-        }
-        return out
-    }
+    static func encode(_ vector: [Float]) -> [UInt8] { VectorIndex.float32LittleEndian(vector) }
 
     /// nil unless the blob is exactly `dimensions` finite floats.
     static func decode(_ bytes: UnsafeRawBufferPointer, dimensions: Int) -> [Float]? {

@@ -77,14 +77,7 @@ public final class Embedder: TextEmbedding {
 
     /// Python's `str.strip()`: code points whose `isspace()` is true, from both ends. That is
     /// Unicode White_Space plus the four separators U+001C…U+001F.
-    public static func strip(_ text: String) -> String {
-        func space(_ s: Unicode.Scalar) -> Bool { s.properties.isWhitespace || (0x1C...0x1F).contains(s.value) }
-        let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !space($0) }) else { return "" }
-        let last = scalars.lastIndex(where: { !space($0) })!
-        if first == scalars.startIndex && scalars.index(after: last) == scalars.endIndex { return text }
-        return String(scalars[first...last])
-    }
+    public static func strip(_ text: String) -> String { VectorIndex.pythonStrip(text) }
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         let width = configuration.dimensions
