@@ -29,11 +29,13 @@ let package = Package(
         .target(name: "CScan"),
         // SIGINT/SIGTERM noted from before main on, so a run stops cleanly however early one comes.
         .target(name: "CSignals"),
+        // The version and the commit --version prints (scripts/package passes the commit).
+        .target(name: "CBuildInfo"),
         .target(name: "GraphStore", dependencies: ["CLibPQ", "CSQLite3", "CScan", logging], swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["GraphStore", "COpenSSL", logging], swiftSettings: strict),
         .executableTarget(
             name: "MemifyWorker",
-            dependencies: ["Pipeline", "GraphStore", "CScan", "CSignals", "MemifyAllocator", logging,
+            dependencies: ["Pipeline", "GraphStore", "CScan", "CSignals", "CBuildInfo", "MemifyAllocator", logging,
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["Pipeline", "GraphStore"], path: "Tests/TestSupport",
