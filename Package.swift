@@ -29,8 +29,10 @@ let package = Package(
         .target(name: "CScan"),
         // SIGINT/SIGTERM noted from before main on, so a run stops cleanly however early one comes.
         .target(name: "CSignals"),
-        // The version and the commit --version prints (scripts/package passes the commit).
-        .target(name: "CBuildInfo"),
+        // The version and the commit --version prints. scripts/package sets MEMIFY_COMMIT; as a
+        // define of this target alone, a new commit recompiles one C file, not the package.
+        .target(name: "CBuildInfo",
+                cSettings: Context.environment["MEMIFY_COMMIT"].map { [.define("MEMIFY_COMMIT", to: "\"\($0)\"")] } ?? []),
         .target(name: "GraphStore", dependencies: ["CLibPQ", "CSQLite3", "CScan", logging], swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["GraphStore", "COpenSSL", logging], swiftSettings: strict),
         .executableTarget(

@@ -9,8 +9,8 @@
 const char *memify_build_version(void);
 
 /* The commit the binary was built from ("abc1234def56", "-dirty" when the tree had uncommitted
-   changes), as scripts/package passes it (-Xcc -DMEMIFY_COMMIT="..."); "unknown" for a plain
-   `swift build`. */
+   changes), as scripts/package passes it (MEMIFY_COMMIT in the environment of `swift build`,
+   made a define by Package.swift); "unknown" for a plain `swift build`. */
 const char *memify_build_commit(void);
 
 #endif
