@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 
 /// Whether a run's failure was already reported (--json line, metrics file) by the run itself.
 final class FailureReported {

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 
 /// Where vectors come from (`run`, `quarantine replay`): cognee's own `EMBEDDING_*` variables,
 /// each overridden by its flag. No endpoint, no vectors: the run writes the graph only and says

@@ -1,6 +1,10 @@
 import ArgumentParser
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 
 /// The exit statuses of DESIGN.md (sysexits style); translated from errors here and nowhere else.
 enum ExitStatus: Int32 {
@@ -20,14 +24,14 @@ enum ExitStatus: Int32 {
         switch error {
         case let e as ResumableFailure:
             return forError(e.underlying)
-        case let e as PipelineError:
+        case let e as WorkerError:
             switch e.code {
             case .serviceUnavailable: return .unavailable
             case .usage, .unsupported: return .usage
             case .locked: return .locked
             default: return .failure
             }
-        case let e as GraphStoreError:
+        case let e as DatabaseError:
             switch e.code {
             case .connectionFailed: return .unavailable
             case .invalidArgument: return .usage

@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 
 /// `--log-format text|json`: how log lines look on standard error.
 enum LogFormat: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json }

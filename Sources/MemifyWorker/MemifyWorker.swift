@@ -1,3 +1,9 @@
+import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import ArgumentParser
 import Foundation
 internal import CScan

@@ -1,3 +1,9 @@
+import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import Glibc
 
 /// Buffered standard output: a dump of a million sessions must not cost a syscall per line.

@@ -1,7 +1,11 @@
 import Foundation
 import Synchronization
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -233,7 +237,7 @@ struct RunPipelineTests {
         #expect(again["turns_unchanged"] == sessions * 6 && again["rows_written"] == 0)
         // The runs the kills cut short are recorded as aborted, not left "running".
         let runs = try SQLiteDatabase(path: h.state("crash"), mode: .readOnly).withStatement(
-            "SELECT status, count(*) FROM runs GROUP BY status", operation: "count runs") { stmt throws(GraphStoreError) -> [String: Int] in
+            "SELECT status, count(*) FROM runs GROUP BY status", operation: "count runs") { stmt throws(DatabaseError) -> [String: Int] in
             var out: [String: Int] = [:]
             while try stmt.step() { out[stmt.text(0) ?? ""] = Int(stmt.text(1) ?? "") ?? 0 }
             return out
@@ -909,7 +913,7 @@ struct EmbeddedRunTests {
         var loaded = try PipelineDefinition.parse(file: TestEnvironment.repositoryDirectory + "/pipelines/persist-sessions.yml")
         loaded.origin = PipelineDefinition.builtIn.origin
         #expect(loaded == PipelineDefinition.builtIn)
-        #expect(throws: PipelineError.self) {
+        #expect(throws: WorkerError.self) {
             try PipelineDefinition.parse("name: x\nstages:\n  - discover\noptions:\n  concurrenci: 3\n", origin: "t.yml")
         }
         do {

@@ -1,16 +1,20 @@
 import Foundation
-import GraphStore
-import Testing
+@testable import MemifyCore
+@testable import GraphStore
+@testable import SessionCache
+@testable import Extraction
 @testable import Pipeline
+@testable import MemifyTools
+import Testing
 
 @Suite("The state database's schema")
 struct CheckpointStoreSchemaTests {
     static func value(_ db: SQLiteDatabase, _ sql: String) throws -> String? {
-        try db.withStatement(sql, operation: "test") { stmt throws(GraphStoreError) -> String? in try stmt.step() ? stmt.text(0) : nil }
+        try db.withStatement(sql, operation: "test") { stmt throws(DatabaseError) -> String? in try stmt.step() ? stmt.text(0) : nil }
     }
 
     static func plan(_ db: SQLiteDatabase, _ sql: String) throws -> String {
-        try db.withStatement("EXPLAIN QUERY PLAN " + sql, operation: "test") { stmt throws(GraphStoreError) -> String in
+        try db.withStatement("EXPLAIN QUERY PLAN " + sql, operation: "test") { stmt throws(DatabaseError) -> String in
             var lines: [String] = []
             while try stmt.step() { lines.append(stmt.text(3) ?? "") }
             return lines.joined(separator: "; ")

@@ -1,8 +1,9 @@
+import MemifyCore
 import Foundation
 import Synchronization
 
 /// Where the graph tables live (graph spec §5.2).
-public enum GraphPlacement: Sendable, Equatable {
+package enum GraphPlacement: Sendable, Equatable {
     /// One graph for all datasets (cognee with `ENABLE_BACKEND_ACCESS_CONTROL=false`), in a
     /// schema (`public` by default).
     case shared(schema: String = "public")
@@ -10,7 +11,7 @@ public enum GraphPlacement: Sendable, Equatable {
     /// `postgres_graph_shared` handler).
     case perDataset(datasetID: String)
 
-    public var schema: String {
+    package var schema: String {
         switch self {
         case .shared(let schema): return schema
         case .perDataset(let id): return "ds_" + id.lowercased().filter { $0 != "-" }
@@ -23,16 +24,16 @@ public enum GraphPlacement: Sendable, Equatable {
 /// `COPY` into a temporary table then upserted with `INSERT … ON CONFLICT`, and rows identical
 /// to the stored ones dropped before the upsert. All values are bound or COPY-escaped, never
 /// spliced into SQL. libpq runs on the writer's own executor, never on the cooperative pool.
-public final class PostgresGraphWriter: GraphWriter {
+package final class PostgresGraphWriter: GraphWriter {
     /// cognee's graph-write advisory lock.
-    public static let graphLockID: Int64 = 5_522_063
+    package static let graphLockID: Int64 = 5_522_063
     /// Bump it with every change to ``schemaDDL``: `migrate` skips the DDL when the stored
     /// version is this one. 2: the first version `migrate` skips on (every database made
     /// before runs the whole DDL once more). 3: the turn registry (`memify_turn`), the states'
     /// commit counters (`memify_commit`), and run ids rewritten as UUIDs (``upgradeRunIDs``).
-    public static let schemaVersion = 3
+    package static let schemaVersion = 3
 
-    public let placement: GraphPlacement
+    package let placement: GraphPlacement
     let connection: PostgresConnection
     let executor: BlockingExecutor
     /// The `vector` type's qualified name once the collections were checked at a width.
@@ -45,7 +46,7 @@ public final class PostgresGraphWriter: GraphWriter {
     }
 
     /// Connects and points `search_path` at the placement's schema.
-    public static func connect(conninfo: String, placement: GraphPlacement = .shared()) async throws -> PostgresGraphWriter {
+    package static func connect(conninfo: String, placement: GraphPlacement = .shared()) async throws -> PostgresGraphWriter {
         let executor = BlockingExecutor(label: "memify.graph.postgres")
         let connection = try await executor.run { () throws -> PostgresConnection in
             let connection = try PostgresConnection(conninfo: conninfo)
@@ -55,14 +56,14 @@ public final class PostgresGraphWriter: GraphWriter {
         return PostgresGraphWriter(connection: connection, executor: executor, placement: placement)
     }
 
-    private static func setUp(_ connection: PostgresConnection, placement: GraphPlacement) throws(GraphStoreError) {
+    private static func setUp(_ connection: PostgresConnection, placement: GraphPlacement) throws(DatabaseError) {
         try connection.execute("SET search_path TO \(quoteIdentifier(placement.schema)); SET client_encoding TO 'UTF8'; SET client_min_messages TO warning",
                                operation: "select schema \(placement.schema)")
     }
 
     /// The same connection string again, and the session set up as at ``connect(conninfo:placement:)``
     /// (temporary tables are made again by the next commit).
-    public func reconnect() async throws {
+    package func reconnect() async throws {
         let connection = self.connection, placement = self.placement
         try await executor.run {
             try connection.reset()
@@ -70,9 +71,9 @@ public final class PostgresGraphWriter: GraphWriter {
         }
     }
 
-    public var location: String { "\(connection.location) (schema \(placement.schema))" }
+    package var location: String { "\(connection.location) (schema \(placement.schema))" }
 
-    public func migrate() async throws {
+    package func migrate() async throws {
         let connection = self.connection
         let schema = Self.quoteIdentifier(placement.schema)
         let location = self.location, placement = self.placement
@@ -99,7 +100,7 @@ public final class PostgresGraphWriter: GraphWriter {
     /// `source_run_ids` and inside `source_run_refs`: cognee's provenance code reads run ids as
     /// UUIDs. One statement a run id and table, found through the GIN index; arrays stay sorted
     /// in byte order, as the writer keeps them.
-    static func upgradeRunIDs(_ connection: PostgresConnection, schema: String) throws(GraphStoreError) {
+    static func upgradeRunIDs(_ connection: PostgresConnection, schema: String) throws(DatabaseError) {
         let old = try connection.query("""
             SELECT DISTINCT r FROM (SELECT unnest(source_run_ids) AS r FROM \(schema).graph_node
                                     UNION SELECT unnest(source_run_ids) FROM \(schema).graph_edge) t
@@ -125,7 +126,7 @@ public final class PostgresGraphWriter: GraphWriter {
     /// version row, written in the same transaction as the rest of the DDL, says so), and the
     /// graph's identity when it has one. Schema-qualified: it reads the same on any connection
     /// to the database, the writer's or the run lock's.
-    static func schemaState(on connection: PostgresConnection, placement: GraphPlacement) throws(GraphStoreError)
+    static func schemaState(on connection: PostgresConnection, placement: GraphPlacement) throws(DatabaseError)
         -> (current: Bool, identity: String?) {
         let tables = try connection.query("""
             SELECT to_regclass(format('%I.graph_metadata', $1::text)) IS NOT NULL AND to_regclass(format('%I.graph_node', $1::text)) IS NOT NULL
@@ -144,7 +145,7 @@ public final class PostgresGraphWriter: GraphWriter {
 
     /// The graph's identity when the schema in `placement` is current and has one; nil when
     /// the writer must still migrate or make the identity (``migrate()``, ``identity()``).
-    static func currentIdentity(on connection: PostgresConnection, placement: GraphPlacement) throws(GraphStoreError) -> String? {
+    static func currentIdentity(on connection: PostgresConnection, placement: GraphPlacement) throws(DatabaseError) -> String? {
         let state = try schemaState(on: connection, placement: placement)
         return state.current ? state.identity : nil
     }
@@ -208,7 +209,7 @@ public final class PostgresGraphWriter: GraphWriter {
           source_run_refs VARCHAR[]) ON COMMIT DELETE ROWS;
         """
 
-    public func write(_ batch: GraphBatch) async throws -> GraphWriteStats {
+    package func write(_ batch: GraphBatch) async throws -> GraphWriteStats {
         let connection = self.connection
         let location = self.location
         let batch = batch.prepared()
@@ -219,7 +220,7 @@ public final class PostgresGraphWriter: GraphWriter {
         }
     }
 
-    public func commit(_ commit: GraphCommit) async throws -> GraphCommitResult {
+    package func commit(_ commit: GraphCommit) async throws -> GraphCommitResult {
         let connection = self.connection
         let location = self.location
         let schema = placement.schema
@@ -287,14 +288,14 @@ public final class PostgresGraphWriter: GraphWriter {
 
     /// The collections checked (pgvector installed, tables made, widths equal to `dimensions`)
     /// once per writer, inside the caller's transaction.
-    private func vectorType(dimensions: Int, identity: String) throws(GraphStoreError) -> String {
+    private func vectorType(dimensions: Int, identity: String) throws(DatabaseError) -> String {
         if let known = vectorType.withLock({ $0 }), known.dimensions == dimensions { return known.type }
         let type = try PostgresVectors.ensure(connection, schema: placement.schema, dimensions: dimensions, identity: identity, location: location)
         vectorType.withLock { $0 = (dimensions, type) }
         return type
     }
 
-    public func prepareVectors(dimensions: Int, identity: String) async throws {
+    package func prepareVectors(dimensions: Int, identity: String) async throws {
         let connection = self.connection
         let location = self.location
         try await executor.run {
@@ -305,45 +306,45 @@ public final class PostgresGraphWriter: GraphWriter {
         }
     }
 
-    public func vectorWidths() async throws -> [String: Int] {
+    package func vectorWidths() async throws -> [String: Int] {
         let connection = self.connection
         let schema = placement.schema
-        return try await executor.run { () throws(GraphStoreError) -> [String: Int] in
+        return try await executor.run { () throws(DatabaseError) -> [String: Int] in
             try PostgresVectors.widths(connection, schema: schema)
         }
     }
 
-    public func commitSequence(stateID: String) async throws -> Int64 {
+    package func commitSequence(stateID: String) async throws -> Int64 {
         let connection = self.connection
         let location = self.location
-        return try await executor.run { () throws(GraphStoreError) -> Int64 in
+        return try await executor.run { () throws(DatabaseError) -> Int64 in
             try Self.commitSequence(on: connection, table: "memify_commit", stateID: stateID, location: location)
         }
     }
 
     /// The counter of `stateID` in `table` (schema-qualified when read on another connection).
-    static func commitSequence(on connection: PostgresConnection, table: String, stateID: String, location: String) throws(GraphStoreError) -> Int64 {
+    static func commitSequence(on connection: PostgresConnection, table: String, stateID: String, location: String) throws(DatabaseError) -> Int64 {
         let rows = try connection.query("SELECT seq FROM \(table) WHERE state_id = $1", [stateID],
                                         operation: "read the commit counter at \(location)")
         return rows.first?[0].flatMap { $0 }.flatMap { Int64($0) } ?? 0
     }
 
-    public func hasRegisteredTurns(datasetID: String) async throws -> Bool {
+    package func hasRegisteredTurns(datasetID: String) async throws -> Bool {
         let connection = self.connection
         let location = self.location
-        return try await executor.run { () throws(GraphStoreError) -> Bool in
+        return try await executor.run { () throws(DatabaseError) -> Bool in
             try connection.query("SELECT EXISTS (SELECT 1 FROM memify_turn WHERE dataset_id = $1)", [datasetID],
                                  operation: "look for registered turns at \(location)").first?[0] == "t"
         }
     }
 
-    public func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn] {
+    package func registeredTurns(datasetID: String, sessions: [(userID: String, sessionID: String)]) async throws -> [RegisteredTurn] {
         guard !sessions.isEmpty else { return [] }
         let connection = self.connection
         let location = self.location
         let users = Self.arrayLiteral(sessions.map { RegistryText.encode($0.userID) })
         let ids = Self.arrayLiteral(sessions.map { RegistryText.encode($0.sessionID) })
-        return try await executor.run { () throws(GraphStoreError) -> [RegisteredTurn] in
+        return try await executor.run { () throws(DatabaseError) -> [RegisteredTurn] in
             try connection.query("""
                 SELECT t.user_id, t.session_id, t.turn_id, t.document_id, t.content_hash, t.document_key, t.chunk_key, t.turn_time
                 FROM memify_turn t JOIN unnest($2::varchar[], $3::varchar[]) AS k(u, s) ON t.user_id = k.u AND t.session_id = k.s
@@ -394,7 +395,7 @@ public final class PostgresGraphWriter: GraphWriter {
         return plan.stats
     }
 
-    public func retract(sourceRefKey key: String) async throws -> GraphWriteStats {
+    package func retract(sourceRefKey key: String) async throws -> GraphWriteStats {
         let connection = self.connection
         let location = self.location
         return try await executor.run {
@@ -443,11 +444,11 @@ public final class PostgresGraphWriter: GraphWriter {
         return stats
     }
 
-    public func chunks(ofDocuments documentIDs: [String]) async throws -> [String: [String]] {
+    package func chunks(ofDocuments documentIDs: [String]) async throws -> [String: [String]] {
         guard !documentIDs.isEmpty else { return [:] }
         let connection = self.connection
         let location = self.location
-        return try await executor.run { () throws(GraphStoreError) -> [String: [String]] in
+        return try await executor.run { () throws(DatabaseError) -> [String: [String]] in
             let rows = try connection.query(
                 "SELECT target_id, source_id FROM graph_edge WHERE relationship_name = 'is_part_of' AND target_id = ANY($1::varchar[])",
                 [Self.arrayLiteral(documentIDs)], operation: "read the chunks of \(documentIDs.count) documents at \(location)")
@@ -457,23 +458,23 @@ public final class PostgresGraphWriter: GraphWriter {
         }
     }
 
-    public func identity() async throws -> String {
+    package func identity() async throws -> String {
         let connection = self.connection
         let location = self.location
         let candidate = UUID().uuidString.lowercased()
-        return try await executor.run { () throws(GraphStoreError) -> String in
+        return try await executor.run { () throws(DatabaseError) -> String in
             _ = try connection.query("INSERT INTO graph_metadata (key, value) VALUES ('memify_graph_id', $1) ON CONFLICT (key) DO NOTHING",
                                      [candidate], operation: "record the graph id at \(location)")
             let rows = try connection.query("SELECT value FROM graph_metadata WHERE key = 'memify_graph_id'",
                                             operation: "read the graph id at \(location)")
             guard let id = rows.first?[0] else {
-                throw GraphStoreError(.postgres, operation: "read the graph id at \(location)", message: "graph_metadata has no memify_graph_id row")
+                throw DatabaseError(.postgres, operation: "read the graph id at \(location)", message: "graph_metadata has no memify_graph_id row")
             }
             return id
         }
     }
 
-    public func snapshot() async throws -> GraphSnapshot {
+    package func snapshot() async throws -> GraphSnapshot {
         let connection = self.connection
         return try await executor.run {
             let nodes = try connection.query(
@@ -491,7 +492,7 @@ public final class PostgresGraphWriter: GraphWriter {
     }
 
     /// Runs raw SQL (tests and tools only: never with data in it).
-    public func execute(_ sql: String) async throws {
+    package func execute(_ sql: String) async throws {
         let connection = self.connection
         try await executor.run { try connection.execute(sql, operation: "execute SQL") }
     }
@@ -500,7 +501,7 @@ public final class PostgresGraphWriter: GraphWriter {
 
     private static func inTransaction<R>(_ connection: PostgresConnection, operation: String,
                                          _ body: () throws -> R) throws -> R {
-        do throws(GraphStoreError) {
+        do throws(DatabaseError) {
             try connection.execute("BEGIN", operation: operation)
         } catch {
             var failed = error
@@ -517,7 +518,7 @@ public final class PostgresGraphWriter: GraphWriter {
         }
     }
 
-    private static func readNodes(_ connection: PostgresConnection, ids: [String]) throws(GraphStoreError) -> [String: StoredNode] {
+    private static func readNodes(_ connection: PostgresConnection, ids: [String]) throws(DatabaseError) -> [String: StoredNode] {
         guard !ids.isEmpty else { return [:] }
         let rows = try connection.query(
             "SELECT id, name, type, properties::text, array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM graph_node WHERE id = ANY($1::varchar[])",
@@ -530,7 +531,7 @@ public final class PostgresGraphWriter: GraphWriter {
         return out
     }
 
-    private static func readEdges(_ connection: PostgresConnection, keys: [GraphEdge.Key]) throws(GraphStoreError) -> [GraphEdge.Key: StoredEdge] {
+    private static func readEdges(_ connection: PostgresConnection, keys: [GraphEdge.Key]) throws(DatabaseError) -> [GraphEdge.Key: StoredEdge] {
         guard !keys.isEmpty else { return [:] }
         let rows = try connection.query("""
             SELECT e.source_id, e.target_id, e.relationship_name, e.properties::text, array_to_json(e.source_ref_keys)::text,
@@ -547,14 +548,14 @@ public final class PostgresGraphWriter: GraphWriter {
         return out
     }
 
-    private static func copyNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)], into table: String) throws(GraphStoreError) {
+    private static func copyNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)], into table: String) throws(DatabaseError) {
         try copyRows(connection, rows, into: table, columns: "id, name, type", what: "nodes") { ($0.id, $0.name, $0.type, $0.properties) }
     }
 
     /// `COPY`s rows of three text columns, their JSON properties and the four provenance arrays,
     /// streamed as they are formatted.
     private static func copyRows<Row>(_ connection: PostgresConnection, _ rows: [(Row, Provenance)], into table: String, columns: String,
-                                      what: String, _ fields: (Row) -> (String, String, String, JSONObject)) throws(GraphStoreError) {
+                                      what: String, _ fields: (Row) -> (String, String, String, JSONObject)) throws(DatabaseError) {
         guard !rows.isEmpty else { return }
         try connection.copyIn("COPY \(table) (\(columns), properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs) FROM STDIN",
                               operation: "copy \(rows.count) \(what) into \(table)") { stream in
@@ -573,7 +574,7 @@ public final class PostgresGraphWriter: GraphWriter {
         }
     }
 
-    private static func upsertNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)]) throws(GraphStoreError) {
+    private static func upsertNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)]) throws(DatabaseError) {
         guard !rows.isEmpty else { return }
         try copyNodes(connection, rows, into: "memify_stage_node")
         try connection.execute("""
@@ -586,13 +587,13 @@ public final class PostgresGraphWriter: GraphWriter {
             """, operation: "upsert \(rows.count) nodes")
     }
 
-    private static func copyEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)], into table: String) throws(GraphStoreError) {
+    private static func copyEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)], into table: String) throws(DatabaseError) {
         try copyRows(connection, rows, into: table, columns: "source_id, target_id, relationship_name", what: "edges") {
             ($0.sourceID, $0.targetID, $0.relationshipName, $0.properties)
         }
     }
 
-    private static func upsertEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)]) throws(GraphStoreError) {
+    private static func upsertEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)]) throws(DatabaseError) {
         guard !rows.isEmpty else { return }
         try copyEdges(connection, rows, into: "memify_stage_edge")
         try connection.execute("""
@@ -612,7 +613,7 @@ public final class PostgresGraphWriter: GraphWriter {
         CopyText.appendArray(p.runRefs, to: &data); data.append(0x0A)
     }
 
-    private static func count(_ connection: PostgresConnection, _ sql: String, _ key: String) throws(GraphStoreError) -> Int {
+    private static func count(_ connection: PostgresConnection, _ sql: String, _ key: String) throws(DatabaseError) -> Int {
         Int(try connection.query(sql, [key], operation: "count rows").first?[0] ?? "0") ?? 0
     }
 
@@ -633,7 +634,7 @@ public final class PostgresGraphWriter: GraphWriter {
 
     /// A PostgreSQL array literal (`{"a","b"}`) with every element quoted and escaped; bound as
     /// a parameter or COPY-escaped, never spliced.
-    static func arrayLiteral(_ items: [String]) -> String {
+    package static func arrayLiteral(_ items: [String]) -> String {
         var out: [UInt8] = [UInt8(ascii: "{")]
         for (i, item) in items.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -648,7 +649,7 @@ public final class PostgresGraphWriter: GraphWriter {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func quoteIdentifier(_ name: String) -> String {
+    package static func quoteIdentifier(_ name: String) -> String {
         "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -1,9 +1,13 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import MemifyCore
 import GraphStore
-import Logging
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
+import Logging
 import Synchronization
 internal import CSignals
 
@@ -140,7 +144,7 @@ struct RunDriver {
         let definition = try PipelineDefinition.load(pipeline)
         let extractorName = extractor ?? definition.extractor
         guard ["builtin", "llm"].contains(extractorName) else {
-            throw PipelineError(.usage, operation: "choose the extractor", message: "'\(extractorName)' is not builtin or llm")
+            throw WorkerError(.usage, operation: "choose the extractor", message: "'\(extractorName)' is not builtin or llm")
         }
         // Configuration problems are usage errors, reported before any lock is taken.
         let llmConfiguration = extractorName == "llm" ? try llm.configuration(requireKey: !dryRun) : nil
@@ -235,7 +239,7 @@ struct RunDriver {
             if let (acquired, holder) = result {
                 guard let acquired else {
                     // Another run holds the scope: not this run's failure, so no runs row.
-                    throw await recordFailure(PipelineError(.locked, operation: "take the PostgreSQL run lock for \(pgLockScope.scope) at \(target)",
+                    throw await recordFailure(WorkerError(.locked, operation: "take the PostgreSQL run lock for \(pgLockScope.scope) at \(target)",
                                                             message: "held by \(holder ?? "another session")"), started: false, record: false)
                 }
                 taken = acquired
@@ -306,7 +310,7 @@ struct RunDriver {
             // --placement or the dataset with the same state would take every turn for persisted.
             let binding = "graph \(graphOpened.identity) dataset \(datasetID)"
             if let other = try await checkpoints.executor.run({ try checkpoints.bindGraph(binding) }) {
-                throw PipelineError(.usage, operation: "check that \(statePath) holds the checkpoints of \(opened.location)",
+                throw WorkerError(.usage, operation: "check that \(statePath) holds the checkpoints of \(opened.location)",
                                     message: "they were made for \(other), this run writes \(binding). A state database belongs to one graph and dataset: give this one its own --state, or delete \(statePath) to persist every turn into it again")
             }
             // Are the checkpoints behind the graph? One indexed read when they are not.
@@ -493,12 +497,12 @@ struct RunDriver {
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
             if rename(temporary, path) != 0 {
-                throw PipelineError(.io, operation: "write metrics \(path)", message: String(cString: strerror(errno)))
+                throw WorkerError(.io, operation: "write metrics \(path)", message: String(cString: strerror(errno)))
             }
-        } catch let error as PipelineError {
+        } catch let error as WorkerError {
             throw error
         } catch {
-            throw PipelineError(.io, operation: "write metrics \(path)", message: error.localizedDescription)
+            throw WorkerError(.io, operation: "write metrics \(path)", message: error.localizedDescription)
         }
     }
 }

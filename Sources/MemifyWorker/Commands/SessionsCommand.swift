@@ -1,6 +1,10 @@
+import MemifyCore
 import GraphStore
-import ArgumentParser
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
+import ArgumentParser
 
 struct SessionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,7 +56,7 @@ struct StatusCommand: AsyncParsableCommand {
                     print("CRITICAL: no state database at \(state.path): the worker has not run yet")
                     return .checkFailed
                 }
-                throw PipelineError(.usage, operation: "read status", message: "no state database at \(state.path) (no run yet?)")
+                throw WorkerError(.usage, operation: "read status", message: "no state database at \(state.path) (no run yet?)")
             }
             let store = try await CheckpointStore.open(readOnlyPath: state.path)
             let status = try await store.executor.run { try store.status(lastRuns: 5) }
@@ -142,7 +146,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         func run() async throws {
             try await withExitStatus {
                 guard FileManager.default.fileExists(atPath: state.path) else {
-                    throw PipelineError(.usage, operation: "list quarantine", message: "no state database at \(state.path)")
+                    throw WorkerError(.usage, operation: "list quarantine", message: "no state database at \(state.path)")
                 }
                 let store = try await CheckpointStore.open(readOnlyPath: state.path)
                 let entries = try await store.executor.run { try store.quarantined(includeResolved: all) }
@@ -190,7 +194,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         func run() async throws {
             try await withExitStatus {
                 guard FileManager.default.fileExists(atPath: state.path) else {
-                    throw PipelineError(.usage, operation: "replay quarantine", message: "no state database at \(state.path)")
+                    throw WorkerError(.usage, operation: "replay quarantine", message: "no state database at \(state.path)")
                 }
                 let store = try await CheckpointStore.open(path: state.path)
                 let open = try await store.executor.run { try store.quarantined() }

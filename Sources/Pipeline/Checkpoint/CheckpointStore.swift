@@ -1,21 +1,24 @@
-public import GraphStore
+package import MemifyCore
+import GraphStore
+package import SessionCache
+import Extraction
 import Foundation
 import Synchronization
 
 /// What the worker remembers of one persisted turn.
-public struct TurnCheckpoint: Sendable, Equatable {
-    public var userID: String
-    public var sessionID: String
-    public var turnID: String
+package struct TurnCheckpoint: Sendable, Equatable {
+    package var userID: String
+    package var sessionID: String
+    package var turnID: String
     /// A hash of everything the turn's graph rows are derived from.
-    public var contentHash: String
-    public var documentID: String
-    public var documentKey: String
-    public var chunkKey: String
-    public var turnTime: String
-    public var runID: String
+    package var contentHash: String
+    package var documentID: String
+    package var documentKey: String
+    package var chunkKey: String
+    package var turnTime: String
+    package var runID: String
 
-    public init(userID: String, sessionID: String, turnID: String, contentHash: String, documentID: String,
+    package init(userID: String, sessionID: String, turnID: String, contentHash: String, documentID: String,
                 documentKey: String, chunkKey: String, turnTime: String, runID: String) {
         self.userID = userID
         self.sessionID = sessionID
@@ -30,27 +33,27 @@ public struct TurnCheckpoint: Sendable, Equatable {
 }
 
 /// One quarantined element: its exact bytes, why, and where it was found.
-public struct QuarantineEntry: Sendable, Equatable {
-    public var id: Int64
-    public var userID: String
-    public var sessionID: String
+package struct QuarantineEntry: Sendable, Equatable {
+    package var id: Int64
+    package var userID: String
+    package var sessionID: String
     /// nil for a session-level problem (wrong Redis type, unreadable diskcache value).
-    public var elementIndex: Int?
-    public var reason: String
-    public var raw: [UInt8]
-    public var firstRunID: String
-    public var lastRunID: String
-    public var resolvedRunID: String?
+    package var elementIndex: Int?
+    package var reason: String
+    package var raw: [UInt8]
+    package var firstRunID: String
+    package var lastRunID: String
+    package var resolvedRunID: String?
 }
 
 /// Checkpoints in SQLite (WAL): per turn, per session, per run, and the quarantine.
 ///
 /// The graph transaction commits before the checkpoint that records it: a crash between the two
 /// only repeats idempotent work. All calls block; run them on the store's ``executor``.
-public final class CheckpointStore: Sendable {
-    public let path: String
+package final class CheckpointStore: Sendable {
+    package let path: String
     let database: SQLiteDatabase
-    public let executor = BlockingExecutor(label: "memify.checkpoints")
+    package let executor = BlockingExecutor(label: "memify.checkpoints")
     /// Rows that ``startRun(_:)`` and ``finishRun(_:status:exitCode:summary:)`` changed: when
     /// they are all the connection changed, the run was a no-op and ``close()`` skips the
     /// checkpoint.
@@ -59,7 +62,7 @@ public final class CheckpointStore: Sendable {
     /// 2: the LLM response cache (`llm_cache`) and usage accounting (`usage`); 3: session
     /// fingerprints; 4: an index on the runs still `running`; 5: the embedding cache
     /// (`embedding_cache`). An open of a database at this version runs no DDL.
-    public static let schemaVersion = 5
+    package static let schemaVersion = 5
 
     /// Opens (creating or upgrading) the state database on a blocking thread: sqlite3 never runs
     /// on the caller's, which may be the cooperative pool.
@@ -67,27 +70,27 @@ public final class CheckpointStore: Sendable {
     /// cache: it is read by random keys, a row or two of kilobytes each, and through read()
     /// every page was copied out of the page cache (a third of a warm vector run's time). Not
     /// the default: mapped pages count in the process's resident size.
-    public func mapForReading() throws {
+    package func mapForReading() throws {
         try database.execute("PRAGMA mmap_size=268435456")
     }
 
-    public static func open(path: String) async throws -> CheckpointStore {
+    package static func open(path: String) async throws -> CheckpointStore {
         try await BlockingExecutor(label: "memify.checkpoints.open").run { try CheckpointStore(path: path) }
     }
 
     /// ``init(readOnlyPath:)`` on a blocking thread.
-    public static func open(readOnlyPath path: String) async throws -> CheckpointStore {
+    package static func open(readOnlyPath path: String) async throws -> CheckpointStore {
         try await BlockingExecutor(label: "memify.checkpoints.open").run { try CheckpointStore(readOnlyPath: path) }
     }
 
     /// Opens the state database read-only: no file, table or WAL is created or written (for
     /// `stats`). Tables a newer schema added may be missing.
-    public init(readOnlyPath path: String) throws {
+    package init(readOnlyPath path: String) throws {
         self.path = path
         database = try SQLiteDatabase(path: path, mode: .readOnly)
     }
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
@@ -127,7 +130,7 @@ public final class CheckpointStore: Sendable {
             """)
         // 3: a fingerprint of each session's stored bytes, set when the whole session was persisted.
         let hasFingerprint = try database.withStatement("SELECT count(*) FROM pragma_table_info('sessions') WHERE name = 'fingerprint'",
-                                                        operation: "inspect sessions") { stmt throws(GraphStoreError) -> Bool in
+                                                        operation: "inspect sessions") { stmt throws(DatabaseError) -> Bool in
             try stmt.step() && stmt.text(0) != "0"
         }
         if !hasFingerprint { try database.execute("ALTER TABLE sessions ADD COLUMN fingerprint TEXT") }
@@ -149,10 +152,10 @@ public final class CheckpointStore: Sendable {
     }
 
     /// The schema version the `meta` table records; nil before the first open made it.
-    private func storedSchemaVersion() throws(GraphStoreError) -> Int? {
+    private func storedSchemaVersion() throws(DatabaseError) -> Int? {
         guard try database.hasTable("meta") else { return nil }
         return try database.withStatement("SELECT value FROM meta WHERE key = 'schema_version'",
-                                          operation: "read the state database's schema version") { stmt throws(GraphStoreError) -> Int? in
+                                          operation: "read the state database's schema version") { stmt throws(DatabaseError) -> Int? in
             try stmt.step() ? stmt.text(0).flatMap { Int($0) } : nil
         }
     }
@@ -162,7 +165,7 @@ public final class CheckpointStore: Sendable {
     /// after a run that changed nothing but its own `runs` row: a no-op run then syncs nothing,
     /// neither here nor, as the WAL is not empty, when the next run records its start. Those
     /// rows are in the file after the next run that writes, or at SQLite's auto-checkpoint.
-    public func close() {
+    package func close() {
         let onlyRunRows = database.totalChanges == runRowChanges.withLock { $0 }
         database.close(checkpoint: !onlyRunRows)
     }
@@ -175,11 +178,11 @@ public final class CheckpointStore: Sendable {
     }
 
     /// The checkpoints of several sessions, by session and turn id, with one prepared statement.
-    public func turns(of keys: [SessionKey]) throws -> [SessionKey: [String: TurnCheckpoint]] {
+    package func turns(of keys: [SessionKey]) throws -> [SessionKey: [String: TurnCheckpoint]] {
         try database.withStatement(
             "SELECT turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id FROM turns WHERE user_id = ?1 AND session_id = ?2",
             operation: "read checkpoints"
-        ) { stmt throws(GraphStoreError) -> [SessionKey: [String: TurnCheckpoint]] in
+        ) { stmt throws(DatabaseError) -> [SessionKey: [String: TurnCheckpoint]] in
             var out: [SessionKey: [String: TurnCheckpoint]] = [:]
             for key in keys {
                 stmt.reset()
@@ -201,11 +204,11 @@ public final class CheckpointStore: Sendable {
 
     /// The checkpoints of some turns of one session (a slice of a session too large for one
     /// batch), by turn id; a turn without one is left out.
-    public func turns(of key: SessionKey, turnIDs: [String]) throws -> [String: TurnCheckpoint] {
+    package func turns(of key: SessionKey, turnIDs: [String]) throws -> [String: TurnCheckpoint] {
         try database.withStatement(
             "SELECT turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id FROM turns WHERE user_id = ?1 AND session_id = ?2 AND turn_id = ?3",
             operation: "read checkpoints"
-        ) { stmt throws(GraphStoreError) -> [String: TurnCheckpoint] in
+        ) { stmt throws(DatabaseError) -> [String: TurnCheckpoint] in
             var out: [String: TurnCheckpoint] = [:]
             for turnID in turnIDs {
                 stmt.reset()
@@ -220,11 +223,11 @@ public final class CheckpointStore: Sendable {
 
     /// The checkpoints of one session's turns that `keep` says nothing of: read with a session's
     /// last slice, they are its turns the cache no longer holds. Only those are built.
-    public func turns(of key: SessionKey, notIn keep: (String) -> Bool) throws -> [String: TurnCheckpoint] {
+    package func turns(of key: SessionKey, notIn keep: (String) -> Bool) throws -> [String: TurnCheckpoint] {
         try database.withStatement(
             "SELECT turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id FROM turns WHERE user_id = ?1 AND session_id = ?2",
             operation: "read checkpoints"
-        ) { stmt throws(GraphStoreError) -> [String: TurnCheckpoint] in
+        ) { stmt throws(DatabaseError) -> [String: TurnCheckpoint] in
             var out: [String: TurnCheckpoint] = [:]
             try stmt.bind(1, key.userID)
             try stmt.bind(2, key.sessionID)
@@ -246,7 +249,7 @@ public final class CheckpointStore: Sendable {
     /// Records persisted turns, forgets deleted ones and counts sessions, inside the caller's
     /// transaction (``record(persisted:removed:sessions:cleanSessions:runID:)`` holds it).
     func writeCheckpoints(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
-                          fingerprints: [SessionKey: String] = [:], runID: String) throws(GraphStoreError) {
+                          fingerprints: [SessionKey: String] = [:], runID: String) throws(DatabaseError) {
         do {
             if !persisted.isEmpty {
                 try database.withStatement("""
@@ -255,7 +258,7 @@ public final class CheckpointStore: Sendable {
                     ON CONFLICT (user_id, session_id, turn_id) DO UPDATE SET content_hash = excluded.content_hash,
                       document_id = excluded.document_id, document_key = excluded.document_key, chunk_key = excluded.chunk_key,
                       turn_time = excluded.turn_time, run_id = excluded.run_id, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                    """, operation: "record checkpoints") { stmt throws(GraphStoreError) in
+                    """, operation: "record checkpoints") { stmt throws(DatabaseError) in
                     for t in persisted {
                         stmt.reset()
                         for (i, value) in [t.userID, t.sessionID, t.turnID, t.contentHash, t.documentID, t.documentKey, t.chunkKey,
@@ -268,7 +271,7 @@ public final class CheckpointStore: Sendable {
             }
             if !removed.isEmpty {
                 try database.withStatement("DELETE FROM turns WHERE user_id = ?1 AND session_id = ?2 AND turn_id = ?3",
-                                           operation: "forget deleted turns") { stmt throws(GraphStoreError) in
+                                           operation: "forget deleted turns") { stmt throws(DatabaseError) in
                     for t in removed {
                         stmt.reset()
                         try stmt.bind(1, t.userID)
@@ -283,7 +286,7 @@ public final class CheckpointStore: Sendable {
                     INSERT INTO sessions (user_id, session_id, turns, last_run_id, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5)
                     ON CONFLICT (user_id, session_id) DO UPDATE SET turns = excluded.turns, last_run_id = excluded.last_run_id,
                       fingerprint = excluded.fingerprint, last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                    """, operation: "record sessions") { stmt throws(GraphStoreError) in
+                    """, operation: "record sessions") { stmt throws(DatabaseError) in
                     for (key, turns) in sessions {
                         stmt.reset()
                         try stmt.bind(1, key.userID)
@@ -302,7 +305,7 @@ public final class CheckpointStore: Sendable {
     /// Quarantines an element (or a whole session, index nil). The same bytes at the same place
     /// are one entry, however many runs meet them. Returns true when the entry is new.
     @discardableResult
-    public func quarantine(key: SessionKey, index: Int?, reason: String, raw: [UInt8], runID: String) throws -> Bool {
+    package func quarantine(key: SessionKey, index: Int?, reason: String, raw: [UInt8], runID: String) throws -> Bool {
         let hash = Digest.hex(Digest.sha256(raw))
         return try database.withStatement("""
             INSERT INTO quarantine (user_id, session_id, element_index, reason, raw, raw_hash, first_run_id, last_run_id)
@@ -310,7 +313,7 @@ public final class CheckpointStore: Sendable {
             ON CONFLICT (user_id, session_id, ifnull(element_index, -1), raw_hash) DO UPDATE SET last_run_id = excluded.last_run_id,
               reason = excluded.reason
             RETURNING first_run_id
-            """, operation: "quarantine an element") { stmt throws(GraphStoreError) -> Bool in
+            """, operation: "quarantine an element") { stmt throws(DatabaseError) -> Bool in
             try stmt.bind(1, key.userID)
             try stmt.bind(2, key.sessionID)
             try stmt.bind(3, index.map { Int64($0) })
@@ -324,10 +327,10 @@ public final class CheckpointStore: Sendable {
     }
 
     /// Marks the open quarantine entries of a session resolved (it read cleanly this run).
-    public func resolveQuarantine(key: SessionKey, runID: String) throws(GraphStoreError) {
+    package func resolveQuarantine(key: SessionKey, runID: String) throws(DatabaseError) {
         try database.withStatement(
             "UPDATE quarantine SET resolved_run_id = ?3 WHERE user_id = ?1 AND session_id = ?2 AND resolved_run_id IS NULL",
-            operation: "resolve quarantine") { stmt throws(GraphStoreError) in
+            operation: "resolve quarantine") { stmt throws(DatabaseError) in
             try stmt.bind(1, key.userID)
             try stmt.bind(2, key.sessionID)
             try stmt.bind(3, runID)
@@ -335,12 +338,12 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    public func quarantined(includeResolved: Bool = false) throws -> [QuarantineEntry] {
+    package func quarantined(includeResolved: Bool = false) throws -> [QuarantineEntry] {
         try database.withStatement(
             "SELECT id, user_id, session_id, element_index, reason, raw, first_run_id, last_run_id, resolved_run_id FROM quarantine"
                 + (includeResolved ? "" : " WHERE resolved_run_id IS NULL") + " ORDER BY id",
             operation: "list quarantine"
-        ) { stmt throws(GraphStoreError) -> [QuarantineEntry] in
+        ) { stmt throws(DatabaseError) -> [QuarantineEntry] in
             var out: [QuarantineEntry] = []
             while try stmt.step() {
                 out.append(QuarantineEntry(
@@ -355,9 +358,9 @@ public final class CheckpointStore: Sendable {
     /// Binds the checkpoints to one graph and dataset (`binding`) on first use; returns the other
     /// binding when they already belong elsewhere (nil when they are this one's, or when there
     /// are no turn checkpoints to mistake).
-    public func bindGraph(_ binding: String) throws -> String? {
+    package func bindGraph(_ binding: String) throws -> String? {
         let existing = try database.withStatement("SELECT value FROM meta WHERE key = 'graph'", operation: "read the graph binding") {
-            stmt throws(GraphStoreError) -> String? in
+            stmt throws(DatabaseError) -> String? in
             try stmt.step() ? stmt.text(0) : nil
         }
         if let existing, existing == binding { return nil }
@@ -365,7 +368,7 @@ public final class CheckpointStore: Sendable {
             // Bound elsewhere, but vouching for nothing (no turn checkpoints): rebinding loses
             // nothing, and keeps what else the state holds (the LLM response cache).
             let turns = try database.withStatement("SELECT EXISTS (SELECT 1 FROM turns)", operation: "count checkpoints") {
-                stmt throws(GraphStoreError) -> Bool in
+                stmt throws(DatabaseError) -> Bool in
                 try stmt.step() && stmt.text(0) == "1"
             }
             if turns { return existing }
@@ -377,7 +380,7 @@ public final class CheckpointStore: Sendable {
             DELETE FROM meta WHERE key IN ('graph_seq', 'graph_synced')
             """)
         try database.withStatement("INSERT OR REPLACE INTO meta (key, value) VALUES ('graph', ?1)", operation: "record the graph binding") {
-            stmt throws(GraphStoreError) in
+            stmt throws(DatabaseError) in
             try stmt.bind(1, binding)
             _ = try stmt.step()
         }
@@ -388,17 +391,17 @@ public final class CheckpointStore: Sendable {
     /// `memify_commit`): this state's id (made on first ask), the graph's commit counter as of
     /// the last checkpointed batch, and the scope of the last run that left them in step with
     /// the graph (nil while they may be behind it).
-    public struct GraphSyncRecord: Sendable, Equatable {
-        public var stateID: String
-        public var sequence: Int64
-        public var syncedScope: String?
+    package struct GraphSyncRecord: Sendable, Equatable {
+        package var stateID: String
+        package var sequence: Int64
+        package var syncedScope: String?
         /// Whether the state holds any turn checkpoint.
-        public var hasTurns: Bool
+        package var hasTurns: Bool
     }
 
-    public func graphSyncRecord() throws -> GraphSyncRecord {
-        func meta(_ key: String) throws(GraphStoreError) -> String? {
-            try database.withStatement("SELECT value FROM meta WHERE key = ?1", operation: "read \(key)") { stmt throws(GraphStoreError) -> String? in
+    package func graphSyncRecord() throws -> GraphSyncRecord {
+        func meta(_ key: String) throws(DatabaseError) -> String? {
+            try database.withStatement("SELECT value FROM meta WHERE key = ?1", operation: "read \(key)") { stmt throws(DatabaseError) -> String? in
                 try stmt.bind(1, key)
                 return try stmt.step() ? stmt.text(0) : nil
             }
@@ -411,7 +414,7 @@ public final class CheckpointStore: Sendable {
             try setMeta("state_id", stateID)
         }
         let hasTurns = try database.withStatement("SELECT EXISTS (SELECT 1 FROM turns)", operation: "count checkpoints") {
-            stmt throws(GraphStoreError) -> Bool in
+            stmt throws(DatabaseError) -> Bool in
             try stmt.step() && stmt.int64(0) == 1
         }
         return GraphSyncRecord(stateID: stateID, sequence: Int64(try meta("graph_seq") ?? "0") ?? 0, syncedScope: try meta("graph_synced"),
@@ -421,8 +424,8 @@ public final class CheckpointStore: Sendable {
     /// A reconciling run begins: until one completes, the checkpoints are not in step with the
     /// graph, and no session fingerprint vouches for anything (a restored state's fingerprints
     /// may vouch for bytes the graph has moved past).
-    public func beginReconcile() throws {
-        try database.transaction { () throws(GraphStoreError) in
+    package func beginReconcile() throws {
+        try database.transaction { () throws(DatabaseError) in
             try database.execute("""
                 DELETE FROM meta WHERE key = 'graph_synced';
                 UPDATE sessions SET fingerprint = NULL WHERE fingerprint IS NOT NULL
@@ -431,16 +434,16 @@ public final class CheckpointStore: Sendable {
     }
 
     /// The checkpoints are in step with the graph's commit counter `sequence` for runs of `scope`.
-    public func markSynced(scope: String, sequence: Int64) throws {
-        try database.transaction { () throws(GraphStoreError) in
+    package func markSynced(scope: String, sequence: Int64) throws {
+        try database.transaction { () throws(DatabaseError) in
             try setMeta("graph_seq", String(sequence))
             try setMeta("graph_synced", scope)
         }
     }
 
-    private func setMeta(_ key: String, _ value: String) throws(GraphStoreError) {
+    private func setMeta(_ key: String, _ value: String) throws(DatabaseError) {
         try database.withStatement("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", operation: "record \(key)") {
-            stmt throws(GraphStoreError) in
+            stmt throws(DatabaseError) in
             try stmt.bind(1, key)
             try stmt.bind(2, value)
             _ = try stmt.step()
@@ -449,11 +452,11 @@ public final class CheckpointStore: Sendable {
 
     /// Up to `limit` turn checkpoints after `rowID` in storage order, and the last one's row id
     /// (to register, page by page, the turns a state persisted before the graph kept a registry).
-    public func turnsPage(after rowID: Int64, limit: Int) throws -> (turns: [TurnCheckpoint], last: Int64) {
+    package func turnsPage(after rowID: Int64, limit: Int) throws -> (turns: [TurnCheckpoint], last: Int64) {
         try database.withStatement("""
             SELECT rowid, user_id, session_id, turn_id, content_hash, document_id, document_key, chunk_key, turn_time, run_id
             FROM turns WHERE rowid > ?1 ORDER BY rowid LIMIT ?2
-            """, operation: "read checkpoints") { stmt throws(GraphStoreError) -> (turns: [TurnCheckpoint], last: Int64) in
+            """, operation: "read checkpoints") { stmt throws(DatabaseError) -> (turns: [TurnCheckpoint], last: Int64) in
             try stmt.bind(1, rowID)
             try stmt.bind(2, Int64(limit))
             var out: [TurnCheckpoint] = []
@@ -470,26 +473,26 @@ public final class CheckpointStore: Sendable {
 
     /// Records a run's start. Call it holding the run lock: a row still `running` then belongs to
     /// a run that died (SIGKILL, power loss) and is marked `aborted`.
-    public func startRun(_ runID: String) throws {
+    package func startRun(_ runID: String) throws {
         // One transaction, one commit.
-        try changingRunRow { try database.transaction { () throws(GraphStoreError) in
+        try changingRunRow { try database.transaction { () throws(DatabaseError) in
             try database.execute("""
                 UPDATE runs SET status = 'aborted', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                   WHERE status = 'running'
                 """)
             try database.withStatement(
                 "INSERT INTO runs (run_id, started_at, status) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'running')",
-                operation: "record run start") { stmt throws(GraphStoreError) in
+                operation: "record run start") { stmt throws(DatabaseError) in
                 try stmt.bind(1, runID)
                 _ = try stmt.step()
             }
         } }
     }
 
-    public func finishRun(_ runID: String, status: String, exitCode: Int32, summary: String) throws {
+    package func finishRun(_ runID: String, status: String, exitCode: Int32, summary: String) throws {
         try changingRunRow { try database.withStatement(
             "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), status = ?2, exit_code = ?3, summary = ?4 WHERE run_id = ?1",
-            operation: "record run end") { stmt throws(GraphStoreError) in
+            operation: "record run end") { stmt throws(DatabaseError) in
             try stmt.bind(1, runID)
             try stmt.bind(2, status)
             try stmt.bind(3, Int64(exitCode))
@@ -498,37 +501,37 @@ public final class CheckpointStore: Sendable {
         } }
     }
 
-    public struct Status: Sendable {
-        public var turns: Int
-        public var sessions: Int
-        public var openQuarantine: Int
-        public var resolvedQuarantine: Int
-        public var lastRuns: [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)]
-        public var lastSuccess: String?
+    package struct Status: Sendable {
+        package var turns: Int
+        package var sessions: Int
+        package var openQuarantine: Int
+        package var resolvedQuarantine: Int
+        package var lastRuns: [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)]
+        package var lastSuccess: String?
     }
 
     /// Quarantined elements not yet resolved (cheap: a run ends with it, whatever the state's size).
-    public func openQuarantineCount() throws -> Int {
+    package func openQuarantineCount() throws -> Int {
         try database.withStatement("SELECT count(*) FROM quarantine WHERE resolved_run_id IS NULL",
-                                   operation: "count open quarantine") { stmt throws(GraphStoreError) -> Int in
+                                   operation: "count open quarantine") { stmt throws(DatabaseError) -> Int in
             _ = try stmt.step()
             return Int(stmt.int64(0))
         }
     }
 
     /// When a run last finished with status done or partial.
-    public func lastSuccess() throws -> String? {
+    package func lastSuccess() throws -> String? {
         try database.withStatement("SELECT max(finished_at) FROM runs WHERE status IN ('done', 'partial')",
-                                   operation: "read last success") { stmt throws(GraphStoreError) -> String? in
+                                   operation: "read last success") { stmt throws(DatabaseError) -> String? in
             _ = try stmt.step()
             return stmt.text(0)
         }
     }
 
     /// Everything `status` prints. Counts every checkpoint: not for the end of each run.
-    public func status(lastRuns: Int = 5) throws -> Status {
-        func count(_ sql: String) throws(GraphStoreError) -> Int {
-            try database.withStatement(sql, operation: "count") { stmt throws(GraphStoreError) -> Int in
+    package func status(lastRuns: Int = 5) throws -> Status {
+        func count(_ sql: String) throws(DatabaseError) -> Int {
+            try database.withStatement(sql, operation: "count") { stmt throws(DatabaseError) -> Int in
                 _ = try stmt.step()
                 return Int(stmt.int64(0))
             }
@@ -536,7 +539,7 @@ public final class CheckpointStore: Sendable {
         let runs = try database.withStatement(
             "SELECT run_id, started_at, finished_at, status, summary FROM runs ORDER BY started_at DESC LIMIT \(max(1, lastRuns))",
             operation: "read runs"
-        ) { stmt throws(GraphStoreError) -> [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)] in
+        ) { stmt throws(DatabaseError) -> [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)] in
             var out: [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)] = []
             while try stmt.step() { out.append((stmt.text(0) ?? "", stmt.text(1) ?? "", stmt.text(2), stmt.text(3) ?? "", stmt.text(4))) }
             return out
@@ -550,7 +553,7 @@ public final class CheckpointStore: Sendable {
 
 /// What the runner needs from a checkpoint store: the stage boundary between the pipeline and
 /// its memory. `CheckpointStore` (SQLite, WAL) is the implementation; the runner knows only this.
-public protocol CheckpointStoring: Sendable {
+package protocol CheckpointStoring: Sendable {
     /// The checkpoints of these sessions, by session and turn id.
     func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]]
     /// The checkpoints of these turns of one session (a slice of a large session), by turn id.
@@ -571,21 +574,21 @@ public protocol CheckpointStoring: Sendable {
 }
 
 extension CheckpointStore: CheckpointStoring {
-    public func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]] {
+    package func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]] {
         guard !keys.isEmpty else { return [:] }
         return try await executor.run { try self.turns(of: keys) }
     }
 
-    public func loadTurns(of key: SessionKey, turnIDs: [String]) async throws -> [String: TurnCheckpoint] {
+    package func loadTurns(of key: SessionKey, turnIDs: [String]) async throws -> [String: TurnCheckpoint] {
         guard !turnIDs.isEmpty else { return [:] }
         return try await executor.run { try self.turns(of: key, turnIDs: turnIDs) }
     }
 
-    public func loadTurns(of key: SessionKey, notIn seen: Set<String>) async throws -> [String: TurnCheckpoint] {
+    package func loadTurns(of key: SessionKey, notIn seen: Set<String>) async throws -> [String: TurnCheckpoint] {
         try await executor.run { try self.turns(of: key, notIn: { seen.contains($0) }) }
     }
 
-    public func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws {
+    package func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws {
         guard !items.isEmpty else { return }
         let list = items.map { QuarantineItem(key: $0.key, index: $0.index, reason: $0.reason, raw: $0.raw) }
         try await executor.run {
@@ -593,10 +596,10 @@ extension CheckpointStore: CheckpointStoring {
         }
     }
 
-    public func sessionFingerprints() async throws -> KnownFingerprints {
+    package func sessionFingerprints() async throws -> KnownFingerprints {
         try await executor.run {
             try self.database.withStatement("SELECT user_id, session_id, fingerprint FROM sessions WHERE fingerprint IS NOT NULL",
-                                            operation: "read session fingerprints") { stmt throws(GraphStoreError) -> KnownFingerprints in
+                                            operation: "read session fingerprints") { stmt throws(DatabaseError) -> KnownFingerprints in
                 // In place, no strings: this runs once per session before a no-op run's first read.
                 var out = KnownFingerprints()
                 var scratch: [UInt8] = []
@@ -612,11 +615,11 @@ extension CheckpointStore: CheckpointStoring {
         }
     }
 
-    public func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
+    package func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
                        cleanSessions: [SessionKey], fingerprints: [SessionKey: String], graphSequence: Int64?, runID: String) async throws {
         let counts = sessions.map { SessionCount(key: $0.0, turns: $0.1) }
         try await executor.run {
-            try self.database.transaction { () throws(GraphStoreError) in
+            try self.database.transaction { () throws(DatabaseError) in
                 try self.writeCheckpoints(persisted: persisted, removed: removed, sessions: counts.map { ($0.key, $0.turns) },
                                           fingerprints: fingerprints, runID: runID)
                 for key in cleanSessions { try self.resolveQuarantine(key: key, runID: runID) }
