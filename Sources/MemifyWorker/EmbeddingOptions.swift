@@ -55,6 +55,4 @@ struct EmbeddingOptions: ParsableArguments {
             batchSize: embeddingBatchSize, timeoutSeconds: embeddingTimeout, maxAttempts: embeddingMaxAttempts))
     }
 
-    /// What cognee finds of the persisted turns when no vectors are written.
-    static let offNote = "vectors: off (no EMBEDDING_ENDPOINT or --embedding-endpoint): cognee reads every row written, and finds these turns by graph reads and lexical chunk search only; its default searches (HYBRID_COMPLETION, GRAPH_COMPLETION) start from vector collections and will not find them"
 }

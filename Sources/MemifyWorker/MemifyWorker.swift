@@ -11,6 +11,9 @@ internal import MemifyAllocator
 
 @main
 struct MemifyWorker: AsyncParsableCommand {
+    /// The worker's semantic version (the metrics' `memify_build_info`).
+    static let version = "0.9.0"
+
     static let configuration = CommandConfiguration(
         commandName: "memify-worker",
         abstract: "Persist cognee session caches into a knowledge graph.",

@@ -23,11 +23,11 @@ struct CacheOptions: ParsableArguments {
         if let now, parseTimestamp(now) == nil { throw ValidationError("--now '\(now)' is not an ISO 8601 time or Unix seconds") }
     }
 
-    func makeSource(environment: [String: String] = WorkerEnvironment.values,
-                    fingerprints: SessionFingerprints? = nil, malformed: MalformedKeys? = nil) throws -> any CacheSource {
-        var options = CacheReadOptions(includeExpired: includeExpired, now: now.flatMap(parseTimestamp))
-        options.fingerprints = fingerprints
-        options.malformedKeys = malformed
+    /// How the cache is read, as these options say.
+    var readOptions: CacheReadOptions { CacheReadOptions(includeExpired: includeExpired, now: now.flatMap(parseTimestamp)) }
+
+    func makeSource(environment: [String: String] = WorkerEnvironment.values, options: CacheReadOptions? = nil) throws -> any CacheSource {
+        let options = options ?? readOptions
         if let url = cacheURL ?? environment["MEMIFY_CACHE_URL"] {
             return try CacheSourceFactory.make(url: url, options: options)
         }

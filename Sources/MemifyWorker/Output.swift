@@ -15,10 +15,3 @@ final class StandardOutput {
     func write(bytes: [UInt8]) { sink.write(bytes: bytes) }
     func flush() { sink.flush() }
 }
-
-enum StandardError {
-    static func write(_ text: String) {
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-    }
-}

@@ -740,10 +740,16 @@ struct RunPipelineTests {
         }
         #expect(full.stderr.contains(#""message":"run done""#))
         let text = try String(contentsOfFile: metrics, encoding: .utf8)
-        #expect(text.contains("memify_turns_persisted{pipeline=\"persist-sessions\"} 8\n"))
-        #expect(text.contains("memify_turns_seen{pipeline=\"persist-sessions\"} 12\n"))
+        #expect(text.contains("memify_turns_persisted{pipeline=\"persist-sessions\",shard=\"all\"} 8\n"))
+        #expect(text.contains("memify_turns_seen{pipeline=\"persist-sessions\",shard=\"all\"} 12\n"))
         #expect(text.contains("memify_last_success_timestamp_seconds"))
         #expect(text.contains("# TYPE memify_rows_written gauge"))
+        #expect(text.contains("memify_quarantine_open{pipeline=\"persist-sessions\",shard=\"all\"} 0\n"))
+        #expect(text.range(of: #"memify_build_info\{pipeline="persist-sessions",shard="all",version="\d+\.\d+\.\d+[^"]*"\} 1\n"#,
+                           options: .regularExpression) != nil, "\(text)")
+        let sharded = h.directory + "/memify-shard.prom"
+        #expect(try h.run(g + "s", state: "m2", ["--metrics-file", sharded, "--shard", "2/3"]).status == 0)
+        #expect(try String(contentsOfFile: sharded, encoding: .utf8).contains("memify_turns_seen{pipeline=\"persist-sessions\",shard=\"2/3\"}"))
 
         let status = try WorkerProcess.run(["status", "--state", h.state("m"), "--json"])
         guard case .object(let o) = try JSONParser.parse(status.stdout) else { Issue.record("status is not JSON"); return }

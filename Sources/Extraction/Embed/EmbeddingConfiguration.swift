@@ -301,3 +301,8 @@ extension EmbeddingConfiguration: CustomStringConvertible {
             + "key: \(apiKey == nil ? "none" : "***"), dimensions: \(dimensions), batch: \(batchSize), concurrency: \(concurrency))"
     }
 }
+
+extension EmbeddingConfiguration {
+    /// What the run says when vectors are off, and what cognee can then find.
+    package static let offNote = "vectors: off (no EMBEDDING_ENDPOINT or --embedding-endpoint): cognee reads every row written, and finds these turns by graph reads and lexical chunk search only; its default searches (HYBRID_COMPLETION, GRAPH_COMPLETION) start from vector collections and will not find them"
+}

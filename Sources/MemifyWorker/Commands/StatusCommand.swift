@@ -203,10 +203,8 @@ struct QuarantineCommand: AsyncParsableCommand {
                     print("quarantine is empty: nothing to replay")
                     return .done
                 }
-                let status = try await RunDriver(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline,
-                                                 since: nil, until: nil, limit: nil, dryRun: false, concurrency: nil, extractor: extractor,
-                                                 llm: llm, vectors: vectors)
-                    .run(filter: SessionFilter(keys: keys))
+                let status = try await RunSetup(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline)
+                    .run(filter: SessionFilter(keys: keys), extractor: extractor, llm: llm, vectors: vectors)
                 let left = try await store.executor.run { try store.quarantined() }
                 if !report.json {
                     print("replayed \(keys.count) sessions: \(open.count - left.count) entries resolved, \(left.count) still open")
