@@ -21,11 +21,11 @@ struct KeyFingerprint: Hashable {
 
 /// The keys SCAN has returned, by ``KeyFingerprint``: an open-addressing table of the
 /// fingerprints themselves. They are already uniformly random, so no `Hasher` runs per key
-/// (a `Set` spent more on SipHash and rehashing than on the rest of a key's handling).
+/// (a `Set` spends more on SipHash and rehashing than on the rest of a key's handling).
 struct KeyFingerprintSet {
     /// 64 tables, each growing on its own (chosen by the top bits of `b`): growing one holds the
     /// old and the new table for a moment, and 1/64th of the set's memory is what that costs
-    /// (one table of 100,000 keys had 6 MiB live while it grew, against 4 MiB after). A table
+    /// (one table of 100,000 keys holds 6 MiB live while it grows, against 4 MiB after). A table
     /// grows when 7/8 full: 100,000 keys then take 2 MiB, not 4. Linear probing over uniformly
     /// random fingerprints costs ~32 probes for an insert just below that load (~8 below 3/4),
     /// a few adjacent cache lines, ~8 on average over a table's fill.
