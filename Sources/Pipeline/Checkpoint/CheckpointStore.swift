@@ -32,20 +32,6 @@ package struct TurnCheckpoint: Sendable, Equatable {
     }
 }
 
-/// One quarantined element: its exact bytes, why, and where it was found.
-package struct QuarantineEntry: Sendable, Equatable {
-    package var id: Int64
-    package var userID: String
-    package var sessionID: String
-    /// nil for a session-level problem (wrong Redis type, unreadable diskcache value).
-    package var elementIndex: Int?
-    package var reason: String
-    package var raw: [UInt8]
-    package var firstRunID: String
-    package var lastRunID: String
-    package var resolvedRunID: String?
-}
-
 /// Checkpoints in SQLite (WAL): per turn, per session, per run, and the quarantine.
 ///
 /// The graph transaction commits before the checkpoint that records it: a crash between the two
@@ -59,21 +45,16 @@ package final class CheckpointStore: Sendable {
     /// checkpoint.
     private let runRowChanges = Mutex(0)
 
-    /// 2: the LLM response cache (`llm_cache`) and usage accounting (`usage`); 3: session
-    /// fingerprints; 4: an index on the runs still `running`; 5: the embedding cache
-    /// (`embedding_cache`). An open of a database at this version runs no DDL.
-    package static let schemaVersion = 5
-
-    /// Opens (creating or upgrading) the state database on a blocking thread: sqlite3 never runs
-    /// on the caller's, which may be the cooperative pool.
     /// Reads through a memory map (up to 256 MiB of the file), for runs that read the embedding
     /// cache: it is read by random keys, a row or two of kilobytes each, and through read()
-    /// every page was copied out of the page cache (a third of a warm vector run's time). Not
-    /// the default: mapped pages count in the process's resident size.
+    /// every page is copied out of the page cache. Not the default: mapped pages count in the
+    /// process's resident size.
     package func mapForReading() throws {
         try database.execute("PRAGMA mmap_size=268435456")
     }
 
+    /// Opens (creating or upgrading) the state database on a blocking thread: sqlite3 never runs
+    /// on the caller's, which may be the cooperative pool.
     package static func open(path: String) async throws -> CheckpointStore {
         try await BlockingExecutor(label: "memify.checkpoints.open").run { try CheckpointStore(path: path) }
     }
@@ -96,68 +77,7 @@ package final class CheckpointStore: Sendable {
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         database = try SQLiteDatabase(path: path, mode: .readWriteCreate)
         try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
-        // Current already (every run after the first): no DDL, no write.
-        if try storedSchemaVersion() == Self.schemaVersion { return }
-        try database.execute("""
-            CREATE TABLE IF NOT EXISTS turns (
-              user_id TEXT NOT NULL, session_id TEXT NOT NULL, turn_id TEXT NOT NULL, content_hash TEXT NOT NULL,
-              document_id TEXT NOT NULL, document_key TEXT NOT NULL, chunk_key TEXT NOT NULL, turn_time TEXT NOT NULL,
-              run_id TEXT NOT NULL, updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-              PRIMARY KEY (user_id, session_id, turn_id));
-            CREATE TABLE IF NOT EXISTS sessions (
-              user_id TEXT NOT NULL, session_id TEXT NOT NULL, turns INTEGER NOT NULL, last_run_id TEXT NOT NULL,
-              last_seen_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), PRIMARY KEY (user_id, session_id));
-            CREATE TABLE IF NOT EXISTS runs (
-              run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL, exit_code INTEGER,
-              summary TEXT);
-            CREATE TABLE IF NOT EXISTS quarantine (
-              id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, session_id TEXT NOT NULL, element_index INTEGER,
-              reason TEXT NOT NULL, raw BLOB NOT NULL, raw_hash TEXT NOT NULL, first_run_id TEXT NOT NULL,
-              last_run_id TEXT NOT NULL, resolved_run_id TEXT,
-              created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));
-            CREATE UNIQUE INDEX IF NOT EXISTS quarantine_element ON quarantine (user_id, session_id, ifnull(element_index, -1), raw_hash);
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');
-            CREATE TABLE IF NOT EXISTS llm_cache (
-              model TEXT NOT NULL, prompt_hash TEXT NOT NULL, answer TEXT NOT NULL, tokens_in INTEGER NOT NULL,
-              tokens_out INTEGER NOT NULL, cost_usd REAL NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (model, prompt_hash));
-            CREATE TABLE IF NOT EXISTS usage (
-              id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, request_id TEXT NOT NULL, user_id TEXT NOT NULL,
-              session_id TEXT NOT NULL, model TEXT NOT NULL, turns INTEGER NOT NULL, tokens_in INTEGER NOT NULL,
-              tokens_out INTEGER NOT NULL, cost_usd REAL NOT NULL, at REAL NOT NULL, cached INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS usage_at ON usage (at);
-            UPDATE meta SET value = '2' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 2;
-            """)
-        // 3: a fingerprint of each session's stored bytes, set when the whole session was persisted.
-        let hasFingerprint = try database.withStatement("SELECT count(*) FROM pragma_table_info('sessions') WHERE name = 'fingerprint'",
-                                                        operation: "inspect sessions") { stmt throws(DatabaseError) -> Bool in
-            try stmt.step() && stmt.text(0) != "0"
-        }
-        if !hasFingerprint { try database.execute("ALTER TABLE sessions ADD COLUMN fingerprint TEXT") }
-        try database.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 3")
-        // 4: every run marks a leftover `running` row aborted; the runs table gains a row a run
-        // (half a million a year from a cron job a minute), so that finds them by an index.
-        try database.execute("""
-            CREATE INDEX IF NOT EXISTS runs_running ON runs (status) WHERE status = 'running';
-            UPDATE meta SET value = '4' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 4
-            """)
-        // 5: vectors by (model, width, SHA-256 of the stripped text), little-endian float32
-        // (EmbeddingCacheStore.swift). WITHOUT ROWID: the key is the only access path.
-        try database.execute("""
-            CREATE TABLE IF NOT EXISTS embedding_cache (
-              model TEXT NOT NULL, dimensions INTEGER NOT NULL, text_hash BLOB NOT NULL, vector BLOB NOT NULL,
-              PRIMARY KEY (model, dimensions, text_hash)) WITHOUT ROWID;
-            UPDATE meta SET value = '5' WHERE key = 'schema_version' AND CAST(value AS INTEGER) < 5
-            """)
-    }
-
-    /// The schema version the `meta` table records; nil before the first open made it.
-    private func storedSchemaVersion() throws(DatabaseError) -> Int? {
-        guard try database.hasTable("meta") else { return nil }
-        return try database.withStatement("SELECT value FROM meta WHERE key = 'schema_version'",
-                                          operation: "read the state database's schema version") { stmt throws(DatabaseError) -> Int? in
-            try stmt.step() ? stmt.text(0).flatMap { Int($0) } : nil
-        }
+        try migrate()
     }
 
     /// Closes the database now; every later call throws. It checkpoints the WAL into the file
@@ -171,7 +91,7 @@ package final class CheckpointStore: Sendable {
     }
 
     /// `body`, counting the rows it changes as the run's own (see ``close()``).
-    private func changingRunRow(_ body: () throws -> Void) throws {
+    func changingRunRow(_ body: () throws -> Void) throws {
         let before = database.totalChanges
         defer { runRowChanges.withLock { $0 += database.totalChanges - before } }
         try body()
@@ -302,59 +222,6 @@ package final class CheckpointStore: Sendable {
         }
     }
 
-    /// Quarantines an element (or a whole session, index nil). The same bytes at the same place
-    /// are one entry, however many runs meet them. Returns true when the entry is new.
-    @discardableResult
-    package func quarantine(key: SessionKey, index: Int?, reason: String, raw: [UInt8], runID: String) throws -> Bool {
-        let hash = Digest.hex(Digest.sha256(raw))
-        return try database.withStatement("""
-            INSERT INTO quarantine (user_id, session_id, element_index, reason, raw, raw_hash, first_run_id, last_run_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
-            ON CONFLICT (user_id, session_id, ifnull(element_index, -1), raw_hash) DO UPDATE SET last_run_id = excluded.last_run_id,
-              reason = excluded.reason
-            RETURNING first_run_id
-            """, operation: "quarantine an element") { stmt throws(DatabaseError) -> Bool in
-            try stmt.bind(1, key.userID)
-            try stmt.bind(2, key.sessionID)
-            try stmt.bind(3, index.map { Int64($0) })
-            try stmt.bind(4, reason)
-            try stmt.bindBlob(5, bytes: raw)
-            try stmt.bind(6, hash)
-            try stmt.bind(7, runID)
-            _ = try stmt.step()
-            return stmt.text(0) == runID
-        }
-    }
-
-    /// Marks the open quarantine entries of a session resolved (it read cleanly this run).
-    package func resolveQuarantine(key: SessionKey, runID: String) throws(DatabaseError) {
-        try database.withStatement(
-            "UPDATE quarantine SET resolved_run_id = ?3 WHERE user_id = ?1 AND session_id = ?2 AND resolved_run_id IS NULL",
-            operation: "resolve quarantine") { stmt throws(DatabaseError) in
-            try stmt.bind(1, key.userID)
-            try stmt.bind(2, key.sessionID)
-            try stmt.bind(3, runID)
-            _ = try stmt.step()
-        }
-    }
-
-    package func quarantined(includeResolved: Bool = false) throws -> [QuarantineEntry] {
-        try database.withStatement(
-            "SELECT id, user_id, session_id, element_index, reason, raw, first_run_id, last_run_id, resolved_run_id FROM quarantine"
-                + (includeResolved ? "" : " WHERE resolved_run_id IS NULL") + " ORDER BY id",
-            operation: "list quarantine"
-        ) { stmt throws(DatabaseError) -> [QuarantineEntry] in
-            var out: [QuarantineEntry] = []
-            while try stmt.step() {
-                out.append(QuarantineEntry(
-                    id: stmt.int64(0), userID: stmt.text(1) ?? "", sessionID: stmt.text(2) ?? "",
-                    elementIndex: stmt.columnType(3) == .null ? nil : Int(stmt.int64(3)), reason: stmt.text(4) ?? "",
-                    raw: stmt.bytes(5), firstRunID: stmt.text(6) ?? "", lastRunID: stmt.text(7) ?? "", resolvedRunID: stmt.text(8)))
-            }
-            return out
-        }
-    }
-
     /// Binds the checkpoints to one graph and dataset (`binding`) on first use; returns the other
     /// binding when they already belong elsewhere (nil when they are this one's, or when there
     /// are no turn checkpoints to mistake).
@@ -441,7 +308,7 @@ package final class CheckpointStore: Sendable {
         }
     }
 
-    private func setMeta(_ key: String, _ value: String) throws(DatabaseError) {
+    func setMeta(_ key: String, _ value: String) throws(DatabaseError) {
         try database.withStatement("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", operation: "record \(key)") {
             stmt throws(DatabaseError) in
             try stmt.bind(1, key)
@@ -470,173 +337,4 @@ package final class CheckpointStore: Sendable {
             return (out, last)
         }
     }
-
-    /// Records a run's start. Call it holding the run lock: a row still `running` then belongs to
-    /// a run that died (SIGKILL, power loss) and is marked `aborted`.
-    package func startRun(_ runID: String) throws {
-        // One transaction, one commit.
-        try changingRunRow { try database.transaction { () throws(DatabaseError) in
-            try database.execute("""
-                UPDATE runs SET status = 'aborted', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                  WHERE status = 'running'
-                """)
-            try database.withStatement(
-                "INSERT INTO runs (run_id, started_at, status) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'running')",
-                operation: "record run start") { stmt throws(DatabaseError) in
-                try stmt.bind(1, runID)
-                _ = try stmt.step()
-            }
-        } }
-    }
-
-    package func finishRun(_ runID: String, status: String, exitCode: Int32, summary: String) throws {
-        try changingRunRow { try database.withStatement(
-            "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), status = ?2, exit_code = ?3, summary = ?4 WHERE run_id = ?1",
-            operation: "record run end") { stmt throws(DatabaseError) in
-            try stmt.bind(1, runID)
-            try stmt.bind(2, status)
-            try stmt.bind(3, Int64(exitCode))
-            try stmt.bind(4, summary)
-            _ = try stmt.step()
-        } }
-    }
-
-    package struct Status: Sendable {
-        package var turns: Int
-        package var sessions: Int
-        package var openQuarantine: Int
-        package var resolvedQuarantine: Int
-        package var lastRuns: [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)]
-        package var lastSuccess: String?
-    }
-
-    /// Quarantined elements not yet resolved (cheap: a run ends with it, whatever the state's size).
-    package func openQuarantineCount() throws -> Int {
-        try database.withStatement("SELECT count(*) FROM quarantine WHERE resolved_run_id IS NULL",
-                                   operation: "count open quarantine") { stmt throws(DatabaseError) -> Int in
-            _ = try stmt.step()
-            return Int(stmt.int64(0))
-        }
-    }
-
-    /// When a run last finished with status done or partial.
-    package func lastSuccess() throws -> String? {
-        try database.withStatement("SELECT max(finished_at) FROM runs WHERE status IN ('done', 'partial')",
-                                   operation: "read last success") { stmt throws(DatabaseError) -> String? in
-            _ = try stmt.step()
-            return stmt.text(0)
-        }
-    }
-
-    /// Everything `status` prints. Counts every checkpoint: not for the end of each run.
-    package func status(lastRuns: Int = 5) throws -> Status {
-        func count(_ sql: String) throws(DatabaseError) -> Int {
-            try database.withStatement(sql, operation: "count") { stmt throws(DatabaseError) -> Int in
-                _ = try stmt.step()
-                return Int(stmt.int64(0))
-            }
-        }
-        let runs = try database.withStatement(
-            "SELECT run_id, started_at, finished_at, status, summary FROM runs ORDER BY started_at DESC LIMIT \(max(1, lastRuns))",
-            operation: "read runs"
-        ) { stmt throws(DatabaseError) -> [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)] in
-            var out: [(runID: String, startedAt: String, finishedAt: String?, status: String, summary: String?)] = []
-            while try stmt.step() { out.append((stmt.text(0) ?? "", stmt.text(1) ?? "", stmt.text(2), stmt.text(3) ?? "", stmt.text(4))) }
-            return out
-        }
-        return Status(turns: try count("SELECT count(*) FROM turns"), sessions: try count("SELECT count(*) FROM sessions"),
-                      openQuarantine: try openQuarantineCount(),
-                      resolvedQuarantine: try count("SELECT count(*) FROM quarantine WHERE resolved_run_id IS NOT NULL"),
-                      lastRuns: runs, lastSuccess: try lastSuccess())
-    }
-}
-
-/// What the runner needs from a checkpoint store: the stage boundary between the pipeline and
-/// its memory. `CheckpointStore` (SQLite, WAL) is the implementation; the runner knows only this.
-package protocol CheckpointStoring: Sendable {
-    /// The checkpoints of these sessions, by session and turn id.
-    func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]]
-    /// The checkpoints of these turns of one session (a slice of a large session), by turn id.
-    func loadTurns(of key: SessionKey, turnIDs: [String]) async throws -> [String: TurnCheckpoint]
-    /// The checkpoints of one session's turns not in `seen`: with a session read in slices, its
-    /// deleted turns once every slice has been read.
-    func loadTurns(of key: SessionKey, notIn seen: Set<String>) async throws -> [String: TurnCheckpoint]
-    /// Quarantines elements (index nil: the whole session), with their exact bytes and reasons.
-    func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws
-    /// Records persisted turns, forgets deleted ones, counts sessions and resolves the quarantine
-    /// of sessions that read cleanly, in one transaction. Called after the graph committed.
-    /// `graphSequence`: the graph's commit counter for this state after the batch (nil when the
-    /// batch committed nothing to the graph), recorded in the same transaction.
-    func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
-                cleanSessions: [SessionKey], fingerprints: [SessionKey: String], graphSequence: Int64?, runID: String) async throws
-    /// The fingerprints of sessions persisted whole (see ``SessionFingerprints``).
-    func sessionFingerprints() async throws -> KnownFingerprints
-}
-
-extension CheckpointStore: CheckpointStoring {
-    package func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]] {
-        guard !keys.isEmpty else { return [:] }
-        return try await executor.run { try self.turns(of: keys) }
-    }
-
-    package func loadTurns(of key: SessionKey, turnIDs: [String]) async throws -> [String: TurnCheckpoint] {
-        guard !turnIDs.isEmpty else { return [:] }
-        return try await executor.run { try self.turns(of: key, turnIDs: turnIDs) }
-    }
-
-    package func loadTurns(of key: SessionKey, notIn seen: Set<String>) async throws -> [String: TurnCheckpoint] {
-        try await executor.run { try self.turns(of: key, notIn: { seen.contains($0) }) }
-    }
-
-    package func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws {
-        guard !items.isEmpty else { return }
-        let list = items.map { QuarantineItem(key: $0.key, index: $0.index, reason: $0.reason, raw: $0.raw) }
-        try await executor.run {
-            for item in list { try self.quarantine(key: item.key, index: item.index, reason: item.reason, raw: item.raw, runID: runID) }
-        }
-    }
-
-    package func sessionFingerprints() async throws -> KnownFingerprints {
-        try await executor.run {
-            try self.database.withStatement("SELECT user_id, session_id, fingerprint FROM sessions WHERE fingerprint IS NOT NULL",
-                                            operation: "read session fingerprints") { stmt throws(DatabaseError) -> KnownFingerprints in
-                // In place, no strings: this runs once per session before a no-op run's first read.
-                var out = KnownFingerprints()
-                var scratch: [UInt8] = []
-                while try stmt.step() {
-                    stmt.withBytes(0) { user in
-                        stmt.withBytes(1) { session in
-                            stmt.withBytes(2) { hex in out.insert(userID: user, sessionID: session, hex: hex, scratch: &scratch) }
-                        }
-                    }
-                }
-                return out
-            }
-        }
-    }
-
-    package func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
-                       cleanSessions: [SessionKey], fingerprints: [SessionKey: String], graphSequence: Int64?, runID: String) async throws {
-        let counts = sessions.map { SessionCount(key: $0.0, turns: $0.1) }
-        try await executor.run {
-            try self.database.transaction { () throws(DatabaseError) in
-                try self.writeCheckpoints(persisted: persisted, removed: removed, sessions: counts.map { ($0.key, $0.turns) },
-                                          fingerprints: fingerprints, runID: runID)
-                for key in cleanSessions { try self.resolveQuarantine(key: key, runID: runID) }
-                if let graphSequence { try self.setMeta("graph_seq", String(graphSequence)) }
-            }
-        }
-    }
-}
-
-private struct QuarantineItem: Sendable {
-    var key: SessionKey
-    var index: Int?
-    var reason: String
-    var raw: [UInt8]
-}
-
-private struct SessionCount: Sendable {
-    var key: SessionKey
-    var turns: Int
 }
