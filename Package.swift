@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
@@ -42,7 +43,9 @@ let package = Package(
                 swiftSettings: strict),
         .executableTarget(
             name: "MemifyWorker",
-            dependencies: modules + ["CScan", "CSignals", "MemifyAllocator", logging, .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: modules + ["CScan", "CSignals", "MemifyAllocator", logging, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                     .product(name: "UnixSignals", package: "swift-service-lifecycle")],
             swiftSettings: strict),
         .target(name: "TestSupport", dependencies: modules, path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "GraphStoreTests", dependencies: modules + ["CScan", "TestSupport"], swiftSettings: strict),

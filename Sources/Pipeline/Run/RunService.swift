@@ -11,6 +11,8 @@ package import Logging
 /// signals reach it through `stop`.
 package struct RunService: Sendable {
     package let configuration: RunConfiguration
+    package let runID: String
+    /// The run's logger: every line carries `run_id`, so one run's lines can be picked out of a journal.
     package let logger: Logger
     package let stop: StopFlag
     /// The worker's version, for the metrics' `memify_build_info`.
@@ -18,6 +20,9 @@ package struct RunService: Sendable {
 
     package init(configuration: RunConfiguration, logger: Logger, stop: StopFlag, version: String = "") {
         self.configuration = configuration
+        runID = Self.newRunID()
+        var logger = logger
+        logger[metadataKey: "run_id"] = .string(runID)
         self.logger = logger
         self.stop = stop
         self.version = version
@@ -61,10 +66,7 @@ package struct RunService: Sendable {
 
     private func execute(reported: FailureReported) async throws -> ExitStatus {
         let c = configuration
-        let runID = Self.newRunID()
-        // Every line of the run carries its id: one run's lines can be picked out of a journal.
-        var log = logger
-        log[metadataKey: "run_id"] = .string(runID)
+        let runID = self.runID, log = logger
         let dryRun = c.dryRun, statePath = c.statePath, scope = c.scope, filter = c.filter, since = c.since, until = c.until
         let setupStarted = Date()
         // The failure handler at the end of the run writes the metrics itself.
