@@ -8,6 +8,8 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
 ]
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+/// Every module of ours, for the test targets.
+let modules: [Target.Dependency] = ["MemifyCore", "GraphStore", "SessionCache", "Extraction", "Pipeline", "MemifyTools"]
 
 let package = Package(
     name: "memify-worker",
@@ -16,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
@@ -33,19 +36,25 @@ let package = Package(
         // define of this target alone, a new commit recompiles one C file, not the package.
         .target(name: "CBuildInfo",
                 cSettings: Context.environment["MEMIFY_COMMIT"].map { [.define("MEMIFY_COMMIT", to: "\"\($0)\"")] } ?? []),
-        .target(name: "GraphStore", dependencies: ["CLibPQ", "CSQLite3", "CScan", logging], swiftSettings: strict),
-        .target(name: "Pipeline", dependencies: ["GraphStore", "COpenSSL", logging], swiftSettings: strict),
+        // Modules by job; each may import only those above it (scripts/check-imports enforces it).
+        .target(name: "MemifyCore", dependencies: ["CLibPQ", "CSQLite3", "CScan", logging], swiftSettings: strict),
+        .target(name: "GraphStore", dependencies: ["MemifyCore", logging], swiftSettings: strict),
+        .target(name: "SessionCache", dependencies: ["MemifyCore", "COpenSSL", logging], swiftSettings: strict),
+        .target(name: "Extraction", dependencies: ["MemifyCore", "GraphStore", "SessionCache", logging], swiftSettings: strict),
+        .target(name: "Pipeline", dependencies: ["MemifyCore", "GraphStore", "SessionCache", "Extraction", logging],
+                swiftSettings: strict),
+        .target(name: "MemifyTools", dependencies: ["MemifyCore", "GraphStore", "SessionCache", "Extraction", "Pipeline"],
+                swiftSettings: strict),
         .executableTarget(
             name: "MemifyWorker",
-            dependencies: ["Pipeline", "GraphStore", "CScan", "CSignals", "CBuildInfo", "MemifyAllocator", logging,
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: modules + ["CScan", "CSignals", "CBuildInfo", "MemifyAllocator", logging, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                     .product(name: "UnixSignals", package: "swift-service-lifecycle")],
             swiftSettings: strict),
-        .target(name: "TestSupport", dependencies: ["Pipeline", "GraphStore"], path: "Tests/TestSupport",
-                swiftSettings: strict),
-        .testTarget(name: "GraphStoreTests", dependencies: ["GraphStore", "CScan", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"],
+        .target(name: "TestSupport", dependencies: modules, path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "GraphStoreTests", dependencies: modules + ["CScan", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: modules + ["TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "GraphStore", "TestSupport"],
-                    swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: modules + ["TestSupport"], swiftSettings: strict),
     ]
 )

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 
 /// Where vectors come from (`run`, `quarantine replay`): cognee's own `EMBEDDING_*` variables,
 /// each overridden by its flag. No endpoint, no vectors: the run writes the graph only and says
@@ -50,6 +55,4 @@ struct EmbeddingOptions: ParsableArguments {
             batchSize: embeddingBatchSize, timeoutSeconds: embeddingTimeout, maxAttempts: embeddingMaxAttempts))
     }
 
-    /// What cognee finds of the persisted turns when no vectors are written.
-    static let offNote = "vectors: off (no EMBEDDING_ENDPOINT or --embedding-endpoint): cognee reads every row written, and finds these turns by graph reads and lexical chunk search only; its default searches (HYBRID_COMPLETION, GRAPH_COMPLETION) start from vector collections and will not find them"
 }

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 
 /// Where the graph is, shared by every command that writes or reads one.
 struct GraphOptions: ParsableArguments {
@@ -74,7 +79,7 @@ struct GraphOptions: ParsableArguments {
                 let directory = (path as NSString).deletingLastPathComponent
                 var isDirectory: ObjCBool = false
                 if !directory.isEmpty, !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue) {
-                    throw GraphStoreError(.invalidArgument, operation: "open the graph \(target)",
+                    throw DatabaseError(.invalidArgument, operation: "open the graph \(target)",
                                           message: "the directory \(directory) does not exist; create it, or pass --create")
                 }
             }
@@ -82,7 +87,7 @@ struct GraphOptions: ParsableArguments {
         }
         if let provider = environment["GRAPH_DATABASE_PROVIDER"]?.lowercased(), !provider.isEmpty {
             guard provider == "postgres" || provider == "postgres_demo" else {
-                throw GraphStoreError(.invalidArgument, operation: "choose the graph from GRAPH_DATABASE_PROVIDER=\(provider)",
+                throw DatabaseError(.invalidArgument, operation: "choose the graph from GRAPH_DATABASE_PROVIDER=\(provider)",
                                       message: "the worker writes cognee's postgres graph (GRAPH_DATABASE_PROVIDER=postgres with GRAPH_DATABASE_* or DB_*) or its own embedded SQLite graph; pass --graph postgresql://… or --graph sqlite:PATH")
             }
             func value(_ graph: String, _ db: String) -> String? { environment[graph] ?? environment[db] }

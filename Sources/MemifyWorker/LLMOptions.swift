@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 
 /// The LLM extractor's settings (`run --extractor llm`, `quarantine replay`). The API key is
 /// read from the environment only (`MEMIFY_LLM_API_KEY`, then cognee's `LLM_API_KEY`).
@@ -48,7 +53,7 @@ struct LLMOptions: ParsableArguments {
         let r = try LLMConfiguration.resolve(endpoint: llmEndpoint, model: llmModel, environment: environment, requireKey: requireKey)
         // A model without a price costs "0" by cognee's table: a cost budget would never stop anything.
         if let maxCost, LLMPricing.prices(model: r.model) == nil {
-            throw PipelineError(.usage, operation: "check --max-cost \(maxCost)",
+            throw WorkerError(.usage, operation: "check --max-cost \(maxCost)",
                                 message: "model '\(r.model)' has no price in cognee's table, so its cost cannot be counted; bound the run with --max-tokens instead")
         }
         return LLMConfiguration(provider: r.provider, providerName: r.providerName, endpoint: r.endpoint, model: r.model, apiKey: r.apiKey,

@@ -1,3 +1,9 @@
+import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import ArgumentParser
 import Foundation
 internal import CBuildInfo
@@ -6,6 +12,10 @@ internal import MemifyAllocator
 
 @main
 struct MemifyWorker: AsyncParsableCommand {
+    /// The worker's semantic version (the metrics' `memify_build_info`), written once: in
+    /// Sources/CBuildInfo/include/memify_build_info.h.
+    static let version = buildVersion
+
     static let configuration = CommandConfiguration(
         commandName: "memify-worker",
         abstract: "Persist cognee session caches into a knowledge graph.",

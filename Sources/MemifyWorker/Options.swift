@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 
 /// Where the session cache is, shared by every command that reads one.
 struct CacheOptions: ParsableArguments {
@@ -19,11 +23,11 @@ struct CacheOptions: ParsableArguments {
         if let now, parseTimestamp(now) == nil { throw ValidationError("--now '\(now)' is not an ISO 8601 time or Unix seconds") }
     }
 
-    func makeSource(environment: [String: String] = WorkerEnvironment.values,
-                    fingerprints: SessionFingerprints? = nil, malformed: MalformedKeys? = nil) throws -> any CacheSource {
-        var options = CacheReadOptions(includeExpired: includeExpired, now: now.flatMap(parseTimestamp))
-        options.fingerprints = fingerprints
-        options.malformedKeys = malformed
+    /// How the cache is read, as these options say.
+    var readOptions: CacheReadOptions { CacheReadOptions(includeExpired: includeExpired, now: now.flatMap(parseTimestamp)) }
+
+    func makeSource(environment: [String: String] = WorkerEnvironment.values, options: CacheReadOptions? = nil) throws -> any CacheSource {
+        let options = options ?? readOptions
         if let url = cacheURL ?? environment["MEMIFY_CACHE_URL"] {
             return try CacheSourceFactory.make(url: url, options: options)
         }
@@ -33,7 +37,7 @@ struct CacheOptions: ParsableArguments {
             return RedisCacheSource(url: try RedisURL(cogneeEnvironment: environment), options: options)
         case "fs", "tapes":
             guard let root = environment["DATA_ROOT_DIRECTORY"] else {
-                throw PipelineError(.usage, operation: "open cache from CACHE_BACKEND=fs",
+                throw WorkerError(.usage, operation: "open cache from CACHE_BACKEND=fs",
                                     message: "DATA_ROOT_DIRECTORY is not set; pass --cache fs:PATH")
             }
             return try FileCacheSource(path: root, options: options)
@@ -41,7 +45,7 @@ struct CacheOptions: ParsableArguments {
             return try SQLCacheSource(database: try Self.cogneeSQLCache(backend: backend, environment: environment),
                                       options: options)
         case .some(let other) where !other.isEmpty:
-            throw PipelineError(.usage, operation: "open cache from CACHE_BACKEND=\(other)",
+            throw WorkerError(.usage, operation: "open cache from CACHE_BACKEND=\(other)",
                                 message: "cognee's cache backends are redis, fs, tapes, sqlite, turso and postgres; pass --cache")
         default:
             return try FileCacheSource(path: ".", options: options)
@@ -57,14 +61,14 @@ extension CacheOptions {
         let operation = "open cache from CACHE_BACKEND=\(backend)"
         if let url = environment["CACHE_DB_URL"], !url.isEmpty {
             guard let database = try CacheSourceFactory.sqlDatabase(url) else {
-                throw PipelineError(.usage, operation: operation,
+                throw WorkerError(.usage, operation: operation,
                                     message: "CACHE_DB_URL is neither a sqlite nor a postgresql URL")
             }
             return database
         }
         if backend == "postgres" {
             guard environment["DB_PROVIDER"]?.lowercased() == "postgres" else {
-                throw PipelineError(.usage, operation: operation,
+                throw WorkerError(.usage, operation: operation,
                                     message: "cognee keeps this cache in its relational database, which DB_PROVIDER does not make PostgreSQL; set CACHE_DB_URL or DB_PROVIDER=postgres with DB_*, or pass --cache postgresql://…")
             }
             return .postgres(conninfo: PostgresConnection.conninfo([
@@ -75,7 +79,7 @@ extension CacheOptions {
         }
         let databases = environment["DB_PATH"] ?? environment["SYSTEM_ROOT_DIRECTORY"].map { $0 + "/databases" }
         guard let databases else {
-            throw PipelineError(.usage, operation: operation,
+            throw WorkerError(.usage, operation: operation,
                                 message: "DB_PATH is not set, and cognee's default lies inside its Python package (<cognee>/.cognee_system/databases/cache.db); set DB_PATH or SYSTEM_ROOT_DIRECTORY, or pass --cache sqlite:PATH")
         }
         return .sqlite(path: databases + "/cache.db")

@@ -1,3 +1,9 @@
+import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import Glibc
 
 /// Buffered standard output: a dump of a million sessions must not cost a syscall per line.
@@ -8,11 +14,4 @@ final class StandardOutput {
     func write(_ text: String) { sink.write(text) }
     func write(bytes: [UInt8]) { sink.write(bytes: bytes) }
     func flush() { sink.flush() }
-}
-
-enum StandardError {
-    static func write(_ text: String) {
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-    }
 }

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import Synchronization
 
 /// The one place the worker reads its environment: the process environment over cognee's `.env`

@@ -1,4 +1,9 @@
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import Testing
 
 /// The worked example of the graph spec §4 ("Alice moved to Paris in 2010"), without the

@@ -1,4 +1,9 @@
+@testable import MemifyCore
 @testable import GraphStore
+@testable import SessionCache
+@testable import Extraction
+@testable import Pipeline
+@testable import MemifyTools
 import Testing
 
 @Suite("the change-detection hash")

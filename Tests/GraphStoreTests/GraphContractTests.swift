@@ -1,6 +1,11 @@
 import Synchronization
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -101,7 +106,7 @@ enum GraphContract {
     static func edgesNeedNodes(_ writer: any GraphWriter) async throws {
         var batch = aliceBatch()
         batch.edges.append(edge("Alice", "met", "Nobody", text: "Alice met nobody.", key: key(1)))
-        let error = await #expect(throws: GraphStoreError.self) { try await writer.write(batch) }
+        let error = await #expect(throws: DatabaseError.self) { try await writer.write(batch) }
         #expect(error?.message.contains(GraphIdentity.entity("Nobody")) == true)
         #expect(try await writer.snapshot().nodes.isEmpty, "nothing of the failed batch is written")
     }
@@ -314,7 +319,7 @@ struct PostgresGraphContractTests {
         let misdirected = DeferredGraphWriter(location: "test", identity: identity) {
             try await PostgresGraphWriter.connect(conninfo: url, placement: otherPlacement)
         }
-        await #expect(throws: GraphStoreError.self) { _ = try await misdirected.write(GraphContract.aliceBatch()) }
+        await #expect(throws: DatabaseError.self) { _ = try await misdirected.write(GraphContract.aliceBatch()) }
         let other = try await PostgresGraphWriter.connect(conninfo: url, placement: otherPlacement)
         #expect(try await other.snapshot().nodes.isEmpty)
 
@@ -354,7 +359,7 @@ struct PostgresGraphContractTests {
 
     @Test("an unreachable PostgreSQL is a connection error naming where, without the password")
     func unreachable() async throws {
-        let error = await #expect(throws: GraphStoreError.self) {
+        let error = await #expect(throws: DatabaseError.self) {
             _ = try await PostgresGraphWriter.connect(conninfo: "postgresql://worker:hunter2@127.0.0.1:1/graph?connect_timeout=2")
         }
         #expect(error?.code == .connectionFailed)

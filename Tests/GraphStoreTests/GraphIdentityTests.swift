@@ -1,4 +1,9 @@
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import Testing
 
 /// The literal ids of the graph spec §3 and §4, which cognee 1.6.5 wrote to PostgreSQL.

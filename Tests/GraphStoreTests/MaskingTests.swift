@@ -1,4 +1,9 @@
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import Testing
 
 @Suite("connection strings are masked before they are logged")

@@ -1,5 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -98,7 +103,7 @@ enum VectorContract {
         // Another width: refused before anything is written.
         let (three, _) = document(3, "Bob lives in Rome.", entities: [])
         let nodesBefore = snapshot.nodes.count
-        await #expect(throws: GraphStoreError.self) {
+        await #expect(throws: DatabaseError.self) {
             _ = try await writer.commit(GraphCommit(batch: three, datasetID: dataset, vectors: vectors(three, dimensions: 6)))
         }
         #expect(try await writer.snapshot().nodes.count == nodesBefore, "the batch's graph rows rolled back with it")
@@ -131,13 +136,13 @@ struct SQLiteVectorContractTests {
             var out: [String: [String: StoredVector]] = [:]
             for collection in VectorIndex.collections {
                 let exists = try db.withStatement("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", operation: "t") {
-                    stmt throws(GraphStoreError) -> Bool in
+                    stmt throws(DatabaseError) -> Bool in
                     try stmt.bind(1, collection)
                     return try stmt.step() && stmt.int64(0) > 0
                 }
                 guard exists else { continue }
                 out[collection] = try db.withStatement("SELECT id, payload, vector FROM \"\(collection)\"", operation: "read") {
-                    stmt throws(GraphStoreError) -> [String: StoredVector] in
+                    stmt throws(DatabaseError) -> [String: StoredVector] in
                     var rows: [String: StoredVector] = [:]
                     while try stmt.step() {
                         let blob = stmt.bytes(2)
@@ -172,7 +177,7 @@ struct SQLiteVectorContractTests {
         let db = try SQLiteDatabase(path: writer.path, mode: .readOnly)
         let (sql, payload, size) = try db.withStatement("""
             SELECT (SELECT sql FROM sqlite_master WHERE name = 'Entity_name'), payload, length(vector) FROM "Entity_name"
-            """, operation: "read") { stmt throws(GraphStoreError) -> (String, String, Int64) in
+            """, operation: "read") { stmt throws(DatabaseError) -> (String, String, Int64) in
             _ = try stmt.step()
             return (stmt.text(0) ?? "", stmt.text(1) ?? "", stmt.int64(2))
         }

@@ -1,6 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -82,7 +86,7 @@ struct CogneeSQLCacheWriterTests {
 
     static func chunkCount(_ graph: String) throws -> Int {
         try SQLiteDatabase(path: graph, mode: .readOnly).withStatement(
-            "SELECT count(*) FROM graph_node WHERE type = 'DocumentChunk'", operation: "count chunks") { stmt throws(GraphStoreError) -> Int in
+            "SELECT count(*) FROM graph_node WHERE type = 'DocumentChunk'", operation: "count chunks") { stmt throws(DatabaseError) -> Int in
             _ = try stmt.step()
             return Int(stmt.int64(0))
         }

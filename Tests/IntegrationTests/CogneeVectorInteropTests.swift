@@ -1,6 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 

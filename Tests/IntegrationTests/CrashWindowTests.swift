@@ -1,6 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -119,7 +123,7 @@ struct CrashWindowTests {
                 return Int(rows?.first?.first.flatMap { $0 } ?? "0") ?? 0
             }
             func checkpointed(_ db: SQLiteDatabase) throws -> Int {
-                try db.withStatement("SELECT count(*) FROM turns", operation: "poll") { stmt throws(GraphStoreError) -> Int in
+                try db.withStatement("SELECT count(*) FROM turns", operation: "poll") { stmt throws(DatabaseError) -> Int in
                     _ = try stmt.step()
                     return Int(stmt.int64(0))
                 }
@@ -151,7 +155,7 @@ struct CrashWindowTests {
 
         // A turn the graph committed and the checkpoints never recorded.
         let checkpointed = try SQLiteDatabase(path: statePath, mode: .readOnly).withStatement(
-            "SELECT session_id || '|' || turn_id FROM turns", operation: "read") { stmt throws(GraphStoreError) -> Set<String> in
+            "SELECT session_id || '|' || turn_id FROM turns", operation: "read") { stmt throws(DatabaseError) -> Set<String> in
             var out: Set<String> = []
             while try stmt.step() { out.insert(stmt.text(0) ?? "") }
             return out

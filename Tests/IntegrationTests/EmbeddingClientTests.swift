@@ -1,7 +1,11 @@
 import Foundation
-import GraphStore
-import Logging
+@testable import MemifyCore
+@testable import GraphStore
+@testable import SessionCache
+@testable import Extraction
 @testable import Pipeline
+@testable import MemifyTools
+import Logging
 import TestSupport
 import Testing
 
@@ -56,7 +60,7 @@ struct EmbeddingClientTests {
         #expect(spent.requests == 5 && spent.textsEmbedded == 20 && spent.textsFromCache == 0)
         // The server reports whitespace words as prompt tokens: 6 per text.
         #expect(spent.promptTokens == 120)
-        let usage = try await h.store.executor.run { try h.store.usage(since: nil, by: .model) }
+        let usage = try await h.store.read { store in try store.usage(since: nil, by: .model) }
         #expect(usage.count == 1)
         #expect(usage.first?.model == "probe-embed" && usage.first?.tokensIn == 120 && usage.first?.tokensOut == 0)
         #expect(usage.first?.requests == 5)
@@ -132,7 +136,7 @@ struct EmbeddingClientTests {
         let h = try await Harness()
         defer { h.server.stop() }
         h.server.failNext(1, with: .unauthorized)
-        let error = await #expect(throws: PipelineError.self) { try await h.embedder.embed(["Alice"]) }
+        let error = await #expect(throws: WorkerError.self) { try await h.embedder.embed(["Alice"]) }
         #expect(error?.code == .serviceUnavailable)
         let text = "\(error.map { String(describing: $0) } ?? "") \(error.map { String(reflecting: $0) } ?? "")"
         #expect(text.contains("127.0.0.1:\(h.server.port ?? 0)"))
@@ -143,7 +147,7 @@ struct EmbeddingClientTests {
         #expect(h.server.requests.first?.headers["authorization"] == "Bearer \(Self.key)")
         // No credit is not retried either.
         h.server.failNext(1, with: .insufficientQuota)
-        let quota = await #expect(throws: PipelineError.self) { try await h.embedder.embed(["Bob"]) }
+        let quota = await #expect(throws: WorkerError.self) { try await h.embedder.embed(["Bob"]) }
         #expect(quota?.code == .serviceUnavailable && quota?.message.contains("insufficient_quota") == true)
         #expect(h.server.requests.count == 2)
         #expect(!String(describing: h.configuration).contains(Self.key))
@@ -158,7 +162,7 @@ struct EmbeddingClientTests {
         #expect(h.server.requests.count == 2)
         h.server.resetRecording()
         h.server.failNext(2, with: .delay(1.5))
-        let error = await #expect(throws: PipelineError.self) { try await h.embedder.embed(["Bob"]) }
+        let error = await #expect(throws: WorkerError.self) { try await h.embedder.embed(["Bob"]) }
         #expect(error?.code == .serviceUnavailable)
         #expect(error?.message.contains("no answer within") == true)
         #expect(h.server.requests.count == 2)
@@ -169,7 +173,7 @@ struct EmbeddingClientTests {
         let h = try await Harness()
         defer { h.server.stop() }
         h.server.failNext(1, with: .wrongDimensions(8))
-        let error = await #expect(throws: PipelineError.self) { try await h.embedder.embed(["Alice", "Bob"]) }
+        let error = await #expect(throws: WorkerError.self) { try await h.embedder.embed(["Alice", "Bob"]) }
         #expect(error?.code == .serviceUnavailable)
         #expect(error?.message.contains("8-dimensional") == true)
         #expect(error?.message.contains("EMBEDDING_DIMENSIONS is 16") == true)
@@ -182,7 +186,7 @@ struct EmbeddingClientTests {
         let h = try await Harness()
         defer { h.server.stop() }
         h.server.failNext(1, with: .nan(index: 1))
-        let error = await #expect(throws: PipelineError.self) { try await h.embedder.embed(["Alice", "Bob", "Carol"]) }
+        let error = await #expect(throws: WorkerError.self) { try await h.embedder.embed(["Alice", "Bob", "Carol"]) }
         #expect(error?.code == .serviceUnavailable)
         #expect(error?.message.contains("text 1") == true)
         #expect(error?.message.contains("non-finite") == true)
@@ -347,7 +351,7 @@ struct EmbeddingConfigurationTests {
     func badNumbers(variable: String, value: String) throws {
         var environment = ["EMBEDDING_ENDPOINT": "http://h:1", "EMBEDDING_MODEL": "openai/text-embedding-3-small"]
         environment[variable] = value
-        let error = #expect(throws: PipelineError.self) { try Self.resolve(environment) }
+        let error = #expect(throws: WorkerError.self) { try Self.resolve(environment) }
         #expect(error?.code == .usage)
         #expect(error?.message.contains("\(variable)='\(value)'") == true)
     }
@@ -358,13 +362,13 @@ struct EmbeddingConfigurationTests {
                                ("BAAI/bge-small-en-v1.5", 384)] {
             #expect(try Self.resolve(["EMBEDDING_ENDPOINT": "http://h:1", "EMBEDDING_MODEL": model])?.dimensions == width)
         }
-        let error = #expect(throws: PipelineError.self) {
+        let error = #expect(throws: WorkerError.self) {
             try Self.resolve(["EMBEDDING_ENDPOINT": "http://h:1", "EMBEDDING_MODEL": "probe-embed"])
         }
         #expect(error?.code == .usage && error?.message.contains("EMBEDDING_DIMENSIONS") == true)
         #expect(try Self.resolve(["EMBEDDING_ENDPOINT": "http://h:1", "EMBEDDING_MODEL": "probe-embed", "EMBEDDING_DIMENSIONS": "16"])?
             .dimensions == 16)
-        #expect(throws: PipelineError.self) { try Self.resolve(["EMBEDDING_ENDPOINT": "ftp://h", "EMBEDDING_DIMENSIONS": "8"]) }
+        #expect(throws: WorkerError.self) { try Self.resolve(["EMBEDDING_ENDPOINT": "ftp://h", "EMBEDDING_DIMENSIONS": "8"]) }
     }
 
     @Test("endpoints are normalised to /v1/embeddings; ollama's native paths map there; azure names the deployment")

@@ -1,5 +1,10 @@
 import Foundation
+import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -43,7 +48,7 @@ struct FailureReportTests {
                                           "--no-progress", "--metrics-file", metrics])
         #expect(good.status == 0, "\(good.stderr)")
         let before = try String(contentsOfFile: metrics, encoding: .utf8)
-        #expect(before.contains("memify_last_run_exit_status{pipeline=\"persist-sessions\"} 0"))
+        #expect(before.contains("memify_last_run_exit_status{pipeline=\"persist-sessions\",shard=\"all\"} 0"))
         let lastSuccess = try #require(before.split(separator: "\n").first { $0.hasPrefix("memify_last_success_timestamp_seconds") })
 
         let lock = c.status == 75 ? try RunLock.acquire(statePath: directory + "/s.db", runID: "test-holder") : nil
@@ -62,7 +67,7 @@ struct FailureReportTests {
 
         let after = try String(contentsOfFile: metrics, encoding: .utf8)
         let pipeline = c.name.contains("pipeline") ? "nowhere" : "persist-sessions"
-        #expect(after.contains("memify_last_run_exit_status{pipeline=\"\(pipeline)\"} \(c.status)"), "\(after)")
+        #expect(after.contains("memify_last_run_exit_status{pipeline=\"\(pipeline)\",shard=\"all\"} \(c.status)"), "\(after)")
         // The last success is carried over, not lost with the failure.
         #expect(after.contains(String(lastSuccess).replacingOccurrences(of: "persist-sessions", with: pipeline)), "\(after)")
 

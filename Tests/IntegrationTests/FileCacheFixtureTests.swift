@@ -1,6 +1,10 @@
+import MemifyCore
 import GraphStore
-import Foundation
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
+import Foundation
 import TestSupport
 import Testing
 
@@ -43,7 +47,7 @@ struct FileCacheFixtureTests {
         for path in [root, root + "/.cognee_fs_cache", dir, dir + "/cache.db", dir + "/"] {
             #expect(try FileCacheSource(path: path).directories == [dir], "\(path)")
         }
-        let error = #expect(throws: PipelineError.self) { try FileCacheSource(path: root + "/.cognee_fs_cache/sessions_db/08") }
+        let error = #expect(throws: WorkerError.self) { try FileCacheSource(path: root + "/.cognee_fs_cache/sessions_db/08") }
         #expect(error?.code == .usage)
         #expect(error?.message.contains("no cognee session cache") == true)
     }

@@ -1,6 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Synchronization
 import Testing
@@ -54,12 +58,12 @@ struct LLMExtractorTests {
         /// (type, name) of every graph node, and the relationship names of every edge.
         func graph() throws -> (nodes: [(type: String, name: String)], edges: [String]) {
             let db = try SQLiteDatabase(path: graphPath, mode: .readOnly)
-            let nodes = try db.withStatement("SELECT type, name FROM graph_node", operation: "read nodes") { stmt throws(GraphStoreError) in
+            let nodes = try db.withStatement("SELECT type, name FROM graph_node", operation: "read nodes") { stmt throws(DatabaseError) in
                 var out: [(type: String, name: String)] = []
                 while try stmt.step() { out.append((stmt.text(0) ?? "", stmt.text(1) ?? "")) }
                 return out
             }
-            let edges = try db.withStatement("SELECT relationship_name FROM graph_edge", operation: "read edges") { stmt throws(GraphStoreError) in
+            let edges = try db.withStatement("SELECT relationship_name FROM graph_edge", operation: "read edges") { stmt throws(DatabaseError) in
                 var out: [String] = []
                 while try stmt.step() { out.append(stmt.text(0) ?? "") }
                 return out
@@ -69,7 +73,7 @@ struct LLMExtractorTests {
 
         func checkpointCount() throws -> Int {
             let db = try SQLiteDatabase(path: statePath, mode: .readOnly)
-            return try db.withStatement("SELECT count(*) FROM turns", operation: "count") { stmt throws(GraphStoreError) in
+            return try db.withStatement("SELECT count(*) FROM turns", operation: "count") { stmt throws(DatabaseError) in
                 _ = try stmt.step()
                 return Int(stmt.int64(0))
             }

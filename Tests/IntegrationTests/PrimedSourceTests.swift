@@ -1,6 +1,10 @@
 import Foundation
-import GraphStore
+@testable import MemifyCore
+@testable import GraphStore
+@testable import SessionCache
+@testable import Extraction
 @testable import Pipeline
+@testable import MemifyTools
 import TestSupport
 import Testing
 
@@ -142,6 +146,6 @@ struct PrimedSourceTests {
     func lateError() async throws {
         let primed = PrimedSource(RedisCacheSource(url: try RedisURL(parsing: "redis://127.0.0.1:1/0")), filter: .all)
         try await Task.sleep(for: .milliseconds(50))
-        await #expect(throws: PipelineError.self) { _ = try await readAll(primed) }
+        await #expect(throws: WorkerError.self) { _ = try await readAll(primed) }
     }
 }

@@ -1,6 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -120,7 +124,7 @@ struct RedisConnectionTests {
             do {
                 _ = try RedisConnection(url: RedisURL(host: base.host, port: base.port, username: "memify-test", password: "wrong-pw-xyz"))
                 Issue.record("a wrong password was accepted")
-            } catch let error as PipelineError {
+            } catch let error as WorkerError {
                 #expect(error.code == .serviceUnavailable)
                 #expect(!"\(error)".contains("wrong-pw-xyz"))
             }

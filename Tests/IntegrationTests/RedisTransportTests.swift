@@ -1,6 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -203,11 +207,11 @@ struct RedisDroppedConnectionTests {
             do {
                 _ = try victim.pipeline(commands)
                 Issue.record("a pipeline on a killed connection succeeded")
-            } catch let error as PipelineError {
+            } catch let error as WorkerError {
                 #expect(error.code == .serviceUnavailable, "\(error)")
             }
             // The connection stays failed, with a clear message.
-            #expect(throws: PipelineError.self) { try victim.command(["PING"]) }
+            #expect(throws: WorkerError.self) { try victim.command(["PING"]) }
         }
     }
 }
@@ -260,7 +264,7 @@ struct RedisRefusalTests {
         do {
             for try await _ in RedisCacheSource(url: try RedisURL(parsing: "unix://\(server.path)")).sessions() {}
             Issue.record("\(word) was not an error")
-        } catch let error as PipelineError {
+        } catch let error as WorkerError {
             #expect(error.code == .serviceUnavailable)
             #expect(error.message.contains(word))
         }

@@ -1,7 +1,11 @@
 import Foundation
 import Synchronization
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -233,7 +237,7 @@ struct RunPipelineTests {
         #expect(again["turns_unchanged"] == sessions * 6 && again["rows_written"] == 0)
         // The runs the kills cut short are recorded as aborted, not left "running".
         let runs = try SQLiteDatabase(path: h.state("crash"), mode: .readOnly).withStatement(
-            "SELECT status, count(*) FROM runs GROUP BY status", operation: "count runs") { stmt throws(GraphStoreError) -> [String: Int] in
+            "SELECT status, count(*) FROM runs GROUP BY status", operation: "count runs") { stmt throws(DatabaseError) -> [String: Int] in
             var out: [String: Int] = [:]
             while try stmt.step() { out[stmt.text(0) ?? ""] = Int(stmt.text(1) ?? "") ?? 0 }
             return out
@@ -733,13 +737,24 @@ struct RunPipelineTests {
         for line in logLines {
             guard case .object(let record) = try JSONParser.parse(Array(line.utf8)) else { Issue.record("not JSON: \(line)"); continue }
             #expect(record["level"] != nil && record["message"] != nil && record["time"] != nil)
+            #expect({ if case .string(let id)? = record["run_id"] { return !id.isEmpty }; return false }(), "every line of a run names it: \(line)")
+            if record["message"] == .string("run done") {
+                #expect(record["turns_seen"] == .number(JSONNumber(12)) && record["exit_status"] == .number(JSONNumber(0)),
+                        "counts are JSON numbers: \(line)")
+            }
         }
         #expect(full.stderr.contains(#""message":"run done""#))
         let text = try String(contentsOfFile: metrics, encoding: .utf8)
-        #expect(text.contains("memify_turns_persisted{pipeline=\"persist-sessions\"} 8\n"))
-        #expect(text.contains("memify_turns_seen{pipeline=\"persist-sessions\"} 12\n"))
+        #expect(text.contains("memify_turns_persisted{pipeline=\"persist-sessions\",shard=\"all\"} 8\n"))
+        #expect(text.contains("memify_turns_seen{pipeline=\"persist-sessions\",shard=\"all\"} 12\n"))
         #expect(text.contains("memify_last_success_timestamp_seconds"))
         #expect(text.contains("# TYPE memify_rows_written gauge"))
+        #expect(text.contains("memify_quarantine_open{pipeline=\"persist-sessions\",shard=\"all\"} 0\n"))
+        #expect(text.range(of: #"memify_build_info\{pipeline="persist-sessions",shard="all",version="\d+\.\d+\.\d+[^"]*"\} 1\n"#,
+                           options: .regularExpression) != nil, "\(text)")
+        let sharded = h.directory + "/memify-shard.prom"
+        #expect(try h.run(g + "s", state: "m2", ["--metrics-file", sharded, "--shard", "2/3"]).status == 0)
+        #expect(try String(contentsOfFile: sharded, encoding: .utf8).contains("memify_turns_seen{pipeline=\"persist-sessions\",shard=\"2/3\"}"))
 
         let status = try WorkerProcess.run(["status", "--state", h.state("m"), "--json"])
         guard case .object(let o) = try JSONParser.parse(status.stdout) else { Issue.record("status is not JSON"); return }
@@ -909,7 +924,7 @@ struct EmbeddedRunTests {
         var loaded = try PipelineDefinition.parse(file: TestEnvironment.repositoryDirectory + "/pipelines/persist-sessions.yml")
         loaded.origin = PipelineDefinition.builtIn.origin
         #expect(loaded == PipelineDefinition.builtIn)
-        #expect(throws: PipelineError.self) {
+        #expect(throws: WorkerError.self) {
             try PipelineDefinition.parse("name: x\nstages:\n  - discover\noptions:\n  concurrenci: 3\n", origin: "t.yml")
         }
         do {

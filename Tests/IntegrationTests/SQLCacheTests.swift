@@ -1,6 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -102,7 +106,7 @@ struct SQLCacheTests {
         #expect(rescued[old.key(session: 0)]?.entries.count == 3)
         // As SQLAlchemy stores a naive UTC DateTime on SQLite, which cognee compares as text.
         let stored = try SQLiteDatabase(path: cacheFile, mode: .readOnly).withStatement(
-            "SELECT expires_at FROM cache_qa_entries WHERE qa_id = 'fresh-turn'", operation: "expiry") { stmt throws(GraphStoreError) -> String? in
+            "SELECT expires_at FROM cache_qa_entries WHERE qa_id = 'fresh-turn'", operation: "expiry") { stmt throws(DatabaseError) -> String? in
             try stmt.step() ? stmt.text(0) : nil
         }
         #expect(stored == "2026-11-18 12:06:40.000000")
@@ -114,9 +118,9 @@ struct SQLCacheTests {
         try Self.write(corpus, to: .sqlite(path: cacheFile))
         let key = corpus.key(session: 0)
         let db = try SQLiteDatabase(path: cacheFile, mode: .readWrite)
-        func insert(_ qaID: String, _ bind: (inout SQLiteStatement) throws(GraphStoreError) -> Void) throws {
+        func insert(_ qaID: String, _ bind: (inout SQLiteStatement) throws(DatabaseError) -> Void) throws {
             try db.withStatement("INSERT INTO cache_qa_entries (user_id, session_id, qa_id, payload) VALUES (?1, ?2, ?3, ?4)",
-                                 operation: "plant") { stmt throws(GraphStoreError) in
+                                 operation: "plant") { stmt throws(DatabaseError) in
                 try stmt.bind(1, key.userID)
                 try stmt.bind(2, key.sessionID)
                 try stmt.bind(3, qaID)
@@ -124,13 +128,13 @@ struct SQLCacheTests {
                 _ = try stmt.step()
             }
         }
-        try insert("bad-json") { stmt throws(GraphStoreError) in try stmt.bind(4, "{not json") }
-        try insert("bad-array") { stmt throws(GraphStoreError) in try stmt.bind(4, "[1, 2]") }
-        try insert("bad-utf8") { stmt throws(GraphStoreError) in try stmt.bindText(4, bytes: Array("{\"question\": \"".utf8) + [0xFF, 0xFE] + Array("\"}".utf8)) }
+        try insert("bad-json") { stmt throws(DatabaseError) in try stmt.bind(4, "{not json") }
+        try insert("bad-array") { stmt throws(DatabaseError) in try stmt.bind(4, "[1, 2]") }
+        try insert("bad-utf8") { stmt throws(DatabaseError) in try stmt.bindText(4, bytes: Array("{\"question\": \"".utf8) + [0xFF, 0xFE] + Array("\"}".utf8)) }
         var blobEntry = corpus.entries(session: 0)[0]
         blobEntry.qaID = "blob-payload"
-        try insert("blob") { stmt throws(GraphStoreError) in try stmt.bindBlob(4, bytes: blobEntry.cogneeJSON) }
-        let seqs = try db.withStatement("SELECT seq FROM cache_qa_entries ORDER BY seq", operation: "seqs") { stmt throws(GraphStoreError) -> [Int64] in
+        try insert("blob") { stmt throws(DatabaseError) in try stmt.bindBlob(4, bytes: blobEntry.cogneeJSON) }
+        let seqs = try db.withStatement("SELECT seq FROM cache_qa_entries ORDER BY seq", operation: "seqs") { stmt throws(DatabaseError) -> [Int64] in
             var out: [Int64] = []
             while try stmt.step() { out.append(stmt.int64(0)) }
             return out
@@ -151,11 +155,11 @@ struct SQLCacheTests {
     func wrongFiles() async throws {
         _ = try FileCacheWriter(directory: directory, ttlSeconds: nil)
         let source = try SQLCacheSource(database: .sqlite(path: cacheFile))
-        let diskcache = await #expect(throws: PipelineError.self) { _ = try await source.makeCursor(filter: .all) }
+        let diskcache = await #expect(throws: WorkerError.self) { _ = try await source.makeCursor(filter: .all) }
         #expect(diskcache?.message.contains("--cache fs:PATH") == true)
-        let missing = #expect(throws: PipelineError.self) { try SQLCacheSource(database: .sqlite(path: directory + "/nope")) }
+        let missing = #expect(throws: WorkerError.self) { try SQLCacheSource(database: .sqlite(path: directory + "/nope")) }
         #expect(missing?.code == .usage)
-        #expect(throws: PipelineError.self) { try CacheSourceFactory.sqlDatabase("sqlite://host/x") }
+        #expect(throws: WorkerError.self) { try CacheSourceFactory.sqlDatabase("sqlite://host/x") }
         #expect(try CacheSourceFactory.sqlDatabase("sqlite+aiosqlite:////abs/cache.db") == .sqlite(path: "/abs/cache.db"))
         #expect(try CacheSourceFactory.sqlDatabase("sqlite:rel/cache.db") == .sqlite(path: "rel/cache.db"))
         #expect(try CacheSourceFactory.sqlDatabase("postgresql+asyncpg://u@h:5/db") == .postgres(conninfo: "postgresql://u@h:5/db"))
@@ -197,7 +201,7 @@ struct SQLCacheTests {
         #expect(number(first, "turns_persisted") == 18)
         // The graph names the run by a UUID (cognee's provenance code parses run ids as UUIDs).
         let runIDs = try SQLiteDatabase(path: directory + "/graph.db", mode: .readOnly).withStatement(
-            "SELECT DISTINCT value FROM graph_node, json_each(graph_node.source_run_ids)", operation: "run ids") { stmt throws(GraphStoreError) -> [String] in
+            "SELECT DISTINCT value FROM graph_node, json_each(graph_node.source_run_ids)", operation: "run ids") { stmt throws(DatabaseError) -> [String] in
             var out: [String] = []
             while try stmt.step() { out.append(stmt.text(0) ?? "") }
             return out
@@ -212,12 +216,12 @@ struct SQLCacheTests {
         let db = try SQLiteDatabase(path: cacheFile, mode: .readWrite)
         var edited = corpus.entries(session: 1)[1]
         edited.answer = "An edited answer: Bob moved to Oslo."
-        try db.withStatement("UPDATE cache_qa_entries SET payload = ?1 WHERE qa_id = ?2", operation: "edit") { stmt throws(GraphStoreError) in
+        try db.withStatement("UPDATE cache_qa_entries SET payload = ?1 WHERE qa_id = ?2", operation: "edit") { stmt throws(DatabaseError) in
             try stmt.bindText(1, bytes: edited.cogneeJSON)
             try stmt.bind(2, edited.qaID)
             _ = try stmt.step()
         }
-        try db.withStatement("DELETE FROM cache_qa_entries WHERE qa_id = ?1", operation: "delete") { stmt throws(GraphStoreError) in
+        try db.withStatement("DELETE FROM cache_qa_entries WHERE qa_id = ?1", operation: "delete") { stmt throws(DatabaseError) in
             try stmt.bind(1, corpus.entries(session: 2)[0].qaID)
             _ = try stmt.step()
         }

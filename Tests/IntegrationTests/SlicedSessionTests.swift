@@ -1,6 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -33,7 +37,7 @@ struct SlicedSessionTests {
     static func checkpointed(_ path: String) -> Int {
         guard let db = try? SQLiteDatabase(path: path, mode: .readOnly) else { return 0 }
         defer { db.close(checkpoint: false) }
-        return (try? db.withStatement("SELECT count(*) FROM turns", operation: "count") { stmt throws(GraphStoreError) -> Int in
+        return (try? db.withStatement("SELECT count(*) FROM turns", operation: "count") { stmt throws(DatabaseError) -> Int in
             _ = try stmt.step()
             return Int(stmt.int64(0))
         }) ?? 0

@@ -1,6 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import TestSupport
 import Testing
 
@@ -35,14 +39,14 @@ enum VectorRun {
                 let db = try SQLiteDatabase(path: path, mode: .readOnly)
                 var out: [String: [String: String]] = [:]
                 let tables = try db.withStatement("SELECT name FROM sqlite_master WHERE type = 'table'", operation: "t") {
-                    stmt throws(GraphStoreError) -> [String] in
+                    stmt throws(DatabaseError) -> [String] in
                     var names: [String] = []
                     while try stmt.step() { if let n = stmt.text(0) { names.append(n) } }
                     return names
                 }
                 for collection in VectorIndex.collections where tables.contains(collection) {
                     out[collection] = try db.withStatement("SELECT id, json_extract(payload, '$.text') FROM \"\(collection)\"", operation: "read") {
-                        stmt throws(GraphStoreError) -> [String: String] in
+                        stmt throws(DatabaseError) -> [String: String] in
                         var rows: [String: String] = [:]
                         while try stmt.step() { rows[stmt.text(0) ?? ""] = stmt.text(1) ?? "" }
                         return rows

@@ -1,5 +1,10 @@
 import Testing
+@testable import MemifyCore
+@testable import GraphStore
+@testable import SessionCache
+@testable import Extraction
 @testable import Pipeline
+@testable import MemifyTools
 
 @Suite("Cache keys, URLs and times")
 struct CacheFormatTests {
@@ -44,8 +49,8 @@ struct CacheFormatTests {
 
     @Test("malformed Redis URLs are usage errors")
     func badURLs() {
-        #expect(throws: PipelineError.self) { try RedisURL(parsing: "redis://h:notaport") }
-        #expect(throws: PipelineError.self) { try RedisURL(parsing: "redis://h:6379/x") }
+        #expect(throws: WorkerError.self) { try RedisURL(parsing: "redis://h:notaport") }
+        #expect(throws: WorkerError.self) { try RedisURL(parsing: "redis://h:6379/x") }
     }
 
     @Test("timestamps cognee writes, with and without microseconds or offset")

@@ -1,7 +1,11 @@
-import GraphStore
+@testable import MemifyCore
+@testable import GraphStore
+@testable import SessionCache
+@testable import Extraction
+@testable import Pipeline
+@testable import MemifyTools
 import Foundation
 import Testing
-@testable import Pipeline
 
 /// The differential test: every case of `Fixtures/entry-cases.json` carries cognee 1.6.5's own
 /// verdict (scripts/gen-entry-cases.py ran cognee's SessionQAEntry over it). We must accept

@@ -1,6 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 import Testing
 
 /// The builtin extractor measured against `Fixtures/extraction-labelled.jsonl`: conversational

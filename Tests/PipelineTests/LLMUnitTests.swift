@@ -1,8 +1,12 @@
 import TestSupport
-import GraphStore
+@testable import MemifyCore
+@testable import GraphStore
+@testable import SessionCache
+@testable import Extraction
+@testable import Pipeline
+@testable import MemifyTools
 import Foundation
 import Testing
-@testable import Pipeline
 
 @Suite("LLM pricing (cognee's table and formula, session-cache spec §12.1)")
 struct LLMPricingTests {
@@ -65,7 +69,7 @@ struct LLMPieceTests {
         #expect(try LLMConfiguration.resolve(endpoint: nil, model: nil, environment: env).model == "openai/gpt-4.1")
         #expect(try LLMConfiguration.resolve(endpoint: nil, model: "x/y", environment: env).model == "x/y")
         #expect(try LLMConfiguration.resolve(endpoint: nil, model: nil, environment: env).endpoint == "https://api.openai.com/v1")
-        let error = #expect(throws: PipelineError.self) { try LLMConfiguration.resolve(endpoint: nil, model: nil, environment: [:]) }
+        let error = #expect(throws: WorkerError.self) { try LLMConfiguration.resolve(endpoint: nil, model: nil, environment: [:]) }
         #expect(error?.code == .usage)
         #expect(try LLMConfiguration.resolve(endpoint: nil, model: nil, environment: ["LLM_PROVIDER": "ollama"]).endpoint
                 == "http://localhost:11434/v1")

@@ -1,5 +1,10 @@
 import Testing
+@testable import MemifyCore
+@testable import GraphStore
+@testable import SessionCache
+@testable import Extraction
 @testable import Pipeline
+@testable import MemifyTools
 
 @Suite("RESP list replies parsed in place")
 struct RESPListParserTests {

@@ -1,5 +1,10 @@
 import Testing
+@testable import MemifyCore
+@testable import GraphStore
+@testable import SessionCache
+@testable import Extraction
 @testable import Pipeline
+@testable import MemifyTools
 
 /// The URL forms `--cache` takes for Redis, and cognee's CACHE_* settings, read as redis-py
 /// reads them.
@@ -27,7 +32,7 @@ struct RedisURLTests {
                       "rediss://h?ssl_keyfile=/k.pem", "unix:///s.sock?ssl_cert_reqs=none", "unix://relative.sock",
                       "http://h", "redis:h"])
     func refused(_ text: String) {
-        let error = #expect(throws: PipelineError.self) { try RedisURL(parsing: text) }
+        let error = #expect(throws: WorkerError.self) { try RedisURL(parsing: text) }
         #expect(error?.code == .usage)
     }
 
@@ -55,7 +60,7 @@ struct RedisURLTests {
         #expect(try RedisURL(cogneeEnvironment: ["CACHE_SSL": "on"]).tls?.checkHostname == true)
         #expect(try RedisURL(cogneeEnvironment: ["CACHE_SSL": "on", "CACHE_SSL_CHECK_HOSTNAME": "false"]).tls?.checkHostname == false)
         for bad in [["CACHE_SSL": "sure"], ["CACHE_SSL": "yes", "CACHE_SSL_CERT_REQS": "always"], ["CACHE_PORT": "x"]] {
-            let error = #expect(throws: PipelineError.self) { try RedisURL(cogneeEnvironment: bad) }
+            let error = #expect(throws: WorkerError.self) { try RedisURL(cogneeEnvironment: bad) }
             #expect(error?.code == .usage)
         }
     }

@@ -1,5 +1,10 @@
 import Foundation
-public import GraphStore
+package import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -17,25 +22,25 @@ import Glibc
 /// else the server's. `usage.prompt_tokens` is the number of whitespace-separated words.
 ///
 /// Every request is recorded; faults can be queued for the next requests (``failNext(_:with:)``).
-public final class EmbeddingTestServer: Sendable {
-    public struct Request: Sendable {
-        public var method: String
-        public var target: String
+package final class EmbeddingTestServer: Sendable {
+    package struct Request: Sendable {
+        package var method: String
+        package var target: String
         /// Lowercased names.
-        public var headers: [String: String]
-        public var body: [UInt8]
+        package var headers: [String: String]
+        package var body: [UInt8]
         /// Seconds since 1970, when the request was read completely.
-        public var at: Double
+        package var at: Double
         /// 0-based, in arrival order.
-        public var number: Int
+        package var number: Int
 
-        public var bodyJSON: JSONObject? {
+        package var bodyJSON: JSONObject? {
             if case .object(let o)? = try? JSONParser.parse(body) { return o }
             return nil
         }
 
         /// `input`, a string or a list of strings.
-        public var texts: [String] {
+        package var texts: [String] {
             switch bodyJSON?["input"] {
             case .string(let s)?: return [s]
             case .array(let items)?: return items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
@@ -43,20 +48,20 @@ public final class EmbeddingTestServer: Sendable {
             }
         }
 
-        public var model: String? {
+        package var model: String? {
             if case .string(let m)? = bodyJSON?["model"] { return m }
             return nil
         }
 
         /// The request's `dimensions`, when it sent one.
-        public var dimensions: Int? {
+        package var dimensions: Int? {
             if case .number(let n)? = bodyJSON?["dimensions"] { return Int(n.literal) }
             return nil
         }
     }
 
     /// What the next request gets instead of its vectors.
-    public enum Fault: Sendable {
+    package enum Fault: Sendable {
         /// An HTTP error status with an OpenAI-style error body, and `Retry-After` when given.
         case status(Int, retryAfter: String?, code: String?)
         /// The right answer, after this many seconds (longer than the client's timeout).
@@ -66,10 +71,10 @@ public final class EmbeddingTestServer: Sendable {
         /// `NaN` as the first component of the vector of text `index`.
         case nan(index: Int)
 
-        public static func rateLimited(retryAfter: String?) -> Fault { .status(429, retryAfter: retryAfter, code: "rate_limit_exceeded") }
-        public static let unauthorized = Fault.status(401, retryAfter: nil, code: "invalid_api_key")
-        public static let serverError = Fault.status(500, retryAfter: nil, code: nil)
-        public static let insufficientQuota = Fault.status(429, retryAfter: nil, code: "insufficient_quota")
+        package static func rateLimited(retryAfter: String?) -> Fault { .status(429, retryAfter: retryAfter, code: "rate_limit_exceeded") }
+        package static let unauthorized = Fault.status(401, retryAfter: nil, code: "invalid_api_key")
+        package static let serverError = Fault.status(500, retryAfter: nil, code: nil)
+        package static let insufficientQuota = Fault.status(429, retryAfter: nil, code: "insufficient_quota")
     }
 
     private struct State {
@@ -83,11 +88,11 @@ public final class EmbeddingTestServer: Sendable {
     }
 
     /// The width answered when a request sends no `dimensions`.
-    public let dimensions: Int
+    package let dimensions: Int
     private let state: Mutex<State>
 
     /// `latency`: seconds every answer waits (so concurrent requests overlap measurably).
-    public init(dimensions: Int = 16, latency: Double = 0) {
+    package init(dimensions: Int = 16, latency: Double = 0) {
         self.dimensions = dimensions
         state = Mutex(State(latency: latency))
     }
@@ -96,7 +101,7 @@ public final class EmbeddingTestServer: Sendable {
 
     /// Starts listening on 127.0.0.1 (a free port); returns the port. Idempotent.
     @discardableResult
-    public func start() throws -> Int {
+    package func start() throws -> Int {
         if let port = state.withLock({ $0.http?.port }) { return port }
         let http = try LoopbackHTTPServer(name: "embedding-test-server", keepAlive: true) { [weak self] request in
             guard let self else { return LoopbackHTTPServer.Response(status: 503, body: []) }
@@ -106,7 +111,7 @@ public final class EmbeddingTestServer: Sendable {
         return http.port
     }
 
-    public func stop() {
+    package func stop() {
         let http = state.withLock { s -> LoopbackHTTPServer? in
             defer { s.http = nil }
             return s.http
@@ -114,28 +119,28 @@ public final class EmbeddingTestServer: Sendable {
         http?.stop()
     }
 
-    public var port: Int? { state.withLock { $0.http?.port } }
+    package var port: Int? { state.withLock { $0.http?.port } }
 
     /// `http://127.0.0.1:PORT/v1` (cognee's and the worker's `EMBEDDING_ENDPOINT`); start first.
-    public var endpoint: String { "http://127.0.0.1:\(port ?? 0)/v1" }
+    package var endpoint: String { "http://127.0.0.1:\(port ?? 0)/v1" }
 
-    public var requests: [Request] { state.withLock { $0.requests } }
+    package var requests: [Request] { state.withLock { $0.requests } }
 
     /// Texts answered with vectors (faulted answers excluded).
-    public var textsEmbedded: Int { state.withLock { $0.textsEmbedded } }
+    package var textsEmbedded: Int { state.withLock { $0.textsEmbedded } }
 
     /// The most requests that were being answered at once.
-    public var maxInFlight: Int { state.withLock { $0.maxInFlight } }
+    package var maxInFlight: Int { state.withLock { $0.maxInFlight } }
 
     /// The next `count` requests get `fault` (after any faults already queued).
-    public func failNext(_ count: Int = 1, with fault: Fault) {
+    package func failNext(_ count: Int = 1, with fault: Fault) {
         state.withLock { $0.faults.append(contentsOf: Array(repeating: fault, count: count)) }
     }
 
-    public func setLatency(_ seconds: Double) { state.withLock { $0.latency = seconds } }
+    package func setLatency(_ seconds: Double) { state.withLock { $0.latency = seconds } }
 
     /// Forgets the recorded requests and counters (faults stay queued).
-    public func resetRecording() {
+    package func resetRecording() {
         state.withLock { s in
             s.requests = []
             s.textsEmbedded = 0
@@ -146,7 +151,7 @@ public final class EmbeddingTestServer: Sendable {
     // MARK: vectors
 
     /// The vector the server answers for `text` at width `dimensions`.
-    public static func vector(for text: String, dimensions: Int) -> [Float] {
+    package static func vector(for text: String, dimensions: Int) -> [Float] {
         var vector = [Float](repeating: 0, count: dimensions)
         let words = Self.words(text)
         for word in words {

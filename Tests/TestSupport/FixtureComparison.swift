@@ -1,24 +1,28 @@
-public import GraphStore
-public import Pipeline
+package import MemifyCore
+import GraphStore
+package import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 
 /// What a reader returned for one session, reduced to what cognee's verdicts can be compared with.
-public struct ObservedSession: Sendable {
-    public var entries: [JSONValue]
+package struct ObservedSession: Sendable {
+    package var entries: [JSONValue]
     /// Element indexes reported bad; nil for a session-level error.
-    public var errorIndexes: [Int?]
+    package var errorIndexes: [Int?]
 
-    public init(entries: [JSONValue], errorIndexes: [Int?]) {
+    package init(entries: [JSONValue], errorIndexes: [Int?]) {
         self.entries = entries
         self.errorIndexes = errorIndexes
     }
 
-    public init(_ read: SessionRead) {
+    package init(_ read: SessionRead) {
         entries = read.elements.map(\.entry.jsonValue)
         errorIndexes = read.errors.map(\.index) + (read.sessionError == nil ? [] : [nil])
     }
 
     /// Every line of a `sessions dump` output, by session.
-    public static func parse(dump: [UInt8]) throws -> [SessionKey: ObservedSession] {
+    package static func parse(dump: [UInt8]) throws -> [SessionKey: ObservedSession] {
         var observed: [SessionKey: ObservedSession] = [:]
         for line in dump.split(separator: UInt8(ascii: "\n")) {
             guard case .object(let object) = try JSONParser.parse(Array(line)) else { continue }
@@ -29,7 +33,7 @@ public struct ObservedSession: Sendable {
     }
 
     /// From one line of `sessions dump`.
-    public static func parse(dumpLine object: JSONObject) throws -> (SessionKey, ObservedSession) {
+    package static func parse(dumpLine object: JSONObject) throws -> (SessionKey, ObservedSession) {
         guard case .string(let user)? = object["user_id"], case .string(let session)? = object["session_id"],
               case .array(let entries)? = object["entries"], case .array(let errors)? = object["errors"] else {
             throw FixtureError("dump line lacks user_id/session_id/entries/errors")
@@ -43,8 +47,8 @@ public struct ObservedSession: Sendable {
 }
 
 /// Compares what we read with what cognee read (`expected/*.json`); returns every difference.
-public enum FixtureComparison {
-    public static func differences(observed: [SessionKey: ObservedSession], expected: JSONObject) -> [String] {
+package enum FixtureComparison {
+    package static func differences(observed: [SessionKey: ObservedSession], expected: JSONObject) -> [String] {
         var problems: [String] = []
         var known: Set<SessionKey> = []
         func key(_ s: JSONObject) -> SessionKey? {
@@ -113,7 +117,7 @@ public enum FixtureComparison {
 
     /// The sessions of an expected file, with cognee's `get_session_formatted` and
     /// `get_session_last_n_3` for each.
-    public static func formattedCases(_ expected: JSONObject) -> [(SessionKey, String, [JSONValue])] {
+    package static func formattedCases(_ expected: JSONObject) -> [(SessionKey, String, [JSONValue])] {
         guard case .array(let sessions)? = expected["sessions"] else { return [] }
         var out: [(SessionKey, String, [JSONValue])] = []
         for case .object(let s) in sessions {

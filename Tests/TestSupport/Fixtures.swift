@@ -1,13 +1,17 @@
-public import GraphStore
+package import MemifyCore
+import GraphStore
+package import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import Foundation
-public import Pipeline
 
 /// The real cognee 1.6.5 caches of `../shared/fixtures/cognee-1.6.5` and cognee's own reading
 /// of them (`expected/*.json`).
-public enum CogneeFixture {
-    public enum Backend: String, Sendable { case redis, fs }
+package enum CogneeFixture {
+    package enum Backend: String, Sendable { case redis, fs }
 
-    public static func expected(_ backend: Backend) throws -> JSONObject {
+    package static func expected(_ backend: Backend) throws -> JSONObject {
         let path = TestEnvironment.fixturesDirectory + "/expected/\(backend.rawValue).json"
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FixtureError("cannot read \(path)")
@@ -17,14 +21,14 @@ public enum CogneeFixture {
     }
 
     /// `generator.generated_at`: the clock to read the fixture's expiry against.
-    public static func generatedAt(_ expected: JSONObject) throws -> Double {
+    package static func generatedAt(_ expected: JSONObject) throws -> Double {
         guard case .object(let generator)? = expected["generator"], case .string(let text)? = generator["generated_at"],
               let time = parseTimestamp(text) else { throw FixtureError("no generated_at") }
         return time
     }
 
     /// Unpacks `data/fs/fs_cache.tar.gz` into a new temporary data root and returns its path.
-    public static func unpackFileCache() throws -> String {
+    package static func unpackFileCache() throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("memify-fs-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try run("/bin/tar", ["xzf", TestEnvironment.fixturesDirectory + "/data/fs/fs_cache.tar.gz", "-C", root])
@@ -33,7 +37,7 @@ public enum CogneeFixture {
 
     /// Loads every key of `data/redis/keys.ndjson.gz` into the connection's database with
     /// `RESTORE … REPLACE` (TTL 0: the fixture's TTLs would have run out by now). Blocking.
-    public static func loadRedis(into connection: RedisConnection) throws {
+    package static func loadRedis(into connection: RedisConnection) throws {
         let text = try run("/bin/gzip", ["-dc", TestEnvironment.fixturesDirectory + "/data/redis/keys.ndjson.gz"])
         _ = try connection.command(["FLUSHDB"])
         var commands: [[[UInt8]]] = []
@@ -51,7 +55,7 @@ public enum CogneeFixture {
     }
 
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String]) throws -> [UInt8] {
+    package static func run(_ executable: String, _ arguments: [String]) throws -> [UInt8] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -65,26 +69,26 @@ public enum CogneeFixture {
     }
 }
 
-public struct FixtureError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct FixtureError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// Runs the built `memify-worker` binary (`swift build` first, as scripts/test does).
-public enum WorkerProcess {
-    public struct Outcome: Sendable {
-        public var status: Int32
-        public var stdout: [UInt8]
-        public var stderr: String
-        public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+package enum WorkerProcess {
+    package struct Outcome: Sendable {
+        package var status: Int32
+        package var stdout: [UInt8]
+        package var stderr: String
+        package var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     }
 
-    public static var executable: String { TestEnvironment.repositoryDirectory + "/.build/debug/memify-worker" }
+    package static var executable: String { TestEnvironment.repositoryDirectory + "/.build/debug/memify-worker" }
     /// The optimised build (`swift build -c release`; scripts/test makes it), for the tests whose
     /// sizes a debug build would take minutes over.
-    public static var releaseExecutable: String { TestEnvironment.repositoryDirectory + "/.build/release/memify-worker" }
+    package static var releaseExecutable: String { TestEnvironment.repositoryDirectory + "/.build/release/memify-worker" }
 
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    package static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw FixtureError("\(executable) is missing: run `swift build` before `swift test` (scripts/test does)")
         }

@@ -10,25 +10,25 @@ import Glibc
 /// carry a `Content-Length` (no chunked bodies: neither URLSession nor Python's httpx sends
 /// them for JSON). With `keepAlive`, a connection serves requests until the client closes it
 /// or asks `Connection: close`; without, every answer closes its connection.
-public final class LoopbackHTTPServer: Sendable {
-    public struct Request: Sendable {
-        public var method: String
-        public var target: String
+package final class LoopbackHTTPServer: Sendable {
+    package struct Request: Sendable {
+        package var method: String
+        package var target: String
         /// Lowercased names.
-        public var headers: [String: String]
-        public var body: [UInt8]
+        package var headers: [String: String]
+        package var body: [UInt8]
         /// Seconds since 1970, when the request was read completely.
-        public var at: Double
+        package var at: Double
     }
 
-    public struct Response: Sendable {
-        public var status: Int
-        public var headers: [(String, String)]
-        public var body: [UInt8]
+    package struct Response: Sendable {
+        package var status: Int
+        package var headers: [(String, String)]
+        package var body: [UInt8]
         /// Seconds to wait before answering.
-        public var delay: Double
+        package var delay: Double
 
-        public init(status: Int, headers: [(String, String)] = [], body: [UInt8], delay: Double = 0) {
+        package init(status: Int, headers: [(String, String)] = [], body: [UInt8], delay: Double = 0) {
             self.status = status
             self.headers = headers
             self.body = body
@@ -36,9 +36,9 @@ public final class LoopbackHTTPServer: Sendable {
         }
     }
 
-    public typealias Handler = @Sendable (Request) -> Response
+    package typealias Handler = @Sendable (Request) -> Response
 
-    public let port: Int
+    package let port: Int
     private let listener: Int32
     private let handler: Handler
     private let keepAlive: Bool
@@ -46,7 +46,7 @@ public final class LoopbackHTTPServer: Sendable {
     /// Open client connections, shut down by ``stop()`` so no connection thread outlives it.
     private let connections = Mutex<Set<Int32>>([])
 
-    public init(name: String, keepAlive: Bool, handler: @escaping Handler) throws {
+    package init(name: String, keepAlive: Bool, handler: @escaping Handler) throws {
         self.handler = handler
         self.keepAlive = keepAlive
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -77,7 +77,7 @@ public final class LoopbackHTTPServer: Sendable {
 
     deinit { stop() }
 
-    public func stop() {
+    package func stop() {
         let first = stopped.withLock { s -> Bool in
             defer { s = true }
             return !s

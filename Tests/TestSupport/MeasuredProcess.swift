@@ -9,16 +9,16 @@ import Glibc
 /// before `exec` into its `ru_maxrss` (a child of `posix_spawn` or `fork` reports at least the
 /// test process's own RSS). A small Python parent forks and execs the worker and reaps it with
 /// `os.wait4`: the worker's figure is then its own. stdout and stderr go to files.
-public final class MeasuredProcess: Sendable {
-    public struct Outcome: Sendable {
+package final class MeasuredProcess: Sendable {
+    package struct Outcome: Sendable {
         /// The exit status, or nil when a signal ended it (`signal` says which).
-        public var status: Int32?
-        public var signal: Int32?
+        package var status: Int32?
+        package var signal: Int32?
         /// Peak resident set size (`ru_maxrss`), KiB.
-        public var maxRSSKiB: Int
-        public var seconds: Double
-        public var stdout: String
-        public var stderr: String
+        package var maxRSSKiB: Int
+        package var seconds: Double
+        package var stdout: String
+        package var stderr: String
     }
 
     private static let reaper = """
@@ -46,7 +46,7 @@ public final class MeasuredProcess: Sendable {
 
     /// Starts `executable` with `arguments`, the environment less MEMIFY_* and CACHE_* (as
     /// ``WorkerProcess/run(_:environment:)`` gives it).
-    public init(_ executable: String, _ arguments: [String], directory: String) throws {
+    package init(_ executable: String, _ arguments: [String], directory: String) throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else { throw FixtureError("\(executable) is missing") }
         base = directory + "/measured-\(UUID().uuidString.prefix(8))"
         var actions = posix_spawn_file_actions_t()
@@ -66,7 +66,7 @@ public final class MeasuredProcess: Sendable {
     }
 
     /// The worker's pid, once the reaper has forked it (blocking, briefly).
-    public var pid: Int32 {
+    package var pid: Int32 {
         for _ in 0..<10_000 {
             if let text = try? String(contentsOfFile: base + ".usage.pid", encoding: .utf8), let pid = Int32(text) { return pid }
             usleep(1_000)
@@ -74,17 +74,17 @@ public final class MeasuredProcess: Sendable {
         return -1
     }
 
-    public var isRunning: Bool {
+    package var isRunning: Bool {
         !FileManager.default.fileExists(atPath: base + ".usage") && kill(reaperPID, 0) == 0
     }
 
-    public func signal(_ number: Int32) {
+    package func signal(_ number: Int32) {
         let pid = self.pid
         if pid > 0 { kill(pid, number) }
     }
 
     /// Blocking: waits for the worker to end (the reaper with it) and reads what it wrote.
-    public func wait() -> Outcome {
+    package func wait() -> Outcome {
         var status: Int32 = 0
         while waitpid(reaperPID, &status, 0) < 0 && errno == EINTR {}
         func read(_ path: String) -> String {

@@ -1,11 +1,16 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 
 extension TestEnvironment {
     /// Whether the test PostgreSQL has pgvector (`CREATE EXTENSION IF NOT EXISTS vector` works).
     /// Absent, the caller skips, saying so on stderr; under `MEMIFY_REQUIRE_SERVERS=1` (CI) an
     /// absent pgvector is an error instead.
-    public static func hasPgvector() async throws -> Bool {
+    package static func hasPgvector() async throws -> Bool {
         guard let url = postgresURL else { return false }
         // scripts/servers checked the server already; the writers create the extension when
         // they need it (two creating it at once is one of them finding it made).

@@ -1,30 +1,35 @@
 import Foundation
-public import GraphStore
+package import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import Synchronization
 
 /// A real HTTP/1.1 server on loopback that speaks OpenAI's chat-completions protocol with
 /// scripted answers, for the LLM extractor's tests (``LoopbackHTTPServer``: every answer has a
 /// `Content-Length` and closes the connection). Every request is recorded (headers, body,
 /// arrival time) so tests can assert on them.
-public final class ScriptedLLMServer: Sendable {
-    public struct Request: Sendable {
-        public var method: String
-        public var target: String
+package final class ScriptedLLMServer: Sendable {
+    package struct Request: Sendable {
+        package var method: String
+        package var target: String
         /// Lowercased names.
-        public var headers: [String: String]
-        public var body: [UInt8]
+        package var headers: [String: String]
+        package var body: [UInt8]
         /// Seconds since 1970, when the request was read completely.
-        public var at: Double
+        package var at: Double
         /// 0-based, in arrival order.
-        public var number: Int
+        package var number: Int
 
-        public var bodyJSON: JSONObject? {
+        package var bodyJSON: JSONObject? {
             if case .object(let o)? = try? JSONParser.parse(body) { return o }
             return nil
         }
 
         /// The user message (`messages[1].content`).
-        public var userMessage: String {
+        package var userMessage: String {
             guard case .array(let messages)? = bodyJSON?["messages"] else { return "" }
             for m in messages {
                 if case .object(let o) = m, o["role"] == .string("user"), case .string(let text)? = o["content"] { return text }
@@ -33,7 +38,7 @@ public final class ScriptedLLMServer: Sendable {
         }
 
         /// The turns of the request: (index, text) from `<turn index="N">…</turn>`.
-        public var turns: [(index: Int, text: String)] {
+        package var turns: [(index: Int, text: String)] {
             var out: [(Int, String)] = []
             var rest = Substring(userMessage)
             while let open = rest.range(of: "<turn index=\"") {
@@ -47,27 +52,27 @@ public final class ScriptedLLMServer: Sendable {
         }
     }
 
-    public struct Reply: Sendable {
-        public var status: Int
-        public var headers: [(String, String)]
-        public var body: [UInt8]
+    package struct Reply: Sendable {
+        package var status: Int
+        package var headers: [(String, String)]
+        package var body: [UInt8]
         /// Seconds to wait before answering.
-        public var delay: Double
+        package var delay: Double
 
-        public init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8], delay: Double = 0) {
+        package init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8], delay: Double = 0) {
             self.status = status
             self.headers = headers
             self.body = body
             self.delay = delay
         }
 
-        public init(status: Int, json: String, headers: [(String, String)] = [], delay: Double = 0) {
+        package init(status: Int, json: String, headers: [(String, String)] = [], delay: Double = 0) {
             self.init(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(json.utf8), delay: delay)
         }
 
         /// A chat completion whose message content is `content`, with a `usage` object when
         /// token counts are given.
-        public static func completion(_ content: String, promptTokens: Int? = nil, completionTokens: Int? = nil,
+        package static func completion(_ content: String, promptTokens: Int? = nil, completionTokens: Int? = nil,
                                       delay: Double = 0) -> Reply {
             var pairs: [(String, JSONValue)] = [
                 ("id", .string("chatcmpl-test")), ("object", .string("chat.completion")), ("model", .string("scripted")),
@@ -87,9 +92,9 @@ public final class ScriptedLLMServer: Sendable {
         }
     }
 
-    public typealias Responder = @Sendable (Request) -> Reply
+    package typealias Responder = @Sendable (Request) -> Reply
 
-    public var port: Int { http.port }
+    package var port: Int { http.port }
     private let http: LoopbackHTTPServer
     private let recorded: Recorder
 
@@ -98,11 +103,11 @@ public final class ScriptedLLMServer: Sendable {
     }
 
     /// `http://127.0.0.1:PORT/v1`, the base URL to give the worker.
-    public var endpoint: String { "http://127.0.0.1:\(port)/v1" }
+    package var endpoint: String { "http://127.0.0.1:\(port)/v1" }
 
-    public var requests: [Request] { recorded.list.withLock { $0 } }
+    package var requests: [Request] { recorded.list.withLock { $0 } }
 
-    public init(responder: @escaping Responder) throws {
+    package init(responder: @escaping Responder) throws {
         let recorded = Recorder()
         self.recorded = recorded
         http = try LoopbackHTTPServer(name: "scripted-llm-server", keepAlive: false) { incoming in
@@ -119,13 +124,13 @@ public final class ScriptedLLMServer: Sendable {
 
     deinit { stop() }
 
-    public func stop() { http.stop() }
+    package func stop() { http.stop() }
 
     // MARK: scripted answers
 
     /// A valid answer object for one turn: the entities "Alice" (Person) and "Paris" (Location),
     /// a Timestamp "2010", the edges `moved_to` and `moved_at`, and a summary naming the turn.
-    public static func goodTurn(index: Int, text: String) -> JSONValue {
+    package static func goodTurn(index: Int, text: String) -> JSONValue {
         func node(_ id: String, _ type: String, _ description: String) -> JSONValue {
             .object(JSONObject([("id", .string(id)), ("name", .string(id)), ("type", .string(type)), ("description", .string(description))]))
         }
@@ -144,7 +149,7 @@ public final class ScriptedLLMServer: Sendable {
     }
 
     /// `{"turns":[…]}` for the request's turns, each made by `turn` (default ``goodTurn``).
-    public static func answer(for request: Request,
+    package static func answer(for request: Request,
                               turn: (Int, String) -> JSONValue = { goodTurn(index: $0, text: $1) }) -> String {
         JSONWriter.string(.object(JSONObject([("turns", .array(request.turns.map { turn($0.index, $0.text) }))])), style: .compact)
     }

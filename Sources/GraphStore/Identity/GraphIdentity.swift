@@ -1,12 +1,13 @@
+import MemifyCore
 /// cognee's id rules (graph spec §3): uuid5 over `NAMESPACE_OID`, with cognee's name
 /// normalisation. Every id the worker writes comes from here, so the same thing always gets the
 /// same id, and merges with the node cognee itself writes for it.
-public enum GraphIdentity {
+package enum GraphIdentity {
     /// `uuid.NAMESPACE_OID`.
-    public static let namespaceOID = "6ba7b812-9dad-11d1-80b4-00c04fd430c8"
+    package static let namespaceOID = "6ba7b812-9dad-11d1-80b4-00c04fd430c8"
 
     /// RFC 4122 version-5 UUID of `name` in `namespace`, lowercase and hyphenated.
-    public static func uuid5(namespace: String, _ name: String) -> String {
+    package static func uuid5(namespace: String, _ name: String) -> String {
         let prefix = namespace == namespaceOID ? oidBytes : uuidBytes(namespace)
         var name = name
         let h = name.withUTF8 { utf8 in
@@ -27,53 +28,53 @@ public enum GraphIdentity {
         }
     }
 
-    public static func uuid5(_ name: String) -> String { uuid5(namespace: namespaceOID, name) }
+    package static func uuid5(_ name: String) -> String { uuid5(namespace: namespaceOID, name) }
 
     /// A run id as the graph's provenance holds it: a UUID as it is, anything else (the worker's
-    /// `run-<time>-<hex>` names, as graphs before 2026-12-07 hold them) as its uuid5.
-    public static func graphRunID(_ runID: String) -> String {
+    /// `run-<time>-<hex>` names, which older graphs hold) as its uuid5.
+    package static func graphRunID(_ runID: String) -> String {
         isUUID(runID) ? runID.lowercased() : uuid5("memify-run:" + runID)
     }
 
     private static let oidBytes = uuidBytes(namespaceOID)
 
     /// cognee's `norm(s) = s.lower().replace(" ", "_").replace("'", "")`: the id input.
-    public static func norm(_ s: String) -> String {
+    package static func norm(_ s: String) -> String {
         s.lowercased().replacingAll(" ", with: "_").replacingAll("'", with: "")
     }
 
     /// The stored `name` of an Entity or EntityType: lowercase, apostrophes removed, spaces kept.
-    public static func displayName(_ s: String) -> String {
+    package static func displayName(_ s: String) -> String {
         s.lowercased().replacingAll("'", with: "")
     }
 
     /// A relationship name: lowercase, spaces to `_`, apostrophes removed (`moved to` → `moved_to`).
-    public static func relationshipName(_ s: String) -> String { norm(s) }
+    package static func relationshipName(_ s: String) -> String { norm(s) }
 
-    public static func entity(_ name: String) -> String { uuid5("Entity:" + norm(name)) }
-    public static func entityType(_ type: String) -> String { uuid5("EntityType:" + norm(type)) }
+    package static func entity(_ name: String) -> String { uuid5("Entity:" + norm(name)) }
+    package static func entityType(_ type: String) -> String { uuid5("EntityType:" + norm(type)) }
     /// The class prefix keeps its case; the time string is normalised.
-    public static func timestamp(_ text: String) -> String { uuid5("Timestamp:" + norm(text)) }
+    package static func timestamp(_ text: String) -> String { uuid5("Timestamp:" + norm(text)) }
     /// The legacy formula: the whole string, prefix included, is normalised (`nodeset:…`).
-    public static func nodeSet(_ name: String) -> String { uuid5(norm("NodeSet:" + name)) }
+    package static func nodeSet(_ name: String) -> String { uuid5(norm("NodeSet:" + name)) }
     /// `uuid5(OID, f"{document_id}:{sha256_hex(text)}:{occurrence}")` (cognee 1.6.5).
-    public static func documentChunk(documentID: String, text: String, occurrence: Int = 0) -> String {
+    package static func documentChunk(documentID: String, text: String, occurrence: Int = 0) -> String {
         uuid5("\(documentID):\(Digest.hex(Digest.sha256(Array(text.utf8)))):\(occurrence)")
     }
     /// `uuid5(chunk_id, "TextSummary")`.
-    public static func textSummary(chunkID: String) -> String { uuid5(namespace: chunkID, "TextSummary") }
+    package static func textSummary(chunkID: String) -> String { uuid5(namespace: chunkID, "TextSummary") }
     /// The `edge_object_id` edge property: `uuid5(OID, norm(str(src) + relationship + str(tgt)))`.
-    public static func edgeObject(source: String, relationship: String, target: String) -> String {
+    package static func edgeObject(source: String, relationship: String, target: String) -> String {
         uuid5(norm(source + relationship + target))
     }
     /// The EdgeType vector point of an edge text.
-    public static func edgeType(_ edgeText: String) -> String { uuid5("EdgeType:" + norm(edgeText)) }
+    package static func edgeType(_ edgeText: String) -> String { uuid5("EdgeType:" + norm(edgeText)) }
     /// A dataset's id: `uuid5(OID, name + str(user_id) + str(tenant_id))`, tenant None → "None".
-    public static func dataset(name: String, ownerID: String, tenantID: String? = nil) -> String {
+    package static func dataset(name: String, ownerID: String, tenantID: String? = nil) -> String {
         uuid5(name + ownerID + (tenantID ?? "None"))
     }
     /// `text_<md5 of the UTF-8 text>`.
-    public static func documentName(_ text: String) -> String { "text_" + Digest.hex(Digest.md5(Array(text.utf8))) }
+    package static func documentName(_ text: String) -> String { "text_" + Digest.hex(Digest.md5(Array(text.utf8))) }
 
     /// The 16 bytes of a hyphenated UUID string (any case); zeros for anything unparsable.
     package static func uuidBytes(_ text: String) -> [UInt8] {
@@ -113,7 +114,7 @@ public enum GraphIdentity {
     }
 
     /// True for a lowercase or uppercase hyphenated UUID.
-    public static func isUUID(_ text: String) -> Bool {
+    package static func isUUID(_ text: String) -> Bool {
         let u = Array(text.utf8)
         guard u.count == 36 else { return false }
         for (i, c) in u.enumerated() {
@@ -131,7 +132,7 @@ extension UInt8 {
 }
 
 extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
+    package func replacingAll(_ target: Character, with replacement: String) -> String {
         if let ascii = target.asciiValue {
             // Byte-level for an ASCII target (every caller's case): no Character iteration.
             guard containsByte(ascii) else { return self }

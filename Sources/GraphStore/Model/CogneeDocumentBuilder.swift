@@ -1,15 +1,16 @@
+package import MemifyCore
 import Foundation
 
 /// What an extractor found in one chunk, in cognee's `KnowledgeGraph` shape.
-public struct ExtractedGraph: Sendable, Equatable {
-    public struct Entity: Sendable, Equatable {
-        public var name: String
-        public var type: String
+package struct ExtractedGraph: Sendable, Equatable {
+    package struct Entity: Sendable, Equatable {
+        package var name: String
+        package var type: String
         /// The node's description (shared by every chunk naming the entity).
-        public var description: String
+        package var description: String
         /// What this chunk says of it, for the chunk's `contains` edge; the description if nil.
-        public var mention: String?
-        public init(name: String, type: String, description: String, mention: String? = nil) {
+        package var mention: String?
+        package init(name: String, type: String, description: String, mention: String? = nil) {
             self.name = name
             self.type = type
             self.description = description
@@ -17,13 +18,13 @@ public struct ExtractedGraph: Sendable, Equatable {
         }
     }
 
-    public struct Relation: Sendable, Equatable {
-        public var source: String
-        public var target: String
+    package struct Relation: Sendable, Equatable {
+        package var source: String
+        package var target: String
         /// Free text (`moved to`); normalised to snake_case when written.
-        public var name: String
-        public var description: String?
-        public init(source: String, target: String, name: String, description: String? = nil) {
+        package var name: String
+        package var description: String?
+        package init(source: String, target: String, name: String, description: String? = nil) {
             self.source = source
             self.target = target
             self.name = name
@@ -31,11 +32,11 @@ public struct ExtractedGraph: Sendable, Equatable {
         }
     }
 
-    public var entities: [Entity]
-    public var relations: [Relation]
-    public var summary: String
+    package var entities: [Entity]
+    package var relations: [Relation]
+    package var summary: String
 
-    public init(entities: [Entity] = [], relations: [Relation] = [], summary: String = "") {
+    package init(entities: [Entity] = [], relations: [Relation] = [], summary: String = "") {
         self.entities = entities
         self.relations = relations
         self.summary = summary
@@ -47,23 +48,23 @@ public struct ExtractedGraph: Sendable, Equatable {
 /// `contains`, `made_from`, `is_a`, `belongs_to_set` and relationship edges, cognee's property
 /// shapes, edge texts and fallbacks, and provenance keys (v1 for the document scope, v2 for the
 /// chunk scope). Everything is a function of the inputs: the same turn gives the same rows.
-public struct CogneeDocumentBuilder: Sendable {
-    public var datasetID: String
-    public var documentID: String
-    public var text: String { didSet { textMD5 = Digest.hex(Digest.md5(Array(text.utf8))) } }
+package struct CogneeDocumentBuilder: Sendable {
+    package var datasetID: String
+    package var documentID: String
+    package var text: String { didSet { textMD5 = Digest.hex(Digest.md5(Array(text.utf8))) } }
     /// md5 of the text, hex (`source_content_hash`, and the `text_<md5>` document name): computed
     /// once, not per node.
-    public private(set) var textMD5: String
-    public var nodeSets: [String]
+    package private(set) var textMD5: String
+    package var nodeSets: [String]
     /// Epoch milliseconds for `created_at`/`updated_at` (the turn's time, so re-runs are identical).
-    public var timestampMillis: Int64
+    package var timestampMillis: Int64
     /// `external_metadata.effective_date` (the turn's time, ISO).
-    public var effectiveDate: String?
-    public var sourceUser: String?
+    package var effectiveDate: String?
+    package var sourceUser: String?
     /// More `external_metadata` keys (the worker's turn identity and feedback).
-    public var extraExternalMetadata = JSONObject()
+    package var extraExternalMetadata = JSONObject()
 
-    public init(datasetID: String, documentID: String, text: String, nodeSets: [String] = ["user_sessions_from_cache"],
+    package init(datasetID: String, documentID: String, text: String, nodeSets: [String] = ["user_sessions_from_cache"],
                 timestampMillis: Int64, effectiveDate: String? = nil, sourceUser: String? = nil) {
         self.datasetID = datasetID
         self.documentID = documentID
@@ -75,12 +76,12 @@ public struct CogneeDocumentBuilder: Sendable {
         self.sourceUser = sourceUser
     }
 
-    public var documentName: String { "text_" + textMD5 }
-    public var chunkID: String { GraphIdentity.documentChunk(documentID: documentID, text: text) }
-    public var documentKey: String { SourceRef.document(datasetID: datasetID, dataID: documentID) }
-    public var chunkKey: String { SourceRef.chunk(datasetID: datasetID, dataID: documentID, chunkID: chunkID) }
+    package var documentName: String { "text_" + textMD5 }
+    package var chunkID: String { GraphIdentity.documentChunk(documentID: documentID, text: text) }
+    package var documentKey: String { SourceRef.document(datasetID: datasetID, dataID: documentID) }
+    package var chunkKey: String { SourceRef.chunk(datasetID: datasetID, dataID: documentID, chunkID: chunkID) }
 
-    public func build(_ extracted: ExtractedGraph) -> GraphBatch {
+    package func build(_ extracted: ExtractedGraph) -> GraphBatch {
         let chunkLabel = label(text)
         // Computed once: each is a hash of the whole text, and every row of the chunk carries the key.
         let chunkID = self.chunkID

@@ -1,11 +1,12 @@
+package import MemifyCore
 /// The provenance arrays of one stored row (graph spec §5.4), kept sorted and unique.
-public struct Provenance: Sendable, Equatable {
-    public var refKeys: [String] = []
-    public var datasetIDs: [String] = []
-    public var runIDs: [String] = []
-    public var runRefs: [String] = []
+package struct Provenance: Sendable, Equatable {
+    package var refKeys: [String] = []
+    package var datasetIDs: [String] = []
+    package var runIDs: [String] = []
+    package var runRefs: [String] = []
 
-    public init(refKeys: [String] = [], datasetIDs: [String] = [], runIDs: [String] = [], runRefs: [String] = []) {
+    package init(refKeys: [String] = [], datasetIDs: [String] = [], runIDs: [String] = [], runRefs: [String] = []) {
         self.refKeys = refKeys
         self.datasetIDs = datasetIDs
         self.runIDs = runIDs
@@ -15,7 +16,7 @@ public struct Provenance: Sendable, Equatable {
     /// Adds keys as cognee's adapter does: dataset ids parsed from the keys, and a run ref
     /// (`source_run_ref:v1:<run>:<key>`) only for keys new to the row.
     /// The same provenance with every run id that is not a UUID (the worker's own run names,
-    /// as graphs written before 2026-12-07 hold them) replaced by its ``GraphIdentity/graphRunID(_:)``,
+    /// which older graphs hold) replaced by its ``GraphIdentity/graphRunID(_:)``,
     /// in `source_run_ids` and inside `source_run_refs`; nil when there is none.
     func upgradingRunIDs() -> Provenance? {
         let old = runIDs.filter { !GraphIdentity.isUUID($0) }
@@ -31,7 +32,7 @@ public struct Provenance: Sendable, Equatable {
         return p
     }
 
-    public func adding(keys: [String], runID: String?) -> Provenance {
+    package func adding(keys: [String], runID: String?) -> Provenance {
         guard !keys.isEmpty else { return self }
         var p = self
         let newKeys = keys.filter { !refKeys.contains($0) }
@@ -45,12 +46,12 @@ public struct Provenance: Sendable, Equatable {
     }
 
     /// Removes one key, its run refs, and the dataset and run ids nothing else still names.
-    public func removing(key: String) -> Provenance { removing(keys: [key]) }
+    package func removing(key: String) -> Provenance { removing(keys: [key]) }
 
     /// Removes keys, their run refs, and the dataset and run ids nothing else still names, in
     /// one pass: the same as removing them one by one, without the quadratic cost of doing so
     /// when a row drops dozens of keys at once (capping).
-    public func removing(keys: some Collection<String>) -> Provenance {
+    package func removing(keys: some Collection<String>) -> Provenance {
         guard !keys.isEmpty else { return self }
         let gone = Set(keys)
         var p = self
@@ -85,7 +86,7 @@ public struct Provenance: Sendable, Equatable {
 /// Decides, against what is stored, which rows of a batch must be written: rows identical to
 /// the stored ones (same name, type, properties and provenance) are dropped before the upsert,
 /// so an unchanged re-run writes nothing. Shared by both backends, so they behave alike.
-public struct GraphMerge {
+package struct GraphMerge {
     struct Plan {
         var nodes: [(GraphNode, Provenance)] = []
         var edges: [(GraphEdge, Provenance)] = []
@@ -101,7 +102,7 @@ public struct GraphMerge {
     /// would carry one key per turn that ever named it, read and rewritten whole by every batch
     /// (quadratic). Rows named by fewer chunks keep exact provenance, so deleting every turn that
     /// named them deletes them.
-    public static let provenanceCap = 16
+    package static let provenanceCap = 16
 
     /// The key a row capped for `dataset` owns: `source_ref:v1:<dataset>:<uuid5 of the row's key>`.
     static func sharedKey(rowKey: String, dataset: String) -> String {
@@ -247,27 +248,27 @@ public struct GraphMerge {
         return Array(Set(batch.edges.flatMap { [$0.sourceID, $0.targetID] }).subtracting(inBatch)).sorted()
     }
 
-    static func missingNodeError(_ missing: [String], location: String) -> GraphStoreError {
-        GraphStoreError(.invalidArgument, operation: "write edges to \(location)",
+    static func missingNodeError(_ missing: [String], location: String) -> DatabaseError {
+        DatabaseError(.invalidArgument, operation: "write edges to \(location)",
                         message: "\(missing.count) edge endpoint(s) are neither in the batch nor in the graph (first: \(missing.prefix(3).joined(separator: ", "))); nothing was written")
     }
 }
 
 extension StoredNode {
-    public var provenance: Provenance {
+    package var provenance: Provenance {
         Provenance(refKeys: sourceRefKeys, datasetIDs: sourceDatasetIDs, runIDs: sourceRunIDs, runRefs: sourceRunRefs)
     }
 }
 
 extension StoredEdge {
-    public var provenance: Provenance {
+    package var provenance: Provenance {
         Provenance(refKeys: sourceRefKeys, datasetIDs: sourceDatasetIDs, runIDs: sourceRunIDs, runRefs: sourceRunRefs)
     }
 }
 
 extension JSONValue {
     /// Equality as PostgreSQL's jsonb sees it: object keys in any order, numbers by value.
-    public func isEquivalent(to other: JSONValue) -> Bool {
+    package func isEquivalent(to other: JSONValue) -> Bool {
         switch (self, other) {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b

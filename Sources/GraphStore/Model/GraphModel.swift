@@ -1,16 +1,17 @@
+package import MemifyCore
 import Glibc
 /// One row of `graph_node` (graph spec §5.3): `properties` is the JSON object cognee reads.
-public struct GraphNode: Sendable, Equatable {
-    public var id: String
+package struct GraphNode: Sendable, Equatable {
+    package var id: String
     /// `""` for types without a name (DocumentChunk, TextSummary).
-    public var name: String
+    package var name: String
     /// The class name: `Entity`, `EntityType`, `DocumentChunk`, …
-    public var type: String
-    public var properties: JSONObject
+    package var type: String
+    package var properties: JSONObject
     /// The provenance keys this write adds (`source_ref:v1:…` or `source_ref:v2:…`, spec §5.4).
-    public var sourceRefKeys: [String]
+    package var sourceRefKeys: [String]
 
-    public init(id: String, name: String, type: String, properties: JSONObject, sourceRefKey: String? = nil) {
+    package init(id: String, name: String, type: String, properties: JSONObject, sourceRefKey: String? = nil) {
         self.id = id
         self.name = name
         self.type = type
@@ -20,15 +21,15 @@ public struct GraphNode: Sendable, Equatable {
 }
 
 /// One row of `graph_edge`, keyed by (source, target, relationship).
-public struct GraphEdge: Sendable, Equatable {
-    public var sourceID: String
-    public var targetID: String
-    public var relationshipName: String
-    public var properties: JSONObject
+package struct GraphEdge: Sendable, Equatable {
+    package var sourceID: String
+    package var targetID: String
+    package var relationshipName: String
+    package var properties: JSONObject
     /// The provenance keys this write adds.
-    public var sourceRefKeys: [String]
+    package var sourceRefKeys: [String]
 
-    public init(sourceID: String, targetID: String, relationshipName: String, properties: JSONObject,
+    package init(sourceID: String, targetID: String, relationshipName: String, properties: JSONObject,
                 sourceRefKey: String? = nil) {
         self.sourceID = sourceID
         self.targetID = targetID
@@ -37,27 +38,27 @@ public struct GraphEdge: Sendable, Equatable {
         self.sourceRefKeys = sourceRefKey.map { [$0] } ?? []
     }
 
-    public struct Key: Hashable, Sendable, Comparable {
-        public var sourceID: String
-        public var targetID: String
-        public var relationshipName: String
+    package struct Key: Hashable, Sendable, Comparable {
+        package var sourceID: String
+        package var targetID: String
+        package var relationshipName: String
 
-        public static func < (a: Key, b: Key) -> Bool {
+        package static func < (a: Key, b: Key) -> Bool {
             (a.sourceID, a.targetID, a.relationshipName) < (b.sourceID, b.targetID, b.relationshipName)
         }
     }
 
-    public var key: Key { Key(sourceID: sourceID, targetID: targetID, relationshipName: relationshipName) }
+    package var key: Key { Key(sourceID: sourceID, targetID: targetID, relationshipName: relationshipName) }
 }
 
 /// What one transaction writes: nodes first, then edges (the foreign keys need that order).
-public struct GraphBatch: Sendable {
-    public var nodes: [GraphNode]
-    public var edges: [GraphEdge]
+package struct GraphBatch: Sendable {
+    package var nodes: [GraphNode]
+    package var edges: [GraphEdge]
     /// The pipeline run, for `source_run_ids` / `source_run_refs`.
-    public var runID: String?
+    package var runID: String?
 
-    public init(nodes: [GraphNode] = [], edges: [GraphEdge] = [], runID: String? = nil) {
+    package init(nodes: [GraphNode] = [], edges: [GraphEdge] = [], runID: String? = nil) {
         self.nodes = nodes
         self.edges = edges
         self.runID = runID
@@ -66,7 +67,7 @@ public struct GraphBatch: Sendable {
     /// The batch as it is written: NUL characters stripped (PostgreSQL cannot store them, and
     /// cognee strips them too), one row per key (the last properties win, the provenance keys of
     /// all duplicates are kept), sorted by key as cognee sorts.
-    public func prepared() -> GraphBatch {
+    package func prepared() -> GraphBatch {
         // The last row with an id wins; keys are gathered and sorted once per id (a popular
         // entity can come once per turn of the batch).
         var nodesByID: [String: GraphNode] = [:]
@@ -102,19 +103,19 @@ public struct GraphBatch: Sendable {
 }
 
 /// Provenance keys (graph spec §5.4).
-public enum SourceRef {
+package enum SourceRef {
     /// Document scope: the document node, NodeSet tags, the document → NodeSet edge.
-    public static func document(datasetID: String, dataID: String) -> String {
+    package static func document(datasetID: String, dataID: String) -> String {
         "source_ref:v1:\(datasetID):\(dataID)"
     }
 
     /// Chunk scope: everything a chunk produced.
-    public static func chunk(datasetID: String, dataID: String, chunkID: String) -> String {
+    package static func chunk(datasetID: String, dataID: String, chunkID: String) -> String {
         "source_ref:v2:\(datasetID):\(dataID):\(chunkID)"
     }
 
     /// The dataset id inside a key, or nil if it is not one of ours.
-    public static func datasetID(of key: String) -> String? {
+    package static func datasetID(of key: String) -> String? {
         // source_ref:<version>:<dataset>:<rest>, scanned as bytes (called for every key of every row).
         let bytes = key.utf8
         guard bytes.starts(with: "source_ref:".utf8) else { return nil }
@@ -126,54 +127,54 @@ public enum SourceRef {
         return String(key[start..<third])
     }
 
-    public static func runRef(runID: String, key: String) -> String { runRefPrefix + runID + ":" + key }
+    package static func runRef(runID: String, key: String) -> String { runRefPrefix + runID + ":" + key }
     static let runRefPrefix = "source_run_ref:v1:"
 }
 
 /// How many rows a write or a retraction touched.
-public struct GraphWriteStats: Sendable, Equatable {
-    public var nodesWritten = 0
-    public var edgesWritten = 0
+package struct GraphWriteStats: Sendable, Equatable {
+    package var nodesWritten = 0
+    package var edgesWritten = 0
     /// Rows identical to what was stored, dropped before the upsert.
-    public var nodesUnchanged = 0
-    public var edgesUnchanged = 0
-    public var nodesDeleted = 0
-    public var edgesDeleted = 0
+    package var nodesUnchanged = 0
+    package var edgesUnchanged = 0
+    package var nodesDeleted = 0
+    package var edgesDeleted = 0
     /// The texts stored edges had before this write gave them others (their `EdgeType`
     /// vectors go once no edge has them).
-    public var replacedEdgeTexts: [String] = []
+    package var replacedEdgeTexts: [String] = []
 
-    public init() {}
+    package init() {}
 
-    public var rowsWritten: Int { nodesWritten + edgesWritten }
+    package var rowsWritten: Int { nodesWritten + edgesWritten }
 }
 
 /// A stored row as read back (for tests, `status`, and interop checks).
-public struct StoredNode: Sendable, Equatable {
-    public var node: GraphNode
-    public var sourceRefKeys: [String]
-    public var sourceDatasetIDs: [String]
-    public var sourceRunIDs: [String]
-    public var sourceRunRefs: [String]
+package struct StoredNode: Sendable, Equatable {
+    package var node: GraphNode
+    package var sourceRefKeys: [String]
+    package var sourceDatasetIDs: [String]
+    package var sourceRunIDs: [String]
+    package var sourceRunRefs: [String]
 }
 
-public struct StoredEdge: Sendable, Equatable {
-    public var edge: GraphEdge
-    public var sourceRefKeys: [String]
-    public var sourceDatasetIDs: [String]
-    public var sourceRunIDs: [String]
-    public var sourceRunRefs: [String]
+package struct StoredEdge: Sendable, Equatable {
+    package var edge: GraphEdge
+    package var sourceRefKeys: [String]
+    package var sourceDatasetIDs: [String]
+    package var sourceRunIDs: [String]
+    package var sourceRunRefs: [String]
 }
 
 /// The whole graph, sorted, for comparisons.
-public struct GraphSnapshot: Sendable, Equatable {
-    public var nodes: [StoredNode]
-    public var edges: [StoredEdge]
-    public var metadata: [String: String]
+package struct GraphSnapshot: Sendable, Equatable {
+    package var nodes: [StoredNode]
+    package var edges: [StoredEdge]
+    package var metadata: [String: String]
 }
 
 /// A graph backend: PostgreSQL (production) or the embedded SQLite graph (the default).
-public protocol GraphWriter: Sendable {
+package protocol GraphWriter: Sendable {
     /// Where it writes, safe to log.
     var location: String { get }
     /// Creates or upgrades the schema; idempotent.
@@ -215,7 +216,7 @@ public protocol GraphWriter: Sendable {
 }
 
 extension GraphWriter {
-    public func reconnect() async throws {}
+    package func reconnect() async throws {}
 }
 
 /// The sorted, de-duplicated union of two lists (how provenance arrays are kept).

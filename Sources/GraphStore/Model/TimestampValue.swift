@@ -1,18 +1,19 @@
+import MemifyCore
 /// A time an extractor names, in the forms cognee's graph prompt asks for (`YYYY`, `YYYY-MM`,
 /// `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`), as the half-open period a `Timestamp` node stores.
-public struct TimestampValue: Sendable, Equatable {
-    public enum Precision: String, Sendable { case year, month, day, second }
+package struct TimestampValue: Sendable, Equatable {
+    package enum Precision: String, Sendable { case year, month, day, second }
 
-    public var year: Int
-    public var month = 1
-    public var day = 1
-    public var hour = 0
-    public var minute = 0
-    public var second = 0
-    public var precision: Precision
+    package var year: Int
+    package var month = 1
+    package var day = 1
+    package var hour = 0
+    package var minute = 0
+    package var second = 0
+    package var precision: Precision
 
     /// Parses the canonical forms only; anything else stays an ordinary entity, as in cognee.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         let s = Array(text.utf8)
         func number(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= s.count else { return nil }
@@ -49,7 +50,7 @@ public struct TimestampValue: Sendable, Equatable {
               second < 60 else { return nil }
     }
 
-    public init?(year: Int, month: Int? = nil, day: Int? = nil) {
+    package init?(year: Int, month: Int? = nil, day: Int? = nil) {
         let text: String
         func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         switch (month, day) {
@@ -62,7 +63,7 @@ public struct TimestampValue: Sendable, Equatable {
     }
 
     /// The node's name and `timestamp_str`.
-    public var text: String {
+    package var text: String {
         func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         switch precision {
         case .year: return "\(year)"
@@ -73,13 +74,13 @@ public struct TimestampValue: Sendable, Equatable {
     }
 
     /// Start of the period, epoch milliseconds UTC.
-    public var timeAt: Int64 {
+    package var timeAt: Int64 {
         let days = CivilDate.daysSinceEpoch(year: year, month: month, day: day)
         return ((days * 24 + Int64(hour)) * 60 + Int64(minute)) * 60_000 + Int64(second) * 1000
     }
 
     /// End of the period (exclusive), epoch milliseconds UTC.
-    public var timeUntil: Int64 {
+    package var timeUntil: Int64 {
         switch precision {
         case .year: return CivilDate.daysSinceEpoch(year: year + 1, month: 1, day: 1) * 86_400_000
         case .month:
@@ -92,7 +93,7 @@ public struct TimestampValue: Sendable, Equatable {
 
     static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
 
-    public static func daysIn(year: Int, month: Int) -> Int {
+    package static func daysIn(year: Int, month: Int) -> Int {
         switch month {
         case 2: return isLeap(year) ? 29 : 28
         case 4, 6, 9, 11: return 30

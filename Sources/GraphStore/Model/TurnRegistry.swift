@@ -1,20 +1,21 @@
+import MemifyCore
 import Foundation
 
 /// One turn the graph holds, as its `memify_turn` row records it: written in the same
 /// transaction as the turn's rows, so the graph itself always knows which turns it holds, whatever
 /// became of the state database that checkpoints them (a crash between a batch's commit and its
 /// checkpoint, a lost `state.db`, one restored from an older copy).
-public struct RegisteredTurn: Sendable, Equatable {
-    public var userID: String
-    public var sessionID: String
-    public var turnID: String
-    public var documentID: String
-    public var contentHash: String
-    public var documentKey: String
-    public var chunkKey: String
-    public var turnTime: String
+package struct RegisteredTurn: Sendable, Equatable {
+    package var userID: String
+    package var sessionID: String
+    package var turnID: String
+    package var documentID: String
+    package var contentHash: String
+    package var documentKey: String
+    package var chunkKey: String
+    package var turnTime: String
 
-    public init(userID: String, sessionID: String, turnID: String, documentID: String, contentHash: String,
+    package init(userID: String, sessionID: String, turnID: String, documentID: String, contentHash: String,
                 documentKey: String, chunkKey: String, turnTime: String) {
         self.userID = userID
         self.sessionID = sessionID
@@ -68,26 +69,26 @@ enum RegistryText {
 /// Everything one batch changes in the graph, committed in ONE transaction (see
 /// ``GraphWriter/commit(_:)``): its rows, the retraction of what it replaces or deletes, the
 /// registry of the turns it persists or deletes, and the commit counter of the state that wrote it.
-public struct GraphCommit: Sendable {
-    public var batch: GraphBatch
+package struct GraphCommit: Sendable {
+    package var batch: GraphBatch
     /// Provenance keys to retract after the rows are written (replaced chunks, deleted turns).
-    public var retracting: [String]
-    public var datasetID: String
+    package var retracting: [String]
+    package var datasetID: String
     /// Turns whose `memify_turn` rows are upserted.
-    public var registering: [RegisteredTurn]
+    package var registering: [RegisteredTurn]
     /// Turns whose `memify_turn` rows are deleted (only their keys are used).
-    public var unregistering: [RegisteredTurn]
+    package var unregistering: [RegisteredTurn]
     /// Registry rows already there are kept as they are (for registering what an older state
     /// database vouches for, which the graph may have moved past).
-    public var keepRegistered = false
+    package var keepRegistered = false
     /// The state database that writes this batch: its counter in `memify_commit` is bumped and
     /// returned. nil: no counter.
-    public var stateID: String?
+    package var stateID: String?
     /// The batch's rows' vectors (nil: vectors off). Retractions remove the vectors of the rows
     /// they delete either way, from whatever collections the graph has.
-    public var vectors: VectorBatch?
+    package var vectors: VectorBatch?
 
-    public init(batch: GraphBatch = GraphBatch(), retracting: [String] = [], datasetID: String, registering: [RegisteredTurn] = [],
+    package init(batch: GraphBatch = GraphBatch(), retracting: [String] = [], datasetID: String, registering: [RegisteredTurn] = [],
                 unregistering: [RegisteredTurn] = [], keepRegistered: Bool = false, stateID: String? = nil, vectors: VectorBatch? = nil) {
         self.vectors = vectors
         self.keepRegistered = keepRegistered
@@ -111,14 +112,14 @@ public struct GraphCommit: Sendable {
 }
 
 /// What a ``GraphCommit`` did.
-public struct GraphCommitResult: Sendable, Equatable {
-    public var rowsWritten = 0
-    public var rowsDeleted = 0
+package struct GraphCommitResult: Sendable, Equatable {
+    package var rowsWritten = 0
+    package var rowsDeleted = 0
     /// Vector rows inserted or changed, and removed.
-    public var vectorsWritten = 0
-    public var vectorsDeleted = 0
+    package var vectorsWritten = 0
+    package var vectorsDeleted = 0
     /// The state's commit counter after this commit (nil when the commit named no state).
-    public var sequence: Int64?
+    package var sequence: Int64?
 
-    public init() {}
+    package init() {}
 }

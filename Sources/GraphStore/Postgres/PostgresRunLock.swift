@@ -1,11 +1,12 @@
+import MemifyCore
 import Foundation
 
 /// A session-level advisory lock that keeps two workers (on different machines, or with
 /// different state databases) from running the same scope against one PostgreSQL graph. The
 /// lock is held by its own connection for the whole run and released when it closes, so a
 /// killed worker never leaves it behind.
-public final class PostgresRunLock: Sendable {
-    public let scope: String
+package final class PostgresRunLock: Sendable {
+    package let scope: String
     let connection: PostgresConnection
     let executor: BlockingExecutor
 
@@ -16,14 +17,14 @@ public final class PostgresRunLock: Sendable {
     }
 
     /// The lock key of a scope: the first 8 bytes of sha256("memify-worker run:" + scope), big-endian.
-    public static func key(scope: String) -> Int64 {
+    package static func key(scope: String) -> Int64 {
         let digest = Digest.sha256(Array(("memify-worker run:" + scope).utf8))
         return digest.prefix(8).reduce(Int64(0)) { ($0 << 8) | Int64($1) }
     }
 
     /// Takes the lock without waiting. Returns nil and the holder's description when another
     /// session holds it.
-    public static func acquire(conninfo: String, scope: String, holderName: String) async throws
+    package static func acquire(conninfo: String, scope: String, holderName: String) async throws
         -> (lock: PostgresRunLock?, holder: String?) {
         let executor = BlockingExecutor(label: "memify.run-lock")
         return try await executor.run { () throws -> (lock: PostgresRunLock?, holder: String?) in
@@ -51,7 +52,7 @@ public final class PostgresRunLock: Sendable {
 
     /// Session-level advisory locks on `keys`, taken without waiting, on the run lock's
     /// connection (so they go when the run goes). Returns the keys now held.
-    public func tryLock(_ keys: [Int64]) async throws -> Set<Int64> {
+    package func tryLock(_ keys: [Int64]) async throws -> Set<Int64> {
         guard !keys.isEmpty else { return [] }
         let connection = self.connection
         let literal = "{" + keys.map(String.init).joined(separator: ",") + "}"
@@ -62,7 +63,7 @@ public final class PostgresRunLock: Sendable {
         return Set(rows.compactMap { $0.first.flatMap { $0 }.flatMap { Int64($0) } })
     }
 
-    public func unlock(_ keys: [Int64]) async throws {
+    package func unlock(_ keys: [Int64]) async throws {
         guard !keys.isEmpty else { return }
         let connection = self.connection
         let literal = "{" + keys.map(String.init).joined(separator: ",") + "}"
@@ -74,9 +75,9 @@ public final class PostgresRunLock: Sendable {
 
     /// The identity of the graph in `placement`, on the lock's connection, when its schema is
     /// current and has one (see ``DeferredGraphWriter``); nil when a writer must migrate first.
-    public func currentGraphIdentity(placement: GraphPlacement) async throws -> String? {
+    package func currentGraphIdentity(placement: GraphPlacement) async throws -> String? {
         let connection = self.connection
-        return try await executor.run { () throws(GraphStoreError) -> String? in
+        return try await executor.run { () throws(DatabaseError) -> String? in
             try PostgresGraphWriter.currentIdentity(on: connection, placement: placement)
         }
     }
@@ -84,10 +85,10 @@ public final class PostgresRunLock: Sendable {
     /// The commit counter of the state `stateID` in the graph in `placement` (see
     /// ``GraphWriter/commitSequence(stateID:)``), on the lock's connection: a run whose schema is
     /// current learns whether its checkpoints are behind the graph without connecting a writer.
-    public func commitSequence(placement: GraphPlacement, stateID: String) async throws -> Int64 {
+    package func commitSequence(placement: GraphPlacement, stateID: String) async throws -> Int64 {
         let connection = self.connection
         let table = PostgresGraphWriter.quoteIdentifier(placement.schema) + ".memify_commit"
-        return try await executor.run { () throws(GraphStoreError) -> Int64 in
+        return try await executor.run { () throws(DatabaseError) -> Int64 in
             try PostgresGraphWriter.commitSequence(on: connection, table: table, stateID: stateID, location: "schema \(placement.schema)")
         }
     }
@@ -97,14 +98,14 @@ public final class PostgresRunLock: Sendable {
     /// sessions' locks, each released after its batch, would go with the session too).
     /// Whether the lock's connection is alive, and so the run lock and the session locks it
     /// holds are still held (advisory locks end with their connection).
-    public func isHeld() async -> Bool {
+    package func isHeld() async -> Bool {
         let connection = self.connection
-        return (try? await executor.run { () throws(GraphStoreError) -> Bool in
+        return (try? await executor.run { () throws(DatabaseError) -> Bool in
             try connection.query("SELECT 1", operation: "check the run lock").count == 1
         }) ?? false
     }
 
-    public func release() async {
+    package func release() async {
         let connection = self.connection
         _ = try? await executor.run {
             defer { connection.close() }

@@ -1,3 +1,4 @@
+import MemifyCore
 /// cognee's pgvector collections beside the graph tables (cognee-vectors.md §2): one table per
 /// collection, `id uuid PRIMARY KEY, payload json, vector vector(n)`, in the graph's schema (the
 /// dataset's database or schema when cognee's access control places graphs per dataset, so
@@ -7,7 +8,7 @@ enum PostgresVectors {
     static let edgeTextSQL = "COALESCE(NULLIF(btrim(properties->>'edge_text'), ''), relationship_name)"
 
     /// Existing collections and their widths (`vector(16)` → 16), in `schema`.
-    static func widths(_ connection: PostgresConnection, schema: String) throws(GraphStoreError) -> [String: Int] {
+    static func widths(_ connection: PostgresConnection, schema: String) throws(DatabaseError) -> [String: Int] {
         let rows = try connection.query("""
             SELECT c.relname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
               JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -24,13 +25,13 @@ enum PostgresVectors {
     /// schema-qualified `vector` type to cast to. Throws a usage error when pgvector is missing
     /// or a collection has another width.
     static func ensure(_ connection: PostgresConnection, schema: String, dimensions: Int, identity: String,
-                       location: String) throws(GraphStoreError) -> String {
+                       location: String) throws(DatabaseError) -> String {
         var namespace = try extensionSchema(connection)
         if namespace == nil {
             let available = try connection.query("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'",
                                                  operation: "look for pgvector at \(location)")
             guard !available.isEmpty else {
-                throw GraphStoreError(.invalidArgument, operation: "create the vector collections at \(location)",
+                throw DatabaseError(.invalidArgument, operation: "create the vector collections at \(location)",
                                       message: "this PostgreSQL has no pgvector extension (`vector`): install pgvector on the server, or run without an embedding endpoint (graph only)")
             }
             // In a savepoint: another session creating it at the same moment makes this one fail
@@ -42,7 +43,7 @@ enum PostgresVectors {
             } catch {
                 try connection.execute("ROLLBACK TO SAVEPOINT memify_vector_extension", operation: "create the pgvector extension")
                 if try extensionSchema(connection) == nil {
-                    throw GraphStoreError(.invalidArgument, operation: "create the pgvector extension at \(location)",
+                    throw DatabaseError(.invalidArgument, operation: "create the pgvector extension at \(location)",
                                           message: "\(error.message); a superuser can run `CREATE EXTENSION vector` in this database once")
                 }
             }
@@ -61,7 +62,7 @@ enum PostgresVectors {
         return type
     }
 
-    private static func extensionSchema(_ connection: PostgresConnection) throws(GraphStoreError) -> String? {
+    private static func extensionSchema(_ connection: PostgresConnection) throws(DatabaseError) -> String? {
         try connection.query("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector'",
                              operation: "look for the pgvector extension").first?[0] ?? nil
     }
@@ -73,7 +74,7 @@ enum PostgresVectors {
     /// (under the graph lock, as the graph's new rows do); stored ones go through a staging
     /// table and `ON CONFLICT`, and are left alone when nothing would change. Binary: vectors
     /// travel as float4s, neither printed here nor parsed by the server.
-    static func upsert(_ connection: PostgresConnection, _ points: [VectorPoint], vectorType: String) throws(GraphStoreError) -> Int {
+    static func upsert(_ connection: PostgresConnection, _ points: [VectorPoint], vectorType: String) throws(DatabaseError) -> Int {
         guard !points.isEmpty else { return 0 }
         let byCollection = Dictionary(grouping: points, by: \.collection)
         let collections = byCollection.keys.sorted()
@@ -129,7 +130,7 @@ enum PostgresVectors {
 
     /// A binary `COPY` of points: (collection,) id, payload, vector.
     private static func copy(_ connection: PostgresConnection, _ points: [VectorPoint], into table: String, columns: String,
-                             withCollection: Bool) throws(GraphStoreError) {
+                             withCollection: Bool) throws(DatabaseError) {
         try connection.copyIn("COPY \(table) (\(columns)) FROM STDIN WITH (FORMAT binary)",
                               operation: "copy \(points.count) vectors into \(table)") { stream in
             stream.data.append(contentsOf: binaryHeader)
@@ -179,7 +180,7 @@ enum PostgresVectors {
     }
 
     /// Before the rows of `key` are retracted: the texts of its edges.
-    static func collect(_ connection: PostgresConnection, key: String, into retraction: inout VectorRetraction) throws(GraphStoreError) {
+    static func collect(_ connection: PostgresConnection, key: String, into retraction: inout VectorRetraction) throws(DatabaseError) {
         let rows = try connection.query("SELECT DISTINCT \(edgeTextSQL) FROM graph_edge WHERE $1 = ANY(source_ref_keys)", [key],
                                         operation: "read the edge texts of \(key)")
         for row in rows { if let text = row[0] { retraction.edgeTexts.insert(text) } }
@@ -187,7 +188,7 @@ enum PostgresVectors {
 
     /// After the retractions: the vectors of deleted nodes go, and an `EdgeType` vector goes when
     /// no edge left in the graph has its text (edges of cognee's own included).
-    static func remove(_ connection: PostgresConnection, _ retraction: VectorRetraction, collections: Set<String>) throws(GraphStoreError) -> Int {
+    static func remove(_ connection: PostgresConnection, _ retraction: VectorRetraction, collections: Set<String>) throws(DatabaseError) -> Int {
         var removed = 0
         let ids = retraction.nodeIDs.filter(GraphIdentity.isUUID)
         if !ids.isEmpty {

@@ -1,3 +1,4 @@
+import MemifyCore
 import Foundation
 
 /// Read-only access to a persisted graph, for looking at what the worker wrote (`graph stats`,
@@ -5,7 +6,7 @@ import Foundation
 /// reading the whole graph into memory, so it stays cheap on a large graph. Implementations open
 /// their own connection read-only (an SQLite file is never created or migrated by a reader) and
 /// run every blocking call on their own ``BlockingExecutor``.
-public protocol GraphReader: Sendable {
+package protocol GraphReader: Sendable {
     /// Where it reads, safe to log.
     var location: String { get }
     /// Row counts: nodes by type, edges by relationship, turns per session, vector collections.
@@ -26,53 +27,53 @@ public protocol GraphReader: Sendable {
 }
 
 /// A count under a name (a node type, a relationship, a collection).
-public struct NamedCount: Sendable, Equatable {
-    public var name: String
-    public var count: Int
-    public init(name: String, count: Int) {
+package struct NamedCount: Sendable, Equatable {
+    package var name: String
+    package var count: Int
+    package init(name: String, count: Int) {
         self.name = name
         self.count = count
     }
 }
 
 /// One session's registered turns.
-public struct SessionCount: Sendable, Equatable {
-    public var datasetID: String
-    public var userID: String
-    public var sessionID: String
-    public var turns: Int
+package struct SessionCount: Sendable, Equatable {
+    package var datasetID: String
+    package var userID: String
+    package var sessionID: String
+    package var turns: Int
     /// The earliest and latest turn times (as the cache gave them).
-    public var firstTurn: String
-    public var lastTurn: String
+    package var firstTurn: String
+    package var lastTurn: String
 }
 
 /// One vector collection: its rows and its width (-1 when the declared type has none).
-public struct VectorCount: Sendable, Equatable {
-    public var collection: String
-    public var rows: Int
-    public var width: Int
+package struct VectorCount: Sendable, Equatable {
+    package var collection: String
+    package var rows: Int
+    package var width: Int
 }
 
 /// What `graph stats` reports.
-public struct GraphCounts: Sendable, Equatable {
-    public var nodes = 0
-    public var edges = 0
+package struct GraphCounts: Sendable, Equatable {
+    package var nodes = 0
+    package var edges = 0
     /// By count, largest first, then by name.
-    public var nodesByType: [NamedCount] = []
-    public var edgesByRelationship: [NamedCount] = []
+    package var nodesByType: [NamedCount] = []
+    package var edgesByRelationship: [NamedCount] = []
     /// Whether the graph has the worker's turn registry (a graph cognee alone wrote has not).
-    public var hasTurnRegistry = false
+    package var hasTurnRegistry = false
     /// By user, then session, then dataset.
-    public var sessions: [SessionCount] = []
+    package var sessions: [SessionCount] = []
     /// The collections that exist, by name.
-    public var vectors: [VectorCount] = []
+    package var vectors: [VectorCount] = []
 
-    public init() {}
+    package init() {}
 
-    public var turns: Int { sessions.reduce(0) { $0 + $1.turns } }
+    package var turns: Int { sessions.reduce(0) { $0 + $1.turns } }
 
     /// Turns and sessions per user, by user.
-    public var users: [(userID: String, sessions: Int, turns: Int)] {
+    package var users: [(userID: String, sessions: Int, turns: Int)] {
         var out: [(userID: String, sessions: Int, turns: Int)] = []
         for s in sessions {
             if let last = out.last, last.userID == s.userID {
@@ -90,33 +91,33 @@ public struct GraphCounts: Sendable, Equatable {
 }
 
 /// One registered turn with its dataset.
-public struct GraphTurn: Sendable, Equatable {
-    public var datasetID: String
-    public var turn: RegisteredTurn
+package struct GraphTurn: Sendable, Equatable {
+    package var datasetID: String
+    package var turn: RegisteredTurn
 }
 
 /// What one turn produced, read back through its registry row: its chunk (the turn's text),
 /// the chunk's summary and document, the entities it contains and the relations among them
 /// that carry the turn's provenance key.
-public struct TurnView: Sendable {
-    public var turn: GraphTurn
-    public var chunk: StoredNode?
-    public var document: StoredNode?
-    public var summaries: [StoredNode]
-    public var entities: [StoredNode]
+package struct TurnView: Sendable {
+    package var turn: GraphTurn
+    package var chunk: StoredNode?
+    package var document: StoredNode?
+    package var summaries: [StoredNode]
+    package var entities: [StoredNode]
     /// Entity → entity edges with the turn's chunk key (`is_a` excluded).
-    public var relations: [StoredEdge]
+    package var relations: [StoredEdge]
     /// Every node named by the view, by id (for names of relation ends and entity types).
-    public var nodesByID: [String: StoredNode]
+    package var nodesByID: [String: StoredNode]
     /// Each entity's type name (the `EntityType` its `is_a` edge points at), by entity id.
-    public var entityTypes: [String: String] = [:]
+    package var entityTypes: [String: String] = [:]
 
-    public var chunkText: String {
+    package var chunkText: String {
         if case .string(let text)? = chunk?.node.properties["text"] { return text }
         return ""
     }
 
-    public static func text(of node: StoredNode) -> String {
+    package static func text(of node: StoredNode) -> String {
         if case .string(let text)? = node.node.properties["text"] { return text }
         return ""
     }
@@ -130,7 +131,7 @@ extension GraphReader {
     }
 
     /// What one turn produced (see ``TurnView``); a handful of indexed reads.
-    public func view(of turn: GraphTurn) async throws -> TurnView {
+    package func view(of turn: GraphTurn) async throws -> TurnView {
         let key = turn.turn.chunkKey
         guard let chunkID = Self.chunkID(ofKey: key) else {
             return TurnView(turn: turn, chunk: nil, document: nil, summaries: [], entities: [], relations: [], nodesByID: [:])
@@ -162,7 +163,7 @@ extension GraphReader {
 extension GraphTarget {
     /// Opens a read-only reader of this graph (the placement applies to PostgreSQL only). An
     /// SQLite graph that does not exist is an error naming its path, never a new empty file.
-    public func openReader(placement: GraphPlacement = .shared()) async throws -> any GraphReader {
+    package func openReader(placement: GraphPlacement = .shared()) async throws -> any GraphReader {
         switch self {
         case .postgres(let conninfo): return try await PostgresGraphReader.connect(conninfo: conninfo, placement: placement)
         case .sqlite(let path): return try await SQLiteGraphReader.open(path: path)

@@ -1,8 +1,9 @@
+import MemifyCore
 /// Reads cognee's PostgreSQL graph on its own connection in read-only transactions
 /// (`default_transaction_read_only`), on its own executor. Provenance lookups use the GIN
 /// indexes (`source_ref_keys @> ARRAY[key]`); pages use the primary keys.
-public final class PostgresGraphReader: GraphReader {
-    public let placement: GraphPlacement
+package final class PostgresGraphReader: GraphReader {
+    package let placement: GraphPlacement
     private let connection: PostgresConnection
     private let executor: BlockingExecutor
 
@@ -12,7 +13,7 @@ public final class PostgresGraphReader: GraphReader {
         self.placement = placement
     }
 
-    public static func connect(conninfo: String, placement: GraphPlacement = .shared()) async throws -> PostgresGraphReader {
+    package static func connect(conninfo: String, placement: GraphPlacement = .shared()) async throws -> PostgresGraphReader {
         let executor = BlockingExecutor(label: "memify.graph.postgres.read")
         let connection = try await executor.run { () throws -> PostgresConnection in
             let connection = try PostgresConnection(conninfo: conninfo)
@@ -23,7 +24,7 @@ public final class PostgresGraphReader: GraphReader {
             let tables = try connection.query("SELECT to_regclass('graph_node') IS NOT NULL AND to_regclass('graph_edge') IS NOT NULL",
                                               operation: "look for the graph tables")
             guard tables.first?[0] == "t" else {
-                throw GraphStoreError(.invalidArgument, operation: "read the graph at \(connection.location) (schema \(placement.schema))",
+                throw DatabaseError(.invalidArgument, operation: "read the graph at \(connection.location) (schema \(placement.schema))",
                                       message: "schema \(placement.schema) holds no graph tables (graph_node, graph_edge): run `memify-worker migrate` or `run` first, or pass --schema/--placement")
             }
             return connection
@@ -31,7 +32,7 @@ public final class PostgresGraphReader: GraphReader {
         return PostgresGraphReader(connection: connection, executor: executor, placement: placement)
     }
 
-    public var location: String { "\(connection.location) (schema \(placement.schema))" }
+    package var location: String { "\(connection.location) (schema \(placement.schema))" }
 
     static let nodeColumns = """
         id, name, type, properties::text, array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text,
@@ -42,12 +43,12 @@ public final class PostgresGraphReader: GraphReader {
         array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text
         """
 
-    public func counts() async throws -> GraphCounts {
+    package func counts() async throws -> GraphCounts {
         let connection = self.connection
         let schema = placement.schema
-        return try await executor.run { () throws(GraphStoreError) -> GraphCounts in
+        return try await executor.run { () throws(DatabaseError) -> GraphCounts in
             var counts = GraphCounts()
-            func named(_ sql: String, _ operation: String) throws(GraphStoreError) -> [NamedCount] {
+            func named(_ sql: String, _ operation: String) throws(DatabaseError) -> [NamedCount] {
                 try connection.query(sql, operation: operation).map { NamedCount(name: $0[0] ?? "", count: Int($0[1] ?? "0") ?? 0) }
             }
             counts.nodesByType = GraphCounts.sorted(try named("SELECT coalesce(type, ''), count(*) FROM graph_node GROUP BY 1", "count nodes by type"))
@@ -75,16 +76,16 @@ public final class PostgresGraphReader: GraphReader {
         }
     }
 
-    public func nodes(ids: [String]) async throws -> [StoredNode] {
+    package func nodes(ids: [String]) async throws -> [StoredNode] {
         guard !ids.isEmpty else { return [] }
         let connection = self.connection
-        return try await executor.run { () throws(GraphStoreError) -> [StoredNode] in
+        return try await executor.run { () throws(DatabaseError) -> [StoredNode] in
             try connection.query("SELECT \(Self.nodeColumns) FROM graph_node WHERE id = ANY($1::varchar[]) ORDER BY id",
                                  [PostgresGraphWriter.arrayLiteral(ids)], operation: "read \(ids.count) nodes").map(Self.storedNode)
         }
     }
 
-    public func edges(touching id: String, limit: Int) async throws -> (edges: [StoredEdge], total: Int) {
+    package func edges(touching id: String, limit: Int) async throws -> (edges: [StoredEdge], total: Int) {
         let connection = self.connection
         return try await executor.run { () throws -> (edges: [StoredEdge], total: Int) in
             let total = try connection.query("""
@@ -98,10 +99,10 @@ public final class PostgresGraphReader: GraphReader {
         }
     }
 
-    public func edges(from sources: [String], withKey key: String?, relationship: String?) async throws -> [StoredEdge] {
+    package func edges(from sources: [String], withKey key: String?, relationship: String?) async throws -> [StoredEdge] {
         guard !sources.isEmpty else { return [] }
         let connection = self.connection
-        return try await executor.run { () throws(GraphStoreError) -> [StoredEdge] in
+        return try await executor.run { () throws(DatabaseError) -> [StoredEdge] in
             try connection.query("""
                 SELECT \(Self.edgeColumns) FROM graph_edge WHERE source_id = ANY($1::varchar[])
                   AND ($2::varchar IS NULL OR source_ref_keys @> ARRAY[$2::varchar]) AND ($3::varchar IS NULL OR relationship_name = $3)
@@ -110,9 +111,9 @@ public final class PostgresGraphReader: GraphReader {
         }
     }
 
-    public func turns(userID: String, sessionID: String, datasetID: String?) async throws -> [GraphTurn] {
+    package func turns(userID: String, sessionID: String, datasetID: String?) async throws -> [GraphTurn] {
         let connection = self.connection
-        return try await executor.run { () throws(GraphStoreError) -> [GraphTurn] in
+        return try await executor.run { () throws(DatabaseError) -> [GraphTurn] in
             guard try connection.query("SELECT to_regclass('memify_turn') IS NOT NULL", operation: "look for memify_turn").first?[0] == "t" else {
                 return []
             }
@@ -126,17 +127,17 @@ public final class PostgresGraphReader: GraphReader {
         }
     }
 
-    public func nodePage(after: String?, limit: Int) async throws -> [StoredNode] {
+    package func nodePage(after: String?, limit: Int) async throws -> [StoredNode] {
         let connection = self.connection
-        return try await executor.run { () throws(GraphStoreError) -> [StoredNode] in
+        return try await executor.run { () throws(DatabaseError) -> [StoredNode] in
             try connection.query("SELECT \(Self.nodeColumns) FROM graph_node WHERE $1::varchar IS NULL OR id > $1 ORDER BY id LIMIT $2",
                                  [after, String(limit)], operation: "read a page of nodes").map(Self.storedNode)
         }
     }
 
-    public func edgePage(after: GraphEdge.Key?, limit: Int) async throws -> [StoredEdge] {
+    package func edgePage(after: GraphEdge.Key?, limit: Int) async throws -> [StoredEdge] {
         let connection = self.connection
-        return try await executor.run { () throws(GraphStoreError) -> [StoredEdge] in
+        return try await executor.run { () throws(DatabaseError) -> [StoredEdge] in
             try connection.query("""
                 SELECT \(Self.edgeColumns) FROM graph_edge
                 WHERE $1::varchar IS NULL OR (source_id, target_id, relationship_name) > ($1, $2::varchar, $3::varchar)

@@ -1,9 +1,10 @@
+import MemifyCore
 import Foundation
 
 /// Reads the embedded graph through a read-only connection (never creates, migrates or
 /// checkpoints the file, so it can look while a run writes).
-public final class SQLiteGraphReader: GraphReader {
-    public let path: String
+package final class SQLiteGraphReader: GraphReader {
+    package let path: String
     private let database: SQLiteDatabase
     private let executor: BlockingExecutor
 
@@ -13,16 +14,16 @@ public final class SQLiteGraphReader: GraphReader {
         self.executor = executor
     }
 
-    public static func open(path: String) async throws -> SQLiteGraphReader {
+    package static func open(path: String) async throws -> SQLiteGraphReader {
         let executor = BlockingExecutor(label: "memify.graph.sqlite.read")
-        let database = try await executor.run { () throws(GraphStoreError) -> SQLiteDatabase in
+        let database = try await executor.run { () throws(DatabaseError) -> SQLiteDatabase in
             guard FileManager.default.fileExists(atPath: path) else {
-                throw GraphStoreError(.invalidArgument, operation: "read the graph sqlite:\(path)",
+                throw DatabaseError(.invalidArgument, operation: "read the graph sqlite:\(path)",
                                       message: "there is no graph at \(path): run `memify-worker run` first, or pass --graph")
             }
             let database = try SQLiteDatabase(path: path, mode: .readOnly)
             guard try database.hasTable("graph_node"), try database.hasTable("graph_edge") else {
-                throw GraphStoreError(.invalidArgument, operation: "read the graph sqlite:\(path)",
+                throw DatabaseError(.invalidArgument, operation: "read the graph sqlite:\(path)",
                                       message: "\(path) holds no graph tables (graph_node, graph_edge): run `memify-worker migrate` or `run` first")
             }
             return database
@@ -30,17 +31,17 @@ public final class SQLiteGraphReader: GraphReader {
         return SQLiteGraphReader(path: path, database: database, executor: executor)
     }
 
-    public var location: String { "sqlite:\(path)" }
+    package var location: String { "sqlite:\(path)" }
 
     static let nodeColumns = "id, name, type, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs"
     static let edgeColumns = "source_id, target_id, relationship_name, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs"
 
-    public func counts() async throws -> GraphCounts {
+    package func counts() async throws -> GraphCounts {
         let database = self.database
-        return try await executor.run { () throws(GraphStoreError) -> GraphCounts in
+        return try await executor.run { () throws(DatabaseError) -> GraphCounts in
             var counts = GraphCounts()
-            func named(_ sql: String, _ operation: String) throws(GraphStoreError) -> [NamedCount] {
-                try database.withStatement(sql, operation: operation) { stmt throws(GraphStoreError) -> [NamedCount] in
+            func named(_ sql: String, _ operation: String) throws(DatabaseError) -> [NamedCount] {
+                try database.withStatement(sql, operation: operation) { stmt throws(DatabaseError) -> [NamedCount] in
                     var out: [NamedCount] = []
                     while try stmt.step() { out.append(NamedCount(name: stmt.text(0) ?? "", count: Int(stmt.int64(1)))) }
                     return out
@@ -56,7 +57,7 @@ public final class SQLiteGraphReader: GraphReader {
                 counts.sessions = try database.withStatement("""
                     SELECT dataset_id, user_id, session_id, count(*), min(turn_time), max(turn_time) FROM memify_turn
                     GROUP BY dataset_id, user_id, session_id ORDER BY user_id, session_id, dataset_id
-                    """, operation: "count turns per session") { stmt throws(GraphStoreError) -> [SessionCount] in
+                    """, operation: "count turns per session") { stmt throws(DatabaseError) -> [SessionCount] in
                     var out: [SessionCount] = []
                     while try stmt.step() {
                         out.append(SessionCount(datasetID: stmt.text(0) ?? "", userID: RegistryText.decode(stmt.text(1) ?? ""),
@@ -69,7 +70,7 @@ public final class SQLiteGraphReader: GraphReader {
             for (collection, width) in try SQLiteVectors.widths(database).sorted(by: { $0.key < $1.key }) {
                 // The name is one of VectorIndex.collections (a constant), never data.
                 let rows = try database.withStatement("SELECT count(*) FROM \"\(collection)\"", operation: "count the rows of \(collection)") {
-                    stmt throws(GraphStoreError) -> Int in try stmt.step() ? Int(stmt.int64(0)) : 0
+                    stmt throws(DatabaseError) -> Int in try stmt.step() ? Int(stmt.int64(0)) : 0
                 }
                 counts.vectors.append(VectorCount(collection: collection, rows: rows, width: width))
             }
@@ -77,30 +78,30 @@ public final class SQLiteGraphReader: GraphReader {
         }
     }
 
-    public func nodes(ids: [String]) async throws -> [StoredNode] {
+    package func nodes(ids: [String]) async throws -> [StoredNode] {
         guard !ids.isEmpty else { return [] }
         let database = self.database
-        return try await executor.run { () throws(GraphStoreError) -> [StoredNode] in
+        return try await executor.run { () throws(DatabaseError) -> [StoredNode] in
             try database.withStatement("SELECT \(Self.nodeColumns) FROM graph_node WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id",
-                                       operation: "read \(ids.count) nodes") { stmt throws(GraphStoreError) -> [StoredNode] in
+                                       operation: "read \(ids.count) nodes") { stmt throws(DatabaseError) -> [StoredNode] in
                 try stmt.bind(1, jsonArray(ids))
                 return try Self.nodes(&stmt)
             }
         }
     }
 
-    public func edges(touching id: String, limit: Int) async throws -> (edges: [StoredEdge], total: Int) {
+    package func edges(touching id: String, limit: Int) async throws -> (edges: [StoredEdge], total: Int) {
         let database = self.database
         return try await executor.run { () throws -> (edges: [StoredEdge], total: Int) in
             let total = try database.withStatement("SELECT (SELECT count(*) FROM graph_edge WHERE source_id = ?1) + (SELECT count(*) FROM graph_edge WHERE target_id = ?1 AND source_id <> ?1)",
-                                                   operation: "count the edges of a node") { stmt throws(GraphStoreError) -> Int in
+                                                   operation: "count the edges of a node") { stmt throws(DatabaseError) -> Int in
                 try stmt.bind(1, id)
                 return try stmt.step() ? Int(stmt.int64(0)) : 0
             }
             let edges = try database.withStatement("""
                 SELECT \(Self.edgeColumns) FROM graph_edge WHERE source_id = ?1
                 UNION ALL SELECT \(Self.edgeColumns) FROM graph_edge WHERE target_id = ?1 AND source_id <> ?1 LIMIT ?2
-                """, operation: "read the edges of a node") { stmt throws(GraphStoreError) -> [StoredEdge] in
+                """, operation: "read the edges of a node") { stmt throws(DatabaseError) -> [StoredEdge] in
                 try stmt.bind(1, id)
                 try stmt.bind(2, Int64(limit))
                 return try Self.edges(&stmt)
@@ -109,16 +110,16 @@ public final class SQLiteGraphReader: GraphReader {
         }
     }
 
-    public func edges(from sources: [String], withKey key: String?, relationship: String?) async throws -> [StoredEdge] {
+    package func edges(from sources: [String], withKey key: String?, relationship: String?) async throws -> [StoredEdge] {
         guard !sources.isEmpty else { return [] }
         let database = self.database
-        return try await executor.run { () throws(GraphStoreError) -> [StoredEdge] in
+        return try await executor.run { () throws(DatabaseError) -> [StoredEdge] in
             try database.withStatement("""
                 SELECT \(Self.edgeColumns) FROM graph_edge WHERE source_id IN (SELECT value FROM json_each(?1))
                   AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(graph_edge.source_ref_keys) WHERE value = ?2))
                   AND (?3 IS NULL OR relationship_name = ?3)
                 ORDER BY source_id, target_id, relationship_name
-                """, operation: "read the edges of \(sources.count) nodes") { stmt throws(GraphStoreError) -> [StoredEdge] in
+                """, operation: "read the edges of \(sources.count) nodes") { stmt throws(DatabaseError) -> [StoredEdge] in
                 try stmt.bind(1, jsonArray(sources))
                 try stmt.bind(2, key)
                 try stmt.bind(3, relationship)
@@ -127,15 +128,15 @@ public final class SQLiteGraphReader: GraphReader {
         }
     }
 
-    public func turns(userID: String, sessionID: String, datasetID: String?) async throws -> [GraphTurn] {
+    package func turns(userID: String, sessionID: String, datasetID: String?) async throws -> [GraphTurn] {
         let database = self.database
-        return try await executor.run { () throws(GraphStoreError) -> [GraphTurn] in
+        return try await executor.run { () throws(DatabaseError) -> [GraphTurn] in
             guard try database.hasTable("memify_turn") else { return [] }
             return try database.withStatement("""
                 SELECT dataset_id, user_id, session_id, turn_id, document_id, content_hash, document_key, chunk_key, turn_time
                 FROM memify_turn WHERE user_id = ?1 AND session_id = ?2 AND (?3 IS NULL OR dataset_id = ?3)
                 ORDER BY turn_time, turn_id, dataset_id
-                """, operation: "read the turns of a session") { stmt throws(GraphStoreError) -> [GraphTurn] in
+                """, operation: "read the turns of a session") { stmt throws(DatabaseError) -> [GraphTurn] in
                 try stmt.bind(1, RegistryText.encode(userID))
                 try stmt.bind(2, RegistryText.encode(sessionID))
                 try stmt.bind(3, datasetID)
@@ -149,11 +150,11 @@ public final class SQLiteGraphReader: GraphReader {
         }
     }
 
-    public func nodePage(after: String?, limit: Int) async throws -> [StoredNode] {
+    package func nodePage(after: String?, limit: Int) async throws -> [StoredNode] {
         let database = self.database
-        return try await executor.run { () throws(GraphStoreError) -> [StoredNode] in
+        return try await executor.run { () throws(DatabaseError) -> [StoredNode] in
             try database.withStatement("SELECT \(Self.nodeColumns) FROM graph_node WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
-                                       operation: "read a page of nodes") { stmt throws(GraphStoreError) -> [StoredNode] in
+                                       operation: "read a page of nodes") { stmt throws(DatabaseError) -> [StoredNode] in
                 try stmt.bind(1, after)
                 try stmt.bind(2, Int64(limit))
                 return try Self.nodes(&stmt)
@@ -161,14 +162,14 @@ public final class SQLiteGraphReader: GraphReader {
         }
     }
 
-    public func edgePage(after: GraphEdge.Key?, limit: Int) async throws -> [StoredEdge] {
+    package func edgePage(after: GraphEdge.Key?, limit: Int) async throws -> [StoredEdge] {
         let database = self.database
-        return try await executor.run { () throws(GraphStoreError) -> [StoredEdge] in
+        return try await executor.run { () throws(DatabaseError) -> [StoredEdge] in
             try database.withStatement("""
                 SELECT \(Self.edgeColumns) FROM graph_edge
                 WHERE ?1 IS NULL OR (source_id, target_id, relationship_name) > (?1, ?2, ?3)
                 ORDER BY source_id, target_id, relationship_name LIMIT ?4
-                """, operation: "read a page of edges") { stmt throws(GraphStoreError) -> [StoredEdge] in
+                """, operation: "read a page of edges") { stmt throws(DatabaseError) -> [StoredEdge] in
                 try stmt.bind(1, after?.sourceID)
                 try stmt.bind(2, after?.targetID)
                 try stmt.bind(3, after?.relationshipName)
@@ -178,7 +179,7 @@ public final class SQLiteGraphReader: GraphReader {
         }
     }
 
-    private static func nodes(_ stmt: inout SQLiteStatement) throws(GraphStoreError) -> [StoredNode] {
+    private static func nodes(_ stmt: inout SQLiteStatement) throws(DatabaseError) -> [StoredNode] {
         var out: [StoredNode] = []
         while try stmt.step() {
             out.append(StoredNode(node: GraphNode(id: stmt.text(0) ?? "", name: stmt.text(1) ?? "", type: stmt.text(2) ?? "",
@@ -189,7 +190,7 @@ public final class SQLiteGraphReader: GraphReader {
         return out
     }
 
-    private static func edges(_ stmt: inout SQLiteStatement) throws(GraphStoreError) -> [StoredEdge] {
+    private static func edges(_ stmt: inout SQLiteStatement) throws(DatabaseError) -> [StoredEdge] {
         var out: [StoredEdge] = []
         while try stmt.step() {
             out.append(StoredEdge(edge: GraphEdge(sourceID: stmt.text(0) ?? "", targetID: stmt.text(1) ?? "",

@@ -1,3 +1,4 @@
+import MemifyCore
 import Foundation
 
 /// cognee's Turso vector collections in the embedded graph file (cognee-vectors.md §3.1): one
@@ -10,10 +11,10 @@ enum SQLiteVectors {
     static let edgeTextSQL = "COALESCE(NULLIF(trim(json_extract(properties, '$.edge_text')), ''), relationship_name)"
 
     /// Existing collections (by cognee's name; Turso stores names lowercased) and their widths.
-    static func widths(_ database: SQLiteDatabase) throws(GraphStoreError) -> [String: Int] {
+    static func widths(_ database: SQLiteDatabase) throws(DatabaseError) -> [String: Int] {
         let byLowercase = Dictionary(uniqueKeysWithValues: VectorIndex.collections.map { ($0.lowercased(), $0) })
         return try database.withStatement("SELECT name, sql FROM sqlite_master WHERE type = 'table'",
-                                          operation: "read the vector collections") { stmt throws(GraphStoreError) -> [String: Int] in
+                                          operation: "read the vector collections") { stmt throws(DatabaseError) -> [String: Int] in
             var out: [String: Int] = [:]
             while try stmt.step() {
                 guard let name = stmt.text(0).flatMap({ byLowercase[$0.lowercased()] }) else { continue }
@@ -29,7 +30,7 @@ enum SQLiteVectors {
         return VectorIndex.declaredWidth(String(sql[range.upperBound...]))
     }
 
-    static func ensure(_ database: SQLiteDatabase, dimensions: Int, identity: String, location: String) throws(GraphStoreError) {
+    static func ensure(_ database: SQLiteDatabase, dimensions: Int, identity: String, location: String) throws(DatabaseError) {
         let existing = try widths(database)
         try VectorGuard.check(widths: existing, dimensions: dimensions, identity: identity, location: location)
         for collection in VectorIndex.collections where existing[collection] == nil {
@@ -40,7 +41,7 @@ enum SQLiteVectors {
     /// Upserts as cognee's Turso adapter does: a stored row keeps its `belongs_to_set` names,
     /// then the new ones; the payload and vector are replaced (the vector is the configured
     /// model's for this text, so equal unless the model changed). Unchanged rows are skipped.
-    static func upsert(_ database: SQLiteDatabase, _ points: [VectorPoint]) throws(GraphStoreError) -> Int {
+    static func upsert(_ database: SQLiteDatabase, _ points: [VectorPoint]) throws(DatabaseError) -> Int {
         var written = 0
         let byCollection = Dictionary(grouping: points, by: \.collection)
         for collection in byCollection.keys.sorted() {
@@ -49,7 +50,7 @@ enum SQLiteVectors {
             // The stored rows of the batch's ids, in one statement.
             let stored = try database.withStatement("SELECT id, payload, vector FROM \(table) WHERE id IN (SELECT value FROM json_each(?1))",
                                                     operation: "read the stored vectors of \(collection)") {
-                stmt throws(GraphStoreError) -> [String: (payload: String?, vector: [UInt8])] in
+                stmt throws(DatabaseError) -> [String: (payload: String?, vector: [UInt8])] in
                 try stmt.bind(1, jsonArray(batch.map(\.id)))
                 var rows: [String: (payload: String?, vector: [UInt8])] = [:]
                 while try stmt.step() { rows[stmt.text(0) ?? ""] = (stmt.text(1), stmt.bytes(2)) }
@@ -73,7 +74,7 @@ enum SQLiteVectors {
             try database.withStatement("""
                 INSERT INTO \(table) (id, payload, vector) VALUES (?1, ?2, ?3)
                 ON CONFLICT(id) DO UPDATE SET payload = excluded.payload, vector = excluded.vector
-                """, operation: "upsert vectors into \(collection)") { stmt throws(GraphStoreError) in
+                """, operation: "upsert vectors into \(collection)") { stmt throws(DatabaseError) in
                 for row in rows {
                     stmt.reset()
                     try stmt.bind(1, row.id)
@@ -87,21 +88,21 @@ enum SQLiteVectors {
         return written
     }
 
-    static func collect(_ database: SQLiteDatabase, key: String, into retraction: inout VectorRetraction) throws(GraphStoreError) {
+    static func collect(_ database: SQLiteDatabase, key: String, into retraction: inout VectorRetraction) throws(DatabaseError) {
         try database.withStatement("""
             SELECT DISTINCT \(edgeTextSQL) FROM graph_edge WHERE EXISTS (SELECT 1 FROM json_each(source_ref_keys) WHERE value = ?1)
-            """, operation: "read the edge texts of \(key)") { stmt throws(GraphStoreError) in
+            """, operation: "read the edge texts of \(key)") { stmt throws(DatabaseError) in
             try stmt.bind(1, key)
             while try stmt.step() { if let text = stmt.text(0) { retraction.edgeTexts.insert(text) } }
         }
     }
 
-    static func remove(_ database: SQLiteDatabase, _ retraction: VectorRetraction, collections: Set<String>) throws(GraphStoreError) -> Int {
+    static func remove(_ database: SQLiteDatabase, _ retraction: VectorRetraction, collections: Set<String>) throws(DatabaseError) -> Int {
         var removed = 0
-        func delete(_ ids: [String], from collection: String) throws(GraphStoreError) {
+        func delete(_ ids: [String], from collection: String) throws(DatabaseError) {
             guard !ids.isEmpty else { return }
             try database.withStatement("DELETE FROM \"\(collection)\" WHERE id IN (SELECT value FROM json_each(?1))",
-                                       operation: "delete vectors from \(collection)") { stmt throws(GraphStoreError) in
+                                       operation: "delete vectors from \(collection)") { stmt throws(DatabaseError) in
                 try stmt.bind(1, jsonArray(ids))
                 _ = try stmt.step()
                 removed += stmt.changes
@@ -114,7 +115,7 @@ enum SQLiteVectors {
             let texts = Array(retraction.edgeTexts)
             let live = try database.withStatement("""
                 SELECT DISTINCT t FROM (SELECT \(edgeTextSQL) AS t FROM graph_edge) WHERE t IN (SELECT value FROM json_each(?1))
-                """, operation: "find edge texts still in use") { stmt throws(GraphStoreError) -> [String] in
+                """, operation: "find edge texts still in use") { stmt throws(DatabaseError) -> [String] in
                 try stmt.bind(1, jsonArray(texts))
                 var out: [String] = []
                 while try stmt.step() { if let t = stmt.text(0) { out.append(t) } }

@@ -1,21 +1,22 @@
+package import MemifyCore
 import Foundation
 
 /// One row of a cognee vector collection (docs/specs/cognee-vectors.md §1): the graph row's id,
 /// the text cognee embeds for one of its index fields, the `IndexSchema` payload cognee stores
 /// beside the vector, and the vector once embedded.
-public struct VectorPoint: Sendable, Equatable {
+package struct VectorPoint: Sendable, Equatable {
     /// `<Type>_<field>`, e.g. `DocumentChunk_text`, `EdgeType_relationship_name`.
-    public var collection: String
+    package var collection: String
     /// The graph node's id (for `EdgeType_relationship_name`: `uuid5(OID, "EdgeType:" + norm(text))`).
-    public var id: String
+    package var id: String
     /// What is embedded: the field's value, `strip()`ed.
-    public var text: String
+    package var text: String
     /// The `IndexSchema` object in cognee's key order, `belongs_to_set` included.
-    public var payload: JSONObject
+    package var payload: JSONObject
     /// Filled in by the embedding step; exactly the collection's width.
-    public var vector: [Float]
+    package var vector: [Float]
 
-    public init(collection: String, id: String, text: String, payload: JSONObject, vector: [Float] = []) {
+    package init(collection: String, id: String, text: String, payload: JSONObject, vector: [Float] = []) {
         self.collection = collection
         self.id = id
         self.text = text
@@ -24,7 +25,7 @@ public struct VectorPoint: Sendable, Equatable {
     }
 
     /// The node-set names in the payload.
-    public var belongsToSet: [String] {
+    package var belongsToSet: [String] {
         guard case .array(let items)? = payload["belongs_to_set"] else { return [] }
         return items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
     }
@@ -33,13 +34,13 @@ public struct VectorPoint: Sendable, Equatable {
 /// What a commit writes into the vector collections: the points of its rows, embedded, all of
 /// one width. A commit without it (vectors off) writes no vector, but its retractions still
 /// remove the vectors of the rows they delete.
-public struct VectorBatch: Sendable {
-    public var dimensions: Int
+package struct VectorBatch: Sendable {
+    package var dimensions: Int
     /// The embedding model's identity (``TextEmbedding/identity``), for messages.
-    public var identity: String
-    public var points: [VectorPoint]
+    package var identity: String
+    package var points: [VectorPoint]
 
-    public init(dimensions: Int, identity: String, points: [VectorPoint]) {
+    package init(dimensions: Int, identity: String, points: [VectorPoint]) {
         self.dimensions = dimensions
         self.identity = identity
         self.points = points
@@ -62,18 +63,18 @@ struct VectorRetraction {
 
 /// Which collections a graph's rows go into, and with what, as cognee's `index_data_points` and
 /// `index_graph_edges` decide (cognee-vectors.md §1.1–§1.3).
-public enum VectorIndex {
+package enum VectorIndex {
     /// The collections session windows fill; the tables a compatible writer creates.
-    public static let collections = ["DocumentChunk_text", "TextSummary_text", "Entity_name", "EntityType_name",
+    package static let collections = ["DocumentChunk_text", "TextSummary_text", "Entity_name", "EntityType_name",
                                      "TextDocument_name", edgeCollection]
     /// Indexed node types' collections: a deleted node's vectors are looked for in these.
-    public static let nodeCollections = Array(collections.dropLast())
-    public static let edgeCollection = "EdgeType_relationship_name"
+    package static let nodeCollections = Array(collections.dropLast())
+    package static let edgeCollection = "EdgeType_relationship_name"
 
     /// The points cognee indexes for these rows: one per (node, index field) whose value is not
     /// null, and one per distinct edge text. Deduplicated by (collection, id), the last payload
     /// winning and node-set names unioned, as cognee's adapters fold a batch.
-    public static func points(for batch: GraphBatch) -> [VectorPoint] {
+    package static func points(for batch: GraphBatch) -> [VectorPoint] {
         var points: [VectorPoint] = []
         var position: [String: Int] = [:]
         func add(_ point: VectorPoint) {
@@ -120,7 +121,7 @@ public enum VectorIndex {
 
     /// The text an edge is searched by (`get_edge_retrieval_text`): its `edge_text` when not
     /// blank, else its relationship name.
-    public static func edgeText(_ properties: JSONObject, relationshipName: String) -> String {
+    package static func edgeText(_ properties: JSONObject, relationshipName: String) -> String {
         if case .string(let text)? = properties["edge_text"], !text.isBlank { return text }
         return relationshipName
     }
@@ -189,7 +190,7 @@ public enum VectorIndex {
 
     /// Python's `str.strip()`: whitespace off both ends, as `str.isspace` counts it (Unicode
     /// White_Space and the separators U+001C…U+001F).
-    public static func pythonStrip(_ text: String) -> String {
+    package static func pythonStrip(_ text: String) -> String {
         func space(_ s: Unicode.Scalar) -> Bool { s.properties.isWhitespace || (0x1C...0x1F).contains(s.value) }
         let scalars = text.unicodeScalars
         guard let first = scalars.firstIndex(where: { !space($0) }) else { return "" }
@@ -229,15 +230,15 @@ public enum VectorIndex {
 }
 
 /// The widths of a graph's existing vector collections disagree with the configured model's.
-public enum VectorGuard {
+package enum VectorGuard {
     /// Throws a usage error naming every collection whose width is not `dimensions`.
-    public static func check(widths: [String: Int], dimensions: Int, identity: String, location: String) throws(GraphStoreError) {
+    package static func check(widths: [String: Int], dimensions: Int, identity: String, location: String) throws(DatabaseError) {
         let wrong = widths.filter { $0.value != dimensions }
         guard !wrong.isEmpty else { return }
         let list = Dictionary(grouping: wrong, by: \.value).sorted { $0.key < $1.key }.map { width, collections in
             "\(collections.map(\.key).sorted().joined(separator: ", ")) \(collections.count == 1 ? "holds" : "hold") \(width)-dimensional vectors"
         }.joined(separator: "; ")
-        throw GraphStoreError(.invalidArgument, operation: "check the vector collections at \(location)",
+        throw DatabaseError(.invalidArgument, operation: "check the vector collections at \(location)",
                               message: "\(list), but the embedding model \(identity) makes \(dimensions): configure the model the collections were made with (EMBEDDING_MODEL, EMBEDDING_DIMENSIONS), or drop the collections to re-embed everything with the new one")
     }
 }

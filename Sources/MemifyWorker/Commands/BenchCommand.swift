@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 
 /// Benchmarks that print ratios against raw limits measured in the same run (scripts/bench-read).
 struct BenchCommand: AsyncParsableCommand {

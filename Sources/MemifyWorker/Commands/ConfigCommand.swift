@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 
 /// `config`: every setting the worker reads, its value (secrets masked) and where it came from.
 struct ConfigCommand: AsyncParsableCommand {

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 
 /// `graph`: look at what was persisted: counts, one session's turns or one node, an export, a drawing.
 /// Everything reads through a read-only ``GraphReader`` (SQL counts and pages, never the whole
@@ -86,7 +91,7 @@ struct GraphCommand: AsyncParsableCommand {
                 if let (user, session) = userAndSession {
                     let turns = try await reader.turns(userID: user, sessionID: session, datasetID: graph.resolvedDatasetID)
                     guard !turns.isEmpty else {
-                        throw GraphStoreError(.invalidArgument, operation: "show session \(user)/\(session)",
+                        throw DatabaseError(.invalidArgument, operation: "show session \(user)/\(session)",
                                               message: "the graph at \(reader.location) holds no turn of this session (see `memify-worker graph stats` for the sessions it has)")
                     }
                     var views: [TurnView] = []
@@ -98,7 +103,7 @@ struct GraphCommand: AsyncParsableCommand {
                     }
                 } else if let id = node {
                     guard let stored = try await reader.nodes(ids: [id]).first else {
-                        throw GraphStoreError(.invalidArgument, operation: "show node \(id)", message: "the graph at \(reader.location) has no node with this id")
+                        throw DatabaseError(.invalidArgument, operation: "show node \(id)", message: "the graph at \(reader.location) has no node with this id")
                     }
                     let (edges, total) = try await reader.edges(touching: id, limit: maxEdges)
                     let ends = Set(edges.flatMap { [$0.edge.sourceID, $0.edge.targetID] }).subtracting([id])

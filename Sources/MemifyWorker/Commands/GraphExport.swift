@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 import Glibc
 
 enum GraphExportFormat: String, ExpressibleByArgument, CaseIterable { case json, graphml, dot }
@@ -51,7 +56,7 @@ final class ByteSink {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw GraphStoreError(.invalidArgument, operation: "write \(path)", message: "cannot create \(temporary): \(String(cString: strerror(errno)))")
+            throw DatabaseError(.invalidArgument, operation: "write \(path)", message: "cannot create \(temporary): \(String(cString: strerror(errno)))")
         }
         let sink = ByteSink(fd: fd)
         do {
@@ -59,11 +64,11 @@ final class ByteSink {
             sink.flush()
             if sink.failed != 0 || fsync(fd) != 0 {
                 let code = sink.failed != 0 ? sink.failed : errno
-                throw GraphStoreError(.invalidArgument, operation: "write \(path)", message: String(cString: strerror(code)))
+                throw DatabaseError(.invalidArgument, operation: "write \(path)", message: String(cString: strerror(code)))
             }
             close(fd)
             guard rename(temporary, path) == 0 else {
-                throw GraphStoreError(.invalidArgument, operation: "write \(path)", message: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
+                throw DatabaseError(.invalidArgument, operation: "write \(path)", message: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
             }
             return result
         } catch {

@@ -1,5 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 
 /// `graph render`: one self-contained HTML page (no network: the drawing code is inlined), a
 /// force layout on a `<canvas>`, nodes coloured by type, a search box over names, a node's text

@@ -1,5 +1,10 @@
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 
 /// `graph stats` as text and as JSON.
 enum GraphStatsReport {

@@ -1,5 +1,10 @@
 import ArgumentParser
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
+import Pipeline
+import MemifyTools
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,10 @@
+import MemifyCore
 import GraphStore
-import ArgumentParser
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
+import ArgumentParser
 
 struct SessionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,7 +33,7 @@ struct SessionsCommand: AsyncParsableCommand {
                 defer { out.flush() }
                 var sessions = 0, bad = 0
                 let malformed = MalformedKeys()
-                for try await read in try cache.makeSource(malformed: malformed).sessions(filter: selection.filter) {
+                for try await read in try cache.makeSource(options: { var o = cache.readOptions; o.malformedKeys = malformed; return o }()).sessions(filter: selection.filter) {
                     sessions += 1
                     let errors = read.errors.count + (read.sessionError == nil ? 0 : 1)
                     if errors > 0 { bad += 1 }

@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Pipeline
+import MemifyTools
 
 /// Writes a deterministic synthetic corpus in cognee's cache format (Redis or filesystem), for
 /// examples, tests and benchmarks. Never used on a production cache.

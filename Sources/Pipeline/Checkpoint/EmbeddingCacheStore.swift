@@ -1,22 +1,8 @@
+import MemifyCore
 import GraphStore
+import SessionCache
+import Extraction
 import Foundation
-
-/// What the embedder needs from the state database: the embedding cache and the usage ledger
-/// `stats` reads.
-///
-/// The cache (`embedding_cache`) is keyed by (model as configured, dimensions, SHA-256 of the
-/// stripped text), so a rerun, a re-derivation after an upgrade, or an entity named by ten
-/// thousand turns never pays for the same text twice, and a change of model or width simply
-/// misses. Vectors are little-endian float32, the layout cognee's turso adapter stores.
-public protocol EmbeddingCaching: Sendable {
-    /// The cached vectors among `hashes` (32-byte SHA-256 digests); a hash without a row, or
-    /// with a row of another length, is absent from the answer.
-    func cachedVectors(model: String, dimensions: Int, hashes: [[UInt8]]) async throws -> [[UInt8]: [Float]]
-    /// Stores (or replaces) vectors, all `dimensions` long.
-    func storeVectors(_ vectors: [(hash: [UInt8], vector: [Float])], model: String, dimensions: Int) async throws
-    /// Usage rows, as the LLM extractor records them (``LLMStateStoring/recordUsage(_:)``).
-    func recordUsage(_ rows: [LLMUsageRow]) async throws
-}
 
 /// Vectors as cached: little-endian float32, `4 · dimensions` bytes.
 enum EmbeddingBlob {
@@ -36,13 +22,13 @@ enum EmbeddingBlob {
 }
 
 extension CheckpointStore: EmbeddingCaching {
-    public func cachedVectors(model: String, dimensions: Int, hashes: [[UInt8]]) async throws -> [[UInt8]: [Float]] {
+    package func cachedVectors(model: String, dimensions: Int, hashes: [[UInt8]]) async throws -> [[UInt8]: [Float]] {
         guard !hashes.isEmpty else { return [:] }
-        return try await executor.run {
-            try self.database.withStatement(
+        return try await read { state in
+            try state.database.withStatement(
                 "SELECT vector FROM embedding_cache WHERE model = ?1 AND dimensions = ?2 AND text_hash = ?3",
                 operation: "read the embedding cache"
-            ) { stmt throws(GraphStoreError) -> [[UInt8]: [Float]] in
+            ) { stmt throws(DatabaseError) -> [[UInt8]: [Float]] in
                 var out: [[UInt8]: [Float]] = [:]
                 for hash in Set(hashes) {
                     stmt.reset()
@@ -58,15 +44,15 @@ extension CheckpointStore: EmbeddingCaching {
         }
     }
 
-    public func storeVectors(_ vectors: [(hash: [UInt8], vector: [Float])], model: String, dimensions: Int) async throws {
+    package func storeVectors(_ vectors: [(hash: [UInt8], vector: [Float])], model: String, dimensions: Int) async throws {
         guard !vectors.isEmpty else { return }
         let rows = vectors.map { (hash: $0.hash, blob: EmbeddingBlob.encode($0.vector)) }
-        try await executor.run {
-            try self.database.transaction { () throws(GraphStoreError) in
-                try self.database.withStatement("""
+        try await write { state in
+            try state.database.transaction { () throws(DatabaseError) in
+                try state.database.withStatement("""
                     INSERT INTO embedding_cache (model, dimensions, text_hash, vector) VALUES (?1, ?2, ?3, ?4)
                     ON CONFLICT (model, dimensions, text_hash) DO UPDATE SET vector = excluded.vector
-                    """, operation: "store embeddings") { stmt throws(GraphStoreError) in
+                    """, operation: "store embeddings") { stmt throws(DatabaseError) in
                     for row in rows {
                         stmt.reset()
                         try stmt.bind(1, model)

@@ -1,89 +1,17 @@
+import MemifyCore
 import GraphStore
+import SessionCache
+package import Extraction
 import Foundation
 
-/// One turn's answer in the response cache: keyed by (model, sha256 of the turn's prompt).
-public struct LLMCachedAnswer: Sendable, Equatable {
-    public var promptHash: String
-    /// The turn object the model returned (compact JSON), already validated.
-    public var answer: [UInt8]
-    /// This turn's share of the request's usage.
-    public var tokensIn: Int
-    public var tokensOut: Int
-    public var costUSD: Double
-
-    public init(promptHash: String, answer: [UInt8], tokensIn: Int, tokensOut: Int, costUSD: Double) {
-        self.promptHash = promptHash
-        self.answer = answer
-        self.tokensIn = tokensIn
-        self.tokensOut = tokensOut
-        self.costUSD = costUSD
-    }
-}
-
-/// What one request (or one batch of cache hits) cost one session.
-public struct LLMUsageRow: Sendable, Equatable {
-    public var runID: String
-    public var requestID: String
-    public var userID: String
-    public var sessionID: String
-    /// As configured (`openai/gpt-4o-mini`), as cognee records it.
-    public var model: String
-    public var turns: Int
-    public var tokensIn: Int
-    public var tokensOut: Int
-    public var costUSD: Double
-    /// Unix seconds.
-    public var at: Double
-    /// Answered from the response cache: nothing was paid (tokens and cost are 0).
-    public var cached: Bool
-
-    public init(runID: String, requestID: String, userID: String, sessionID: String, model: String, turns: Int, tokensIn: Int,
-                tokensOut: Int, costUSD: Double, at: Double, cached: Bool) {
-        self.runID = runID
-        self.requestID = requestID
-        self.userID = userID
-        self.sessionID = sessionID
-        self.model = model
-        self.turns = turns
-        self.tokensIn = tokensIn
-        self.tokensOut = tokensOut
-        self.costUSD = costUSD
-        self.at = at
-        self.cached = cached
-    }
-}
-
-/// Usage totals over a time range, for `stats`.
-public struct LLMUsageTotals: Sendable, Equatable {
-    public var userID: String?
-    public var sessionID: String?
-    public var model: String?
-    public var tokensIn = 0
-    public var tokensOut = 0
-    public var costUSD = 0.0
-    /// Requests paid for (distinct request ids of uncached rows).
-    public var requests = 0
-    /// Turns answered from the response cache.
-    public var cachedTurns = 0
-
-    public init() {}
-}
-
-/// What the LLM extractor needs from the state database.
-public protocol LLMStateStoring: Sendable {
-    func cachedAnswers(model: String, promptHashes: [String]) async throws -> [String: LLMCachedAnswer]
-    func storeAnswers(_ answers: [LLMCachedAnswer], model: String) async throws
-    func recordUsage(_ rows: [LLMUsageRow]) async throws
-}
-
 extension CheckpointStore: LLMStateStoring {
-    public func cachedAnswers(model: String, promptHashes: [String]) async throws -> [String: LLMCachedAnswer] {
+    package func cachedAnswers(model: String, promptHashes: [String]) async throws -> [String: LLMCachedAnswer] {
         guard !promptHashes.isEmpty else { return [:] }
-        return try await executor.run {
-            try self.database.withStatement(
+        return try await read { state in
+            try state.database.withStatement(
                 "SELECT answer, tokens_in, tokens_out, cost_usd FROM llm_cache WHERE model = ?1 AND prompt_hash = ?2",
                 operation: "read the LLM response cache"
-            ) { stmt throws(GraphStoreError) -> [String: LLMCachedAnswer] in
+            ) { stmt throws(DatabaseError) -> [String: LLMCachedAnswer] in
                 var out: [String: LLMCachedAnswer] = [:]
                 for hash in Set(promptHashes) {
                     stmt.reset()
@@ -99,17 +27,17 @@ extension CheckpointStore: LLMStateStoring {
         }
     }
 
-    public func storeAnswers(_ answers: [LLMCachedAnswer], model: String) async throws {
+    package func storeAnswers(_ answers: [LLMCachedAnswer], model: String) async throws {
         guard !answers.isEmpty else { return }
         let now = Date().timeIntervalSince1970
-        try await executor.run {
-            try self.database.transaction { () throws(GraphStoreError) in
-                try self.database.withStatement("""
+        try await write { state in
+            try state.database.transaction { () throws(DatabaseError) in
+                try state.database.withStatement("""
                     INSERT INTO llm_cache (model, prompt_hash, answer, tokens_in, tokens_out, cost_usd, created_at)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                     ON CONFLICT (model, prompt_hash) DO UPDATE SET answer = excluded.answer, tokens_in = excluded.tokens_in,
                       tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd, created_at = excluded.created_at
-                    """, operation: "store LLM answers") { stmt throws(GraphStoreError) in
+                    """, operation: "store LLM answers") { stmt throws(DatabaseError) in
                     for a in answers {
                         stmt.reset()
                         try stmt.bind(1, model)
@@ -126,14 +54,14 @@ extension CheckpointStore: LLMStateStoring {
         }
     }
 
-    public func recordUsage(_ rows: [LLMUsageRow]) async throws {
+    package func recordUsage(_ rows: [LLMUsageRow]) async throws {
         guard !rows.isEmpty else { return }
-        try await executor.run {
-            try self.database.transaction { () throws(GraphStoreError) in
-                try self.database.withStatement("""
+        try await write { state in
+            try state.database.transaction { () throws(DatabaseError) in
+                try state.database.withStatement("""
                     INSERT INTO usage (run_id, request_id, user_id, session_id, model, turns, tokens_in, tokens_out, cost_usd, at, cached)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                    """, operation: "record LLM usage") { stmt throws(GraphStoreError) in
+                    """, operation: "record LLM usage") { stmt throws(DatabaseError) in
                     for r in rows {
                         stmt.reset()
                         try stmt.bind(1, r.runID)
@@ -153,12 +81,14 @@ extension CheckpointStore: LLMStateStoring {
             }
         }
     }
+}
 
-    public enum UsageGrouping: Sendable { case total, session, model }
+extension StateDatabase {
+    package enum UsageGrouping: Sendable { case total, session, model }
 
     /// Usage since `since` (Unix seconds; nil: all time), summed as a whole, per session, or per
     /// model. Blocking. An old state database without the usage table reads as no usage.
-    public func usage(since: Double?, by grouping: UsageGrouping) throws -> [LLMUsageTotals] {
+    package func usage(since: Double?, by grouping: UsageGrouping) throws -> [LLMUsageTotals] {
         guard try database.hasTable("usage") else { return grouping == .total ? [LLMUsageTotals()] : [] }
         let keys: String
         switch grouping {
@@ -177,7 +107,7 @@ extension CheckpointStore: LLMStateStoring {
               count(DISTINCT CASE WHEN cached = 0 THEN request_id END), coalesce(sum(CASE WHEN cached = 1 THEN turns ELSE 0 END), 0)
             FROM usage WHERE at >= ?1
             """ + group
-        return try database.withStatement(sql, operation: "sum LLM usage") { stmt throws(GraphStoreError) -> [LLMUsageTotals] in
+        return try database.withStatement(sql, operation: "sum LLM usage") { stmt throws(DatabaseError) -> [LLMUsageTotals] in
             try stmt.bind(1, since ?? -Double.greatestFiniteMagnitude)
             var out: [LLMUsageTotals] = []
             while try stmt.step() {

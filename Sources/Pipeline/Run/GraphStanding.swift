@@ -1,4 +1,7 @@
-public import GraphStore
+import MemifyCore
+package import GraphStore
+package import SessionCache
+import Extraction
 
 /// Whether a run's checkpoints can be trusted to know every turn the graph holds, and what to do
 /// when they cannot.
@@ -21,14 +24,14 @@ public import GraphStore
 ///
 /// A reconciling run that reads every session of its scope (no `--limit`, `--since`, `--until`,
 /// not interrupted, none left to another worker) puts the state back in step.
-public struct GraphStanding: Sendable {
-    public var stateID: String
+package struct GraphStanding: Sendable {
+    package var stateID: String
     /// This run reconciles.
-    public var reconcile: Bool
+    package var reconcile: Bool
     /// Why, for the log.
-    public var reason: String
+    package var reason: String
     /// The graph's counter for this state when the run started.
-    public var graphSequence: Int64
+    package var graphSequence: Int64
 
     /// Checkpoints registered per transaction when a state from before the registry first runs.
     static let backfillPage = 5000
@@ -36,9 +39,9 @@ public struct GraphStanding: Sendable {
     /// Decides how this run stands. `scope` names the sessions the run reads (``scope(of:)``).
     /// `readSequence` reads the graph's counter for a state id (on the run lock's connection
     /// when there is one, so a writer connects only when the run writes).
-    public static func check(checkpoints: CheckpointStore, graph: any GraphWriter, datasetID: String, scope: String?,
+    package static func check(checkpoints: CheckpointStore, graph: any GraphWriter, datasetID: String, scope: String?,
                              readSequence: (String) async throws -> Int64) async throws -> GraphStanding {
-        let state = try await checkpoints.executor.run { try checkpoints.graphSyncRecord() }
+        let state = try await checkpoints.read { checkpoints in try checkpoints.graphSyncRecord() }
         var sequence = try await readSequence(state.stateID)
         if let synced = state.syncedScope, sequence == state.sequence, synced == "all" || synced == scope {
             return GraphStanding(stateID: state.stateID, reconcile: false, reason: "in step", graphSequence: sequence)
@@ -56,7 +59,7 @@ public struct GraphStanding: Sendable {
             var after: Int64 = 0
             while true {
                 let from = after
-                let page = try await checkpoints.executor.run { try checkpoints.turnsPage(after: from, limit: backfillPage) }
+                let page = try await checkpoints.read { checkpoints in try checkpoints.turnsPage(after: from, limit: backfillPage) }
                 guard !page.turns.isEmpty else { break }
                 let committed = try await graph.commit(GraphCommit(datasetID: datasetID, registering: page.turns.map(\.registered),
                                                                    keepRegistered: true, stateID: state.stateID))
@@ -70,31 +73,31 @@ public struct GraphStanding: Sendable {
                                  graphSequence: sequence)
         }
         let reached = sequence
-        try await checkpoints.executor.run { try checkpoints.markSynced(scope: "all", sequence: reached) }
+        try await checkpoints.write { checkpoints in try checkpoints.markSynced(scope: "all", sequence: reached) }
         return GraphStanding(stateID: state.stateID, reconcile: false, reason: "new graph", graphSequence: reached)
     }
 
     /// Before a reconciling run's first batch: the state is out of step until one completes.
-    public func begin(checkpoints: CheckpointStore) async throws {
+    package func begin(checkpoints: CheckpointStore) async throws {
         guard reconcile else { return }
-        try await checkpoints.executor.run { try checkpoints.beginReconcile() }
+        try await checkpoints.write { checkpoints in try checkpoints.beginReconcile() }
     }
 
     /// After a run: a reconciling run that read every session of its scope puts the state back
     /// in step. Returns whether it did.
     @discardableResult
-    public func finish(checkpoints: CheckpointStore, summary: RunSummary, options: RunOptions, scope: String?) async throws -> Bool {
+    package func finish(checkpoints: CheckpointStore, summary: RunSummary, options: RunOptions, scope: String?) async throws -> Bool {
         guard reconcile, let scope, options.limit == nil, options.since == nil, options.until == nil, !summary.interrupted,
               !summary.stoppedByBudget, summary.sessionsLockedElsewhere == 0 else { return false }
         let sequence = summary.graphSequence ?? graphSequence
-        try await checkpoints.executor.run { try checkpoints.markSynced(scope: scope, sequence: sequence) }
+        try await checkpoints.write { checkpoints in try checkpoints.markSynced(scope: scope, sequence: sequence) }
         return true
     }
 
     /// The sessions a filter reads, as recorded when a reconciling run covered them: `all`, or
     /// the users, sessions and shard named; nil for an exact list of keys (`quarantine replay`),
     /// which never completes a reconciliation.
-    public static func scope(of filter: SessionFilter) -> String? {
+    package static func scope(of filter: SessionFilter) -> String? {
         if filter.keys != nil { return nil }
         if filter.userIDs.isEmpty && filter.sessionIDs.isEmpty && filter.shard == nil { return "all" }
         var parts: [String] = []

@@ -1,38 +1,41 @@
-public import GraphStore
+package import MemifyCore
+package import GraphStore
+package import SessionCache
+package import Extraction
 import Foundation
 import Logging
 import Synchronization
 
 /// What one run does, beyond where it reads and writes.
-public struct RunOptions: Sendable {
-    public var runID: String
-    public var datasetID: String
-    public var filter: SessionFilter
+package struct RunOptions: Sendable {
+    package var runID: String
+    package var datasetID: String
+    package var filter: SessionFilter
     /// Only turns whose time is in [since, until) (Unix seconds); others are left alone.
-    public var since: Double?
-    public var until: Double?
+    package var since: Double?
+    package var until: Double?
     /// At most this many sessions.
-    public var limit: Int?
-    public var dryRun: Bool
+    package var limit: Int?
+    package var dryRun: Bool
     /// Extractor calls in flight at once.
-    public var concurrency: Int
+    package var concurrency: Int
     /// Graph rows per transaction, about: small sessions are gathered into batches of this many
     /// rows, and a session too large for one is persisted in slices of about this many rows,
     /// each committed and checkpointed on its own.
-    public var batchRows: Int
+    package var batchRows: Int
     /// The checkpoints may be behind the graph (a crash between a commit and its checkpoint, a
     /// lost or restored state database): each session's stored turns are read from the graph's
     /// turn registry (`memify_turn`) as well as from the checkpoints, the registry winning, so a
     /// turn the graph holds and the cache no longer does is retracted.
-    public var reconcile = false
+    package var reconcile = false
     /// The state database's id: each batch committed to the graph bumps its counter there.
-    public var stateID: String?
+    package var stateID: String?
     /// The embedding model's identity when vectors are on. Part of every turn's derivation (see
     /// ``PersistSessionsRunner/derivationIdentity(extractor:vectors:)``): turning vectors on, or
     /// changing the model, re-derives every turn once, as an extractor change does.
-    public var vectorIdentity: String?
+    package var vectorIdentity: String?
 
-    public init(runID: String, datasetID: String, filter: SessionFilter = .all, since: Double? = nil, until: Double? = nil,
+    package init(runID: String, datasetID: String, filter: SessionFilter = .all, since: Double? = nil, until: Double? = nil,
                 limit: Int? = nil, dryRun: Bool = false, concurrency: Int = 4, batchRows: Int = 1000) {
         self.runID = runID
         self.datasetID = datasetID
@@ -48,70 +51,70 @@ public struct RunOptions: Sendable {
     /// The run as the graph's provenance names it (`source_run_ids`, `source_run_refs`): a uuid5
     /// of ``runID``, since cognee's provenance code reads run ids as UUIDs (and fails on a row
     /// whose run ids are not). ``runID`` stays the run's name in the state database and logs.
-    public var graphRunID: String { GraphIdentity.graphRunID(runID) }
+    package var graphRunID: String { GraphIdentity.graphRunID(runID) }
 
     /// The dataset of runs that name none: a fixed uuid, so ids stay stable across runs.
-    public static let defaultDatasetID = GraphIdentity.uuid5("memify-worker:default-dataset")
+    package static let defaultDatasetID = GraphIdentity.uuid5("memify-worker:default-dataset")
 }
 
 /// What a run did, for the summary line, the metrics file and the runs table.
-public struct RunSummary: Sendable, Equatable {
-    public var runID = ""
-    public var sessionsSeen = 0
+package struct RunSummary: Sendable, Equatable {
+    package var runID = ""
+    package var sessionsSeen = 0
     /// Sessions skipped because another worker held them (it persists them).
-    public var sessionsLockedElsewhere = 0
+    package var sessionsLockedElsewhere = 0
     /// Sessions whose stored bytes matched their fingerprint: skipped without decoding.
-    public var sessionsUnchanged = 0
+    package var sessionsUnchanged = 0
     /// Keys that look like session keys but name no session (reported, not read).
-    public var keysMalformed = 0
-    public var turnsSeen = 0
-    public var turnsNew = 0
-    public var turnsChanged = 0
-    public var turnsUnchanged = 0
-    public var turnsDeleted = 0
+    package var keysMalformed = 0
+    package var turnsSeen = 0
+    package var turnsNew = 0
+    package var turnsChanged = 0
+    package var turnsUnchanged = 0
+    package var turnsDeleted = 0
     /// Turns outside --since/--until.
-    public var turnsOutOfWindow = 0
+    package var turnsOutOfWindow = 0
     /// Elements or sessions quarantined by this run (new or met again).
-    public var quarantined = 0
-    public var extractorCalls = 0
-    public var rowsWritten = 0
-    public var rowsDeleted = 0
+    package var quarantined = 0
+    package var extractorCalls = 0
+    package var rowsWritten = 0
+    package var rowsDeleted = 0
     /// Whether the run wrote vectors (an embedding endpoint was configured).
-    public var vectorsOn = false
+    package var vectorsOn = false
     /// Vector rows inserted or changed, and removed with the rows they belonged to.
-    public var vectorsWritten = 0
-    public var vectorsDeleted = 0
+    package var vectorsWritten = 0
+    package var vectorsDeleted = 0
     /// Embedding usage, filled in by the caller: requests sent, texts sent, texts found in the cache.
-    public var embeddingRequests = 0
-    public var textsEmbedded = 0
-    public var textsFromEmbeddingCache = 0
-    public var embeddingTokens = 0
-    public var embeddingCostUSD = 0.0
+    package var embeddingRequests = 0
+    package var textsEmbedded = 0
+    package var textsFromEmbeddingCache = 0
+    package var embeddingTokens = 0
+    package var embeddingCostUSD = 0.0
     /// The embedding model's identity (`model@dimensions`) when vectors are on.
-    public var embeddingModel: String?
-    public var estimatedTokens = 0
-    public var estimatedCostUSD = 0.0
+    package var embeddingModel: String?
+    package var estimatedTokens = 0
+    package var estimatedCostUSD = 0.0
     /// Turns left for a later run because the token or cost budget ran out (not checkpointed).
-    public var turnsDeferred = 0
+    package var turnsDeferred = 0
     /// The run stopped taking work because its `--max-tokens` / `--max-cost` budget ran out.
-    public var stoppedByBudget = false
+    package var stoppedByBudget = false
     /// LLM usage paid by this run (cache hits cost nothing); filled in by the caller.
-    public var tokensIn = 0
-    public var tokensOut = 0
-    public var costUSD = 0.0
-    public var interrupted = false
-    public var dryRun = false
+    package var tokensIn = 0
+    package var tokensOut = 0
+    package var costUSD = 0.0
+    package var interrupted = false
+    package var dryRun = false
     /// The run read each session's stored turns from the graph's registry too (see ``RunOptions/reconcile``).
-    public var reconciled = false
+    package var reconciled = false
     /// The graph's commit counter for this state after the run's last commit (nil: none).
-    public var graphSequence: Int64?
-    public var seconds = 0.0
+    package var graphSequence: Int64?
+    package var seconds = 0.0
 
-    public init() {}
+    package init() {}
 
-    public var turnsPersisted: Int { turnsNew + turnsChanged }
+    package var turnsPersisted: Int { turnsNew + turnsChanged }
 
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         func n(_ v: Int) -> JSONValue { .number(JSONNumber(v)) }
         return .object(JSONObject([
             ("run_id", .string(runID)), ("dry_run", .bool(dryRun)), ("interrupted", .bool(interrupted)), ("reconciled", .bool(reconciled)),
@@ -137,11 +140,11 @@ public struct RunSummary: Sendable, Equatable {
 }
 
 /// Set by a signal handler: stop taking new work, finish the batch in flight.
-public final class StopFlag: Sendable {
+package final class StopFlag: Sendable {
     private let flag = Mutex(false)
-    public init() {}
-    public func stop() { flag.withLock { $0 = true } }
-    public var isStopped: Bool { flag.withLock { $0 } }
+    package init() {}
+    package func stop() { flag.withLock { $0 = true } }
+    package var isStopped: Bool { flag.withLock { $0 } }
 }
 
 /// The persist-sessions pipeline, one pass:
@@ -155,19 +158,19 @@ public final class StopFlag: Sendable {
 /// checkpointed. Nothing is queued beyond one batch. A session larger than a batch is cut into
 /// slices that are batches of their own (``SessionSlices``): the graph rows in memory are
 /// bounded by the batch size, not by the session, and a stop comes between two slices.
-public struct PersistSessionsRunner: Sendable {
-    public var source: any CacheSource
+package struct PersistSessionsRunner: Sendable {
+    package var source: any CacheSource
     /// nil in a dry run.
-    public var graph: (any GraphWriter)?
-    public var checkpoints: any CheckpointStoring
-    public var extractor: any Extractor
-    public var options: RunOptions
+    package var graph: (any GraphWriter)?
+    package var checkpoints: any CheckpointStoring
+    package var extractor: any Extractor
+    package var options: RunOptions
     /// Per-session locks against other workers (PostgreSQL advisory locks); nil for SQLite.
-    public var sessionLocks: (any SessionLocking)?
+    package var sessionLocks: (any SessionLocking)?
     /// Embeds each batch's index texts before its transaction opens; nil: vectors off.
-    public var embedder: (any TextEmbedding)?
+    package var embedder: (any TextEmbedding)?
 
-    public init(source: any CacheSource, graph: (any GraphWriter)?, checkpoints: any CheckpointStoring, extractor: any Extractor,
+    package init(source: any CacheSource, graph: (any GraphWriter)?, checkpoints: any CheckpointStoring, extractor: any Extractor,
                 options: RunOptions, sessionLocks: (any SessionLocking)? = nil, embedder: (any TextEmbedding)? = nil) {
         self.sessionLocks = sessionLocks
         self.embedder = embedder
@@ -230,7 +233,7 @@ public struct PersistSessionsRunner: Sendable {
         var isEmpty: Bool { work.isEmpty && deleted.isEmpty && sessions.isEmpty }
     }
 
-    public func run(stop: StopFlag = StopFlag(), progress: (@Sendable (RunSummary) -> Void)? = nil) async throws -> RunSummary {
+    package func run(stop: StopFlag = StopFlag(), progress: (@Sendable (RunSummary) -> Void)? = nil) async throws -> RunSummary {
         let started = ContinuousClock.now
         var summary = RunSummary()
         summary.runID = options.runID
@@ -429,7 +432,7 @@ public struct PersistSessionsRunner: Sendable {
             }
             let outcomes = inputs.isEmpty ? [] : try await extractor.extract(batch: inputs, concurrency: options.concurrency)
             guard outcomes.count == inputs.count else {
-                throw PipelineError(.protocolError, operation: "extract a batch with \(extractor.identity)",
+                throw WorkerError(.protocolError, operation: "extract a batch with \(extractor.identity)",
                                     message: "\(outcomes.count) outcomes for \(inputs.count) turns")
             }
             prepared.graph.runID = options.graphRunID
@@ -576,11 +579,11 @@ public struct PersistSessionsRunner: Sendable {
     /// with a warning. A second loss, or locks lost with their connection, fails the run (exit
     /// 69, the next run resumes). Writes are tried again only when `retryIf` says nothing of
     /// them reached the server.
-    private func readingGraph<R: Sendable>(_ what: String, retryIf: (GraphStoreError) -> Bool = { _ in true },
+    private func readingGraph<R: Sendable>(_ what: String, retryIf: (DatabaseError) -> Bool = { _ in true },
                                            _ read: () async throws -> R) async throws -> R {
         do {
             return try await read()
-        } catch let error as GraphStoreError where error.code == .connectionFailed && retryIf(error) {
+        } catch let error as DatabaseError where error.code == .connectionFailed && retryIf(error) {
             guard let graph, await sessionLocks?.stillHeld() ?? true else { throw error }
             Self.logger.warning("lost the connection to the graph; reconnecting once and reading again", metadata: [
                 "graph": "\(graph.location)", "read": "\(what)", "error": "\(error)"])
@@ -685,7 +688,7 @@ public struct PersistSessionsRunner: Sendable {
     /// What a turn's rows are derived with: the extractor, and the embedding model when vectors
     /// are on. Salted into every turn's content hash and the sessions' fingerprints, so a change
     /// of either re-derives each turn once.
-    public static func derivationIdentity(extractor: String, vectors: String?) -> String {
+    package static func derivationIdentity(extractor: String, vectors: String?) -> String {
         vectors.map { "\(extractor) vectors \($0)" } ?? extractor
     }
 
@@ -695,7 +698,7 @@ public struct PersistSessionsRunner: Sendable {
         var points = VectorIndex.points(for: graph)
         let vectors = try await embedder.embed(points.map(\.text))
         guard vectors.count == points.count else {
-            throw PipelineError(.protocolError, operation: "embed a batch with \(embedder.identity)",
+            throw WorkerError(.protocolError, operation: "embed a batch with \(embedder.identity)",
                                 message: "\(vectors.count) vectors for \(points.count) texts")
         }
         for i in points.indices { points[i].vector = vectors[i] }
@@ -720,7 +723,7 @@ extension Duration {
 
 extension TurnCheckpoint {
     /// The turn's row in the graph's registry.
-    public var registered: RegisteredTurn {
+    package var registered: RegisteredTurn {
         RegisteredTurn(userID: userID, sessionID: sessionID, turnID: turnID, documentID: documentID, contentHash: contentHash,
                        documentKey: documentKey, chunkKey: chunkKey, turnTime: turnTime)
     }

@@ -1,28 +1,32 @@
+package import MemifyCore
+import GraphStore
+import SessionCache
+import Extraction
 import Foundation
 
 /// A pipeline declared in `pipelines/<name>.yml`: its stages, in order, and their options.
 ///
 /// The format is a small YAML subset (`key: value`, a `stages:` list, an `options:` map,
 /// `#` comments), parsed here so a typo is reported with its file and line.
-public struct PipelineDefinition: Sendable, Equatable {
-    public var name: String
-    public var stages: [String]
-    public var extractor: String
-    public var concurrency: Int
-    public var batchRows: Int
+package struct PipelineDefinition: Sendable, Equatable {
+    package var name: String
+    package var stages: [String]
+    package var extractor: String
+    package var concurrency: Int
+    package var batchRows: Int
     /// Where it was loaded from ("built-in" for the compiled-in default).
-    public var origin: String
+    package var origin: String
 
     /// The stages the runner implements, in the only order that is meaningful.
-    public static let persistSessionsStages = ["discover", "read", "diff", "build", "extract", "write", "checkpoint"]
+    package static let persistSessionsStages = ["discover", "read", "diff", "build", "extract", "write", "checkpoint"]
 
-    public static let builtIn = PipelineDefinition(name: "persist-sessions", stages: persistSessionsStages, extractor: "builtin",
+    package static let builtIn = PipelineDefinition(name: "persist-sessions", stages: persistSessionsStages, extractor: "builtin",
                                                    concurrency: 4, batchRows: 1000, origin: "built-in")
 
     /// Loads `nameOrPath`: a path (contains `/` or ends in `.yml`), or a name looked up in
     /// `./pipelines`, the `pipelines` folder next to the executable's package, and
     /// `/etc/memify-worker/pipelines`. `persist-sessions` falls back to the built-in definition.
-    public static func load(_ nameOrPath: String, searchDirectories: [String]? = nil) throws(PipelineError) -> PipelineDefinition {
+    package static func load(_ nameOrPath: String, searchDirectories: [String]? = nil) throws(WorkerError) -> PipelineDefinition {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yml") || nameOrPath.hasSuffix(".yaml") {
             return try parse(file: nameOrPath)
         }
@@ -32,7 +36,7 @@ public struct PipelineDefinition: Sendable, Equatable {
             if FileManager.default.fileExists(atPath: path) { return try parse(file: path) }
         }
         if nameOrPath == builtIn.name { return builtIn }
-        throw PipelineError(.usage, operation: "load pipeline '\(nameOrPath)'",
+        throw WorkerError(.usage, operation: "load pipeline '\(nameOrPath)'",
                             message: "no \(nameOrPath).yml in \(directories.joined(separator: ", "))")
     }
 
@@ -46,20 +50,20 @@ public struct PipelineDefinition: Sendable, Equatable {
         return out
     }
 
-    public static func parse(file path: String) throws(PipelineError) -> PipelineDefinition {
+    package static func parse(file path: String) throws(WorkerError) -> PipelineDefinition {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw PipelineError(.usage, operation: "read pipeline \(path)", message: "\(error.localizedDescription)")
+            throw WorkerError(.usage, operation: "read pipeline \(path)", message: "\(error.localizedDescription)")
         }
         return try parse(text, origin: path)
     }
 
-    public static func parse(_ text: String, origin: String) throws(PipelineError) -> PipelineDefinition {
+    package static func parse(_ text: String, origin: String) throws(WorkerError) -> PipelineDefinition {
         var definition = PipelineDefinition(name: "", stages: [], extractor: builtIn.extractor, concurrency: builtIn.concurrency,
                                             batchRows: builtIn.batchRows, origin: origin)
         var section = ""
-        func fail(_ line: Int, _ message: String) -> PipelineError {
-            PipelineError(.usage, operation: "read pipeline \(origin)", message: "line \(line): \(message)")
+        func fail(_ line: Int, _ message: String) -> WorkerError {
+            WorkerError(.usage, operation: "read pipeline \(origin)", message: "line \(line): \(message)")
         }
         for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = offset + 1
@@ -103,7 +107,7 @@ public struct PipelineDefinition: Sendable, Equatable {
         }
         guard !definition.name.isEmpty else { throw fail(1, "missing 'name:'") }
         guard definition.stages == persistSessionsStages else {
-            throw PipelineError(.usage, operation: "read pipeline \(origin)",
+            throw WorkerError(.usage, operation: "read pipeline \(origin)",
                                 message: "stages must be \(persistSessionsStages.joined(separator: ", ")) in this order (got \(definition.stages.joined(separator: ", ")))")
         }
         return definition

@@ -1,23 +1,26 @@
-public import GraphStore
+import MemifyCore
+package import GraphStore
+package import SessionCache
+import Extraction
 import Foundation
 
 /// One cached turn as the graph sees it: its identity, the document it becomes, and the hash of
 /// everything that document is derived from.
-public struct TurnDocument: Sendable {
-    public var key: SessionKey
-    public var index: Int
-    public var entry: SessionQAEntry
+package struct TurnDocument: Sendable {
+    package var key: SessionKey
+    package var index: Int
+    package var entry: SessionQAEntry
     /// `qa_id`, or for entries without one (cognee 1.5.x) a uuid5 of the time and question.
-    public var turnID: String
-    public var datasetID: String
-    public var contentHash: String
+    package var turnID: String
+    package var datasetID: String
+    package var contentHash: String
 
     /// The node set of every session-persisted document (graph spec §1.9).
-    public static let nodeSet = "user_sessions_from_cache"
+    package static let nodeSet = "user_sessions_from_cache"
 
     /// Cheap: the identity and the content hash only. The document is built on demand, for
     /// the turns that changed (an unchanged cache must cost little more than reading it).
-    public init(key: SessionKey, index: Int, entry: SessionQAEntry, datasetID: String, extractorIdentity: String) {
+    package init(key: SessionKey, index: Int, entry: SessionQAEntry, datasetID: String, extractorIdentity: String) {
         self.key = key
         self.index = index
         self.entry = entry
@@ -26,12 +29,12 @@ public struct TurnDocument: Sendable {
         contentHash = Self.contentHash(extractorIdentity: extractorIdentity, sessionID: key.sessionID, entry: entry)
     }
 
-    public var documentID: String {
+    package var documentID: String {
         GraphIdentity.uuid5("memify-turn:" + [datasetID, key.userID, key.sessionID, turnID].map(Self.escaped).joined(separator: ":"))
     }
 
     /// The cognee document of this turn (graph spec §8).
-    public func builder() -> CogneeDocumentBuilder {
+    package func builder() -> CogneeDocumentBuilder {
         let seconds = parseTimestamp(entry.time) ?? 0
         var builder = CogneeDocumentBuilder(
             datasetID: datasetID, documentID: documentID, text: Self.windowText(sessionID: key.sessionID, entry: entry),
@@ -49,11 +52,11 @@ public struct TurnDocument: Sendable {
 
     /// cognee's window text for one turn (graph spec §1.3): session id, question, answer; no
     /// context, feedback, time or user.
-    public static func windowText(sessionID: String, entry: SessionQAEntry) -> String {
+    package static func windowText(sessionID: String, entry: SessionQAEntry) -> String {
         "Session ID: \(sessionID)\n\nQuestion: \(entry.question)\n\nAnswer: \(entry.answer)\n\n"
     }
 
-    public static func turnID(_ entry: SessionQAEntry) -> String {
+    package static func turnID(_ entry: SessionQAEntry) -> String {
         if let qaID = entry.qaID, !qaID.isEmpty { return qaID }
         return GraphIdentity.uuid5("memify-turn-without-qa-id:" + escaped(entry.time) + ":" + entry.question)
     }
@@ -69,7 +72,8 @@ public struct TurnDocument: Sendable {
             bytes.append(0x3A)
             bytes.append(contentsOf: part.utf8)
         }
-        // v3: a fast 128-bit hash (v2 was SHA-256, a quarter of a no-op run's time).
+        // A fast 128-bit hash, not a cryptographic one: it is computed for every turn of every
+        // run, unchanged ones included (the "v3" above names this derivation).
         return FastHash.hex128(bytes)
     }
 
