@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
@@ -32,7 +33,8 @@ let package = Package(
         // SIGINT/SIGTERM noted from before main on, so a run stops cleanly however early one comes.
         .target(name: "CSignals"),
         // Modules by job; each may import only those above it (scripts/check-imports enforces it).
-        .target(name: "MemifyCore", dependencies: ["CLibPQ", "CSQLite3", "CScan", logging], swiftSettings: strict),
+        .target(name: "MemifyCore", dependencies: ["CLibPQ", "CSQLite3", "CScan", logging, .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: strict),
         .target(name: "GraphStore", dependencies: ["MemifyCore", logging], swiftSettings: strict),
         .target(name: "SessionCache", dependencies: ["MemifyCore", "COpenSSL", logging], swiftSettings: strict),
         .target(name: "Extraction", dependencies: ["MemifyCore", "GraphStore", "SessionCache", logging], swiftSettings: strict),
