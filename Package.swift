@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
@@ -38,7 +39,8 @@ let package = Package(
         .target(name: "GraphStore", dependencies: ["MemifyCore", logging], swiftSettings: strict),
         .target(name: "SessionCache", dependencies: ["MemifyCore", "COpenSSL", logging], swiftSettings: strict),
         .target(name: "Extraction", dependencies: ["MemifyCore", "GraphStore", "SessionCache", logging], swiftSettings: strict),
-        .target(name: "Pipeline", dependencies: ["MemifyCore", "GraphStore", "SessionCache", "Extraction", logging],
+        .target(name: "Pipeline", dependencies: ["MemifyCore", "GraphStore", "SessionCache", "Extraction", logging,
+                                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: strict),
         .target(name: "MemifyTools", dependencies: ["MemifyCore", "GraphStore", "SessionCache", "Extraction", "Pipeline"],
                 swiftSettings: strict),
