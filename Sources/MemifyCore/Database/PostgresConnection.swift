@@ -88,8 +88,8 @@ package final class PostgresConnection: Sendable {
 
     /// Runs one statement with bound parameters (text format; nil is NULL) and returns its rows.
     ///
-    /// PostgresVectors moves to SQLStatement next (and the tests and the graph benchmark with
-    /// it); then this goes. The SQL is a `String`: an interpolation in it is spliced, not bound.
+    /// PostgresVectors moves to SQLStatement next, and the tests that still call this with it;
+    /// then this goes. The SQL is a `String`: an interpolation in it is spliced, not bound.
     @discardableResult
     package func query(_ sql: String, _ parameters: [String?] = [], operation: String) throws(DatabaseError) -> [[String?]] {
         let result = try run(sql, parameters, operation: operation)
