@@ -165,7 +165,7 @@ extension Segment {
         return best
     }
 
-    mutating func findPatterns() {
+    mutating func findPatterns(today: Int64?) {
         var i = 0
         while i < tokens.count {
             let token = tokens[i]
