@@ -7,73 +7,6 @@ extension Segment {
         mentions.append(Mention(range: range, name: name, type: type, sentence: tokens[range.lowerBound].sentence))
     }
 
-    private func isMonth(_ i: Int) -> Int? {
-        guard i < tokens.count, tokens[i].kind == .word, let m = Lexicon.months[tokens[i].lower] else { return nil }
-        // "may" and "march" are verbs too; a month is capitalised unless the whole text is lowercase.
-        if !tokens[i].capitalized && hasUppercase { return nil }
-        return m
-    }
-
-    private func dayNumber(_ i: Int) -> Int? {
-        guard i < tokens.count, tokens[i].kind == .number else { return nil }
-        var digits = tokens[i].lower
-        for suffix in ["st", "nd", "rd", "th"] where digits.hasSuffix(suffix) { digits.removeLast(2) }
-        guard digits.count <= 2, let d = Int(digits), (1...31).contains(d) else { return nil }
-        return d
-    }
-
-    private func yearNumber(_ i: Int) -> Int? {
-        guard i < tokens.count, tokens[i].kind == .number, tokens[i].lower.count == 4, let y = Int(tokens[i].lower),
-              (1000...2199).contains(y) else { return nil }
-        return y
-    }
-
-    private func skipComma(_ i: Int) -> Int { i < tokens.count && tokens[i].lower == "," ? i + 1 : i }
-
-    /// A date at token i: its token range and canonical value.
-    private func date(at i: Int) -> (Range<Int>, TimestampValue?)? {
-        if let month = isMonth(i) {
-            if let day = dayNumber(i + 1) {
-                let yearAt = skipComma(i + 2)
-                if let year = yearNumber(yearAt) { return (i..<(yearAt + 1), TimestampValue(year: year, month: month, day: day)) }
-                return (i..<(i + 2), nil)  // "March 3": no year, no timestamp; still not a name
-            }
-            var yearAt = skipComma(i + 1)
-            if yearAt < tokens.count, tokens[yearAt].lower == "of" { yearAt += 1 }
-            if let year = yearNumber(yearAt) { return (i..<(yearAt + 1), TimestampValue(year: year, month: month)) }
-            return (i..<(i + 1), nil)
-        }
-        if let day = dayNumber(i) {
-            var monthAt = i + 1
-            if monthAt < tokens.count, tokens[monthAt].lower == "of" { monthAt += 1 }
-            if let month = isMonth(monthAt) {
-                let yearAt = skipComma(monthAt + 1)
-                if let year = yearNumber(yearAt) { return (i..<(yearAt + 1), TimestampValue(year: year, month: month, day: day)) }
-                return (i..<(monthAt + 1), nil)
-            }
-        }
-        guard i < tokens.count, tokens[i].kind == .number else { return nil }
-        let text = tokens[i].lower
-        for separator: Character in ["-", "/", "."] where text.contains(separator) {
-            let parts = text.split(separator: separator).map { Int($0) }
-            guard parts.count == 3, let a = parts[0], let b = parts[1], let c = parts[2] else { continue }
-            let lengths = text.split(separator: separator).map(\.count)
-            if lengths[0] == 4 { return (i..<(i + 1), TimestampValue(year: a, month: b, day: c)) }
-            guard lengths[2] == 4 else { continue }
-            // 03/15/2022 is American; 15.03.2022 and 15/03/2022 (day first) are not.
-            if separator == "/" && a <= 12 { return (i..<(i + 1), TimestampValue(year: c, month: a, day: b)) }
-            return (i..<(i + 1), TimestampValue(year: c, month: b, day: a))
-        }
-        if let year = yearNumber(i) {
-            let next = i + 1 < tokens.count ? tokens[i + 1] : nil
-            let previous = i > 0 ? tokens[i - 1] : nil
-            if let next, next.kind == .word, Lexicon.units.contains(next.lower) { return nil }
-            if let previous, previous.end == tokens[i].start, Lexicon.currencySymbols.contains(scalars[previous.start]) { return nil }
-            return (i..<(i + 1), TimestampValue(year: year))
-        }
-        return nil
-    }
-
     private func numberValue(_ i: Int) -> Bool {
         guard i < tokens.count else { return false }
         let token = tokens[i]
@@ -82,6 +15,11 @@ extension Segment {
         }
         return Lexicon.numberWords[token.lower] != nil && (!token.capitalized || token.sentenceStart)
     }
+
+    /// Units written as symbols or abbreviations, case as written ("W", "kWh", "mAh").
+    static let unitWords: Set<String> = []
+    /// ISO currency codes written before an amount ("CHF 40").
+    static let currencyCodes: Set<String> = []
 
     private static let multipliers: Set<String> = ["thousand", "million", "billion", "trillion", "hundred", "k", "m", "bn"]
     private static let irregularPlurals: Set<String> = ["children", "people", "men", "women", "feet", "teeth", "mice", "sheep",
@@ -174,9 +112,14 @@ extension Segment {
                 i += 1
                 continue
             }
-            if let (range, value) = date(at: i) {
-                if let value { take(range, name: value.text, type: "Timestamp") } else { for t in range { used[t] = true } }
-                i = range.upperBound
+            if let found = today.flatMap({ relativeDate(at: i, today: $0) }) ?? date(at: i, today: today) {
+                for t in found.range { used[t] = true }
+                for point in found.points {
+                    if let value = point.value { take(point.range, name: value.text, type: "Timestamp") }
+                }
+                // The span's mention covers the word joining the two ends, so each end keeps its own tokens.
+                if let span = found.span { take(span.range, name: span.value.text, type: "Timestamp") }
+                i = found.range.upperBound
                 continue
             }
             if let range = quantity(at: i) {
