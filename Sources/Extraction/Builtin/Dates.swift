@@ -87,7 +87,7 @@ extension Segment {
               (1000...2199).contains(y) else { return nil }
         if i + 1 < tokens.count {
             let next = tokens[i + 1]
-            if next.kind == .word, Lexicon.units.contains(next.lower) || Self.unitWords.contains(next.text) || Self.unitWords.contains(next.lower) {
+            if next.kind == .word, Lexicon.units.contains(next.lower) || Self.unitSymbols.contains(next.text) || Self.unitSymbols.contains(next.lower) {
                 return nil
             }
             if next.start == tokens[i].end, next.lower == "%" { return nil }
@@ -458,12 +458,14 @@ extension Segment {
             guard let month = CalendarDay.month(of: today, plus: shift) else { return nil }
             return one(i..<(i + 5), StatedDate(year: month.year, month: month.month, day: day).value)
         }
-        // "three days ago", "2 weeks ago"; "30 years ago today" is an anniversary: today is the date.
+        // "three days ago", "2 weeks ago"; "30 years ago today" is an anniversary: today is the date,
+        // "30 years" a quantity.
         if let n = count(i), let unit = unit(i + 1), i + 2 < tokens.count, tokens[i + 2].lower == "ago" {
-            if i + 3 < tokens.count, Self.todays.contains(tokens[i + 3].lower) {
-                return one(i..<(i + 4), CalendarDay.value(today))
-            }
+            if i + 3 < tokens.count, Self.todays.contains(tokens[i + 3].lower) { return nil }
             return one(i..<(i + 3), shifted(today, -n, unit))
+        }
+        if word == "ago", i > 0, unit(i - 1) != nil, i + 1 < tokens.count, Self.todays.contains(tokens[i + 1].lower) {
+            return one((i + 1)..<(i + 2), CalendarDay.value(today))
         }
         // "in two weeks", "in 10 days' time": a time ahead, not a duration ("grew 6 cm in 12 months").
         if word == "in", let n = count(i + 1), let unit = unit(i + 2), inIsAhead(at: i) {
@@ -540,7 +542,7 @@ extension Segment {
         let sentence = tokens[i].sentence
         if i > 0, tokens[i - 1].sentence == sentence {
             let previous = tokens[i - 1]
-            if previous.kind == .number || previous.lower == "%" || Self.unitWords.contains(previous.text) || Lexicon.units.contains(previous.lower) {
+            if previous.kind == .number || previous.lower == "%" || Self.unitSymbols.contains(previous.text) || Lexicon.units.contains(previous.lower) {
                 return false
             }
         }

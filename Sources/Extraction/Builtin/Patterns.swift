@@ -7,66 +7,6 @@ extension Segment {
         mentions.append(Mention(range: range, name: name, type: type, sentence: tokens[range.lowerBound].sentence))
     }
 
-    private func numberValue(_ i: Int) -> Bool {
-        guard i < tokens.count else { return false }
-        let token = tokens[i]
-        if token.kind == .number {
-            return token.lower.unicodeScalars.allSatisfy { Scalars.isDigit($0) || $0 == "," || $0 == "." }
-        }
-        return Lexicon.numberWords[token.lower] != nil && (!token.capitalized || token.sentenceStart)
-    }
-
-    /// Units written as symbols or abbreviations, case as written ("W", "kWh", "mAh").
-    static let unitWords: Set<String> = []
-    /// ISO currency codes written before an amount ("CHF 40").
-    static let currencyCodes: Set<String> = []
-
-    private static let multipliers: Set<String> = ["thousand", "million", "billion", "trillion", "hundred", "k", "m", "bn"]
-    private static let irregularPlurals: Set<String> = ["children", "people", "men", "women", "feet", "teeth", "mice", "sheep",
-                                                        "fish", "staff", "kg", "km", "cm", "mm", "ml", "mg", "lb", "oz", "gb", "mb", "tb"]
-
-    /// A quantity at token i: a number with its currency, percent sign, unit or counted noun.
-    private func quantity(at i: Int) -> Range<Int>? {
-        guard i < tokens.count else { return nil }
-        let start = i
-        var n = i
-        if tokens[i].kind == .punct, Lexicon.currencySymbols.contains(scalars[tokens[i].start]) {
-            guard numberValue(i + 1), tokens[i + 1].start == tokens[i].end else { return nil }
-            n = i + 1
-            var end = n + 1
-            if end < tokens.count, Self.multipliers.contains(tokens[end].lower) { end += 1 }
-            return start..<end
-        }
-        // A compact number with a unit: 50k, 5km, 10kg (not 3rd, 5pm).
-        if tokens[i].kind == .number, !numberValue(i), dayNumber(i) == nil {
-            let letters = String(tokens[i].lower.unicodeScalars.drop { Scalars.isDigit($0) || $0 == "." || $0 == "," })
-            if !letters.isEmpty, letters.unicodeScalars.allSatisfy({ Scalars.isLetter($0) }),
-               Lexicon.units.contains(letters) || ["k", "m", "bn", "x"].contains(letters) {
-                return i..<(i + 1)
-            }
-            return nil
-        }
-        guard numberValue(i) else { return nil }
-        // Part of a name ("Model 3", "Windows 11"): a capitalised word just before.
-        if i > 0, tokens[i - 1].kind == .word, tokens[i - 1].capitalized || tokens[i - 1].innerCaps, !tokens[i - 1].sentenceStart
-            || tokens[i - 1].innerCaps {
-            return nil
-        }
-        var end = n + 1
-        if end < tokens.count, tokens[end].lower == "%", tokens[end].start == tokens[n].end { return start..<(end + 1) }
-        if end < tokens.count, Self.multipliers.contains(tokens[end].lower) { end += 1 }
-        guard end < tokens.count, tokens[end].kind == .word else { return nil }
-        let unit = tokens[end].lower
-        if unit == "percent" || unit == "per cent" { return start..<(end + 1) }
-        guard !tokens[end].capitalized, !Lexicon.notCounted.contains(unit), Lexicon.months[unit] == nil else { return nil }
-        let word = tokens[i].lower
-        let counted = Lexicon.units.contains(unit) || Self.irregularPlurals.contains(unit)
-            || (unit.hasSuffix("s") && unit.count > 3 && !unit.hasSuffix("ss") && !unit.hasSuffix("us"))
-        if word == "one" && !Lexicon.units.contains(unit) { return nil }
-        guard counted else { return nil }
-        return start..<(end + 1)
-    }
-
     private static let occupationCues: [[String]] = [
         ["works", "as"], ["worked", "as"], ["work", "as"], ["working", "as"], ["job", "as"], ["employed", "as"],
         ["is", "a"], ["is", "an"], ["was", "a"], ["was", "an"], ["am", "a"], ["am", "an"], ["i'm", "a"], ["i'm", "an"],
@@ -120,6 +60,11 @@ extension Segment {
                 // The span's mention covers the word joining the two ends, so each end keeps its own tokens.
                 if let span = found.span { take(span.range, name: span.value.text, type: "Timestamp") }
                 i = found.range.upperBound
+                continue
+            }
+            if let range = timeZone(at: i) {
+                for t in range { used[t] = true }
+                i = range.upperBound
                 continue
             }
             if let range = quantity(at: i) {
