@@ -110,6 +110,11 @@ struct ExtractionRulesTests {
     func figures() throws {
         // Tuning runs (MEMIFY_RULES_DEBUG set) read train and dev only.
         if let debug = ProcessInfo.processInfo.environment["MEMIFY_RULES_DEBUG"] {
+            if debug == "labelled" || debug == "heldout" {
+                _ = try Self.measure("extraction-labelled")
+                _ = try Self.measure("extraction-heldout")
+                return
+            }
             if debug == "train" { _ = try Self.measure("corpus-train") }
             _ = try Self.measure("corpus-dev")
             return

@@ -88,7 +88,17 @@ extension Segment {
     mutating func takeGiven(entities: [(name: String, type: String)], dates: [(text: String, value: String)]) {
         let names = entities.map { ($0.name, $0.type == "url" ? "URL" : $0.type.prefix(1).uppercased() + $0.type.dropFirst(), $0.name) }
             + dates.map { ($0.text, "Timestamp", $0.value) }
-        for (text, type, name) in names.sorted(by: { $0.0.count > $1.0.count }) {
+        // A person's surname alone ("Hassabis" after "Demis Hassabis") is the same person, as the
+        // extractor's short forms are.
+        var forms = names
+        for (text, type, name) in names where type == "Person" {
+            let parts = text.split(separator: " ")
+            if parts.count > 1, let last = parts.last, last.count > 2 { forms.append((String(last), type, name)) }
+        }
+        func strip(_ word: String) -> String {
+            word.hasSuffix("'s") || word.hasSuffix("’s") ? String(word.dropLast(2)) : word
+        }
+        for (text, type, name) in forms.sorted(by: { $0.0.count > $1.0.count }) {
             var words = Segment(text)
             words.tokenize()
             let lower = words.tokens.map(\.lower)
@@ -96,7 +106,8 @@ extension Segment {
             var i = 0
             while i + lower.count <= tokens.count {
                 let range = i..<(i + lower.count)
-                if !range.contains(where: { used[$0] }), matches(lower, at: i) {
+                if !range.contains(where: { used[$0] }),
+                   zip(lower, tokens[range]).allSatisfy({ $0 == $1.lower || $0 == strip($1.lower) }) {
                     take(range, name: name, type: type)
                     i = range.upperBound
                 } else {
