@@ -230,7 +230,9 @@ extension Segment {
            i + 2 < tokens.count, Self.rangeJoiners.contains(tokens[i + 1].lower), let second = point(at: i + 2),
            second.date.month != nil, second.date.day != nil, dayNumber(i + 2) != nil {
             first = (i..<(i + 1), StatedDate(month: second.date.month, day: day))
-            return period(i..<second.range.upperBound, [first, second], joiner: (i + 1)..<(i + 2), today: today)
+            // "on 10 and 11 September" names two days; "between 10 and 11 September" a period.
+            let span = tokens[i + 1].lower != "and" || (i > 0 && tokens[i - 1].lower == "between")
+            return period(i..<second.range.upperBound, [first, second], joiner: (i + 1)..<(i + 2), today: today, span: span)
         }
         guard let found = point(at: i) else { return nil }
         first = found

@@ -29,7 +29,8 @@ extension TurnAnalysis {
         func add(_ forms: [String], _ relation: String, _ subjects: Types, _ objects: Types, _ preposition: String? = nil) {
             for form in forms { table[form] = Verb(relation: relation, subjects: subjects, objects: objects, preposition: preposition) }
         }
-        add(["win", "wins", "won", "winning"], "won", agents.union(["product", "other", "location"]), ["other", "event", "product"])
+        add(["win", "wins", "won", "winning", "took", "claimed", "received", "receives", "shared", "shares", "earned", "collected", "clinched"],
+            "won", agents.union(["product", "other", "location"]), ["other", "event", "product"])
         add(["beat", "beats", "defeated", "defeats", "defeating", "beating"], "defeated", agents.union(["location"]),
             agents.union(["location"]))
         add(["founded", "founds", "establishes", "established"], "founded", agents, ["organization", "other", "event", "product"])
@@ -181,11 +182,18 @@ extension TurnAnalysis {
         /// those coordinated with it), or what a pronoun before it refers to ("she": the last person
         /// named; "they": the last people or companies named together).
         func subjectsBefore(_ t: Int, types: Types) -> [Int] {
+            if t > 0, tokens[t - 1].lower == "to", let m = sentenceSubject(before: t, types: types) { return coordinatedBefore(m) }
             var s = t - 1
             while s >= 0, sameSentence(s, t), t - s <= Self.scanLimit {
                 if let m = mentionAt[s] {
                     // "left Google and joined Stripe": Google is what another verb acted on, not the subject.
-                    if types.contains(type(m)), !isObjectOfVerb(m) { return coordinatedBefore(m) }
+                    if types.contains(type(m)), !isObjectOfVerb(m) {
+                        // "Zohran Mamdani, a state assemblyman from Queens, won …": the place is in an aside.
+                        if type(m) == "location", let opener = sentenceSubject(before: mentions[m].range.lowerBound, types: types.subtracting(["location"])) {
+                            return coordinatedBefore(opener)
+                        }
+                        return coordinatedBefore(m)
+                    }
                     s = mentions[m].range.lowerBound - 1
                     continue
                 }
@@ -193,14 +201,57 @@ extension TurnAnalysis {
                 if ["he", "she"].contains(word), types.contains("person") {
                     return lastMention(before: s, where: { type($0) == "person" }).map { [$0] } ?? []
                 }
-                if word == "they", let m = lastMention(before: s, where: { types.contains(type($0)) }) {
-                    let group = coordinatedBefore(m)
-                    return group.count > 1 ? group : []
+                if word == "they" {
+                    // The last people or companies named together before the pronoun.
+                    var k = s
+                    while let m = lastMention(before: k, where: { types.contains(type($0)) }),
+                          tokens[s].sentence - mentions[m].sentence <= 1 {
+                        let group = coordinatedBefore(m)
+                        if group.count > 1 { return group }
+                        k = mentions[m].range.lowerBound
+                    }
+                    return []
+                }
+                if word == "it", s == firstToken(of: tokens[s].sentence) || tokens[s - 1].lower == "and" || tokens[s - 1].lower == ",",
+                   let m = lastMention(before: s, where: { types.contains(type($0)) && type($0) != "person" && type($0) != "location" }),
+                   tokens[s].sentence - mentions[m].sentence <= 1 {
+                    return [m]
                 }
                 if Segment.otherSubjects.contains(word) || word == ";" { return [] }
                 s -= 1
             }
             return []
+        }
+
+        func firstToken(of sentence: Int) -> Int { segment.firstToken[sentence] }
+
+        /// The agent after "by": "by the Inca", "by the Argentine-American architect César Pelli".
+        func agent(after by: Int, types: Types) -> Int? {
+            var k = by + 1
+            while k < tokens.count, sameSentence(k, by), k <= by + 6 {
+                if let m = mentionAt[k] {
+                    if types.contains(type(m)) { return m }
+                    guard type(m) == "occupation" else { return nil }
+                    k = mentions[m].range.upperBound
+                    continue
+                }
+                guard tokens[k].kind == .word, !Self.clauseWords.contains(tokens[k].lower) || ["the", "a", "an", "its", "their", "his", "her"].contains(tokens[k].lower)
+                else { return nil }
+                k += 1
+            }
+            return nil
+        }
+
+        /// The sentence's first mention, if it comes before t and fits: the subject of "to win" in
+        /// "Spain beat England 1–0 in Sydney to win their first World Cup".
+        func sentenceSubject(before t: Int, types: Types) -> Int? {
+            let first = firstToken(of: tokens[t].sentence)
+            var k = first
+            while k < t {
+                if let m = mentionAt[k] { return types.contains(type(m)) && !isObjectOfVerb(m) ? m : nil }
+                k += 1
+            }
+            return nil
         }
 
         func isObjectOfVerb(_ m: Int) -> Bool {
@@ -356,7 +407,14 @@ extension TurnAnalysis {
             let events = list.filter { type($0) == "event" }
             let dates = list.filter { type($0) == "date" }
             guard events.count == 1, (1...2).contains(dates.count), !segment.isAsked(mentions[events[0]].range.lowerBound) else { continue }
-            for d in dates { add(events[0], "happened_on", d) }
+            let event = events[0]
+            for d in dates where mentions[d].range.lowerBound >= mentions[event].range.upperBound {
+                // Near after the event, nobody else acting in between.
+                let gap = mentions[event].range.upperBound..<mentions[d].range.lowerBound
+                guard gap.count <= 12, !gap.contains(where: { mentionAt[$0].map { ["person", "organization", "product", "other", "event"].contains(type($0)) } ?? false })
+                else { continue }
+                add(event, "happened_on", d)
+            }
         }
         // "the Berlin Marathon", "Wimbledon 2025 … in London": an event named after its place.
         for e in ordered where type(e) == "event" {
@@ -411,6 +469,25 @@ extension TurnAnalysis {
                     add(p, Self.roles[mentions[o].name.lowercased()].flatMap { $0.hasSuffix("_of") ? nil : $0 } ?? "works_as", o)
                 }
             }
+            // "won Audrey Hepburn the Academy Award": the winner is named first.
+            if ["won", "wins", "win"].contains(word), let p = mention(startingAt: t + 1), type(p) == "person",
+               let o = mention(startingAt: mentions[p].range.upperBound), ["other", "event"].contains(type(o)) {
+                add(p, "won", o)
+                continue
+            }
+            // "awarded the Nobel Prize in Chemistry to David Baker … and jointly to Demis Hassabis and John Jumper".
+            if ["awarded", "gave", "presented", "awards"].contains(word), let o = mention(startingAt: t + 1), ["other", "event"].contains(type(o)) {
+                var u = mentions[o].range.upperBound
+                while u < tokens.count, sameSentence(u, t), u <= mentions[o].range.upperBound + 25 {
+                    if tokens[u].lower == "to", let p = mention(startingAt: u + 1), ["person", "organization"].contains(type(p)) {
+                        for winner in coordinated(from: p, types: [type(p)]) { add(winner, "won", o) }
+                        u = mentions[p].range.upperBound
+                        continue
+                    }
+                    u += 1
+                }
+                continue
+            }
             // "Elden Ring runs on PS5"
             if ["runs", "run", "ran"].contains(word), t + 1 < tokens.count, tokens[t + 1].lower == "on",
                let o = mention(startingAt: t + 2), ["product", "other", "organization"].contains(type(o)),
@@ -428,7 +505,7 @@ extension TurnAnalysis {
             let passiveAuxiliary = t > 0 && ["was", "were", "is", "are", "been", "be", "being", ",", "(", "originally", "first", "later", "jointly",
                                              "also", "reportedly", "mainly", "largely", "partly", "majority-", "wholly"].contains(tokens[t - 1].lower)
             if by < tokens.count, tokens[by].lower == "by", by + 1 < tokens.count, passiveAuxiliary || (t > 0 && mentionAt[t - 1] != nil),
-               let agent = mention(startingAt: by + 1), verb.subjects.contains(type(agent)) {
+               let agent = agent(after: by, types: verb.subjects) {
                 // The thing done: the nearest fitting mention before the verb.
                 var s = t - 1
                 var object: Int?
@@ -494,6 +571,20 @@ extension TurnAnalysis {
                 for o in objects { add(s, relation, o) }
             }
             // "co-founded Nvidia with Chris Malachowsky and Curtis Priem": the partners too.
+            // "shared the Nobel Prize in Physics with her husband Pierre Curie and with Henri Becquerel".
+            if relation == "won", word == "shared" || word == "shares" {
+                var w = mentions[objects.last!].range.upperBound
+                while w < tokens.count, sameSentence(w, t), w <= mentions[objects.last!].range.upperBound + 16 {
+                    if tokens[w].lower == "with", let p = mention(startingAt: w + 1, skipping: ["the", "his", "her", "their", "husband", "wife"]),
+                       type(p) == "person" {
+                        for partner in coordinated(from: p, types: ["person"]) { for o in objects { add(partner, "won", o) } }
+                        w = mentions[p].range.upperBound
+                        continue
+                    }
+                    if let m = mentionAt[w], type(m) == "occupation" { w = mentions[m].range.upperBound; continue }
+                    w += 1
+                }
+            }
             if relation == "co_founded" || relation == "founded" {
                 let after = mentions[objects.last!].range.upperBound
                 var w = after
