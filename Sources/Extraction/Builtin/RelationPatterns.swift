@@ -204,7 +204,7 @@ extension TurnAnalysis {
                 if word == "they" {
                     // The last people or companies named together before the pronoun.
                     var k = s
-                    while let m = lastMention(before: k, where: { types.contains(type($0)) }),
+                    while s - k <= Self.referenceLimit, let m = lastMention(before: k, where: { types.contains(type($0)) }),
                           tokens[s].sentence - mentions[m].sentence <= 1 {
                         let group = coordinatedBefore(m)
                         if group.count > 1 { return group }
@@ -246,6 +246,7 @@ extension TurnAnalysis {
         /// "Spain beat England 1–0 in Sydney to win their first World Cup".
         func sentenceSubject(before t: Int, types: Types) -> Int? {
             let first = firstToken(of: tokens[t].sentence)
+            guard t - first <= Self.scanLimit else { return nil }
             var k = first
             while k < t {
                 if let m = mentionAt[k] { return types.contains(type(m)) && !isObjectOfVerb(m) ? m : nil }
@@ -262,9 +263,10 @@ extension TurnAnalysis {
             return Self.verbs[word] != nil && !["run", "use", "own", "design", "direct", "lead"].contains(word) || ["left", "leaving", "joined"].contains(word)
         }
 
+        /// Bounded (``referenceLimit`` tokens back), so a long text of pronouns stays linear work.
         func lastMention(before t: Int, where fits: (Int) -> Bool) -> Int? {
             var k = t - 1
-            while k >= 0 {
+            while k >= 0, t - k <= Self.referenceLimit {
                 if let m = mentionAt[k] {
                     if fits(m) { return m }
                     k = mentions[m].range.lowerBound - 1
@@ -337,7 +339,8 @@ extension TurnAnalysis {
             }
             // "Tolkien's The Hobbit", "Vermeer's Girl with a Pearl Earring": by the kind of work the sentence names.
             if ta == "person", tb == "other" || tb == "product", between.isEmpty, tokens[end - 1].lower.hasSuffix("'s") || tokens[end - 1].lower.hasSuffix("’s") {
-                let sentenceWords = Set(tokens.indices.filter { tokens[$0].sentence == tokens[end].sentence }.map { tokens[$0].lower })
+                let window = max(0, end - Self.scanLimit)..<min(tokens.count, end + Self.scanLimit)
+                let sentenceWords = Set(window.filter { tokens[$0].sentence == tokens[end].sentence }.map { tokens[$0].lower })
                 if let relation = Self.workKinds.first(where: { !sentenceWords.isDisjoint(with: $0.words) })?.relation { add(a, relation, b) }
             }
             // "Lima, where Jorge Chávez International Airport …"
@@ -614,6 +617,9 @@ extension TurnAnalysis {
             }
         }
     }
+
+    /// How far back a pronoun's referent is looked for (tokens).
+    static let referenceLimit = 300
 
     /// Kinds of work and what their maker did: "Tolkien's novel", "Vermeer's painting".
     static let workKinds: [(words: Set<String>, relation: String)] = [
