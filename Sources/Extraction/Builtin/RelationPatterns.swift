@@ -87,6 +87,8 @@ extension TurnAnalysis {
         add(["sponsors", "sponsored"], "sponsors", ["organization"], ["event", "organization"])
         add(["regulates", "regulated"], "regulates", ["organization"], ["organization", "other"])
         add(["headlines", "headlined"], "headlines", ["person", "organization"], ["event"])
+        // Read backwards: "the UK comprises England, Scotland, Wales and Northern Ireland".
+        add(["comprises", "comprise", "comprised", "encompasses"], "comprises", anything, anything)
         return table
     }()
 
@@ -100,7 +102,7 @@ extension TurnAnalysis {
         "created": "created", "built": "built", "discovered": "discovered", "fell": "fell", "resigned": "resigned", "retired": "retired",
         "elected": "elected", "appointed": "appointed", "took": "took", "happened": "happened", "occurred": "happened",
         "worked": "worked", "works": "works", "lived": "lived", "grew": "grew", "studied": "studied", "performed": "performed",
-        "shot": "shot", "filmed": "filmed",
+        "shot": "shot", "filmed": "filmed", "based": "based", "headquartered": "based",
     ]
 
     /// Names of a role in an organisation, to the relation of its holder ("the CEO of X").
@@ -321,6 +323,7 @@ extension TurnAnalysis {
             // "Gaggan, Bangkok", "the Louvre in Paris", "Wimbledon in London", "Angkor Wat (Cambodia)".
             if ["location", "organization", "event"].contains(ta), tb == "location",
                ["in", "in the", ", in", ", in the", "(", "on", "on the", "near", "near the", "outside", "just outside"].contains(joined)
+                || Self.placedIn(between)
                 || (joined == "," && ta != "event" && !Self.listContinues(segment, after: mentions[b].range.upperBound, mentionAt: mentionAt, mentions: mentions)
                     && !(mentions[a].range.lowerBound > 0 && [",", "and"].contains(tokens[mentions[a].range.lowerBound - 1].lower))) {
                 let relation: String
@@ -332,6 +335,20 @@ extension TurnAnalysis {
                 }
                 add(a, relation, b)
             }
+            // "NASA's Marshall Space Flight Center", "Kennedy Space Center's Launch Complex 39A": a part of an organisation.
+            if ta == "organization", ["organization", "location"].contains(tb), between.isEmpty, tokens[end - 1].lower.hasSuffix("'s") {
+                add(b, "part_of", a)
+            }
+            // "Spain's weather agency AEMET", "New York's Seagram Building".
+            if ta == "location", ["organization", "location", "other", "product"].contains(tb), tokens[end - 1].lower.hasSuffix("'s"),
+               !between.isEmpty, between.count <= 3, between.allSatisfy({ $0.first?.isLetter == true && !Self.clauseWords.contains($0) }),
+               tokens[end..<mentions[b].range.lowerBound].allSatisfy({ !$0.capitalized }) {
+                add(b, "located_in", a)
+            }
+            // "Law 11 of the Laws of the Game", "Article 6 of the Paris Agreement".
+            if ta == "other", tb == "other", joined == "of" || joined == "of the" { add(a, "part_of", b) }
+            // "a specialised agency of the United Nations", "the San Lorenzo district of Rome", "which is part of GCHQ".
+            if ta != "date", ta != "person", ta != "quantity", let relation = Self.partOf(between, target: tb) { add(a, relation, b) }
             // "Japan's Kyoto", "Florida's Big Bend": a place's place.
             if ta == "location", ["location", "organization", "event", "other"].contains(tb), between == ["'s"] || between.isEmpty && mentions[a].name != name(a)
                 || tokens[mentions[a].range.upperBound - 1].lower.hasSuffix("'s") && between.isEmpty {
@@ -568,6 +585,10 @@ extension TurnAnalysis {
                 }
             }
             guard !objects.isEmpty, !subjects.isEmpty else { continue }
+            if verb.relation == "comprises" {
+                for s in subjects { for o in objects where type(o) == type(s) { add(o, "part_of", s) } }
+                continue
+            }
             var relation = verb.relation
             if relation == "acquired", objects.allSatisfy({ type($0) == "product" }) { relation = "bought" }
             for s in subjects {
@@ -618,6 +639,41 @@ extension TurnAnalysis {
         }
     }
 
+    /// "is in northeastern Italy", ", in present-day Nigeria", "hospital in Doha", "museum, Rome": the
+    /// words between a thing and the place it is in.
+    static func placedIn(_ between: [String]) -> Bool {
+        guard let at = between.firstIndex(of: "in") ?? (between.count == 2 && between.last == "," ? 1 : nil) else { return false }
+        let before = between[..<at], after = between[(at + 1)...]
+        let leading: [[String]] = [[], [","], ["is"], ["are"], ["was"], ["lies"], ["sits"], ["is", "located"], ["are", "located"], [",", "located"]]
+        // One lowercase noun between ("the Aspetar hospital in Doha", "the MAXXI museum, Rome").
+        let nounBefore = before.count == 1 && before.first.map { $0.first?.isLetter == true && !clauseWords.contains($0) } == true
+        guard leading.contains(Array(before)) || nounBefore else { return false }
+        return after.count <= 2 && after.allSatisfy { $0 == "the" || ($0.first?.isLetter == true && !clauseWords.contains($0)) }
+    }
+
+    private static let partWords: [String: String] = [
+        "agency": "part_of", "unit": "part_of", "division": "part_of", "subsidiary": "part_of", "arm": "part_of", "branch": "part_of",
+        "department": "part_of", "imprint": "part_of", "brand": "part_of", "wing": "part_of", "part": "part_of", "member": "member_of",
+        "component": "part_of", "module": "part_of", "phase": "part_of", "stage": "part_of", "chapter": "part_of", "episode": "part_of",
+        "district": "located_in", "suburb": "located_in", "neighbourhood": "located_in", "neighborhood": "located_in", "borough": "located_in",
+        "province": "located_in", "region": "located_in", "state": "located_in", "quarter": "located_in", "town": "located_in",
+        "city": "located_in", "village": "located_in", "island": "located_in", "capital": "capital_of",
+    ]
+
+    /// "X, a specialised agency of Y", "X is part of Y", "X, which is part of Y", "X district of Y".
+    static func partOf(_ between: [String], target: String) -> String? {
+        guard let of = between.lastIndex(of: "of"), of == between.count - 1 || (of == between.count - 2 && between.last == "the"),
+              between.count <= 8 else { return nil }
+        let words = between[..<of]
+        guard let head = words.last, let relation = partWords[head] else { return nil }
+        let allowed: Set<String> = [",", "a", "an", "the", "is", "are", "was", "which", "that", "now", "also", "itself", "still", "one", "key",
+                                    "specialised", "specialized", "independent", "separate", "major", "main", "historic", "central", "former",
+                                    "wholly-owned", "wholly", "owned", "children's", "flagship", "founding", "permanent", "autonomous"]
+        guard words.dropLast().allSatisfy({ allowed.contains($0) || $0.hasSuffix("'s") }) else { return nil }
+        if relation == "located_in", target != "location" { return nil }
+        return relation
+    }
+
     /// How far back a pronoun's referent is looked for (tokens).
     static let referenceLimit = 300
 
@@ -663,6 +719,7 @@ extension TurnAnalysis {
         case "founded", "born", "died", "signed", "conducted", "produced", "worked", "works", "lived", "studied", "shot", "filmed",
              "introduced", "grew", "landed": return stem + "_in"
         case "performed": return "performed_at"
+        case "based": return subjectType == "organization" ? "headquartered_in" : nil
         case "opened", "built", "created": return subjectType == "organization" || subjectType == "location" ? "located_in" : nil
         default: return nil
         }
