@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
@@ -31,6 +32,10 @@ let package = Package(
         .target(name: "CScan"),
         // SIGINT/SIGTERM noted from before main on, so a run stops cleanly however early one comes.
         .target(name: "CSignals"),
+        // The version and the commit --version prints. scripts/package sets MEMIFY_COMMIT; as a
+        // define of this target alone, a new commit recompiles one C file, not the package.
+        .target(name: "CBuildInfo",
+                cSettings: Context.environment["MEMIFY_COMMIT"].map { [.define("MEMIFY_COMMIT", to: "\"\($0)\"")] } ?? []),
         // Modules by job; each may import only those above it (scripts/check-imports enforces it).
         .target(name: "MemifyCore", dependencies: ["CLibPQ", "CSQLite3", "CScan", logging], swiftSettings: strict),
         .target(name: "GraphStore", dependencies: ["MemifyCore", logging], swiftSettings: strict),
@@ -42,7 +47,9 @@ let package = Package(
                 swiftSettings: strict),
         .executableTarget(
             name: "MemifyWorker",
-            dependencies: modules + ["CScan", "CSignals", "MemifyAllocator", logging, .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: modules + ["CScan", "CSignals", "CBuildInfo", "MemifyAllocator", logging, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                     .product(name: "UnixSignals", package: "swift-service-lifecycle")],
             swiftSettings: strict),
         .target(name: "TestSupport", dependencies: modules, path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "GraphStoreTests", dependencies: modules + ["CScan", "TestSupport"], swiftSettings: strict),

@@ -31,7 +31,7 @@ package enum GraphIdentity {
     package static func uuid5(_ name: String) -> String { uuid5(namespace: namespaceOID, name) }
 
     /// A run id as the graph's provenance holds it: a UUID as it is, anything else (the worker's
-    /// `run-<time>-<hex>` names, as graphs before 2026-12-07 hold them) as its uuid5.
+    /// `run-<time>-<hex>` names, which older graphs hold) as its uuid5.
     package static func graphRunID(_ runID: String) -> String {
         isUUID(runID) ? runID.lowercased() : uuid5("memify-run:" + runID)
     }

@@ -9,6 +9,8 @@ import Pipeline
 import MemifyTools
 import Logging
 import Synchronization
+import ServiceLifecycle
+import UnixSignals
 internal import CSignals
 
 /// Where the checkpoints are, shared by run, status and quarantine.
@@ -109,12 +111,8 @@ struct RunSetup {
 
     func run(filter: SessionFilter, since: Double? = nil, until: Double? = nil, limit: Int? = nil, dryRun: Bool = false,
              concurrency: Int? = nil, extractor: String? = nil, llm: LLMOptions, vectors: EmbeddingOptions) async throws -> ExitStatus {
-        // Before anything slow: a SIGTERM while the run starts (configuration, locks,
-        // connections) stops it cleanly before its first batch, instead of killing it.
         let log = Logs.bootstrap(report.logFormat, level: report.logLevel.level)
         let stop = StopFlag()
-        let signals = SignalHandlers(stop: stop, log: log)
-        defer { signals.cancel() }
         let configuration: RunConfiguration
         do {
             configuration = try self.configuration(filter: filter, since: since, until: until, limit: limit, dryRun: dryRun,
@@ -123,7 +121,9 @@ struct RunSetup {
             RunService.reportUnrecorded(error, configuration: nil, reporting: reporting, dryRun: dryRun, version: MemifyWorker.version)
             throw error
         }
-        return try await RunService(configuration: configuration, logger: log, stop: stop, version: MemifyWorker.version).run()
+        // A SIGTERM from here on (locks, connections, the batches) stops the run cleanly; one
+        // before the group's handlers is noted by CSignals and stops it before its first batch.
+        return try await RunLifecycle.run(RunService(configuration: configuration, logger: log, stop: stop, version: MemifyWorker.version))
     }
 
     var reporting: RunReporting {
@@ -157,36 +157,64 @@ struct RunSetup {
     }
 }
 
-/// SIGINT/SIGTERM: the first asks the run to stop after the batch in flight (exit 130); a second
-/// exits at once, which is safe too, because checkpoints are only written after the graph commits.
-final class SignalHandlers {
-    private let sources: [any DispatchSourceSignal]
+/// The run under swift-service-lifecycle: SIGTERM or SIGINT starts a graceful shutdown, which
+/// asks the run to stop after the batch in flight (exit 130); a second signal exits at once,
+/// which is safe too, because checkpoints are only written after the graph commits.
+struct RunLifecycle: Service {
+    /// How the run ended, for ``run(_:)`` once the group is done.
+    final class Outcome: Sendable {
+        let result = Mutex<Result<ExitStatus, any Error>?>(nil)
+    }
 
-    init(stop: StopFlag, log: Logger) {
-        let queue = DispatchQueue(label: "memify.signals")
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler {
-                if stop.isStopped { _exit(130) }
-                stop.stop()
-                log.warning("signal \(number == SIGINT ? "SIGINT" : "SIGTERM"): finishing the batch in flight, then stopping (again to exit now)")
-            }
-            source.resume()
-            return source
-        }
-        // A signal that came before these handlers (noted since before main: CSignals).
+    let service: RunService
+    let outcome = Outcome()
+
+    func run() async throws {
+        let stop = service.stop, log = service.logger
+        // A signal that came before the group's handlers (noted since before main: CSignals).
         let early = memify_take_early_signal()
         if early != 0 {
             stop.stop()
             log.warning("signal \(early == SIGINT ? "SIGINT" : "SIGTERM") while the run started: stopping before its first batch")
         }
+        let second = Mutex<[any DispatchSourceSignal]>([])
+        let result: Result<ExitStatus, any Error>
+        do {
+            result = .success(try await withGracefulShutdownHandler {
+                try await service.run()
+            } onGracefulShutdown: {
+                stop.stop()
+                log.warning("signal: finishing the batch in flight, then stopping (again to exit now)")
+                second.withLock { $0 = Self.exitOnNextSignal() }
+            })
+        } catch {
+            result = .failure(error)
+        }
+        second.withLock { sources in for source in sources { source.cancel() } }
+        outcome.result.withLock { $0 = result }
     }
 
-    func cancel() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+    /// After the first signal: the next SIGINT or SIGTERM ends the process at once.
+    private static func exitOnNextSignal() -> [any DispatchSourceSignal] {
+        let queue = DispatchQueue(label: "memify.signals.again")
+        return [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { _exit(130) }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Runs `service` in a service group that turns SIGTERM and SIGINT into a graceful shutdown.
+    static func run(_ service: RunService) async throws -> ExitStatus {
+        let lifecycle = RunLifecycle(service: service)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: lifecycle, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: service.logger))
+        try await group.run()
+        guard let result = lifecycle.outcome.result.withLock({ $0 }) else {
+            throw WorkerError(.protocolError, operation: "run", message: "the run ended without an outcome")
+        }
+        return try result.get()
     }
 }
-
