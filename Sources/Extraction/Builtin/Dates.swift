@@ -138,10 +138,12 @@ extension Segment {
                   tokens[k].lower.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let y = Int(tokens[k].lower), y > 0 else { return nil }
             return y
         }
-        let era = { (k: Int) -> String? in
-            k < tokens.count && tokens[k].kind == .word && (tokens[k].text == tokens[k].text.uppercased()) && Self.eras.contains(tokens[k].lower)
-                ? tokens[k].lower : nil
+        func era(_ k: Int) -> String? {
+            guard k < tokens.count, tokens[k].kind == .word, Self.eras.contains(tokens[k].lower),
+                  tokens[k].text.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else { return nil }
+            return tokens[k].lower
         }
+        guard tokens[i].kind == .number || Self.eras.contains(tokens[i].lower) else { return nil }
         if let e = era(i), let y = small(i + 1) {
             return FoundDate(range: i..<(i + 2), points: [(i..<(i + 2), e.hasPrefix("b") ? nil : TimestampValue(year: y))])
         }
@@ -372,6 +374,14 @@ extension Segment {
     private static let weekdayCompounds: Set<String> = ["black", "good", "cyber", "super", "ash", "easter", "palm", "holy", "maundy",
                                                        "giving", "every", "each", "blue", "bloody", "casual", "manic", "the", "that", "a"]
 
+    /// Every word a relative date can start with.
+    private static let relativeStarts: Set<String> = {
+        var words = yesterdays.union(tomorrows).union(todays).union(["the", "in", "last", "next", "this", "coming", "ago", "a", "an"])
+        for day in weekdayNumbers.keys { words.formUnion([day, day + "'s", day + "’s"]) }
+        words.formUnion(Lexicon.numberWords.keys)
+        return words
+    }()
+
     private static let ordinals: Set<String> = ["first", "second", "third", "fourth", "fifth", "last", "final", "every", "each", "1st", "2nd",
                                                "3rd", "4th", "5th"]
 
@@ -437,6 +447,8 @@ extension Segment {
     /// A date relative to the turn's day at token i.
     func relativeDate(at i: Int, today: Int64) -> FoundDate? {
         let word = tokens[i].lower
+        // One look-up decides for most tokens: only these words (and numbers) can start a relative date.
+        guard tokens[i].kind == .number || Self.relativeStarts.contains(word) else { return nil }
         func one(_ range: Range<Int>, _ value: TimestampValue?) -> FoundDate { FoundDate(range: range, points: [(range, value)]) }
         if word == "the", i + 3 < tokens.count, tokens[i + 1].lower == "day" {
             if tokens[i + 2].lower == "before", Self.yesterdays.contains(tokens[i + 3].lower) { return one(i..<(i + 4), CalendarDay.value(today - 2)) }

@@ -70,6 +70,7 @@ extension Segment {
         let token = tokens[i]
         guard token.kind == .word, !token.capitalized || token.sentenceStart else { return false }
         if Lexicon.numberWords[token.lower] != nil { return !["hundred", "dozen"].contains(token.lower) }
+        guard token.lower.utf8.contains(UInt8(ascii: "-")) else { return false }
         let parts = token.lower.split(separator: "-")
         return parts.count == 2 && parts.allSatisfy { Lexicon.numberWords[String($0)] != nil }
     }
@@ -169,6 +170,8 @@ extension Segment {
     /// measured, and the unit's text (to tell "$30 to $40" from "50 basis points to 4.75%").
     private func measure(at i: Int) -> (end: Int, measured: Measured, unit: String)? {
         guard i < tokens.count else { return nil }
+        // Most words start no quantity: only a capitalised one (a currency code, "US$", "pH") or a number word can.
+        if tokens[i].kind == .word, !tokens[i].capitalized, tokens[i].text != "pH", !numberWord(i) { return nil }
         var k = i
         var measured = false
         let token = tokens[i]

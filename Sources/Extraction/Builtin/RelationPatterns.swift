@@ -285,7 +285,9 @@ extension TurnAnalysis {
             let end = mentions[a].range.upperBound
             guard k + 1 < ordered.count else { break }
             let b = ordered[k + 1]
-            guard sameSentence(mentions[a].range.lowerBound, mentions[b].range.lowerBound), mentions[b].range.lowerBound >= end else { continue }
+            // No rule reads more than a few words between two mentions.
+            guard sameSentence(mentions[a].range.lowerBound, mentions[b].range.lowerBound), mentions[b].range.lowerBound >= end,
+                  mentions[b].range.lowerBound - end <= 12 else { continue }
             let between = words(end, mentions[b].range.lowerBound)
             let joined = between.joined(separator: " ")
             let (ta, tb) = (type(a), type(b))
@@ -423,7 +425,8 @@ extension TurnAnalysis {
         // midnight on 14–15 August 1947"; one event only, or the dates could be any of theirs.
         var bySentence: [Int: [Int]] = [:]
         for m in ordered { bySentence[mentions[m].sentence, default: []].append(m) }
-        for (_, list) in bySentence {
+        // In sentence order: a dictionary's own order changes from one process to the next.
+        for (_, list) in bySentence.sorted(by: { $0.key < $1.key }) {
             let events = list.filter { type($0) == "event" }
             let dates = list.filter { type($0) == "date" }
             guard events.count == 1, (1...2).contains(dates.count), !segment.isAsked(mentions[events[0]].range.lowerBound) else { continue }
