@@ -19,7 +19,7 @@ package struct BuiltinExtractor: Extractor {
 
     /// Part of every turn's content hash: bump it when the rules change, so turns re-derive.
     package var identity: String { Self.identity }
-    package static let identity = "builtin/1"
+    package static let identity = "builtin/2"
 
     package func extract(question: String, answer: String) async throws -> ExtractedGraph {
         Self.analyze(question: question, answer: answer)
@@ -111,14 +111,16 @@ struct TurnAnalysis {
     /// whole text; only extraction stops here.
     static let segmentLimit = 65_536
 
+    static func limited(_ text: String) -> String {
+        text.utf8.count <= segmentLimit ? text : String(String.UnicodeScalarView(text.unicodeScalars.prefix(segmentLimit)))
+    }
+
     mutating func read(_ fullText: String) {
         guard !fullText.isEmpty else { return }
-        let text = fullText.utf8.count <= Self.segmentLimit ? fullText : String(String.UnicodeScalarView(fullText.unicodeScalars.prefix(Self.segmentLimit)))
-        var segment = Segment(text)
+        var segment = Segment(Self.limited(fullText))
         segment.tokenize()
         segment.findPatterns()
-        segment.findNames()
-        if !segment.hasUppercase { segment.findLowercaseNames() }
+        segment.tagNames(TaggerModel.override ?? .builtin)
         segment.mentions.sort { $0.range.lowerBound < $1.range.lowerBound }
 
         // Entities, first mention wins; a later short form of a person ("Maria" after "Maria

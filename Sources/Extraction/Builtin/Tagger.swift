@@ -1,0 +1,349 @@
+import CTaggerModel
+
+/// The tags of the name tagger: O, and B-/I- (first word, later words) of each name type.
+package enum TaggerTags {
+    /// The extractor's type names, in tag order.
+    package static let types = ["Person", "Organization", "Location", "Product", "Event", "Occupation", "Other"]
+    package static let count = 1 + 2 * types.count
+
+    package static func begin(_ type: Int) -> UInt8 { UInt8(1 + 2 * type) }
+    package static func inside(_ type: Int) -> UInt8 { UInt8(2 + 2 * type) }
+    package static func type(of tag: UInt8) -> Int? { tag == 0 ? nil : (Int(tag) - 1) / 2 }
+    package static func isInside(_ tag: UInt8) -> Bool { tag != 0 && tag % 2 == 0 }
+
+    /// Whether tag `b` may follow tag `a` (nil: the sequence's start): I-X only after B-X or I-X.
+    @inline(__always) static func allowed(_ a: UInt8?, _ b: UInt8) -> Bool {
+        guard isInside(b) else { return true }
+        guard let a else { return false }
+        return a == b || a == b - 1
+    }
+}
+
+/// An averaged-perceptron sequence model over ``TaggerFeatures``: per feature a weight for each
+/// tag, and a weight for each pair of adjacent tags; decoded by Viterbi. Trained by
+/// `scripts/train-tagger` on the labelled corpus's train split; the weights ship inside the
+/// binary (`CTaggerModel`), so the extractor still reads no file and calls nothing.
+package struct TaggerModel: Sendable {
+    let tagCount: Int
+    /// Open addressing: a feature's hash to its row of `weights` (`rows[slot] < 0`: empty).
+    let keys: [UInt64]
+    let rows: [Int32]
+    let mask: Int
+    let weights: [Float]
+    /// (tagCount + 1) × tagCount: the previous tag's row (the last row: the sequence's start).
+    let transitions: [Float]
+    package let featureCount: Int
+
+    package init(tagCount: Int, features: [(key: UInt64, weights: [Float])], transitions: [Float]) {
+        self.tagCount = tagCount
+        var capacity = 16
+        while capacity < features.count * 2 { capacity <<= 1 }
+        var keys = [UInt64](repeating: 0, count: capacity)
+        var rows = [Int32](repeating: -1, count: capacity)
+        var weights: [Float] = []
+        weights.reserveCapacity(features.count * tagCount)
+        let mask = capacity - 1
+        for (row, feature) in features.enumerated() {
+            var slot = Int(truncatingIfNeeded: feature.key) & mask
+            while rows[slot] >= 0 { slot = (slot + 1) & mask }
+            keys[slot] = feature.key
+            rows[slot] = Int32(row)
+            weights.append(contentsOf: feature.weights)
+        }
+        self.keys = keys
+        self.rows = rows
+        self.mask = mask
+        self.weights = weights
+        self.transitions = transitions
+        featureCount = features.count
+    }
+
+    @inline(__always) func row(_ key: UInt64) -> Int? {
+        var slot = Int(truncatingIfNeeded: key) & mask
+        while true {
+            let r = rows[slot]
+            if r < 0 { return nil }
+            if keys[slot] == key { return Int(r) }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Per token, the summed weights of its features for each tag.
+    func emissions(features: [UInt64], offsets: [Int]) -> [Float] {
+        let n = offsets.count - 1
+        var scores = [Float](repeating: 0, count: n * tagCount)
+        weights.withUnsafeBufferPointer { w in
+            scores.withUnsafeMutableBufferPointer { s in
+                for i in 0..<n {
+                    let base = i * tagCount
+                    for f in offsets[i]..<offsets[i + 1] {
+                        guard let r = row(features[f]) else { continue }
+                        let from = r * tagCount
+                        for t in 0..<tagCount { s[base + t] += w[from + t] }
+                    }
+                }
+            }
+        }
+        return scores
+    }
+
+    package func decode(features: [UInt64], offsets: [Int], forced: [Bool]) -> [UInt8] {
+        TaggerDecoder.viterbi(emissions: emissions(features: features, offsets: offsets), tagCount: tagCount,
+                              transitions: transitions, forced: forced)
+    }
+
+    // MARK: - The stored form
+
+    static let magic: [UInt8] = Array("MTG1".utf8)
+
+    /// Little-endian: magic, feature version, tag count, feature count, the weights' scale
+    /// (Float32), transitions (Int16 each), then per feature its hash (UInt64), how many tags
+    /// it weighs (UInt8) and each (tag UInt8, weight Int16). Weights are stored as multiples
+    /// of the scale; zero weights are left out.
+    package func serialized() -> [UInt8] {
+        var largest: Float = 0
+        for w in weights { largest = max(largest, abs(w)) }
+        for w in transitions { largest = max(largest, abs(w)) }
+        let scale = largest > 0 ? largest / 32767 : 1
+        var out = Self.magic
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func i16(_ v: Float) { withUnsafeBytes(of: Int16((v / scale).rounded()).littleEndian) { out.append(contentsOf: $0) } }
+        u32(TaggerFeatures.version)
+        u32(UInt32(tagCount))
+        u32(UInt32(featureCount))
+        u32(scale.bitPattern)
+        for w in transitions { i16(w) }
+        var ordered: [(UInt64, Int)] = []
+        for slot in keys.indices where rows[slot] >= 0 { ordered.append((keys[slot], Int(rows[slot]))) }
+        ordered.sort { $0.0 < $1.0 }
+        for (key, row) in ordered {
+            withUnsafeBytes(of: key.littleEndian) { out.append(contentsOf: $0) }
+            let tags = (0..<tagCount).filter { Int16((weights[row * tagCount + $0] / scale).rounded()) != 0 }
+            out.append(UInt8(tags.count))
+            for t in tags {
+                out.append(UInt8(t))
+                i16(weights[row * tagCount + t])
+            }
+        }
+        return out
+    }
+
+    package init?(serialized bytes: UnsafeRawBufferPointer) {
+        var at = 0
+        func need(_ n: Int) -> Bool { at + n <= bytes.count }
+        func u8() -> UInt8 { defer { at += 1 }; return bytes[at] }
+        func u32() -> UInt32 {
+            defer { at += 4 }
+            return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        }
+        func u64() -> UInt64 { UInt64(u32()) | UInt64(u32()) << 32 }
+        func i16() -> Int16 { defer { at += 2 }; return Int16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8) }
+        guard need(20), Array(bytes[0..<4]) == Self.magic else { return nil }
+        at = 4
+        guard u32() == TaggerFeatures.version else { return nil }
+        let tagCount = Int(u32()), featureCount = Int(u32())
+        let scale = Float(bitPattern: u32())
+        guard tagCount == TaggerTags.count, need((tagCount + 1) * tagCount * 2) else { return nil }
+        let transitions = (0..<((tagCount + 1) * tagCount)).map { _ in Float(i16()) * scale }
+        var features: [(key: UInt64, weights: [Float])] = []
+        features.reserveCapacity(featureCount)
+        for _ in 0..<featureCount {
+            guard need(9) else { return nil }
+            let key = u64()
+            let n = Int(u8())
+            guard need(n * 3) else { return nil }
+            var w = [Float](repeating: 0, count: tagCount)
+            for _ in 0..<n {
+                let t = Int(u8())
+                let v = i16()
+                guard t < tagCount else { return nil }
+                w[t] = Float(v) * scale
+            }
+            features.append((key, w))
+        }
+        self.init(tagCount: tagCount, features: features, transitions: transitions)
+    }
+
+    /// The model compiled into the binary.
+    package static let builtin: TaggerModel = {
+        let buffer = UnsafeRawBufferPointer(start: memify_tagger_model_bytes(), count: Int(memify_tagger_model_size()))
+        guard let model = TaggerModel(serialized: buffer) else {
+            fatalError("the tagger model compiled in (Sources/CTaggerModel) does not match TaggerFeatures.version; run scripts/train-tagger")
+        }
+        return model
+    }()
+
+    /// Another model for the extractor in this task (the trainer measures candidates with it).
+    @TaskLocal package static var override: TaggerModel?
+}
+
+package enum TaggerDecoder {
+    /// The best tag sequence under the emission and transition scores, with `forced` tokens O.
+    package static func viterbi(emissions: [Float], tagCount: Int, transitions: [Float], forced: [Bool]) -> [UInt8] {
+        let n = forced.count
+        guard n > 0 else { return [] }
+        let negative = -Float.greatestFiniteMagnitude
+        var score = [Float](repeating: negative, count: n * tagCount)
+        var back = [UInt8](repeating: 0, count: n * tagCount)
+        let start = tagCount * tagCount
+        for t in 0..<tagCount where TaggerTags.allowed(nil, UInt8(t)) && (!forced[0] || t == 0) {
+            score[t] = emissions[t] + transitions[start + t]
+        }
+        for i in 1..<n {
+            let base = i * tagCount, previous = (i - 1) * tagCount
+            for t in 0..<tagCount where !forced[i] || t == 0 {
+                var best = negative
+                var from = 0
+                for p in 0..<tagCount where score[previous + p] > negative && TaggerTags.allowed(UInt8(p), UInt8(t)) {
+                    let s = score[previous + p] + transitions[p * tagCount + t]
+                    if s > best { best = s; from = p }
+                }
+                guard best > negative else { continue }
+                score[base + t] = best + emissions[base + t]
+                back[base + t] = UInt8(from)
+            }
+        }
+        var tags = [UInt8](repeating: 0, count: n)
+        var best = negative
+        let last = (n - 1) * tagCount
+        for t in 0..<tagCount where score[last + t] > best { best = score[last + t]; tags[n - 1] = UInt8(t) }
+        var i = n - 1
+        while i > 0 {
+            tags[i - 1] = back[i * tagCount + Int(tags[i])]
+            i -= 1
+        }
+        return tags
+    }
+}
+
+/// What the tagger is given of a segment, its features, and (for training) the labels.
+package struct TaggerExample: Sendable {
+    package var features: [UInt64]
+    package var offsets: [Int]
+    /// Tokens the exact patterns hold (an email, a url, a quantity, a full date): always O.
+    package var forced: [Bool]
+    package var gold: [UInt8]
+}
+
+extension Segment {
+    /// Pattern codes per token, a feature of the tagger.
+    enum PatternCode: UInt8 { case none = 0, heldDate, timestamp, year, quantity, url, email, occupation }
+
+    /// The patterns' mentions as tagger input: each token's pattern code, and which tokens
+    /// must stay O. Occupations found by their cue are handed to the tagger to decide (taken
+    /// out of the mentions); a bare year may be part of a name ("the 2022 World Cup").
+    mutating func prepareTagging() -> (pattern: [UInt8], forced: [Bool]) {
+        var pattern = [UInt8](repeating: PatternCode.none.rawValue, count: tokens.count)
+        var forced = used
+        for t in tokens.indices where used[t] { pattern[t] = PatternCode.heldDate.rawValue }
+        var kept: [Mention] = []
+        for m in mentions {
+            let code: PatternCode
+            switch m.type {
+            case "Timestamp": code = m.range.count == 1 && tokens[m.range.lowerBound].lower.count == 4 ? .year : .timestamp
+            case "Quantity": code = .quantity
+            case "URL": code = .url
+            case "Email": code = .email
+            case "Occupation": code = .occupation
+            default: code = .none
+            }
+            for t in m.range {
+                pattern[t] = code.rawValue
+                if code == .year || code == .occupation { forced[t] = false }
+            }
+            if code == .occupation {
+                for t in m.range { used[t] = false }
+            } else {
+                kept.append(m)
+            }
+        }
+        mentions = kept
+        return (pattern, forced)
+    }
+
+    /// Names and their types by the tagger, after the patterns.
+    mutating func tagNames(_ model: TaggerModel) {
+        let (pattern, forced) = prepareTagging()
+        guard !tokens.isEmpty else { return }
+        let (features, offsets) = TaggerFeatures.extract(self, pattern: pattern)
+        let tags = model.decode(features: features, offsets: offsets, forced: forced)
+        var i = 0
+        while i < tags.count {
+            guard let type = TaggerTags.type(of: tags[i]) else { i += 1; continue }
+            var end = i + 1
+            while end < tags.count, tags[end] == TaggerTags.inside(type) { end += 1 }
+            var range = i..<end
+            while range.count > 0, tokens[range.lowerBound].kind == .punct { range = (range.lowerBound + 1)..<range.upperBound }
+            while range.count > 0, tokens[range.upperBound - 1].kind == .punct { range = range.lowerBound..<(range.upperBound - 1) }
+            if range.count > 0 {
+                var name = surface(range)
+                if name.hasSuffix("'s") || name.hasSuffix("’s") { name.removeLast(2) }
+                if name.hasSuffix(".") { name.removeLast() }
+                if name.unicodeScalars.count > 1 {
+                    // A year inside a name ("the 2022 World Cup") stays a date of its own too.
+                    for t in range { used[t] = true }
+                    mentions.append(Mention(range: range, name: name, type: TaggerTags.types[type], sentence: tokens[range.lowerBound].sentence))
+                }
+            }
+            i = end
+        }
+    }
+}
+
+package enum TaggerTraining {
+    /// A turn's question and answer as the extractor reads them, labelled with the names of
+    /// the given types (every place a name's words stand, as whole tokens; "'s" after a name
+    /// is part of its token). Names found nowhere are returned, for the trainer to report.
+    package static func examples(question: String, answer: String, names: [(name: String, type: Int)])
+        -> (examples: [TaggerExample], unaligned: [String]) {
+        var segments: [Segment] = []
+        var inputs: [(pattern: [UInt8], forced: [Bool])] = []
+        for text in [question, answer] where !text.isEmpty {
+            var segment = Segment(TurnAnalysis.limited(text))
+            segment.tokenize()
+            segment.findPatterns()
+            inputs.append(segment.prepareTagging())
+            segments.append(segment)
+        }
+        var gold = segments.map { [UInt8](repeating: 0, count: $0.tokens.count) }
+        var unaligned: [String] = []
+        func stripped(_ s: String) -> String {
+            var s = s
+            if s.hasSuffix("'s") || s.hasSuffix("’s") { s.removeLast(2) }
+            if s.hasSuffix(".") { s.removeLast() }
+            return s
+        }
+        let ordered = names.sorted { $0.name.count > $1.name.count }
+        for (name, type) in ordered {
+            var found = false
+            for caseless in [false, true] where !found {
+                let target = caseless ? name.lowercased() : name
+                for (s, segment) in segments.enumerated() {
+                    let tokens = segment.tokens
+                    for i in tokens.indices where gold[s][i] == 0 && !inputs[s].forced[i] {
+                        var j = i
+                        while j < tokens.count, gold[s][j] == 0, !inputs[s].forced[j] {
+                            var surface = stripped(segment.surface(i..<(j + 1)))
+                            if caseless { surface = surface.lowercased() }
+                            if surface == target {
+                                gold[s][i] = TaggerTags.begin(type)
+                                for k in (i + 1)..<(j + 1) { gold[s][k] = TaggerTags.inside(type) }
+                                found = true
+                                break
+                            }
+                            if surface.count >= target.count { break }
+                            j += 1
+                        }
+                    }
+                }
+            }
+            if !found { unaligned.append(name) }
+        }
+        var examples: [TaggerExample] = []
+        for (s, segment) in segments.enumerated() where !segment.tokens.isEmpty {
+            let (features, offsets) = TaggerFeatures.extract(segment, pattern: inputs[s].pattern)
+            examples.append(TaggerExample(features: features, offsets: offsets, forced: inputs[s].forced, gold: gold[s]))
+        }
+        return (examples, unaligned)
+    }
+}
