@@ -25,7 +25,7 @@ func fail(_ message: String) -> Never {
 }
 
 var trainFiles: [String] = [], devFiles: [String] = []
-var epochs = 12, prune: Float = 0.0, out: String?, show = false
+var epochs = 20, prune: Float = 0.0, out: String?, show = false, gazetteerFile: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     func value() -> String {
@@ -42,6 +42,7 @@ while let argument = arguments.popFirst() {
     case "--epochs": epochs = number(Int.self)
     case "--prune": prune = number(Float.self)
     case "--out": out = value()
+    case "--gazetteer": gazetteerFile = value()
     case "--show": show = true  // the dev split's misses, after training
     default: fail("unknown argument \(argument)")
     }
@@ -57,6 +58,16 @@ func load(_ path: String) -> [Labelled] {
 
 let typeIndex = Dictionary(uniqueKeysWithValues: TaggerTags.types.enumerated().map { ($1.lowercased(), $0) })
 let train = trainFiles.flatMap(load)
+var gazetteerEntries: [(UInt32, UInt8)] = []
+if let gazetteerFile {
+    guard let text = try? String(contentsOfFile: gazetteerFile, encoding: .utf8) else { fail("cannot read \(gazetteerFile)") }
+    for line in text.split(separator: "\n") {
+        let parts = line.split(separator: "\t")
+        guard parts.count == 2, let classes = UInt8(parts[1]) else { fail("\(gazetteerFile): a line that is not phrase<TAB>classes") }
+        gazetteerEntries.append((TaggerGazetteer.key(String(parts[0])), classes))
+    }
+}
+let gazetteer = TaggerGazetteer(entries: gazetteerEntries)
 let dev = devFiles.flatMap(load)
 
 // Examples, and every feature seen in training to its row.
@@ -65,8 +76,9 @@ var unaligned = 0, labelled = 0
 for turn in train {
     let names = turn.entities.compactMap { e in typeIndex[e.type].map { (name: e.name, type: $0) } }
     labelled += names.count
-    let (turnExamples, missing) = TaggerTraining.examples(question: turn.question, answer: turn.answer, names: names)
+    let (turnExamples, missing) = TaggerTraining.examples(question: turn.question, answer: turn.answer, names: names, gazetteer: gazetteer)
     unaligned += missing.count
+    if show, !missing.isEmpty { print("not found in \(turn.id): \(missing)") }
     examples += turnExamples
 }
 let T = TaggerTags.count
@@ -107,7 +119,7 @@ var step = 1.0
         if largest > prune && largest > 0 { features.append((key, ws)) }
     }
     let transitions = (0..<transitionCount).map { Float(Double(tw[$0]) - tu[$0] / step) }
-    return TaggerModel(tagCount: T, features: features, transitions: transitions)
+    return TaggerModel(tagCount: T, features: features, transitions: transitions, gazetteer: gazetteer)
 }
 
 func key(_ name: String) -> String {
@@ -179,7 +191,7 @@ for epoch in 1...epochs {
                 for t in 0..<T { emissions[i * T + t] += w[base + t] }
             }
         }
-        let predicted = TaggerDecoder.viterbi(emissions: emissions, tagCount: T, transitions: tw, forced: example.forced)
+        let predicted = TaggerDecoder.viterbi(emissions: emissions, tagCount: T, transitions: tw, constraints: example.constraints)
         if predicted != example.gold {
             for i in 0..<n {
                 let g = Int(example.gold[i]), p = Int(predicted[i])

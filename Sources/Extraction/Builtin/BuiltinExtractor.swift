@@ -129,7 +129,9 @@ struct TurnAnalysis {
         var descriptions: [Int: String] = [:]
         for (i, mention) in segment.mentions.enumerated() {
             let key = Self.key(mention.name)
-            if mention.type == "Person", byName[key] == nil, let full = personShortForms[key] {
+            // The tagger may type a lone surname differently from the full name ("Haaland" after
+            // "Erling Haaland"): any name that is a known person's first or last word is that person.
+            if TaggerTags.types.contains(mention.type), byName[key] == nil, let full = personShortForms[key] {
                 canonical[i] = full
                 continue
             }

@@ -33,9 +33,11 @@ package struct TaggerModel: Sendable {
     /// (tagCount + 1) × tagCount: the previous tag's row (the last row: the sequence's start).
     let transitions: [Float]
     package let featureCount: Int
+    package let gazetteer: TaggerGazetteer
 
-    package init(tagCount: Int, features: [(key: UInt64, weights: [Float])], transitions: [Float]) {
+    package init(tagCount: Int, features: [(key: UInt64, weights: [Float])], transitions: [Float], gazetteer: TaggerGazetteer) {
         self.tagCount = tagCount
+        self.gazetteer = gazetteer
         var capacity = 16
         while capacity < features.count * 2 { capacity <<= 1 }
         var keys = [UInt64](repeating: 0, count: capacity)
@@ -87,9 +89,9 @@ package struct TaggerModel: Sendable {
         return scores
     }
 
-    package func decode(features: [UInt64], offsets: [Int], forced: [Bool]) -> [UInt8] {
+    package func decode(features: [UInt64], offsets: [Int], constraints: [UInt8]) -> [UInt8] {
         TaggerDecoder.viterbi(emissions: emissions(features: features, offsets: offsets), tagCount: tagCount,
-                              transitions: transitions, forced: forced)
+                              transitions: transitions, constraints: constraints)
     }
 
     // MARK: - The stored form
@@ -98,8 +100,9 @@ package struct TaggerModel: Sendable {
 
     /// Little-endian: magic, feature version, tag count, feature count, the weights' scale
     /// (Float32), transitions (Int16 each), then per feature its hash (UInt64), how many tags
-    /// it weighs (UInt8) and each (tag UInt8, weight Int16). Weights are stored as multiples
-    /// of the scale; zero weights are left out.
+    /// it weighs (UInt8) and each (tag UInt8, weight Int16); weights are stored as multiples
+    /// of the scale, zero weights left out. Then the gazetteer: its count (UInt32) and per
+    /// phrase its key (UInt32) and classes (UInt8).
     package func serialized() -> [UInt8] {
         var largest: Float = 0
         for w in weights { largest = max(largest, abs(w)) }
@@ -124,6 +127,12 @@ package struct TaggerModel: Sendable {
                 out.append(UInt8(t))
                 i16(weights[row * tagCount + t])
             }
+        }
+        let entries = gazetteer.entries
+        u32(UInt32(entries.count))
+        for (key, classes) in entries {
+            u32(key)
+            out.append(classes)
         }
         return out
     }
@@ -161,7 +170,13 @@ package struct TaggerModel: Sendable {
             }
             features.append((key, w))
         }
-        self.init(tagCount: tagCount, features: features, transitions: transitions)
+        guard need(4) else { return nil }
+        let count = Int(u32())
+        guard need(count * 5) else { return nil }
+        var entries: [(UInt32, UInt8)] = []
+        entries.reserveCapacity(count)
+        for _ in 0..<count { entries.append((u32(), u8())) }
+        self.init(tagCount: tagCount, features: features, transitions: transitions, gazetteer: TaggerGazetteer(entries: entries))
     }
 
     /// The model compiled into the binary.
@@ -177,21 +192,76 @@ package struct TaggerModel: Sendable {
     @TaskLocal package static var override: TaggerModel?
 }
 
+/// Phrases of outside word lists (`scripts/tagger/gazetteer.tsv`: everyday words, proper nouns,
+/// first names, surnames, cities, countries) to their classes, keyed by 32 bits of the phrase's
+/// hash; shipped inside the model.
+package struct TaggerGazetteer: Sendable {
+    static let maxWords = 4
+    private let keys: [UInt32]
+    private let values: [UInt8]
+    private let mask: Int
+
+    package init(entries: [(UInt32, UInt8)]) {
+        var capacity = 16
+        while capacity < entries.count * 2 { capacity <<= 1 }
+        var keys = [UInt32](repeating: 0, count: capacity)
+        var values = [UInt8](repeating: 0, count: capacity)
+        mask = capacity - 1
+        for (key, classes) in entries {
+            var slot = Int(key) & mask
+            while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & mask }
+            keys[slot] = key
+            values[slot] |= classes
+        }
+        self.keys = keys
+        self.values = values
+    }
+
+    /// The key of a lowercase phrase (words joined by single spaces).
+    package static func key(_ phrase: String) -> UInt32 { key(hash: TaggerFeatures.Hash.string(phrase)) }
+    @inline(__always) static func key(hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash >> 32) | 1 }
+
+    @inline(__always) func classes(_ hash: UInt64) -> UInt8 {
+        let key = Self.key(hash: hash)
+        var slot = Int(key) & mask
+        while true {
+            let k = keys[slot]
+            if k == key { return values[slot] }
+            if k == 0 { return 0 }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    var entries: [(UInt32, UInt8)] {
+        var all: [(UInt32, UInt8)] = []
+        for slot in keys.indices where keys[slot] != 0 { all.append((keys[slot], values[slot])) }
+        return all.sorted { $0.0 < $1.0 }
+    }
+}
+
 package enum TaggerDecoder {
-    /// The best tag sequence under the emission and transition scores, with `forced` tokens O.
-    package static func viterbi(emissions: [Float], tagCount: Int, transitions: [Float], forced: [Bool]) -> [UInt8] {
-        let n = forced.count
+    /// What a token's tag may be: anything, only O (a token a pattern holds), or not I (no name
+    /// goes on across it: a possessive before it, a comma, a new sentence).
+    package static let free: UInt8 = 0, onlyO: UInt8 = 1, noInside: UInt8 = 2
+
+    @inline(__always) static func permits(_ constraint: UInt8, _ tag: Int) -> Bool {
+        constraint == free || tag == 0 || (constraint == noInside && !TaggerTags.isInside(UInt8(tag)))
+    }
+
+    /// The best tag sequence under the emission and transition scores and the constraints.
+    package static func viterbi(emissions: [Float], tagCount: Int, transitions: [Float], constraints: [UInt8]) -> [UInt8] {
+        let n = constraints.count
         guard n > 0 else { return [] }
         let negative = -Float.greatestFiniteMagnitude
         var score = [Float](repeating: negative, count: n * tagCount)
         var back = [UInt8](repeating: 0, count: n * tagCount)
         let start = tagCount * tagCount
-        for t in 0..<tagCount where TaggerTags.allowed(nil, UInt8(t)) && (!forced[0] || t == 0) {
+        for t in 0..<tagCount where TaggerTags.allowed(nil, UInt8(t)) && permits(constraints[0], t) {
             score[t] = emissions[t] + transitions[start + t]
         }
         for i in 1..<n {
             let base = i * tagCount, previous = (i - 1) * tagCount
-            for t in 0..<tagCount where !forced[i] || t == 0 {
+            for t in 0..<tagCount where permits(constraints[i], t) {
                 var best = negative
                 var from = 0
                 for p in 0..<tagCount where score[previous + p] > negative && TaggerTags.allowed(UInt8(p), UInt8(t)) {
@@ -220,19 +290,23 @@ package enum TaggerDecoder {
 package struct TaggerExample: Sendable {
     package var features: [UInt64]
     package var offsets: [Int]
-    /// Tokens the exact patterns hold (an email, a url, a quantity, a full date): always O.
-    package var forced: [Bool]
+    /// Per token, ``TaggerDecoder/free``, ``TaggerDecoder/onlyO`` (the exact patterns hold it:
+    /// an email, a url, a quantity, a full date) or ``TaggerDecoder/noInside``.
+    package var constraints: [UInt8]
     package var gold: [UInt8]
 }
 
 extension Segment {
+    /// Punctuation a name may have inside it ("AT&T", "Rolls-Royce", "C. E. Webber", "Fearless (Taylor's Version)").
+    static let innerPunctuation: Set<String> = ["&", "-", ".", "/", "+", "–", "'", "’", "(", ")", ":", "!", "#"]
+
     /// Pattern codes per token, a feature of the tagger.
     enum PatternCode: UInt8 { case none = 0, heldDate, timestamp, year, quantity, url, email, occupation }
 
     /// The patterns' mentions as tagger input: each token's pattern code, and which tokens
     /// must stay O. Occupations found by their cue are handed to the tagger to decide (taken
     /// out of the mentions); a bare year may be part of a name ("the 2022 World Cup").
-    mutating func prepareTagging() -> (pattern: [UInt8], forced: [Bool]) {
+    mutating func prepareTagging() -> (pattern: [UInt8], constraints: [UInt8]) {
         var pattern = [UInt8](repeating: PatternCode.none.rawValue, count: tokens.count)
         var forced = used
         for t in tokens.indices where used[t] { pattern[t] = PatternCode.heldDate.rawValue }
@@ -258,15 +332,24 @@ extension Segment {
             }
         }
         mentions = kept
-        return (pattern, forced)
+        var constraints = [UInt8](repeating: TaggerDecoder.free, count: tokens.count)
+        for t in tokens.indices {
+            if forced[t] {
+                constraints[t] = TaggerDecoder.onlyO
+            } else if t == 0 || tokens[t - 1].lower.hasSuffix("'s") || tokens[t - 1].lower.hasSuffix("’s")
+                        || (tokens[t].kind == .punct && !Self.innerPunctuation.contains(tokens[t].lower)) {
+                constraints[t] = TaggerDecoder.noInside
+            }
+        }
+        return (pattern, constraints)
     }
 
     /// Names and their types by the tagger, after the patterns.
     mutating func tagNames(_ model: TaggerModel) {
-        let (pattern, forced) = prepareTagging()
+        let (pattern, constraints) = prepareTagging()
         guard !tokens.isEmpty else { return }
-        let (features, offsets) = TaggerFeatures.extract(self, pattern: pattern)
-        let tags = model.decode(features: features, offsets: offsets, forced: forced)
+        let (features, offsets) = TaggerFeatures.extract(self, pattern: pattern, gazetteer: model.gazetteer)
+        let tags = model.decode(features: features, offsets: offsets, constraints: constraints)
         var i = 0
         while i < tags.count {
             guard let type = TaggerTags.type(of: tags[i]) else { i += 1; continue }
@@ -294,10 +377,10 @@ package enum TaggerTraining {
     /// A turn's question and answer as the extractor reads them, labelled with the names of
     /// the given types (every place a name's words stand, as whole tokens; "'s" after a name
     /// is part of its token). Names found nowhere are returned, for the trainer to report.
-    package static func examples(question: String, answer: String, names: [(name: String, type: Int)])
+    package static func examples(question: String, answer: String, names: [(name: String, type: Int)], gazetteer: TaggerGazetteer)
         -> (examples: [TaggerExample], unaligned: [String]) {
         var segments: [Segment] = []
-        var inputs: [(pattern: [UInt8], forced: [Bool])] = []
+        var inputs: [(pattern: [UInt8], constraints: [UInt8])] = []
         for text in [question, answer] where !text.isEmpty {
             var segment = Segment(TurnAnalysis.limited(text))
             segment.tokenize()
@@ -317,12 +400,13 @@ package enum TaggerTraining {
         for (name, type) in ordered {
             var found = false
             for caseless in [false, true] where !found {
-                let target = caseless ? name.lowercased() : name
+                let target = caseless ? stripped(name).lowercased() : stripped(name)
                 for (s, segment) in segments.enumerated() {
                     let tokens = segment.tokens
-                    for i in tokens.indices where gold[s][i] == 0 && !inputs[s].forced[i] {
+                    let constraints = inputs[s].constraints
+                    for i in tokens.indices where gold[s][i] == 0 && constraints[i] != TaggerDecoder.onlyO {
                         var j = i
-                        while j < tokens.count, gold[s][j] == 0, !inputs[s].forced[j] {
+                        while j < tokens.count, gold[s][j] == 0, constraints[j] == TaggerDecoder.free || (j == i && constraints[j] == TaggerDecoder.noInside) {
                             var surface = stripped(segment.surface(i..<(j + 1)))
                             if caseless { surface = surface.lowercased() }
                             if surface == target {
@@ -341,8 +425,8 @@ package enum TaggerTraining {
         }
         var examples: [TaggerExample] = []
         for (s, segment) in segments.enumerated() where !segment.tokens.isEmpty {
-            let (features, offsets) = TaggerFeatures.extract(segment, pattern: inputs[s].pattern)
-            examples.append(TaggerExample(features: features, offsets: offsets, forced: inputs[s].forced, gold: gold[s]))
+            let (features, offsets) = TaggerFeatures.extract(segment, pattern: inputs[s].pattern, gazetteer: gazetteer)
+            examples.append(TaggerExample(features: features, offsets: offsets, constraints: inputs[s].constraints, gold: gold[s]))
         }
         return (examples, unaligned)
     }

@@ -5,7 +5,7 @@
 /// Features are 64-bit hashes of (template, values): FNV-1a for strings, a splitmix finaliser to
 /// combine. Never Swift's `Hasher`, which is seeded per process.
 enum TaggerFeatures {
-    static let version: UInt32 = 1
+    static let version: UInt32 = 3
 
     enum Hash {
         static let basis: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -39,12 +39,47 @@ enum TaggerFeatures {
              eventWord
     }
 
-    /// The word lists' multi-word phrases, longest first, as gazetteer classes.
+    /// The word lists' phrases to their gazetteer class (the first list naming a phrase wins).
     static let gazetteers: [(Set<String>, UInt8)] = [
         (Lexicon.locations, 1), (Lexicon.organizations, 2), (Lexicon.products, 3), (Lexicon.others, 4), (Lexicon.occupations, 5),
         (Lexicon.events, 6),
     ]
     static let gazetteerMaxWords = 5
+
+    /// Each word of the word lists (by its hash) to its `Lex` bits, and each phrase to its
+    /// gazetteer class: one lookup per word or phrase instead of one per list.
+    static let lexicon: (words: [UInt64: UInt32], phrases: [UInt64: UInt8]) = {
+        var words: [UInt64: UInt32] = [:]
+        func mark(_ set: Set<String>, _ l: Lex) { for w in set { words[Hash.string(w), default: 0] |= 1 << UInt32(l.rawValue) } }
+        mark(Lexicon.firstNames, .firstName)
+        mark(Lexicon.commonWords, .common)
+        mark(Lexicon.titles, .title)
+        mark(Lexicon.occupations, .occupation)
+        mark(Lexicon.occupationModifiers, .occupationModifier)
+        mark(Set(Lexicon.months.keys), .month)
+        mark(Lexicon.weekdays, .weekday)
+        mark(Lexicon.connectors, .connector)
+        mark(Lexicon.personContext, .personContext)
+        mark(Lexicon.locationContext, .locationContext)
+        mark(Lexicon.personFollowers, .personFollower)
+        mark(Lexicon.organizationSuffixes, .organizationSuffix)
+        mark(Lexicon.locationSuffixes, .locationSuffix)
+        mark(Lexicon.otherSuffixes, .otherSuffix)
+        mark(Lexicon.otherPrefixes, .otherPrefix)
+        mark(Lexicon.clubPrefixes, .clubPrefix)
+        mark(Lexicon.locationPrefixes, .locationPrefix)
+        mark(Lexicon.organizationPrefixes, .organizationPrefix)
+        mark(Lexicon.locations, .location)
+        mark(Lexicon.organizations, .organization)
+        mark(Lexicon.products, .product)
+        mark(Lexicon.others, .other)
+        mark(Set(Lexicon.numberWords.keys), .numberWord)
+        mark(Lexicon.ambiguousLowercase, .ambiguousLowercase)
+        mark(Lexicon.eventWords, .eventWord)
+        var phrases: [UInt64: UInt8] = [:]
+        for (set, cls) in gazetteers.reversed() { for p in set { phrases[Hash.string(p)] = cls } }
+        return (words, phrases)
+    }()
 
     /// Each token's values that features combine.
     struct TokenInfo {
@@ -62,66 +97,96 @@ enum TaggerFeatures {
         var capsElsewhere = false
         var runLength: UInt8 = 0
         var runPosition: UInt8 = 0
+        /// The outside word lists' classes of the word alone, and of the longest phrase of
+        /// two or more words over it (with the word's place in it: 1 first, 2 inside, 3 last).
+        var listed: UInt8 = 0
+        var phrase: UInt8 = 0
+        var phrasePosition: UInt8 = 0
     }
 
     static let startWord = Hash.string("<s>"), endWord = Hash.string("</s>")
 
-    static func shapes(_ text: Substring.UnicodeScalarView) -> (UInt64, UInt64) {
-        var long: [UInt8] = [], short: [UInt8] = []
+    /// The shape of a word (X upper, x lower, d digit, other characters as they are), runs cut
+    /// at three, and its short form (runs of one).
+    static func shapes(_ text: String) -> (UInt64, UInt64) {
+        var long = Hash.basis, short = Hash.basis
         var last: UInt8 = 0, run = 0
-        for c in text {
+        for c in text.unicodeScalars {
             let k: UInt8 = Scalars.isUpper(c) ? 88 : Scalars.isLower(c) ? 120 : Scalars.isDigit(c) ? 100
                 : Scalars.isLetter(c) ? 97 : c.value < 0x80 ? UInt8(c.value) : 63
-            if k == last { run += 1 } else { run = 1; last = k; short.append(k) }
-            if run <= 3 { long.append(k) }
+            if k == last { run += 1 } else { run = 1; last = k; short = Hash.step(short, k) }
+            if run <= 3 { long = Hash.step(long, k) }
         }
-        var a = Hash.basis, b = Hash.basis
-        for x in long { a = Hash.step(a, x) }
-        for x in short { b = Hash.step(b, x) }
-        return (a, b)
+        return (long, short)
     }
 
-    static func info(_ segment: Segment, pattern: [UInt8]) -> [TokenInfo] {
+    /// The word's (lowercase, without a possessive "'s") hash, and hashes of its first two and
+    /// three and last two, three and four characters (0 where the word is shorter).
+    static func affixes(_ word: String, into info: inout TokenInfo) {
+        var h = Hash.basis
+        var count = 0
+        var tail: (Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar) = (" ", " ", " ", " ")
+        for c in word.unicodeScalars {
+            var v = c.value
+            repeat { h = Hash.step(h, UInt8(truncatingIfNeeded: v)); v >>= 8 } while v != 0
+            count += 1
+            if count == 2 { info.prefix2 = h } else if count == 3 { info.prefix3 = h }
+            tail = (tail.1, tail.2, tail.3, c)
+        }
+        func hash(_ scalars: [Unicode.Scalar]) -> UInt64 { Hash.scalars(scalars[...]) }
+        if count >= 2 { info.suffix2 = hash([tail.2, tail.3]) }
+        if count >= 3 { info.suffix3 = hash([tail.1, tail.2, tail.3]) }
+        if count >= 4 { info.suffix4 = hash([tail.0, tail.1, tail.2, tail.3]) }
+    }
+
+    static func info(_ segment: Segment, pattern: [UInt8], gazetteer: TaggerGazetteer) -> [TokenInfo] {
         let tokens = segment.tokens
         var infos = [TokenInfo](repeating: TokenInfo(), count: tokens.count)
+        let lexicon = Self.lexicon
+        var words: [String] = []
+        words.reserveCapacity(tokens.count)
         // Words written capitalised somewhere other than a sentence's first word.
-        var capitalizedMidSentence = Set<String>()
-        for t in tokens where t.kind == .word && t.capitalized && !t.sentenceStart { capitalizedMidSentence.insert(t.lower) }
+        var capitalizedMidSentence = Set<UInt64>()
         for (i, t) in tokens.enumerated() {
             var info = TokenInfo()
             var lower = t.lower
             if lower.hasSuffix("'s") || lower.hasSuffix("’s") { lower.removeLast(2); info.possessive = true }
+            words.append(lower)
             info.word = Hash.string(lower)
-            let scalars = Array(lower.unicodeScalars)
-            (info.shape, info.shortShape) = shapes(t.text.unicodeScalars[...])
-            if scalars.count >= 2 { info.prefix2 = Hash.scalars(scalars[..<2]); info.suffix2 = Hash.scalars(scalars[(scalars.count - 2)...]) }
-            if scalars.count >= 3 { info.prefix3 = Hash.scalars(scalars[..<3]); info.suffix3 = Hash.scalars(scalars[(scalars.count - 3)...]) }
-            if scalars.count >= 4 { info.suffix4 = Hash.scalars(scalars[(scalars.count - 4)...]) }
-            info.lexBits = lexBits(lower)
+            affixes(lower, into: &info)
+            info.listed = gazetteer.classes(info.word)
+            (info.shape, info.shortShape) = shapes(t.text)
+            info.lexBits = lexicon.words[info.word] ?? 0
             info.pattern = pattern[i]
             info.capitalized = t.capitalized || t.innerCaps
             info.sentenceStart = t.sentenceStart
-            info.capsElsewhere = capitalizedMidSentence.contains(t.lower)
+            if t.kind == .word && t.capitalized && !t.sentenceStart { capitalizedMidSentence.insert(info.word) }
             infos[i] = info
         }
-        // Gazetteer phrases: longest match first, left to right.
+        for i in infos.indices { infos[i].capsElsewhere = capitalizedMidSentence.contains(infos[i].word) }
+        // Phrases of the word lists and of the outside lists, longest first, left to right.
         var i = 0
+        var listedUntil = 0
         while i < tokens.count {
-            var matched = 0
-            var cls: UInt8 = 0
+            var h = Hash.basis
+            var matched = 0, listed = 0
+            var cls: UInt8 = 0, listedClasses: UInt8 = 0
             if tokens[i].kind != .punct || tokens[i].lower == "&" {
-                var phrase = ""
-                for n in 1...gazetteerMaxWords where i + n <= tokens.count {
-                    let t = tokens[i + n - 1]
-                    if n > 1 && t.start > tokens[i + n - 2].end && !phrase.isEmpty { phrase += " " }
-                    var w = t.lower
-                    if w.hasSuffix("'s") || w.hasSuffix("’s") { w.removeLast(2) }
-                    phrase += w
-                    for (set, c) in gazetteers where set.contains(phrase) {
-                        if n > matched || (n == matched && c < cls) { matched = n; cls = c }
-                        break
-                    }
+                for n in 1...max(gazetteerMaxWords, TaggerGazetteer.maxWords) where i + n <= tokens.count {
+                    let k = i + n - 1
+                    if n > 1 && tokens[k].start > tokens[k - 1].end { h = Hash.step(h, 0x20) }
+                    for b in words[k].utf8 { h = Hash.step(h, b) }
+                    if n <= gazetteerMaxWords, let c = lexicon.phrases[h] { matched = n; cls = c }
+                    if n > 1, n <= TaggerGazetteer.maxWords, tokens[k].sentence == tokens[i].sentence,
+                       case let c = gazetteer.classes(h), c != 0 { listed = n; listedClasses = c }
                 }
+            }
+            if listed > 1, i >= listedUntil {
+                for k in i..<(i + listed) {
+                    infos[k].phrase = listedClasses
+                    infos[k].phrasePosition = k == i ? 1 : k == i + listed - 1 ? 3 : 2
+                }
+                listedUntil = i + listed
             }
             if matched > 0 {
                 for k in 0..<matched { infos[i + k].gazetteer = cls * 2 + (k == 0 ? 0 : 1) }
@@ -137,7 +202,10 @@ enum TaggerFeatures {
             var end = i + 1
             while end < tokens.count, tokens[end].sentence == tokens[i].sentence {
                 if tokens[end].kind == .word, infos[end].capitalized { end += 1; continue }
-                if end + 1 < tokens.count, Lexicon.connectors.contains(tokens[end].lower), infos[end + 1].capitalized { end += 2; continue }
+                if end + 1 < tokens.count, infos[end].lexBits & (1 << UInt32(Lex.connector.rawValue)) != 0, infos[end + 1].capitalized {
+                    end += 2
+                    continue
+                }
                 if tokens[end].kind == .number { end += 1; continue }
                 break
             }
@@ -151,40 +219,9 @@ enum TaggerFeatures {
         return infos
     }
 
-    static func lexBits(_ w: String) -> UInt32 {
-        var bits: UInt32 = 0
-        func set(_ l: Lex, _ on: Bool) { if on { bits |= 1 << UInt32(l.rawValue) } }
-        set(.firstName, Lexicon.firstNames.contains(w))
-        set(.common, Lexicon.commonWords.contains(w))
-        set(.title, Lexicon.titles.contains(w))
-        set(.occupation, Lexicon.occupations.contains(w))
-        set(.occupationModifier, Lexicon.occupationModifiers.contains(w))
-        set(.month, Lexicon.months[w] != nil)
-        set(.weekday, Lexicon.weekdays.contains(w))
-        set(.connector, Lexicon.connectors.contains(w))
-        set(.personContext, Lexicon.personContext.contains(w))
-        set(.locationContext, Lexicon.locationContext.contains(w))
-        set(.personFollower, Lexicon.personFollowers.contains(w))
-        set(.organizationSuffix, Lexicon.organizationSuffixes.contains(w))
-        set(.locationSuffix, Lexicon.locationSuffixes.contains(w))
-        set(.otherSuffix, Lexicon.otherSuffixes.contains(w))
-        set(.otherPrefix, Lexicon.otherPrefixes.contains(w))
-        set(.clubPrefix, Lexicon.clubPrefixes.contains(w))
-        set(.locationPrefix, Lexicon.locationPrefixes.contains(w))
-        set(.organizationPrefix, Lexicon.organizationPrefixes.contains(w))
-        set(.location, Lexicon.locations.contains(w))
-        set(.organization, Lexicon.organizations.contains(w))
-        set(.product, Lexicon.products.contains(w))
-        set(.other, Lexicon.others.contains(w))
-        set(.numberWord, Lexicon.numberWords[w] != nil)
-        set(.ambiguousLowercase, Lexicon.ambiguousLowercase.contains(w))
-        set(.eventWord, Lexicon.eventWords.contains(w))
-        return bits
-    }
-
     /// Every token's feature hashes, flat, with each token's start (one more at the end).
-    static func extract(_ segment: Segment, pattern: [UInt8]) -> (features: [UInt64], offsets: [Int]) {
-        let infos = info(segment, pattern: pattern)
+    static func extract(_ segment: Segment, pattern: [UInt8], gazetteer: TaggerGazetteer) -> (features: [UInt64], offsets: [Int]) {
+        let infos = info(segment, pattern: pattern, gazetteer: gazetteer)
         let n = infos.count
         var features: [UInt64] = []
         features.reserveCapacity(n * 48)
@@ -248,6 +285,19 @@ enum TaggerFeatures {
             add(33, t.capsElsewhere ? 2 : 1, t.capitalized ? 2 : 1, t.sentenceStart ? 2 : 1)
             add(34, word(i - 1), word(i - 2))
             add(35, t.shortShape, lc + 1)
+            let before: UInt64 = i > 0 ? UInt64(infos[i - 1].listed) + 1 : 0x1000
+            let after: UInt64 = i + 1 < n ? UInt64(infos[i + 1].listed) + 1 : 0x1000
+            var listed = t.listed
+            while listed != 0 {
+                add(36, UInt64(listed.trailingZeroBitCount) + 1, t.capitalized ? 2 : 1, t.sentenceStart ? 2 : 1)
+                listed &= listed - 1
+            }
+            add(37, UInt64(t.listed) + 1, t.capitalized ? 2 : 1)
+            add(38, before, UInt64(t.listed) + 1)
+            add(39, UInt64(t.listed) + 1, after)
+            add(40, before)
+            add(41, after)
+            if t.phrase != 0 { add(42, UInt64(t.phrase) + 1, UInt64(t.phrasePosition) + 1, t.capitalized ? 2 : 1) }
         }
         offsets.append(features.count)
         return (features, offsets)
