@@ -29,59 +29,67 @@ package struct TaggerModel: Sendable {
     let keys: [UInt64]
     let rows: [Int32]
     let mask: Int
-    let weights: [Float]
+    /// A feature's weights for each tag, one vector per feature (lanes past the tags are 0):
+    /// a token's scores are then one vector sum over its features.
+    let weights: [SIMD16<Float>]
     /// (tagCount + 1) × tagCount: the previous tag's row (the last row: the sequence's start).
     let transitions: [Float]
+    /// The same, with the pairs that may not follow each other at minus infinity.
+    let allowedTransitions: [Float]
     package let featureCount: Int
     package let gazetteer: TaggerGazetteer
 
     package init(tagCount: Int, features: [(key: UInt64, weights: [Float])], transitions: [Float], gazetteer: TaggerGazetteer) {
+        precondition(tagCount <= 16)
         self.tagCount = tagCount
         self.gazetteer = gazetteer
         var capacity = 16
         while capacity < features.count * 2 { capacity <<= 1 }
         var keys = [UInt64](repeating: 0, count: capacity)
         var rows = [Int32](repeating: -1, count: capacity)
-        var weights: [Float] = []
-        weights.reserveCapacity(features.count * tagCount)
+        var weights: [SIMD16<Float>] = []
+        weights.reserveCapacity(features.count)
         let mask = capacity - 1
         for (row, feature) in features.enumerated() {
             var slot = Int(truncatingIfNeeded: feature.key) & mask
             while rows[slot] >= 0 { slot = (slot + 1) & mask }
             keys[slot] = feature.key
             rows[slot] = Int32(row)
-            weights.append(contentsOf: feature.weights)
+            var vector = SIMD16<Float>()
+            for t in 0..<tagCount { vector[t] = feature.weights[t] }
+            weights.append(vector)
         }
         self.keys = keys
         self.rows = rows
         self.mask = mask
         self.weights = weights
         self.transitions = transitions
+        allowedTransitions = TaggerDecoder.masked(transitions, tagCount: tagCount)
         featureCount = features.count
     }
 
-    @inline(__always) func row(_ key: UInt64) -> Int? {
-        var slot = Int(truncatingIfNeeded: key) & mask
-        while true {
-            let r = rows[slot]
-            if r < 0 { return nil }
-            if keys[slot] == key { return Int(r) }
-            slot = (slot + 1) & mask
-        }
-    }
-
-    /// Per token, the summed weights of its features for each tag.
-    func emissions(features: [UInt64], offsets: [Int]) -> [Float] {
+    /// Per token, the summed weights of its features for each tag (16 lanes a token).
+    func emissions(features: [UInt64], offsets: [Int]) -> [SIMD16<Float>] {
         let n = offsets.count - 1
-        var scores = [Float](repeating: 0, count: n * tagCount)
-        weights.withUnsafeBufferPointer { w in
-            scores.withUnsafeMutableBufferPointer { s in
-                for i in 0..<n {
-                    let base = i * tagCount
-                    for f in offsets[i]..<offsets[i + 1] {
-                        guard let r = row(features[f]) else { continue }
-                        let from = r * tagCount
-                        for t in 0..<tagCount { s[base + t] += w[from + t] }
+        var scores = [SIMD16<Float>](repeating: SIMD16<Float>(), count: n)
+        keys.withUnsafeBufferPointer { keys in
+            rows.withUnsafeBufferPointer { rows in
+                weights.withUnsafeBufferPointer { w in
+                    features.withUnsafeBufferPointer { features in
+                        for i in 0..<n {
+                            var sum = SIMD16<Float>()
+                            for f in offsets[i]..<offsets[i + 1] {
+                                let key = features[f]
+                                var slot = Int(truncatingIfNeeded: key) & mask
+                                while true {
+                                    let r = rows[slot]
+                                    if r < 0 { break }
+                                    if keys[slot] == key { sum += w[Int(r)]; break }
+                                    slot = (slot + 1) & mask
+                                }
+                            }
+                            scores[i] = sum
+                        }
                     }
                 }
             }
@@ -90,8 +98,13 @@ package struct TaggerModel: Sendable {
     }
 
     package func decode(features: [UInt64], offsets: [Int], constraints: [UInt8]) -> [UInt8] {
-        TaggerDecoder.viterbi(emissions: emissions(features: features, offsets: offsets), tagCount: tagCount,
-                              transitions: transitions, constraints: constraints)
+        let scores = emissions(features: features, offsets: offsets)
+        return scores.withUnsafeBufferPointer { vectors in
+            vectors.withMemoryRebound(to: Float.self) { flat in
+                TaggerDecoder.best(emissions: flat, stride: 16, tagCount: tagCount, allowedTransitions: allowedTransitions,
+                                   constraints: constraints)
+            }
+        }
     }
 
     // MARK: - The stored form
@@ -105,7 +118,7 @@ package struct TaggerModel: Sendable {
     /// phrase its key (UInt32) and classes (UInt8).
     package func serialized() -> [UInt8] {
         var largest: Float = 0
-        for w in weights { largest = max(largest, abs(w)) }
+        for w in weights { for t in 0..<tagCount { largest = max(largest, abs(w[t])) } }
         for w in transitions { largest = max(largest, abs(w)) }
         let scale = largest > 0 ? largest / 32767 : 1
         var out = Self.magic
@@ -121,11 +134,11 @@ package struct TaggerModel: Sendable {
         ordered.sort { $0.0 < $1.0 }
         for (key, row) in ordered {
             withUnsafeBytes(of: key.littleEndian) { out.append(contentsOf: $0) }
-            let tags = (0..<tagCount).filter { Int16((weights[row * tagCount + $0] / scale).rounded()) != 0 }
+            let tags = (0..<tagCount).filter { Int16((weights[row][$0] / scale).rounded()) != 0 }
             out.append(UInt8(tags.count))
             for t in tags {
                 out.append(UInt8(t))
-                i16(weights[row * tagCount + t])
+                i16(weights[row][t])
             }
         }
         let entries = gazetteer.entries
@@ -248,38 +261,64 @@ package enum TaggerDecoder {
         constraint == free || tag == 0 || (constraint == noInside && !TaggerTags.isInside(UInt8(tag)))
     }
 
+    /// The transitions with the pairs that may not follow each other (I-X after anything but
+    /// B-X or I-X, and at the start) at minus infinity.
+    static func masked(_ transitions: [Float], tagCount: Int) -> [Float] {
+        var masked = transitions
+        for p in 0...tagCount {
+            for t in 0..<tagCount where !TaggerTags.allowed(p == tagCount ? nil : UInt8(p), UInt8(t)) {
+                masked[p * tagCount + t] = -.infinity
+            }
+        }
+        return masked
+    }
+
     /// The best tag sequence under the emission and transition scores and the constraints.
     package static func viterbi(emissions: [Float], tagCount: Int, transitions: [Float], constraints: [UInt8]) -> [UInt8] {
+        let allowed = masked(transitions, tagCount: tagCount)
+        return emissions.withUnsafeBufferPointer {
+            best(emissions: $0, stride: tagCount, tagCount: tagCount, allowedTransitions: allowed, constraints: constraints)
+        }
+    }
+
+    /// Viterbi: `emissions` holds `stride` scores a token, the first `tagCount` of them used.
+    static func best(emissions: UnsafeBufferPointer<Float>, stride: Int, tagCount T: Int, allowedTransitions: [Float],
+                     constraints: [UInt8]) -> [UInt8] {
         let n = constraints.count
         guard n > 0 else { return [] }
-        let negative = -Float.greatestFiniteMagnitude
-        var score = [Float](repeating: negative, count: n * tagCount)
-        var back = [UInt8](repeating: 0, count: n * tagCount)
-        let start = tagCount * tagCount
-        for t in 0..<tagCount where TaggerTags.allowed(nil, UInt8(t)) && permits(constraints[0], t) {
-            score[t] = emissions[t] + transitions[start + t]
-        }
-        for i in 1..<n {
-            let base = i * tagCount, previous = (i - 1) * tagCount
-            for t in 0..<tagCount where permits(constraints[i], t) {
-                var best = negative
-                var from = 0
-                for p in 0..<tagCount where score[previous + p] > negative && TaggerTags.allowed(UInt8(p), UInt8(t)) {
-                    let s = score[previous + p] + transitions[p * tagCount + t]
-                    if s > best { best = s; from = p }
+        var score = [Float](repeating: -.infinity, count: n * T)
+        var back = [UInt8](repeating: 0, count: n * T)
+        score.withUnsafeMutableBufferPointer { score in
+            back.withUnsafeMutableBufferPointer { back in
+                allowedTransitions.withUnsafeBufferPointer { transitions in
+                    let start = T * T
+                    for t in 0..<T where permits(constraints[0], t) {
+                        score[t] = emissions[t] + transitions[start + t]
+                    }
+                    for i in 1..<n {
+                        let base = i * T, previous = (i - 1) * T
+                        let constraint = constraints[i]
+                        for t in 0..<T where permits(constraint, t) {
+                            var best = -Float.infinity
+                            var from = 0
+                            for p in 0..<T {
+                                let s = score[previous + p] + transitions[p * T + t]
+                                if s > best { best = s; from = p }
+                            }
+                            score[base + t] = best + emissions[i * stride + t]
+                            back[base + t] = UInt8(from)
+                        }
+                    }
                 }
-                guard best > negative else { continue }
-                score[base + t] = best + emissions[base + t]
-                back[base + t] = UInt8(from)
             }
         }
         var tags = [UInt8](repeating: 0, count: n)
-        var best = negative
-        let last = (n - 1) * tagCount
-        for t in 0..<tagCount where score[last + t] > best { best = score[last + t]; tags[n - 1] = UInt8(t) }
+        var best = -Float.infinity
+        let last = (n - 1) * T
+        for t in 0..<T where score[last + t] > best { best = score[last + t]; tags[n - 1] = UInt8(t) }
         var i = n - 1
         while i > 0 {
-            tags[i - 1] = back[i * tagCount + Int(tags[i])]
+            tags[i - 1] = back[i * T + Int(tags[i])]
             i -= 1
         }
         return tags
@@ -369,6 +408,35 @@ extension Segment {
                 }
             }
             i = end
+        }
+        if !hasUppercase { findListedLowercaseNames() }
+    }
+
+    /// In text typed all in lowercase the tagger has no capitals to go by: names of the word
+    /// lists it passed over are taken too, never everyday words.
+    mutating func findListedLowercaseNames() {
+        var i = 0
+        while i < tokens.count {
+            guard !used[i], tokens[i].kind == .word else { i += 1; continue }
+            var taken = false
+            for length in stride(from: 3, through: 1, by: -1) where i + length <= tokens.count {
+                let range = i..<(i + length)
+                guard !range.contains(where: { used[$0] || tokens[$0].kind != .word }) else { continue }
+                var phrase = tokens[range].map(\.lower).joined(separator: " ")
+                let possessive = phrase.hasSuffix("'s") || phrase.hasSuffix("’s")
+                if possessive { phrase.removeLast(2) }
+                if length == 1, Lexicon.commonWords.contains(phrase) || Lexicon.ambiguousLowercase.contains(phrase) { continue }
+                let type = Lexicon.locations.contains(phrase) ? "Location" : Lexicon.organizations.contains(phrase) ? "Organization"
+                    : Lexicon.products.contains(phrase) ? "Product" : Lexicon.events.contains(phrase) ? "Event" : nil
+                guard let type else { continue }
+                var name = surface(range)
+                if possessive { name.removeLast(2) }
+                take(range, name: name, type: type)
+                i = range.upperBound
+                taken = true
+                break
+            }
+            if !taken { i += 1 }
         }
     }
 }

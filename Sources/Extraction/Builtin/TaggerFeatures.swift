@@ -15,14 +15,6 @@ enum TaggerFeatures {
             for b in s.utf8 { h = step(h, b) }
             return h
         }
-        static func scalars(_ s: ArraySlice<Unicode.Scalar>) -> UInt64 {
-            var h = basis
-            for c in s {
-                var v = c.value
-                repeat { h = step(h, UInt8(truncatingIfNeeded: v)); v >>= 8 } while v != 0
-            }
-            return h
-        }
         @inline(__always) static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
             var z = a ^ (b &+ 0x9E37_79B9_7F4A_7C15 &+ (a << 6) &+ (a >> 2))
             z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
@@ -48,7 +40,7 @@ enum TaggerFeatures {
 
     /// Each word of the word lists (by its hash) to its `Lex` bits, and each phrase to its
     /// gazetteer class: one lookup per word or phrase instead of one per list.
-    static let lexicon: (words: [UInt64: UInt32], phrases: [UInt64: UInt8]) = {
+    static let lexicon: (words: HashTable<UInt32>, phrases: HashTable<UInt8>) = {
         var words: [UInt64: UInt32] = [:]
         func mark(_ set: Set<String>, _ l: Lex) { for w in set { words[Hash.string(w), default: 0] |= 1 << UInt32(l.rawValue) } }
         mark(Lexicon.firstNames, .firstName)
@@ -78,8 +70,41 @@ enum TaggerFeatures {
         mark(Lexicon.eventWords, .eventWord)
         var phrases: [UInt64: UInt8] = [:]
         for (set, cls) in gazetteers.reversed() { for p in set { phrases[Hash.string(p)] = cls } }
-        return (words, phrases)
+        return (HashTable(words), HashTable(phrases))
     }()
+
+    /// A read-only map from a 64-bit hash, probed by the hash's own bits (Swift's `Dictionary`
+    /// hashes its keys again, with SipHash: most of the lookup's cost here).
+    struct HashTable<Value: Sendable>: Sendable {
+        private let keys: [UInt64]
+        private let values: [Value?]
+        private let mask: Int
+
+        init(_ entries: [UInt64: Value]) {
+            var capacity = 16
+            while capacity < entries.count * 2 { capacity <<= 1 }
+            var keys = [UInt64](repeating: 0, count: capacity)
+            var values = [Value?](repeating: nil, count: capacity)
+            mask = capacity - 1
+            for (key, value) in entries {
+                var slot = Int(truncatingIfNeeded: key) & mask
+                while values[slot] != nil { slot = (slot + 1) & mask }
+                keys[slot] = key
+                values[slot] = value
+            }
+            self.keys = keys
+            self.values = values
+        }
+
+        @inline(__always) subscript(key: UInt64) -> Value? {
+            var slot = Int(truncatingIfNeeded: key) & mask
+            while let value = values[slot] {
+                if keys[slot] == key { return value }
+                slot = (slot + 1) & mask
+            }
+            return nil
+        }
+    }
 
     /// Each token's values that features combine.
     struct TokenInfo {
@@ -133,10 +158,14 @@ enum TaggerFeatures {
             if count == 2 { info.prefix2 = h } else if count == 3 { info.prefix3 = h }
             tail = (tail.1, tail.2, tail.3, c)
         }
-        func hash(_ scalars: [Unicode.Scalar]) -> UInt64 { Hash.scalars(scalars[...]) }
-        if count >= 2 { info.suffix2 = hash([tail.2, tail.3]) }
-        if count >= 3 { info.suffix3 = hash([tail.1, tail.2, tail.3]) }
-        if count >= 4 { info.suffix4 = hash([tail.0, tail.1, tail.2, tail.3]) }
+        @inline(__always) func add(_ h: UInt64, _ c: Unicode.Scalar) -> UInt64 {
+            var h = h, v = c.value
+            repeat { h = Hash.step(h, UInt8(truncatingIfNeeded: v)); v >>= 8 } while v != 0
+            return h
+        }
+        if count >= 2 { info.suffix2 = add(add(Hash.basis, tail.2), tail.3) }
+        if count >= 3 { info.suffix3 = add(add(add(Hash.basis, tail.1), tail.2), tail.3) }
+        if count >= 4 { info.suffix4 = add(add(add(add(Hash.basis, tail.0), tail.1), tail.2), tail.3) }
     }
 
     static func info(_ segment: Segment, pattern: [UInt8], gazetteer: TaggerGazetteer) -> [TokenInfo] {
