@@ -1,7 +1,7 @@
 // A run must stop cleanly on SIGINT/SIGTERM (exit 130) from its first instruction on, not be
 // killed by one that comes while the process loads. Before main (a constructor, run once the
 // libraries are loaded), `run` and `quarantine replay` note such a signal instead of dying of it;
-// the run's handlers take it over (SignalHandlers in RunCommand.swift) and stop the run before
+// the run's handlers take it over (RunLifecycle in RunCommand.swift) and stop the run before
 // its first batch. Other commands keep the default action.
 #include <signal.h>
 #include <string.h>

@@ -3,18 +3,21 @@ package import GraphStore
 package import SessionCache
 import Foundation
 
-/// One turn handed to an extractor: where it comes from (for usage accounting) and its text.
+/// One turn handed to an extractor: where it comes from (for usage accounting), its text, and
+/// when it was said (the entry's `time`, as cognee stored it), which relative dates resolve against.
 package struct ExtractionInput: Sendable {
     package var key: SessionKey
     package var turnID: String
     package var question: String
     package var answer: String
+    package var time: String?
 
-    package init(key: SessionKey, turnID: String, question: String, answer: String) {
+    package init(key: SessionKey, turnID: String, question: String, answer: String, time: String? = nil) {
         self.key = key
         self.turnID = turnID
         self.question = question
         self.answer = answer
+        self.time = time
     }
 }
 
@@ -34,14 +37,18 @@ package enum ExtractionOutcome: Sendable, Equatable {
 
 /// Turns one turn's text into a summary and a knowledge graph in cognee's shape.
 ///
-/// A local extractor implements only ``identity`` and ``extract(question:answer:)``; the batch
-/// method has a default that calls it with bounded concurrency (an error thrown by `extract`
-/// fails the run, as before). Remote extractors (the LLM one) implement the batch method to
-/// group turns per request, consult their cache and honour budgets.
+/// A local extractor implements only ``identity`` and ``extract(question:answer:)`` (or
+/// ``extract(question:answer:time:)`` if the turn's time matters to it); the batch method has a
+/// default that calls it with bounded concurrency (an error thrown by `extract` fails the run, as
+/// before). Remote extractors (the LLM one) implement the batch method to group turns per
+/// request, consult their cache and honour budgets.
 package protocol Extractor: Sendable {
     /// Name and version, part of every turn's content hash: changing the extractor re-derives.
     var identity: String { get }
     func extract(question: String, answer: String) async throws -> ExtractedGraph
+    /// The turn said at `time` (the entry's ISO 8601 time; nil when unknown): "yesterday" in it
+    /// is the day before.
+    func extract(question: String, answer: String, time: String?) async throws -> ExtractedGraph
     /// What one call would cost, for `--dry-run`: tokens sent and received, and US dollars.
     func estimate(question: String, answer: String) -> (tokens: Int, costUSD: Double)
     /// Extracts a batch: one outcome per input, in the same order, with at most `concurrency`
@@ -53,10 +60,15 @@ extension Extractor {
     /// A local extractor costs nothing.
     package func estimate(question: String, answer: String) -> (tokens: Int, costUSD: Double) { (0, 0) }
 
-    /// ``extract(question:answer:)`` for each input, `concurrency` at a time (a sliding window).
+    /// An extractor that reads no dates relative to the turn ignores its time.
+    package func extract(question: String, answer: String, time: String?) async throws -> ExtractedGraph {
+        try await extract(question: question, answer: answer)
+    }
+
+    /// ``extract(question:answer:time:)`` for each input, `concurrency` at a time (a sliding window).
     package func extract(batch: [ExtractionInput], concurrency: Int) async throws -> [ExtractionOutcome] {
         try await forEachConcurrently(batch, limit: concurrency) { input in
-            .extracted(try await self.extract(question: input.question, answer: input.answer))
+            .extracted(try await self.extract(question: input.question, answer: input.answer, time: input.time))
         }
     }
 }

@@ -14,6 +14,7 @@ import GraphStore
 struct Labelled: Decodable {
     struct Entity: Decodable { var name: String; var type: String }
     var id: String
+    var time: String?
     var question: String
     var answer: String
     var entities: [Entity]
@@ -76,7 +77,8 @@ var unaligned = 0, labelled = 0
 for turn in train {
     let names = turn.entities.compactMap { e in typeIndex[e.type].map { (name: e.name, type: $0) } }
     labelled += names.count
-    let (turnExamples, missing) = TaggerTraining.examples(question: turn.question, answer: turn.answer, names: names, gazetteer: gazetteer)
+    let (turnExamples, missing) = TaggerTraining.examples(question: turn.question, answer: turn.answer, time: turn.time, names: names,
+                                                          gazetteer: gazetteer)
     unaligned += missing.count
     if show, !missing.isEmpty { print("not found in \(turn.id): \(missing)") }
     examples += turnExamples
@@ -134,7 +136,7 @@ func key(_ name: String) -> String {
     var perType: [String: (Int, Int, Int)] = [:]
     TaggerModel.$override.withValue(model) {
         for turn in turns {
-            let graph = BuiltinExtractor.analyze(question: turn.question, answer: turn.answer)
+            let graph = BuiltinExtractor.analyze(question: turn.question, answer: turn.answer, time: turn.time)
             let found = graph.entities.filter { $0.type != "Timestamp" }.map { (key($0.name), $0.type.lowercased()) }
             let gold = turn.entities.filter { $0.type != "date" }.map { (key($0.name), $0.type) }
             let p = Set(found.map(\.0)), g = Set(gold.map(\.0))

@@ -66,10 +66,34 @@ struct StandardErrorLogHandler: LogHandler {
             for (key, value) in fields.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
             StandardError.write(prefix + line + "\n")
         case .json:
-            var object: [String: String] = ["time": time, "level": "\(event.level)", "message": "\(event.message)", "logger": label]
-            for (key, value) in fields { object[key] = "\(value)" }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            StandardError.write(prefix + String(decoding: data, as: UTF8.self) + "\n")
+            var object: [(String, JSONValue)] = [("time", .string(time)), ("level", .string("\(event.level)")),
+                                                 ("message", .string("\(event.message)")), ("logger", .string(label))]
+            for (key, value) in fields.sorted(by: { $0.key < $1.key }) where !["time", "level", "message", "logger"].contains(key) {
+                object.append((key, Self.json(value)))
+            }
+            StandardError.write(prefix + JSONWriter.string(.object(JSONObject(object)), style: .compact) + "\n")
+        }
+    }
+
+    /// A metadata value as JSON, typed: numbers and booleans logged as such (`.stringConvertible`
+    /// of an integer, a floating-point number or a Bool) stay numbers and booleans, so a log
+    /// shipper can sum and compare them; everything else is a string.
+    static func json(_ value: Logger.Metadata.Value) -> JSONValue {
+        switch value {
+        case .string(let text):
+            return .string(text)
+        case .stringConvertible(let convertible):
+            switch convertible {
+            case let b as Bool: return .bool(b)
+            case let i as Int: return .number(JSONNumber(i))
+            case let i as Int64: return .number(JSONNumber(Int(i)))
+            case let d as Double where d.isFinite: return .number(JSONNumber(literal: "\(d)", isInteger: false))
+            default: return .string("\(convertible)")
+            }
+        case .array(let values):
+            return .array(values.map(json))
+        case .dictionary(let values):
+            return .object(JSONObject(values.sorted(by: { $0.key < $1.key }).map { ($0.key, json($0.value)) }))
         }
     }
 }

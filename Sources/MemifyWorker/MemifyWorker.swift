@@ -6,18 +6,20 @@ import Pipeline
 import MemifyTools
 import ArgumentParser
 import Foundation
+internal import CBuildInfo
 internal import CScan
 internal import MemifyAllocator
 
 @main
 struct MemifyWorker: AsyncParsableCommand {
-    /// The worker's semantic version (the metrics' `memify_build_info`).
-    static let version = "0.9.0"
+    /// The worker's semantic version (the metrics' `memify_build_info`), written once: in
+    /// Sources/CBuildInfo/include/memify_build_info.h.
+    static let version = buildVersion
 
     static let configuration = CommandConfiguration(
         commandName: "memify-worker",
         abstract: "Persist cognee session caches into a knowledge graph.",
-        version: "memify-worker (reads cognee 1.6.5 caches; allocator: \(allocatorDescription); string copy: \(scanDescription))",
+        version: "memify-worker \(buildVersion) (commit \(buildCommit); reads cognee 1.6.5 caches; allocator: \(allocatorDescription); string copy: \(scanDescription))",
         subcommands: [RunCommand.self, StatusCommand.self, StatsCommand.self, GraphCommand.self, ConfigCommand.self, QuarantineCommand.self, SessionsCommand.self, MigrateCommand.self, SynthCommand.self, BenchCommand.self])
 
     /// A mistyped command is named as such (ArgumentParser would complain about its first
@@ -75,6 +77,12 @@ struct MemifyWorker: AsyncParsableCommand {
         return row[b.count]
     }
 }
+
+/// The release's semantic version (Sources/CBuildInfo/include/memify_build_info.h).
+let buildVersion = String(cString: memify_build_version())
+
+/// The commit scripts/package built from, or "unknown".
+let buildCommit = String(cString: memify_build_commit())
 
 /// The linked jemalloc's version and settings (it replaces glibc's malloc for the whole process).
 let allocatorDescription: String = memify_allocator_description().map { String(cString: $0) } ?? "unknown"

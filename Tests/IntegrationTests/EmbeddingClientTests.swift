@@ -60,7 +60,7 @@ struct EmbeddingClientTests {
         #expect(spent.requests == 5 && spent.textsEmbedded == 20 && spent.textsFromCache == 0)
         // The server reports whitespace words as prompt tokens: 6 per text.
         #expect(spent.promptTokens == 120)
-        let usage = try await h.store.executor.run { try h.store.usage(since: nil, by: .model) }
+        let usage = try await h.store.read { store in try store.usage(since: nil, by: .model) }
         #expect(usage.count == 1)
         #expect(usage.first?.model == "probe-embed" && usage.first?.tokensIn == 120 && usage.first?.tokensOut == 0)
         #expect(usage.first?.requests == 5)

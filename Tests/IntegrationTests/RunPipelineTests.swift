@@ -737,6 +737,11 @@ struct RunPipelineTests {
         for line in logLines {
             guard case .object(let record) = try JSONParser.parse(Array(line.utf8)) else { Issue.record("not JSON: \(line)"); continue }
             #expect(record["level"] != nil && record["message"] != nil && record["time"] != nil)
+            #expect({ if case .string(let id)? = record["run_id"] { return !id.isEmpty }; return false }(), "every line of a run names it: \(line)")
+            if record["message"] == .string("run done") {
+                #expect(record["turns_seen"] == .number(JSONNumber(12)) && record["exit_status"] == .number(JSONNumber(0)),
+                        "counts are JSON numbers: \(line)")
+            }
         }
         #expect(full.stderr.contains(#""message":"run done""#))
         let text = try String(contentsOfFile: metrics, encoding: .utf8)

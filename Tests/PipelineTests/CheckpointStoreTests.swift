@@ -25,21 +25,21 @@ struct CheckpointStoreSchemaTests {
     func upgradeAndFastOpen() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("memify-state-\(UUID().uuidString).db").path
         do {
-            let store = try CheckpointStore(path: path)
+            let store = try StateDatabase(path: path)
             try store.startRun("run-1")
-            #expect(try Self.value(store.database, "SELECT value FROM meta WHERE key = 'schema_version'") == String(CheckpointStore.schemaVersion))
+            #expect(try Self.value(store.database, "SELECT value FROM meta WHERE key = 'schema_version'") == String(StateDatabase.schemaVersion))
             #expect(try Self.plan(store.database, "UPDATE runs SET status = 'aborted' WHERE status = 'running'").contains("runs_running"))
             // Gone, but the version says current: the next open must not make it again.
             try store.database.execute("DROP INDEX runs_running")
         }
         do {
-            let store = try CheckpointStore(path: path)
+            let store = try StateDatabase(path: path)
             #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_master WHERE name = 'runs_running'") == "0",
                     "an open at the current version ran DDL")
             // An older database: upgraded on open, its rows kept.
             try store.database.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
         }
-        let store = try CheckpointStore(path: path)
+        let store = try StateDatabase(path: path)
         #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_master WHERE name = 'runs_running'") == "1")
         #expect(try Self.value(store.database, "SELECT value FROM meta WHERE key = 'schema_version'") == "5")
         #expect(try Self.value(store.database, "SELECT count(*) FROM sqlite_master WHERE name = 'embedding_cache'") == "1")
@@ -58,25 +58,25 @@ struct CheckpointStoreCloseTests {
         let wal = path + "-wal"
         func walSize() -> Int { ((try? fm.attributesOfItem(atPath: wal))?[.size] as? Int) ?? -1 }
         // Making the schema writes: checkpointed on close, the WAL removed.
-        try CheckpointStore(path: path).close()
+        try StateDatabase(path: path).close()
         #expect(!fm.fileExists(atPath: wal))
         // A no-op run: its runs row stays in the WAL, and the next open reads it.
         do {
-            let store = try CheckpointStore(path: path)
+            let store = try StateDatabase(path: path)
             try store.startRun("run-1")
             try store.finishRun("run-1", status: "done", exitCode: 0, summary: "{}")
             store.close()
         }
         #expect(walSize() > 0)
         do {
-            let store = try CheckpointStore(path: path)
+            let store = try StateDatabase(path: path)
             #expect(try store.status().lastRuns.map(\.runID) == ["run-1"])
             store.close()
         }
         // A run that writes anything else: everything goes into the file, which alone then
         // holds both runs (a backup copying only it loses nothing).
         do {
-            let store = try CheckpointStore(path: path)
+            let store = try StateDatabase(path: path)
             try store.startRun("run-2")
             _ = try store.quarantine(key: SessionKey(userID: "u", sessionID: "s"), index: 0, reason: "test", raw: [1], runID: "run-2")
             try store.finishRun("run-2", status: "partial", exitCode: 3, summary: "{}")
@@ -85,7 +85,7 @@ struct CheckpointStoreCloseTests {
         #expect(!fm.fileExists(atPath: wal))
         let copy = path + ".copy"
         try fm.copyItem(atPath: path, toPath: copy)
-        let alone = try CheckpointStore(readOnlyPath: copy)
+        let alone = try StateDatabase(readOnlyPath: copy)
         #expect(Set(try alone.status().lastRuns.map(\.runID)) == ["run-1", "run-2"])
         #expect(try alone.quarantined().count == 1)
     }

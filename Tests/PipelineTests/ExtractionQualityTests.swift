@@ -20,6 +20,8 @@ struct ExtractionQualityTests {
         struct Relation: Decodable { var source: String; var relation: String; var target: String }
         var id: String
         var domain: String
+        /// The entry's time (the corpus's turns have one; relative dates resolve against it).
+        var time: String?
         var question: String
         var answer: String
         var entities: [Entity]
@@ -87,7 +89,7 @@ struct ExtractionQualityTests {
     static func evaluate(_ turns: [Labelled], verbose: Bool) -> Report {
         var report = Report()
         for turn in turns {
-            let graph = BuiltinExtractor.analyze(question: turn.question, answer: turn.answer)
+            let graph = BuiltinExtractor.analyze(question: turn.question, answer: turn.answer, time: turn.time)
             let found = graph.entities.map { (name: Self.key($0.name), type: Self.type($0.type)) }
             let labelled = turn.entities.map { (name: Self.key($0.name), type: $0.type) }
             let predicted = Set(found.filter { $0.type != "date" }.map { $0.name + " | " + $0.type })

@@ -25,11 +25,37 @@ package struct BuiltinExtractor: Extractor {
         Self.analyze(question: question, answer: answer)
     }
 
-    package static func analyze(question: String, answer: String) -> ExtractedGraph {
+    package func extract(question: String, answer: String, time: String?) async throws -> ExtractedGraph {
+        Self.analyze(question: question, answer: answer, time: time)
+    }
+
+    /// `time` is the entry's time (ISO 8601, as cognee writes it): relative dates ("yesterday",
+    /// "last Tuesday", "in two weeks") resolve against its UTC date. Without it they are left out.
+    package static func analyze(question: String, answer: String, time: String? = nil) -> ExtractedGraph {
         var analysis = TurnAnalysis()
+        analysis.today = time.flatMap(Self.utcDay)
         analysis.read(question)
         analysis.read(answer)
         return analysis.graph(summary: Self.firstSentence(answer.isEmpty ? question : answer))
+    }
+
+    /// The relations the rules find between the given entities (name and lowercase type, as the
+    /// labelled corpus has them; dates by their text and value) instead of the ones the extractor
+    /// finds: what the relation rules can do when every name is found, for measuring them apart.
+    package static func analyze(question: String, answer: String, time: String?, entities: [(name: String, type: String)],
+                                dates: [(text: String, value: String)]) -> ExtractedGraph {
+        var analysis = TurnAnalysis()
+        analysis.today = time.flatMap(Self.utcDay)
+        analysis.given = (entities.filter { $0.type != "date" }, dates)
+        analysis.read(question)
+        analysis.read(answer)
+        return analysis.graph(summary: Self.firstSentence(answer.isEmpty ? question : answer))
+    }
+
+    /// The UTC calendar day of a time, as days since 1970-01-01.
+    static func utcDay(_ time: String) -> Int64? {
+        guard let seconds = parseTimestamp(time), seconds.isFinite, abs(seconds) < 1e13 else { return nil }
+        return Int64((seconds / 86_400).rounded(.down))
     }
 
     /// The extractive summary: the text's first sentence, at most 200 characters.
@@ -54,6 +80,41 @@ package struct BuiltinExtractor: Extractor {
         let sentence = String(decoding: bytes[start..<end], as: UTF8.self)
         guard end - start > 200, sentence.count > 200 else { return sentence }
         return String(sentence.prefix(199)) + "…"
+    }
+}
+
+extension Segment {
+    /// Takes each given name (longest first) wherever its words appear, typed as given.
+    mutating func takeGiven(entities: [(name: String, type: String)], dates: [(text: String, value: String)]) {
+        let names = entities.map { ($0.name, $0.type == "url" ? "URL" : $0.type.prefix(1).uppercased() + $0.type.dropFirst(), $0.name) }
+            + dates.map { ($0.text, "Timestamp", $0.value) }
+        // A person's surname alone ("Hassabis" after "Demis Hassabis") is the same person, as the
+        // extractor's short forms are.
+        var forms = names
+        for (text, type, name) in names where type == "Person" {
+            let parts = text.split(separator: " ")
+            if parts.count > 1, let last = parts.last, last.count > 2 { forms.append((String(last), type, name)) }
+        }
+        func strip(_ word: String) -> String {
+            word.hasSuffix("'s") || word.hasSuffix("’s") ? String(word.dropLast(2)) : word
+        }
+        for (text, type, name) in forms.sorted(by: { $0.0.count > $1.0.count }) {
+            var words = Segment(text)
+            words.tokenize()
+            let lower = words.tokens.map(\.lower)
+            guard !lower.isEmpty else { continue }
+            var i = 0
+            while i + lower.count <= tokens.count {
+                let range = i..<(i + lower.count)
+                if !range.contains(where: { used[$0] }),
+                   zip(lower, tokens[range]).allSatisfy({ $0 == $1.lower || $0 == strip($1.lower) }) {
+                    take(range, name: name, type: type)
+                    i = range.upperBound
+                } else {
+                    i += 1
+                }
+            }
+        }
     }
 }
 
@@ -86,6 +147,10 @@ struct TurnAnalysis {
         var description: String
     }
 
+    /// The day the turn was said (days since 1970-01-01, UTC), for relative dates; nil: unknown.
+    var today: Int64?
+    /// Entities to take as found instead of finding them (see ``BuiltinExtractor/analyze(question:answer:time:entities:dates:)``).
+    var given: (entities: [(name: String, type: String)], dates: [(text: String, value: String)])?
     private(set) var entities: [Found] = []
     var relations: [ExtractedGraph.Relation] = []
     private var byName: [String: Int] = [:]
@@ -119,8 +184,12 @@ struct TurnAnalysis {
         guard !fullText.isEmpty else { return }
         var segment = Segment(Self.limited(fullText))
         segment.tokenize()
-        segment.findPatterns()
-        segment.tagNames(TaggerModel.override ?? .builtin)
+        if let given {
+            segment.takeGiven(entities: given.entities, dates: given.dates)
+        } else {
+            segment.findPatterns(today: today)
+            segment.tagNames(TaggerModel.override ?? .builtin)
+        }
         segment.mentions.sort { $0.range.lowerBound < $1.range.lowerBound }
 
         // Entities, first mention wins; a later short form of a person ("Maria" after "Maria

@@ -57,6 +57,7 @@ extension TurnAnalysis {
             }
             guard mentionAt[t] == nil, !segment.isAsked(t) else { t += 1; continue }
             for cue in Lexicon.relationCuesByFirstWord[tokens[t].lower] ?? [] where segment.matches(cue.cue, at: t) {
+                let relationName = Self.renamedCues[cue.cue.joined(separator: " ")] ?? cue.relation
                 let after = t + cue.cue.count
                 // Object(s): the first mention of a wanted type within a few tokens.
                 var objects: [Int] = []
@@ -70,7 +71,7 @@ extension TurnAnalysis {
                         if wantedTypes.contains(type(m)) {
                             objects.append(m)
                             wantedTypes.remove(type(m))
-                            if cue.relation != "born_in" { break }
+                            if relationName != "born_in" { break }
                         }
                         u = mentions[m].range.upperBound
                         continue
@@ -113,8 +114,8 @@ extension TurnAnalysis {
                 }
                 for subject in subjects {
                     for m in objects {
-                        var relation = cue.relation
-                        if cue.relation == "born_in", type(m) == "date" { relation = "born_on" }
+                        var relation = relationName
+                        if relationName == "born_in", type(m) == "date" { relation = "born_on" }
                         add(subject, relation, name(m))
                         // "a nurse at St. Mary's", "a professor of physics at MIT": the place of
                         // work follows the occupation.
@@ -153,7 +154,14 @@ extension TurnAnalysis {
             }
             t += 1
         }
+        findPatternRelations(in: segment, canonical: canonical)
     }
+
+    /// Cues whose relation the labelled corpus names otherwise ("co-founded" is `co_founded`, not `founded`).
+    static let renamedCues: [String: String] = [
+        "co-founded": "co_founded", "cofounded": "co_founded", "taught at": "taught_at", "teaches at": "taught_at", "teach at": "taught_at",
+        "worked at": "worked_at", "worked for": "worked_at", "lived in": "lived_in",
+    ]
 
     /// How far back a subject is looked for (tokens): bounds the work on run-on sentences.
     static let scanLimit = 40

@@ -442,14 +442,15 @@ package enum TaggerTraining {
     /// A turn's question and answer as the extractor reads them, labelled with the names of
     /// the given types (every place a name's words stand, as whole tokens; "'s" after a name
     /// is part of its token). Names found nowhere are returned, for the trainer to report.
-    package static func examples(question: String, answer: String, names: [(name: String, type: Int)], gazetteer: TaggerGazetteer)
+    package static func examples(question: String, answer: String, time: String?, names: [(name: String, type: Int)],
+                                 gazetteer: TaggerGazetteer)
         -> (examples: [TaggerExample], unaligned: [String]) {
         var segments: [Segment] = []
         var inputs: [(pattern: [UInt8], constraints: [UInt8])] = []
         for text in [question, answer] where !text.isEmpty {
             var segment = Segment(TurnAnalysis.limited(text))
             segment.tokenize()
-            segment.findPatterns()
+            segment.findPatterns(today: time.flatMap(BuiltinExtractor.utcDay))
             inputs.append(segment.prepareTagging())
             segments.append(segment)
         }

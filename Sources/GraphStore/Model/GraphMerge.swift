@@ -16,7 +16,7 @@ package struct Provenance: Sendable, Equatable {
     /// Adds keys as cognee's adapter does: dataset ids parsed from the keys, and a run ref
     /// (`source_run_ref:v1:<run>:<key>`) only for keys new to the row.
     /// The same provenance with every run id that is not a UUID (the worker's own run names,
-    /// as graphs written before 2026-12-07 hold them) replaced by its ``GraphIdentity/graphRunID(_:)``,
+    /// which older graphs hold) replaced by its ``GraphIdentity/graphRunID(_:)``,
     /// in `source_run_ids` and inside `source_run_refs`; nil when there is none.
     func upgradingRunIDs() -> Provenance? {
         let old = runIDs.filter { !GraphIdentity.isUUID($0) }

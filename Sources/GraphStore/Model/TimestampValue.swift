@@ -1,8 +1,9 @@
 import MemifyCore
 /// A time an extractor names, in the forms cognee's graph prompt asks for (`YYYY`, `YYYY-MM`,
-/// `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`), as the half-open period a `Timestamp` node stores.
+/// `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, or `<start>/<end>` for a period with both bounds stated), as
+/// the half-open period a `Timestamp` node stores.
 package struct TimestampValue: Sendable, Equatable {
-    package enum Precision: String, Sendable { case year, month, day, second }
+    package enum Precision: String, Sendable { case year, month, day, second, span }
 
     package var year: Int
     package var month = 1
@@ -11,9 +12,41 @@ package struct TimestampValue: Sendable, Equatable {
     package var minute = 0
     package var second = 0
     package var precision: Precision
+    /// A span's two ends (cognee's `span` precision): the calendar fields are the start's.
+    private var span: Span?
+
+    private struct Span: Sendable, Equatable {
+        var start: String
+        var end: String
+        var until: Int64
+    }
+
+    /// The period from `start` to `end` (`1803/1815` is [1803-01-01, 1816-01-01), as in cognee),
+    /// or nil unless `start` begins before `end` does.
+    package init?(from start: TimestampValue, to end: TimestampValue) {
+        guard start.span == nil, end.span == nil, start.timeAt < end.timeAt else { return nil }
+        self = start
+        precision = .span
+        span = Span(start: start.text, end: end.text, until: end.timeUntil)
+    }
 
     /// Parses the canonical forms only; anything else stays an ordinary entity, as in cognee.
+    /// A span is two points joined by `/` (spaces around it allowed), the earlier first.
     package init?(parsing text: String) {
+        if let slash = text.firstIndex(of: "/") {
+            func trimmed(_ part: Substring) -> String {
+                String(part.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+            }
+            let end = text[text.index(after: slash)...]
+            guard !end.contains("/"), let from = TimestampValue(parsing: trimmed(text[..<slash])),
+                  let to = TimestampValue(parsing: trimmed(end)) else { return nil }
+            self.init(from: from, to: to)
+        } else {
+            self.init(point: text)
+        }
+    }
+
+    private init?(point text: String) {
         let s = Array(text.utf8)
         func number(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= s.count else { return nil }
@@ -46,30 +79,35 @@ package struct TimestampValue: Sendable, Equatable {
         default:
             return nil
         }
-        guard (1...12).contains(month), (1...Self.daysIn(year: year, month: month)).contains(day), hour < 24, minute < 60,
+        // Year 0 is no date to Python's datetime, so cognee leaves `0000` an ordinary entity.
+        guard year >= 1, (1...12).contains(month), (1...Self.daysIn(year: year, month: month)).contains(day), hour < 24, minute < 60,
               second < 60 else { return nil }
     }
 
     package init?(year: Int, month: Int? = nil, day: Int? = nil) {
+        guard year >= 1, year <= 9999 else { return nil }
         let text: String
         func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let y = String(repeating: "0", count: 4 - String(year).count) + String(year)
         switch (month, day) {
-        case (nil, _): text = "\(year)"
-        case (let m?, nil): text = "\(year)-\(pad(m))"
-        case (let m?, let d?): text = "\(year)-\(pad(m))-\(pad(d))"
+        case (nil, _): text = y
+        case (let m?, nil): text = "\(y)-\(pad(m))"
+        case (let m?, let d?): text = "\(y)-\(pad(m))-\(pad(d))"
         }
-        guard year >= 1000, year <= 9999 else { return nil }
         self.init(parsing: text)
     }
 
     /// The node's name and `timestamp_str`.
     package var text: String {
+        if let span { return span.start + "/" + span.end }
         func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        // Years before 1000 keep four digits (`0068`), the only form cognee parses.
+        let y = year >= 1000 ? String(year) : String(repeating: "0", count: 4 - String(year).count) + String(year)
         switch precision {
-        case .year: return "\(year)"
-        case .month: return "\(year)-\(pad(month))"
-        case .day: return "\(year)-\(pad(month))-\(pad(day))"
-        case .second: return "\(year)-\(pad(month))-\(pad(day)) \(pad(hour)):\(pad(minute)):\(pad(second))"
+        case .year: return y
+        case .month: return "\(y)-\(pad(month))"
+        case .day: return "\(y)-\(pad(month))-\(pad(day))"
+        case .second, .span: return "\(y)-\(pad(month))-\(pad(day)) \(pad(hour)):\(pad(minute)):\(pad(second))"
         }
     }
 
@@ -88,6 +126,7 @@ package struct TimestampValue: Sendable, Equatable {
                                 : CivilDate.daysSinceEpoch(year: year, month: month + 1, day: 1)) * 86_400_000
         case .day: return timeAt + 86_400_000
         case .second: return timeAt + 1000
+        case .span: return span?.until ?? timeAt + 1000
         }
     }
 

@@ -125,7 +125,7 @@ struct BenchCommand: AsyncParsableCommand {
                     var entities = 0, relations = 0
                     let started = ContinuousClock.now
                     for entry in entries {
-                        let graph = try await extractor.extract(question: entry.question, answer: entry.answer)
+                        let graph = try await extractor.extract(question: entry.question, answer: entry.answer, time: entry.time)
                         entities += graph.entities.count
                         relations += graph.relations.count
                     }

@@ -9,6 +9,8 @@ import Pipeline
 import MemifyTools
 import Logging
 import Synchronization
+import ServiceLifecycle
+import UnixSignals
 internal import CSignals
 
 /// Where the checkpoints are, shared by run, status and quarantine.
@@ -24,11 +26,15 @@ struct ReportOptions: ParsableArguments {
     @Flag(help: "Print the run summary as one JSON line, the last line on stdout.")
     var json = false
 
-    @Option(help: "Log lines on stderr as text or json.")
-    var logFormat: LogFormat = .text
+    @Option(name: .customLong("log-format"), help: "Log lines on stderr as text or json. Default: text.")
+    var logFormatOption: LogFormat?
 
-    @Option(help: "The least severe log level written: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: LogLevelOption = .info
+    @Option(name: .customLong("log-level"),
+            help: "The least severe log level written: trace, debug, info, notice, warning, error or critical. Default: info.")
+    var logLevelOption: LogLevelOption?
+
+    var logFormat: LogFormat { logFormatOption ?? .text }
+    var logLevel: LogLevelOption { logLevelOption ?? .info }
 
     @Option(help: "Write Prometheus text-format metrics here at the end of the run (atomically, for node_exporter's textfile collector).")
     var metricsFile: String?
@@ -87,13 +93,56 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await withExitStatus {
+            let definition: PipelineDefinition
+            do {
+                definition = try PipelineDefinition.load(pipeline)
+            } catch {
+                RunService.reportUnrecorded(error, configuration: nil, reporting: RunReporting(json: report.json, metricsFile: report.metricsFile,
+                                                                                               pipelineLabel: pipeline),
+                                            dryRun: dryRun, version: MemifyWorker.version)
+                throw error
+            }
+            return try await withPipelineFile(definition).start(definition)
+        }
+    }
+
+    /// The options with the pipeline file's run options under them: a flag given on the command
+    /// line wins over the file, and the file over the environment (which the options read when
+    /// neither gives a value).
+    func withPipelineFile(_ file: PipelineDefinition) -> RunCommand {
+        var c = self
+        c.cache.cacheURL = cache.cacheURL ?? file.cache
+        c.graph.graphURL = graph.graphURL ?? file.graph
+        c.graph.schemaOption = graph.schemaOption ?? file.schema
+        c.graph.placementOption = graph.placementOption ?? file.placement.flatMap(GraphOptions.Placement.init(rawValue:))
+        c.graph.datasetID = graph.datasetID ?? file.dataset
+        c.state.statePath = state.statePath ?? file.state
+        c.report.metricsFile = report.metricsFile ?? file.metricsFile
+        c.report.logFormatOption = report.logFormatOption ?? file.logFormat.flatMap(LogFormat.init(rawValue:))
+        c.report.logLevelOption = report.logLevelOption ?? file.logLevel.flatMap(LogLevelOption.init(rawValue:))
+        c.since = since ?? file.since
+        c.until = until ?? file.until
+        c.limit = limit ?? file.limit
+        c.shard = shard ?? file.shard
+        c.dryRun = dryRun || file.dryRun == true
+        c.llm.maxTokens = llm.maxTokens ?? file.maxTokens
+        c.llm.maxCost = llm.maxCost ?? file.maxCost
+        c.vectors.noVectors = vectors.noVectors || file.noVectors == true
+        c.vectors.embeddingModel = vectors.embeddingModel ?? file.embeddingModel
+        return c
+    }
+
+    /// Runs with these options (the pipeline file's already under them).
+    private func start(_ definition: PipelineDefinition) async throws -> ExitStatus {
+        // What validate() checks of the flags, checked again with the file's values in.
+        try graph.validate()
+        try validate()
         var filter = selection.filter
         filter.shard = try shard.map { try Shard(parsing: $0) }
-        try await withExitStatus {
-            try await RunSetup(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline)
-                .run(filter: filter, since: since.flatMap(parseTimestamp), until: until.flatMap(parseTimestamp), limit: limit,
-                     dryRun: dryRun, concurrency: concurrency, extractor: extractor, llm: llm, vectors: vectors)
-        }
+        return try await RunSetup(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline, definition: definition)
+            .run(filter: filter, since: since.flatMap(parseTimestamp), until: until.flatMap(parseTimestamp), limit: limit,
+                 dryRun: dryRun, concurrency: concurrency, extractor: extractor, llm: llm, vectors: vectors)
     }
 }
 
@@ -106,15 +155,13 @@ struct RunSetup {
     var statePath: String
     var report: ReportOptions
     var pipeline: String
+    /// The pipeline file, when the caller has loaded it already.
+    var definition: PipelineDefinition?
 
     func run(filter: SessionFilter, since: Double? = nil, until: Double? = nil, limit: Int? = nil, dryRun: Bool = false,
              concurrency: Int? = nil, extractor: String? = nil, llm: LLMOptions, vectors: EmbeddingOptions) async throws -> ExitStatus {
-        // Before anything slow: a SIGTERM while the run starts (configuration, locks,
-        // connections) stops it cleanly before its first batch, instead of killing it.
         let log = Logs.bootstrap(report.logFormat, level: report.logLevel.level)
         let stop = StopFlag()
-        let signals = SignalHandlers(stop: stop, log: log)
-        defer { signals.cancel() }
         let configuration: RunConfiguration
         do {
             configuration = try self.configuration(filter: filter, since: since, until: until, limit: limit, dryRun: dryRun,
@@ -123,7 +170,9 @@ struct RunSetup {
             RunService.reportUnrecorded(error, configuration: nil, reporting: reporting, dryRun: dryRun, version: MemifyWorker.version)
             throw error
         }
-        return try await RunService(configuration: configuration, logger: log, stop: stop, version: MemifyWorker.version).run()
+        // A SIGTERM from here on (locks, connections, the batches) stops the run cleanly; one
+        // before the group's handlers is noted by CSignals and stops it before its first batch.
+        return try await RunLifecycle.run(RunService(configuration: configuration, logger: log, stop: stop, version: MemifyWorker.version))
     }
 
     var reporting: RunReporting {
@@ -133,7 +182,7 @@ struct RunSetup {
 
     func configuration(filter: SessionFilter, since: Double?, until: Double?, limit: Int?, dryRun: Bool, concurrency: Int?,
                        extractor: String?, llm: LLMOptions, vectors: EmbeddingOptions) throws -> RunConfiguration {
-        let definition = try PipelineDefinition.load(pipeline)
+        let definition = try self.definition ?? PipelineDefinition.load(pipeline)
         let extractorName = extractor ?? definition.extractor
         guard let kind = ExtractorKind(rawValue: extractorName) else {
             throw WorkerError(.usage, operation: "choose the extractor", message: "'\(extractorName)' is not builtin or llm")
@@ -157,36 +206,64 @@ struct RunSetup {
     }
 }
 
-/// SIGINT/SIGTERM: the first asks the run to stop after the batch in flight (exit 130); a second
-/// exits at once, which is safe too, because checkpoints are only written after the graph commits.
-final class SignalHandlers {
-    private let sources: [any DispatchSourceSignal]
+/// The run under swift-service-lifecycle: SIGTERM or SIGINT starts a graceful shutdown, which
+/// asks the run to stop after the batch in flight (exit 130); a second signal exits at once,
+/// which is safe too, because checkpoints are only written after the graph commits.
+struct RunLifecycle: Service {
+    /// How the run ended, for ``run(_:)`` once the group is done.
+    final class Outcome: Sendable {
+        let result = Mutex<Result<ExitStatus, any Error>?>(nil)
+    }
 
-    init(stop: StopFlag, log: Logger) {
-        let queue = DispatchQueue(label: "memify.signals")
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler {
-                if stop.isStopped { _exit(130) }
-                stop.stop()
-                log.warning("signal \(number == SIGINT ? "SIGINT" : "SIGTERM"): finishing the batch in flight, then stopping (again to exit now)")
-            }
-            source.resume()
-            return source
-        }
-        // A signal that came before these handlers (noted since before main: CSignals).
+    let service: RunService
+    let outcome = Outcome()
+
+    func run() async throws {
+        let stop = service.stop, log = service.logger
+        // A signal that came before the group's handlers (noted since before main: CSignals).
         let early = memify_take_early_signal()
         if early != 0 {
             stop.stop()
             log.warning("signal \(early == SIGINT ? "SIGINT" : "SIGTERM") while the run started: stopping before its first batch")
         }
+        let second = Mutex<[any DispatchSourceSignal]>([])
+        let result: Result<ExitStatus, any Error>
+        do {
+            result = .success(try await withGracefulShutdownHandler {
+                try await service.run()
+            } onGracefulShutdown: {
+                stop.stop()
+                log.warning("signal: finishing the batch in flight, then stopping (again to exit now)")
+                second.withLock { $0 = Self.exitOnNextSignal() }
+            })
+        } catch {
+            result = .failure(error)
+        }
+        second.withLock { sources in for source in sources { source.cancel() } }
+        outcome.result.withLock { $0 = result }
     }
 
-    func cancel() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+    /// After the first signal: the next SIGINT or SIGTERM ends the process at once.
+    private static func exitOnNextSignal() -> [any DispatchSourceSignal] {
+        let queue = DispatchQueue(label: "memify.signals.again")
+        return [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { _exit(130) }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Runs `service` in a service group that turns SIGTERM and SIGINT into a graceful shutdown.
+    static func run(_ service: RunService) async throws -> ExitStatus {
+        let lifecycle = RunLifecycle(service: service)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: lifecycle, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: service.logger))
+        try await group.run()
+        guard let result = lifecycle.outcome.result.withLock({ $0 }) else {
+            throw WorkerError(.protocolError, operation: "run", message: "the run ended without an outcome")
+        }
+        return try result.get()
     }
 }
-

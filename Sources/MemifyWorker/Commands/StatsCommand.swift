@@ -36,13 +36,13 @@ struct StatsCommand: AsyncParsableCommand {
         @Flag(help: "One JSON object.")
         var json = false
 
-        func usage(_ grouping: CheckpointStore.UsageGrouping) async throws -> [LLMUsageTotals] {
+        func usage(_ grouping: StateDatabase.UsageGrouping) async throws -> [LLMUsageTotals] {
             guard FileManager.default.fileExists(atPath: state.path) else {
                 throw WorkerError(.usage, operation: "read usage", message: "no state database at \(state.path) (no run yet?)")
             }
             let store = try await CheckpointStore.open(readOnlyPath: state.path)
             let since = range.since()
-            return try await store.executor.run { try store.usage(since: since, by: grouping) }
+            return try await store.read { store in try store.usage(since: since, by: grouping) }
         }
     }
 

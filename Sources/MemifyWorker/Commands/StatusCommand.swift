@@ -36,7 +36,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// The summary of the last run that finished, as recorded.
-    func lastFinishedSummary(_ status: CheckpointStore.Status) -> JSONObject? {
+    func lastFinishedSummary(_ status: StateDatabase.Status) -> JSONObject? {
         for run in status.lastRuns {
             if let text = run.summary, case .object(let object)? = try? JSONParser.parse(Array(text.utf8)), object["vectors"] != nil { return object }
         }
@@ -44,7 +44,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// `on` or `off` as the last finished run wrote vectors; nil before any run said.
-    func vectorState(_ status: CheckpointStore.Status) -> String? {
+    func vectorState(_ status: StateDatabase.Status) -> String? {
         if case .string(let state)? = lastFinishedSummary(status)?["vectors"] { return state }
         return nil
     }
@@ -59,7 +59,7 @@ struct StatusCommand: AsyncParsableCommand {
                 throw WorkerError(.usage, operation: "read status", message: "no state database at \(state.path) (no run yet?)")
             }
             let store = try await CheckpointStore.open(readOnlyPath: state.path)
-            let status = try await store.executor.run { try store.status(lastRuns: 5) }
+            let status = try await store.read { store in try store.status(lastRuns: 5) }
             if check { return checkHealth(status) }
             if json {
                 let runs = status.lastRuns.map { run in
@@ -101,7 +101,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// The check's verdict, one line on stdout.
-    private func checkHealth(_ status: CheckpointStore.Status) -> ExitStatus {
+    private func checkHealth(_ status: StateDatabase.Status) -> ExitStatus {
         // A run still going is not a verdict: the last one that ended is.
         guard let last = status.lastRuns.first(where: { $0.status != "running" }) else {
             print("CRITICAL: no run has finished yet (state \(state.path))")
@@ -149,7 +149,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                     throw WorkerError(.usage, operation: "list quarantine", message: "no state database at \(state.path)")
                 }
                 let store = try await CheckpointStore.open(readOnlyPath: state.path)
-                let entries = try await store.executor.run { try store.quarantined(includeResolved: all) }
+                let entries = try await store.read { store in try store.quarantined(includeResolved: all) }
                 let out = StandardOutput()
                 for e in entries {
                     if json {
@@ -197,15 +197,15 @@ struct QuarantineCommand: AsyncParsableCommand {
                     throw WorkerError(.usage, operation: "replay quarantine", message: "no state database at \(state.path)")
                 }
                 let store = try await CheckpointStore.open(path: state.path)
-                let open = try await store.executor.run { try store.quarantined() }
+                let open = try await store.read { store in try store.quarantined() }
                 let keys = Set(open.map { SessionKey(userID: $0.userID, sessionID: $0.sessionID) })
                 guard !keys.isEmpty else {
                     print("quarantine is empty: nothing to replay")
                     return .done
                 }
-                let status = try await RunSetup(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline)
+                let status = try await RunSetup(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline, definition: nil)
                     .run(filter: SessionFilter(keys: keys), extractor: extractor, llm: llm, vectors: vectors)
-                let left = try await store.executor.run { try store.quarantined() }
+                let left = try await store.read { store in try store.quarantined() }
                 if !report.json {
                     print("replayed \(keys.count) sessions: \(open.count - left.count) entries resolved, \(left.count) still open")
                 }

@@ -15,7 +15,7 @@ package struct QuarantineEntry: Sendable, Equatable {
     package var resolvedRunID: String?
 }
 
-extension CheckpointStore {
+extension StateDatabase {
     /// Quarantines an element (or a whole session, index nil). The same bytes at the same place
     /// are one entry, however many runs meet them. Returns true when the entry is new.
     @discardableResult

@@ -1,7 +1,7 @@
 import MemifyCore
 
 /// The runs log: each run's start, end, status and summary, and what `status` prints.
-extension CheckpointStore {
+extension StateDatabase {
     /// Records a run's start. Call it holding the run lock: a row still `running` then belongs to
     /// a run that died (SIGKILL, power loss) and is marked `aborted`.
     package func startRun(_ runID: String) throws {

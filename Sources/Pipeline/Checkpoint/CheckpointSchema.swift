@@ -2,7 +2,7 @@ import MemifyCore
 
 /// The state database's tables: turns, sessions, runs, quarantine, meta, the LLM response cache
 /// and usage, and the embedding cache, created or upgraded in place on open.
-extension CheckpointStore {
+extension StateDatabase {
     /// 2: the LLM response cache (`llm_cache`) and usage accounting (`usage`); 3: session
     /// fingerprints; 4: an index on the runs still `running`; 5: the embedding cache
     /// (`embedding_cache`). An open of a database at this version runs no DDL.

@@ -26,29 +26,29 @@ package protocol CheckpointStoring: Sendable {
 extension CheckpointStore: CheckpointStoring {
     package func loadTurns(of keys: [SessionKey]) async throws -> [SessionKey: [String: TurnCheckpoint]] {
         guard !keys.isEmpty else { return [:] }
-        return try await executor.run { try self.turns(of: keys) }
+        return try await read { state in try state.turns(of: keys) }
     }
 
     package func loadTurns(of key: SessionKey, turnIDs: [String]) async throws -> [String: TurnCheckpoint] {
         guard !turnIDs.isEmpty else { return [:] }
-        return try await executor.run { try self.turns(of: key, turnIDs: turnIDs) }
+        return try await read { state in try state.turns(of: key, turnIDs: turnIDs) }
     }
 
     package func loadTurns(of key: SessionKey, notIn seen: Set<String>) async throws -> [String: TurnCheckpoint] {
-        try await executor.run { try self.turns(of: key, notIn: { seen.contains($0) }) }
+        try await read { state in try state.turns(of: key, notIn: { seen.contains($0) }) }
     }
 
     package func quarantine(_ items: [(key: SessionKey, index: Int?, reason: String, raw: [UInt8])], runID: String) async throws {
         guard !items.isEmpty else { return }
         let list = items.map { QuarantineItem(key: $0.key, index: $0.index, reason: $0.reason, raw: $0.raw) }
-        try await executor.run {
-            for item in list { try self.quarantine(key: item.key, index: item.index, reason: item.reason, raw: item.raw, runID: runID) }
+        try await write { state in
+            for item in list { try state.quarantine(key: item.key, index: item.index, reason: item.reason, raw: item.raw, runID: runID) }
         }
     }
 
     package func sessionFingerprints() async throws -> KnownFingerprints {
-        try await executor.run {
-            try self.database.withStatement("SELECT user_id, session_id, fingerprint FROM sessions WHERE fingerprint IS NOT NULL",
+        try await read { state in
+            try state.database.withStatement("SELECT user_id, session_id, fingerprint FROM sessions WHERE fingerprint IS NOT NULL",
                                             operation: "read session fingerprints") { stmt throws(DatabaseError) -> KnownFingerprints in
                 // In place, no strings: this runs once per session before a no-op run's first read.
                 var out = KnownFingerprints()
@@ -68,12 +68,12 @@ extension CheckpointStore: CheckpointStoring {
     package func record(persisted: [TurnCheckpoint], removed: [TurnCheckpoint], sessions: [(SessionKey, Int)],
                        cleanSessions: [SessionKey], fingerprints: [SessionKey: String], graphSequence: Int64?, runID: String) async throws {
         let counts = sessions.map { SessionCount(key: $0.0, turns: $0.1) }
-        try await executor.run {
-            try self.database.transaction { () throws(DatabaseError) in
-                try self.writeCheckpoints(persisted: persisted, removed: removed, sessions: counts.map { ($0.key, $0.turns) },
+        try await write { state in
+            try state.database.transaction { () throws(DatabaseError) in
+                try state.writeCheckpoints(persisted: persisted, removed: removed, sessions: counts.map { ($0.key, $0.turns) },
                                           fingerprints: fingerprints, runID: runID)
-                for key in cleanSessions { try self.resolveQuarantine(key: key, runID: runID) }
-                if let graphSequence { try self.setMeta("graph_seq", String(graphSequence)) }
+                for key in cleanSessions { try state.resolveQuarantine(key: key, runID: runID) }
+                if let graphSequence { try state.setMeta("graph_seq", String(graphSequence)) }
             }
         }
     }

@@ -24,8 +24,8 @@ enum EmbeddingBlob {
 extension CheckpointStore: EmbeddingCaching {
     package func cachedVectors(model: String, dimensions: Int, hashes: [[UInt8]]) async throws -> [[UInt8]: [Float]] {
         guard !hashes.isEmpty else { return [:] }
-        return try await executor.run {
-            try self.database.withStatement(
+        return try await read { state in
+            try state.database.withStatement(
                 "SELECT vector FROM embedding_cache WHERE model = ?1 AND dimensions = ?2 AND text_hash = ?3",
                 operation: "read the embedding cache"
             ) { stmt throws(DatabaseError) -> [[UInt8]: [Float]] in
@@ -47,9 +47,9 @@ extension CheckpointStore: EmbeddingCaching {
     package func storeVectors(_ vectors: [(hash: [UInt8], vector: [Float])], model: String, dimensions: Int) async throws {
         guard !vectors.isEmpty else { return }
         let rows = vectors.map { (hash: $0.hash, blob: EmbeddingBlob.encode($0.vector)) }
-        try await executor.run {
-            try self.database.transaction { () throws(DatabaseError) in
-                try self.database.withStatement("""
+        try await write { state in
+            try state.database.transaction { () throws(DatabaseError) in
+                try state.database.withStatement("""
                     INSERT INTO embedding_cache (model, dimensions, text_hash, vector) VALUES (?1, ?2, ?3, ?4)
                     ON CONFLICT (model, dimensions, text_hash) DO UPDATE SET vector = excluded.vector
                     """, operation: "store embeddings") { stmt throws(DatabaseError) in

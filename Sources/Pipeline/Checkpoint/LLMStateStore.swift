@@ -7,8 +7,8 @@ import Foundation
 extension CheckpointStore: LLMStateStoring {
     package func cachedAnswers(model: String, promptHashes: [String]) async throws -> [String: LLMCachedAnswer] {
         guard !promptHashes.isEmpty else { return [:] }
-        return try await executor.run {
-            try self.database.withStatement(
+        return try await read { state in
+            try state.database.withStatement(
                 "SELECT answer, tokens_in, tokens_out, cost_usd FROM llm_cache WHERE model = ?1 AND prompt_hash = ?2",
                 operation: "read the LLM response cache"
             ) { stmt throws(DatabaseError) -> [String: LLMCachedAnswer] in
@@ -30,9 +30,9 @@ extension CheckpointStore: LLMStateStoring {
     package func storeAnswers(_ answers: [LLMCachedAnswer], model: String) async throws {
         guard !answers.isEmpty else { return }
         let now = Date().timeIntervalSince1970
-        try await executor.run {
-            try self.database.transaction { () throws(DatabaseError) in
-                try self.database.withStatement("""
+        try await write { state in
+            try state.database.transaction { () throws(DatabaseError) in
+                try state.database.withStatement("""
                     INSERT INTO llm_cache (model, prompt_hash, answer, tokens_in, tokens_out, cost_usd, created_at)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                     ON CONFLICT (model, prompt_hash) DO UPDATE SET answer = excluded.answer, tokens_in = excluded.tokens_in,
@@ -56,9 +56,9 @@ extension CheckpointStore: LLMStateStoring {
 
     package func recordUsage(_ rows: [LLMUsageRow]) async throws {
         guard !rows.isEmpty else { return }
-        try await executor.run {
-            try self.database.transaction { () throws(DatabaseError) in
-                try self.database.withStatement("""
+        try await write { state in
+            try state.database.transaction { () throws(DatabaseError) in
+                try state.database.withStatement("""
                     INSERT INTO usage (run_id, request_id, user_id, session_id, model, turns, tokens_in, tokens_out, cost_usd, at, cached)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                     """, operation: "record LLM usage") { stmt throws(DatabaseError) in
@@ -81,7 +81,9 @@ extension CheckpointStore: LLMStateStoring {
             }
         }
     }
+}
 
+extension StateDatabase {
     package enum UsageGrouping: Sendable { case total, session, model }
 
     /// Usage since `since` (Unix seconds; nil: all time), summed as a whole, per session, or per

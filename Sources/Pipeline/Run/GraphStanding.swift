@@ -41,7 +41,7 @@ package struct GraphStanding: Sendable {
     /// when there is one, so a writer connects only when the run writes).
     package static func check(checkpoints: CheckpointStore, graph: any GraphWriter, datasetID: String, scope: String?,
                              readSequence: (String) async throws -> Int64) async throws -> GraphStanding {
-        let state = try await checkpoints.executor.run { try checkpoints.graphSyncRecord() }
+        let state = try await checkpoints.read { checkpoints in try checkpoints.graphSyncRecord() }
         var sequence = try await readSequence(state.stateID)
         if let synced = state.syncedScope, sequence == state.sequence, synced == "all" || synced == scope {
             return GraphStanding(stateID: state.stateID, reconcile: false, reason: "in step", graphSequence: sequence)
@@ -59,7 +59,7 @@ package struct GraphStanding: Sendable {
             var after: Int64 = 0
             while true {
                 let from = after
-                let page = try await checkpoints.executor.run { try checkpoints.turnsPage(after: from, limit: backfillPage) }
+                let page = try await checkpoints.read { checkpoints in try checkpoints.turnsPage(after: from, limit: backfillPage) }
                 guard !page.turns.isEmpty else { break }
                 let committed = try await graph.commit(GraphCommit(datasetID: datasetID, registering: page.turns.map(\.registered),
                                                                    keepRegistered: true, stateID: state.stateID))
@@ -73,14 +73,14 @@ package struct GraphStanding: Sendable {
                                  graphSequence: sequence)
         }
         let reached = sequence
-        try await checkpoints.executor.run { try checkpoints.markSynced(scope: "all", sequence: reached) }
+        try await checkpoints.write { checkpoints in try checkpoints.markSynced(scope: "all", sequence: reached) }
         return GraphStanding(stateID: state.stateID, reconcile: false, reason: "new graph", graphSequence: reached)
     }
 
     /// Before a reconciling run's first batch: the state is out of step until one completes.
     package func begin(checkpoints: CheckpointStore) async throws {
         guard reconcile else { return }
-        try await checkpoints.executor.run { try checkpoints.beginReconcile() }
+        try await checkpoints.write { checkpoints in try checkpoints.beginReconcile() }
     }
 
     /// After a run: a reconciling run that read every session of its scope puts the state back
@@ -90,7 +90,7 @@ package struct GraphStanding: Sendable {
         guard reconcile, let scope, options.limit == nil, options.since == nil, options.until == nil, !summary.interrupted,
               !summary.stoppedByBudget, summary.sessionsLockedElsewhere == 0 else { return false }
         let sequence = summary.graphSequence ?? graphSequence
-        try await checkpoints.executor.run { try checkpoints.markSynced(scope: scope, sequence: sequence) }
+        try await checkpoints.write { checkpoints in try checkpoints.markSynced(scope: scope, sequence: sequence) }
         return true
     }
 

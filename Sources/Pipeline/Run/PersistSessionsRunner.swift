@@ -428,7 +428,8 @@ package struct PersistSessionsRunner: Sendable {
             prepared.held = slices.map { $0.isLast ? Array(locked) : [] } ?? Array(locked)
             guard !options.dryRun else { return prepared }
             let inputs = batch.work.map {
-                ExtractionInput(key: $0.turn.key, turnID: $0.turn.turnID, question: $0.turn.entry.question, answer: $0.turn.entry.answer)
+                ExtractionInput(key: $0.turn.key, turnID: $0.turn.turnID, question: $0.turn.entry.question, answer: $0.turn.entry.answer,
+                                time: $0.turn.entry.time)
             }
             let outcomes = inputs.isEmpty ? [] : try await extractor.extract(batch: inputs, concurrency: options.concurrency)
             guard outcomes.count == inputs.count else {

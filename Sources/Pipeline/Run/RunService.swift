@@ -11,6 +11,8 @@ package import Logging
 /// signals reach it through `stop`.
 package struct RunService: Sendable {
     package let configuration: RunConfiguration
+    package let runID: String
+    /// The run's logger: every line carries `run_id`, so one run's lines can be picked out of a journal.
     package let logger: Logger
     package let stop: StopFlag
     /// The worker's version, for the metrics' `memify_build_info`.
@@ -18,6 +20,9 @@ package struct RunService: Sendable {
 
     package init(configuration: RunConfiguration, logger: Logger, stop: StopFlag, version: String = "") {
         self.configuration = configuration
+        runID = Self.newRunID()
+        var logger = logger
+        logger[metadataKey: "run_id"] = .string(runID)
         self.logger = logger
         self.stop = stop
         self.version = version
@@ -61,7 +66,7 @@ package struct RunService: Sendable {
 
     private func execute(reported: FailureReported) async throws -> ExitStatus {
         let c = configuration
-        let log = logger
+        let runID = self.runID, log = logger
         let dryRun = c.dryRun, statePath = c.statePath, scope = c.scope, filter = c.filter, since = c.since, until = c.until
         let setupStarted = Date()
         // The failure handler at the end of the run writes the metrics itself.
@@ -74,7 +79,6 @@ package struct RunService: Sendable {
         let llmConfiguration = c.llm
         let embeddingConfiguration = c.embedding
         if dryRun { reconciling.set(false) }
-        let runID = Self.newRunID()
         let datasetID = scope.datasetID
         let options = c.runOptions(runID: runID)
 
@@ -140,7 +144,7 @@ package struct RunService: Sendable {
             let error: any Error = status == .unavailable ? ResumableFailure(error) : error
             if !dryRun && record {
                 let text = "\(error)"
-                try? await checkpoints.executor.run {
+                try? await checkpoints.write { checkpoints in
                     if !started { try checkpoints.startRun(runID) }
                     try checkpoints.finishRun(runID, status: "failed", exitCode: status.rawValue, summary: text)
                 }
@@ -187,7 +191,7 @@ package struct RunService: Sendable {
         // of a run that died is marked aborted: the locks say no other run is alive).
         if !dryRun {
             do {
-                try await checkpoints.executor.run { try checkpoints.startRun(runID) }
+                try await checkpoints.write { checkpoints in try checkpoints.startRun(runID) }
             } catch {
                 // The graph's opening may still be under way: let it end before the locks go
                 // (a schema it migrated stays migrated, as after any failed run).
@@ -231,7 +235,7 @@ package struct RunService: Sendable {
             // Checkpoints vouch for one graph and dataset: switching --graph, --schema,
             // --placement or the dataset with the same state would take every turn for persisted.
             let binding = scope.graphBinding(graphIdentity: graphOpened.identity)
-            if let other = try await checkpoints.executor.run({ try checkpoints.bindGraph(binding) }) {
+            if let other = try await checkpoints.write({ checkpoints in try checkpoints.bindGraph(binding) }) {
                 throw WorkerError(.usage, operation: "check that \(statePath) holds the checkpoints of \(opened.location)",
                                     message: "they were made for \(other), this run writes \(binding). A state database belongs to one graph and dataset: give this one its own --state, or delete \(statePath) to persist every turn into it again")
             }
@@ -249,7 +253,7 @@ package struct RunService: Sendable {
             if let embeddingConfiguration {
                 // Before anything is embedded: pgvector there, and collections of this width.
                 try await opened.prepareVectors(dimensions: embeddingConfiguration.dimensions, identity: embeddingConfiguration.identity)
-                try await checkpoints.executor.run { try checkpoints.mapForReading() }
+                try await checkpoints.write { checkpoints in try checkpoints.mapForReading() }
                 embedder = Embedder(configuration: embeddingConfiguration, cache: checkpoints, runID: runID, budget: budget, logger: log)
                 log.info("vectors: on", metadata: [
                     "endpoint": "\(embeddingConfiguration.displayEndpoint)", "model": "\(embeddingConfiguration.model)",
@@ -265,8 +269,8 @@ package struct RunService: Sendable {
             throw await fail(error)
         }
         log.info("run started", metadata: [
-            "run_id": "\(runID)", "pipeline": "\(c.pipelineDescription)", "graph": "\(writer?.location ?? "none (dry run)")",
-            "state": "\(statePath)", "dataset_id": "\(datasetID)", "dry_run": "\(dryRun)",
+            "pipeline": "\(c.pipelineDescription)", "graph": "\(writer?.location ?? "none (dry run)")",
+            "state": "\(statePath)", "dataset_id": "\(datasetID)", "dry_run": .stringConvertible(dryRun),
             "shard": "\(filter.shard.map(\.description) ?? "all")"])
 
         let progress = ProgressReporter(terminal: c.reporting.terminalProgress, total: c.limit, log: log)
@@ -305,7 +309,7 @@ package struct RunService: Sendable {
             let status = ExitStatus.forError(error)
             try? await writeMetrics(summary: nil, status: status, started: started, checkpoints: checkpoints)
             metricsWritten = true
-            log.error("run failed", metadata: ["run_id": "\(runID)", "exit_status": "\(status.rawValue)"])
+            log.error("run failed", metadata: ["exit_status": .stringConvertible(Int(status.rawValue))])
             let failed = await fail(error)
             withExtendedLifetime(lock) {}
             throw failed
@@ -318,10 +322,10 @@ package struct RunService: Sendable {
             if try await standing?.finish(checkpoints: checkpoints, summary: summary, options: runOptions, scope: standingScope) == true {
                 log.info("reconciled: the checkpoints are in step with the graph again", metadata: ["scope": "\(standingScope ?? "")"])
             }
-            open = try await checkpoints.executor.run { try checkpoints.openQuarantineCount() }
+            open = try await checkpoints.read { checkpoints in try checkpoints.openQuarantineCount() }
             if !dryRun {
                 let statusName = summary.interrupted ? "interrupted" : (status == .partial ? "partial" : "done")
-                try await checkpoints.executor.run {
+                try await checkpoints.write { checkpoints in
                     try checkpoints.finishRun(runID, status: statusName, exitCode: status.rawValue, summary: line)
                 }
             }
@@ -339,15 +343,16 @@ package struct RunService: Sendable {
         // the file unless the run changed nothing but its own row: `CheckpointStore.close()`):
         // the two waits overlap.
         async let released: Void = { await pgLock?.release() }()
-        try? await checkpoints.executor.run { checkpoints.close() }
+        await checkpoints.close()
         await released
         withExtendedLifetime(lock) {}
 
         log.info(dryRun ? "dry run done: nothing was written" : "run done", metadata: [
-            "run_id": "\(runID)", "sessions": "\(summary.sessionsSeen)", "turns_seen": "\(summary.turnsSeen)",
-            "persisted": "\(summary.turnsPersisted)", "unchanged": "\(summary.turnsUnchanged)", "deleted": "\(summary.turnsDeleted)",
-            "quarantined": "\(summary.quarantined)", "quarantine_open": "\(open)", "rows_written": "\(summary.rowsWritten)",
-            "seconds": "\(String(format: "%.2f", summary.seconds))", "exit_status": "\(status.rawValue)"])
+            "sessions": .stringConvertible(summary.sessionsSeen), "turns_seen": .stringConvertible(summary.turnsSeen),
+            "persisted": .stringConvertible(summary.turnsPersisted), "unchanged": .stringConvertible(summary.turnsUnchanged),
+            "deleted": .stringConvertible(summary.turnsDeleted), "quarantined": .stringConvertible(summary.quarantined),
+            "quarantine_open": .stringConvertible(open), "rows_written": .stringConvertible(summary.rowsWritten),
+            "seconds": .stringConvertible((summary.seconds * 100).rounded() / 100), "exit_status": .stringConvertible(Int(status.rawValue))])
         if dryRun && !c.reporting.json {
             print("""
                 dry run (nothing written): \(summary.sessionsSeen) sessions, \(summary.turnsSeen) turns read
@@ -380,9 +385,9 @@ package struct RunService: Sendable {
     private func writeMetrics(summary: RunSummary?, status: ExitStatus, started: Date, checkpoints: CheckpointStore,
                               openQuarantine: Int? = nil) async throws {
         guard let path = configuration.reporting.metricsFile, !configuration.dryRun else { return }
-        let lastSuccess = (try? await checkpoints.executor.run { try checkpoints.lastSuccess() }).flatMap { $0 }.flatMap(parseTimestamp)
+        let lastSuccess = (try? await checkpoints.read { checkpoints in try checkpoints.lastSuccess() }).flatMap { $0 }.flatMap(parseTimestamp)
         var open = openQuarantine
-        if open == nil { open = try? await checkpoints.executor.run { try checkpoints.openQuarantineCount() } }
+        if open == nil { open = try? await checkpoints.read { checkpoints in try checkpoints.openQuarantineCount() } }
         try MetricsFile(path: path, pipeline: configuration.reporting.pipelineLabel,
                         shard: configuration.scope.shard.map(\.description) ?? "all", version: version)
             .write(summary: summary, status: status, started: started, lastSuccess: lastSuccess, openQuarantine: open)

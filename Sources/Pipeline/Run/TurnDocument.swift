@@ -72,7 +72,8 @@ package struct TurnDocument: Sendable {
             bytes.append(0x3A)
             bytes.append(contentsOf: part.utf8)
         }
-        // v3: a fast 128-bit hash (v2 was SHA-256, a quarter of a no-op run's time).
+        // A fast 128-bit hash, not a cryptographic one: it is computed for every turn of every
+        // run, unchanged ones included (the "v3" above names this derivation).
         return FastHash.hex128(bytes)
     }
 
