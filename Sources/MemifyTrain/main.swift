@@ -14,6 +14,7 @@ import GraphStore
 struct Labelled: Decodable {
     struct Entity: Decodable { var name: String; var type: String }
     var id: String
+    var time: String?
     var question: String
     var answer: String
     var entities: [Entity]
@@ -25,7 +26,7 @@ func fail(_ message: String) -> Never {
 }
 
 var trainFiles: [String] = [], devFiles: [String] = []
-var epochs = 20, prune: Float = 0.0, out: String?, show = false, gazetteerFile: String?
+var epochs = 20, prune: Float = 0.0, minCount = 1, out: String?, show = false, gazetteerFile: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     func value() -> String {
@@ -41,6 +42,7 @@ while let argument = arguments.popFirst() {
     case "--dev": devFiles.append(value())
     case "--epochs": epochs = number(Int.self)
     case "--prune": prune = number(Float.self)
+    case "--min-count": minCount = number(Int.self)  // features seen fewer times in training are left out
     case "--out": out = value()
     case "--gazetteer": gazetteerFile = value()
     case "--show": show = true  // the dev split's misses, after training
@@ -76,7 +78,8 @@ var unaligned = 0, labelled = 0
 for turn in train {
     let names = turn.entities.compactMap { e in typeIndex[e.type].map { (name: e.name, type: $0) } }
     labelled += names.count
-    let (turnExamples, missing) = TaggerTraining.examples(question: turn.question, answer: turn.answer, names: names, gazetteer: gazetteer)
+    let (turnExamples, missing) = TaggerTraining.examples(question: turn.question, answer: turn.answer, time: turn.time, names: names,
+                                                          gazetteer: gazetteer)
     unaligned += missing.count
     if show, !missing.isEmpty { print("not found in \(turn.id): \(missing)") }
     examples += turnExamples
@@ -85,8 +88,13 @@ let T = TaggerTags.count
 var index: [UInt64: Int32] = [:]
 var keys: [UInt64] = []
 var rows: [[Int32]] = []
+var seen: [UInt64: Int] = [:]
+for example in examples { for key in example.features { seen[key, default: 0] += 1 } }
+// Rare features get the shared row 0, which is never updated (all zeros).
+keys.append(0)
 for example in examples {
     rows.append(example.features.map { key in
+        if seen[key]! < minCount { return 0 }
         if let r = index[key] { return r }
         let r = Int32(keys.count)
         index[key] = r
@@ -95,7 +103,7 @@ for example in examples {
     })
 }
 let tokenCount = examples.reduce(0) { $0 + $1.gold.count }
-print("train: \(train.count) turns, \(examples.count) segments, \(tokenCount) tokens, \(keys.count) features; "
+print("train: \(train.count) turns, \(examples.count) segments, \(tokenCount) tokens, \(keys.count - 1) features; "
       + "\(labelled) names labelled, \(unaligned) not found as whole tokens")
 
 // The perceptron: current weights, and their sums over time for the average (the lazy form:
@@ -109,7 +117,7 @@ var step = 1.0
 
 @MainActor func averaged() -> TaggerModel {
     var features: [(key: UInt64, weights: [Float])] = []
-    for (r, key) in keys.enumerated() {
+    for (r, key) in keys.enumerated() where r > 0 {
         var ws = [Float](repeating: 0, count: T)
         var largest: Float = 0
         for t in 0..<T {
@@ -134,7 +142,7 @@ func key(_ name: String) -> String {
     var perType: [String: (Int, Int, Int)] = [:]
     TaggerModel.$override.withValue(model) {
         for turn in turns {
-            let graph = BuiltinExtractor.analyze(question: turn.question, answer: turn.answer)
+            let graph = BuiltinExtractor.analyze(question: turn.question, answer: turn.answer, time: turn.time)
             let found = graph.entities.filter { $0.type != "Timestamp" }.map { (key($0.name), $0.type.lowercased()) }
             let gold = turn.entities.filter { $0.type != "date" }.map { (key($0.name), $0.type) }
             let p = Set(found.map(\.0)), g = Set(gold.map(\.0))
@@ -197,7 +205,7 @@ for epoch in 1...epochs {
                 let g = Int(example.gold[i]), p = Int(predicted[i])
                 if g != p {
                     mistakes += 1
-                    for f in example.offsets[i]..<example.offsets[i + 1] {
+                    for f in example.offsets[i]..<example.offsets[i + 1] where r[f] != 0 {
                         let base = Int(r[f]) * T
                         w[base + g] += 1; u[base + g] += step
                         w[base + p] -= 1; u[base + p] -= step

@@ -25,9 +25,9 @@ package enum TaggerTags {
 /// binary (`CTaggerModel`), so the extractor still reads no file and calls nothing.
 package struct TaggerModel: Sendable {
     let tagCount: Int
-    /// Open addressing: a feature's hash to its row of `weights` (`rows[slot] < 0`: empty).
-    let keys: [UInt64]
-    let rows: [Int32]
+    /// Open addressing: a feature's hash to its row of `weights`, one word a slot: the hash's
+    /// high 32 bits (the low bits chose the slot) over the row + 1 (0: an empty slot).
+    let slots: [UInt64]
     let mask: Int
     /// A feature's weights for each tag, one vector per feature (lanes past the tags are 0):
     /// a token's scores are then one vector sum over its features.
@@ -38,6 +38,8 @@ package struct TaggerModel: Sendable {
     let allowedTransitions: [Float]
     package let featureCount: Int
     package let gazetteer: TaggerGazetteer
+    /// Each row's full hash, for the stored form.
+    let keys: [UInt64]
 
     package init(tagCount: Int, features: [(key: UInt64, weights: [Float])], transitions: [Float], gazetteer: TaggerGazetteer) {
         precondition(tagCount <= 16)
@@ -45,25 +47,23 @@ package struct TaggerModel: Sendable {
         self.gazetteer = gazetteer
         var capacity = 16
         while capacity < features.count * 2 { capacity <<= 1 }
-        var keys = [UInt64](repeating: 0, count: capacity)
-        var rows = [Int32](repeating: -1, count: capacity)
+        var slots = [UInt64](repeating: 0, count: capacity)
         var weights: [SIMD16<Float>] = []
         weights.reserveCapacity(features.count)
         let mask = capacity - 1
         for (row, feature) in features.enumerated() {
             var slot = Int(truncatingIfNeeded: feature.key) & mask
-            while rows[slot] >= 0 { slot = (slot + 1) & mask }
-            keys[slot] = feature.key
-            rows[slot] = Int32(row)
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = (feature.key & 0xFFFF_FFFF_0000_0000) | UInt64(row + 1)
             var vector = SIMD16<Float>()
             for t in 0..<tagCount { vector[t] = feature.weights[t] }
             weights.append(vector)
         }
-        self.keys = keys
-        self.rows = rows
+        self.slots = slots
         self.mask = mask
         self.weights = weights
         self.transitions = transitions
+        self.keys = features.map(\.key)
         allowedTransitions = TaggerDecoder.masked(transitions, tagCount: tagCount)
         featureCount = features.count
     }
@@ -72,24 +72,23 @@ package struct TaggerModel: Sendable {
     func emissions(features: [UInt64], offsets: [Int]) -> [SIMD16<Float>] {
         let n = offsets.count - 1
         var scores = [SIMD16<Float>](repeating: SIMD16<Float>(), count: n)
-        keys.withUnsafeBufferPointer { keys in
-            rows.withUnsafeBufferPointer { rows in
-                weights.withUnsafeBufferPointer { w in
-                    features.withUnsafeBufferPointer { features in
-                        for i in 0..<n {
-                            var sum = SIMD16<Float>()
-                            for f in offsets[i]..<offsets[i + 1] {
-                                let key = features[f]
-                                var slot = Int(truncatingIfNeeded: key) & mask
-                                while true {
-                                    let r = rows[slot]
-                                    if r < 0 { break }
-                                    if keys[slot] == key { sum += w[Int(r)]; break }
-                                    slot = (slot + 1) & mask
-                                }
+        slots.withUnsafeBufferPointer { slots in
+            weights.withUnsafeBufferPointer { w in
+                features.withUnsafeBufferPointer { features in
+                    for i in 0..<n {
+                        var sum = SIMD16<Float>()
+                        for f in offsets[i]..<offsets[i + 1] {
+                            let key = features[f]
+                            let high = key & 0xFFFF_FFFF_0000_0000
+                            var slot = Int(truncatingIfNeeded: key) & mask
+                            while true {
+                                let entry = slots[slot]
+                                if entry == 0 { break }
+                                if entry & 0xFFFF_FFFF_0000_0000 == high { sum += w[Int(entry & 0xFFFF_FFFF) - 1]; break }
+                                slot = (slot + 1) & mask
                             }
-                            scores[i] = sum
                         }
+                        scores[i] = sum
                     }
                 }
             }
@@ -129,9 +128,7 @@ package struct TaggerModel: Sendable {
         u32(UInt32(featureCount))
         u32(scale.bitPattern)
         for w in transitions { i16(w) }
-        var ordered: [(UInt64, Int)] = []
-        for slot in keys.indices where rows[slot] >= 0 { ordered.append((keys[slot], Int(rows[slot]))) }
-        ordered.sort { $0.0 < $1.0 }
+        let ordered = keys.enumerated().map { ($1, $0) }.sorted { $0.0 < $1.0 }
         for (key, row) in ordered {
             withUnsafeBytes(of: key.littleEndian) { out.append(contentsOf: $0) }
             let tags = (0..<tagCount).filter { Int16((weights[row][$0] / scale).rounded()) != 0 }
@@ -375,7 +372,7 @@ extension Segment {
         for t in tokens.indices {
             if forced[t] {
                 constraints[t] = TaggerDecoder.onlyO
-            } else if t == 0 || tokens[t - 1].lower.hasSuffix("'s") || tokens[t - 1].lower.hasSuffix("’s")
+            } else if t == 0 || TaggerFeatures.isPossessive(tokens[t - 1].lower)
                         || (tokens[t].kind == .punct && !Self.innerPunctuation.contains(tokens[t].lower)) {
                 constraints[t] = TaggerDecoder.noInside
             }
@@ -445,14 +442,15 @@ package enum TaggerTraining {
     /// A turn's question and answer as the extractor reads them, labelled with the names of
     /// the given types (every place a name's words stand, as whole tokens; "'s" after a name
     /// is part of its token). Names found nowhere are returned, for the trainer to report.
-    package static func examples(question: String, answer: String, names: [(name: String, type: Int)], gazetteer: TaggerGazetteer)
+    package static func examples(question: String, answer: String, time: String?, names: [(name: String, type: Int)],
+                                 gazetteer: TaggerGazetteer)
         -> (examples: [TaggerExample], unaligned: [String]) {
         var segments: [Segment] = []
         var inputs: [(pattern: [UInt8], constraints: [UInt8])] = []
         for text in [question, answer] where !text.isEmpty {
             var segment = Segment(TurnAnalysis.limited(text))
             segment.tokenize()
-            segment.findPatterns(today: nil)
+            segment.findPatterns(today: time.flatMap(BuiltinExtractor.utcDay))
             inputs.append(segment.prepareTagging())
             segments.append(segment)
         }

@@ -131,6 +131,14 @@ enum TaggerFeatures {
 
     static let startWord = Hash.string("<s>"), endWord = Hash.string("</s>")
 
+    /// Whether a word ends in "'s" or "’s" (a byte test: `hasSuffix` compares by characters).
+    @inline(__always) static func isPossessive(_ word: String) -> Bool {
+        var utf8 = word.utf8.reversed().makeIterator()
+        guard utf8.next() == UInt8(ascii: "s"), let quote = utf8.next() else { return false }
+        if quote == UInt8(ascii: "'") { return true }
+        return quote == 0x99 && utf8.next() == 0x80 && utf8.next() == 0xE2
+    }
+
     /// The shape of a word (X upper, x lower, d digit, other characters as they are), runs cut
     /// at three, and its short form (runs of one).
     static func shapes(_ text: String) -> (UInt64, UInt64) {
@@ -179,7 +187,7 @@ enum TaggerFeatures {
         for (i, t) in tokens.enumerated() {
             var info = TokenInfo()
             var lower = t.lower
-            if lower.hasSuffix("'s") || lower.hasSuffix("’s") { lower.removeLast(2); info.possessive = true }
+            if Self.isPossessive(lower) { lower.removeLast(2); info.possessive = true }
             words.append(lower)
             info.word = Hash.string(lower)
             affixes(lower, into: &info)
@@ -252,83 +260,87 @@ enum TaggerFeatures {
     static func extract(_ segment: Segment, pattern: [UInt8], gazetteer: TaggerGazetteer) -> (features: [UInt64], offsets: [Int]) {
         let infos = info(segment, pattern: pattern, gazetteer: gazetteer)
         let n = infos.count
-        var features: [UInt64] = []
-        features.reserveCapacity(n * 48)
-        var offsets: [Int] = []
-        offsets.reserveCapacity(n + 1)
+        var offsets = [Int](repeating: 0, count: n + 1)
         let lc: UInt64 = segment.hasUppercase ? 0 : 1
-        @inline(__always) func add(_ template: UInt64, _ a: UInt64, _ b: UInt64 = 0, _ c: UInt64 = 0) {
-            var h = Hash.mix(template &* 0x1000_0000_01b3, a)
-            if b != 0 { h = Hash.mix(h, b) }
-            if c != 0 { h = Hash.mix(h, c) }
-            features.append(h == 0 ? 1 : h)
+        // At most 160 features a token (the word-list bits of a word and its neighbours
+        // included), written in place: appending element by element cost more than hashing.
+        var count = 0
+        let features = [UInt64](unsafeUninitializedCapacity: n * 160) { buffer, initialized in
+            @inline(__always) func add(_ template: UInt64, _ a: UInt64, _ b: UInt64 = 0, _ c: UInt64 = 0) {
+                var h = Hash.mix(template &* 0x1000_0000_01b3, a)
+                if b != 0 { h = Hash.mix(h, b) }
+                if c != 0 { h = Hash.mix(h, c) }
+                buffer[count] = h == 0 ? 1 : h
+                count += 1
+            }
+            func word(_ k: Int) -> UInt64 { k < 0 ? startWord : k >= n ? endWord : infos[k].word }
+            func short(_ k: Int) -> UInt64 { k < 0 ? startWord : k >= n ? endWord : infos[k].shortShape }
+            for i in 0..<n {
+                offsets[i] = count
+                let t = infos[i]
+                add(1, 1, lc + 1)
+                add(2, t.word)
+                add(3, word(i - 1))
+                add(4, word(i + 1))
+                add(5, word(i - 2))
+                add(6, word(i + 2))
+                add(7, word(i - 1), t.word)
+                add(8, t.word, word(i + 1))
+                add(9, t.shape)
+                add(10, short(i - 1), t.shortShape, short(i + 1))
+                add(11, short(i - 1), t.shortShape)
+                add(12, t.shortShape, short(i + 1))
+                if t.prefix2 != 0 { add(13, t.prefix2) }
+                if t.prefix3 != 0 { add(14, t.prefix3) }
+                if t.suffix2 != 0 { add(15, t.suffix2) }
+                if t.suffix3 != 0 { add(16, t.suffix3) }
+                if t.suffix4 != 0 { add(17, t.suffix4) }
+                add(18, t.sentenceStart ? 2 : 1, t.shortShape)
+                add(19, t.word, t.capitalized ? 2 : 1)
+                var bits = t.lexBits
+                while bits != 0 {
+                    let b = UInt64(bits.trailingZeroBitCount)
+                    add(20, b + 1, lc + 1)
+                    add(21, b + 1, t.capitalized ? 2 : 1, t.sentenceStart ? 2 : 1)
+                    bits &= bits - 1
+                }
+                if i > 0 {
+                    var bits = infos[i - 1].lexBits
+                    while bits != 0 { add(22, UInt64(bits.trailingZeroBitCount) + 1); bits &= bits - 1 }
+                }
+                if i + 1 < n {
+                    var bits = infos[i + 1].lexBits
+                    while bits != 0 { add(23, UInt64(bits.trailingZeroBitCount) + 1); bits &= bits - 1 }
+                }
+                add(24, UInt64(t.gazetteer) + 1, lc + 1)
+                if i > 0 { add(25, UInt64(infos[i - 1].gazetteer) + 1) }
+                if i + 1 < n { add(26, UInt64(infos[i + 1].gazetteer) + 1) }
+                add(27, UInt64(t.pattern) + 1)
+                if i > 0 { add(28, UInt64(infos[i - 1].pattern) + 1) }
+                if i + 1 < n { add(29, UInt64(infos[i + 1].pattern) + 1) }
+                add(30, word(i - 1), t.shortShape)
+                add(31, UInt64(t.runLength) + 1, UInt64(t.runPosition) + 1)
+                add(32, t.possessive ? 2 : 1, t.shortShape)
+                add(33, t.capsElsewhere ? 2 : 1, t.capitalized ? 2 : 1, t.sentenceStart ? 2 : 1)
+                add(34, word(i - 1), word(i - 2))
+                add(35, t.shortShape, lc + 1)
+                let before: UInt64 = i > 0 ? UInt64(infos[i - 1].listed) + 1 : 0x1000
+                let after: UInt64 = i + 1 < n ? UInt64(infos[i + 1].listed) + 1 : 0x1000
+                var listed = t.listed
+                while listed != 0 {
+                    add(36, UInt64(listed.trailingZeroBitCount) + 1, t.capitalized ? 2 : 1, t.sentenceStart ? 2 : 1)
+                    listed &= listed - 1
+                }
+                add(37, UInt64(t.listed) + 1, t.capitalized ? 2 : 1)
+                add(38, before, UInt64(t.listed) + 1)
+                add(39, UInt64(t.listed) + 1, after)
+                add(40, before)
+                add(41, after)
+                if t.phrase != 0 { add(42, UInt64(t.phrase) + 1, UInt64(t.phrasePosition) + 1, t.capitalized ? 2 : 1) }
+            }
+            initialized = count
         }
-        func word(_ k: Int) -> UInt64 { k < 0 ? startWord : k >= n ? endWord : infos[k].word }
-        func short(_ k: Int) -> UInt64 { k < 0 ? startWord : k >= n ? endWord : infos[k].shortShape }
-        for i in 0..<n {
-            offsets.append(features.count)
-            let t = infos[i]
-            add(1, 1, lc + 1)
-            add(2, t.word)
-            add(3, word(i - 1))
-            add(4, word(i + 1))
-            add(5, word(i - 2))
-            add(6, word(i + 2))
-            add(7, word(i - 1), t.word)
-            add(8, t.word, word(i + 1))
-            add(9, t.shape)
-            add(10, short(i - 1), t.shortShape, short(i + 1))
-            add(11, short(i - 1), t.shortShape)
-            add(12, t.shortShape, short(i + 1))
-            if t.prefix2 != 0 { add(13, t.prefix2) }
-            if t.prefix3 != 0 { add(14, t.prefix3) }
-            if t.suffix2 != 0 { add(15, t.suffix2) }
-            if t.suffix3 != 0 { add(16, t.suffix3) }
-            if t.suffix4 != 0 { add(17, t.suffix4) }
-            add(18, t.sentenceStart ? 2 : 1, t.shortShape)
-            add(19, t.word, t.capitalized ? 2 : 1)
-            var bits = t.lexBits
-            while bits != 0 {
-                let b = UInt64(bits.trailingZeroBitCount)
-                add(20, b + 1, lc + 1)
-                add(21, b + 1, t.capitalized ? 2 : 1, t.sentenceStart ? 2 : 1)
-                bits &= bits - 1
-            }
-            if i > 0 {
-                var bits = infos[i - 1].lexBits
-                while bits != 0 { add(22, UInt64(bits.trailingZeroBitCount) + 1); bits &= bits - 1 }
-            }
-            if i + 1 < n {
-                var bits = infos[i + 1].lexBits
-                while bits != 0 { add(23, UInt64(bits.trailingZeroBitCount) + 1); bits &= bits - 1 }
-            }
-            add(24, UInt64(t.gazetteer) + 1, lc + 1)
-            if i > 0 { add(25, UInt64(infos[i - 1].gazetteer) + 1) }
-            if i + 1 < n { add(26, UInt64(infos[i + 1].gazetteer) + 1) }
-            add(27, UInt64(t.pattern) + 1)
-            if i > 0 { add(28, UInt64(infos[i - 1].pattern) + 1) }
-            if i + 1 < n { add(29, UInt64(infos[i + 1].pattern) + 1) }
-            add(30, word(i - 1), t.shortShape)
-            add(31, UInt64(t.runLength) + 1, UInt64(t.runPosition) + 1)
-            add(32, t.possessive ? 2 : 1, t.shortShape)
-            add(33, t.capsElsewhere ? 2 : 1, t.capitalized ? 2 : 1, t.sentenceStart ? 2 : 1)
-            add(34, word(i - 1), word(i - 2))
-            add(35, t.shortShape, lc + 1)
-            let before: UInt64 = i > 0 ? UInt64(infos[i - 1].listed) + 1 : 0x1000
-            let after: UInt64 = i + 1 < n ? UInt64(infos[i + 1].listed) + 1 : 0x1000
-            var listed = t.listed
-            while listed != 0 {
-                add(36, UInt64(listed.trailingZeroBitCount) + 1, t.capitalized ? 2 : 1, t.sentenceStart ? 2 : 1)
-                listed &= listed - 1
-            }
-            add(37, UInt64(t.listed) + 1, t.capitalized ? 2 : 1)
-            add(38, before, UInt64(t.listed) + 1)
-            add(39, UInt64(t.listed) + 1, after)
-            add(40, before)
-            add(41, after)
-            if t.phrase != 0 { add(42, UInt64(t.phrase) + 1, UInt64(t.phrasePosition) + 1, t.capitalized ? 2 : 1) }
-        }
-        offsets.append(features.count)
+        offsets[n] = count
         return (features, offsets)
     }
 }
