@@ -154,7 +154,7 @@ extension TurnAnalysis {
             }
             t += 1
         }
-        findPatternRelations(in: segment, canonical: canonical)
+        findPatternRelations(in: segment, canonical: canonical, seen: &seen)
     }
 
     /// Cues whose relation the labelled corpus names otherwise ("co-founded" is `co_founded`, not `founded`).
