@@ -118,7 +118,9 @@ extension TurnAnalysis {
         let tokens = segment.tokens
         let mentions = segment.mentions
         guard !mentions.isEmpty else { return }
-        func type(_ m: Int) -> String { Segment.evaluationType(mentions[m].type) }
+        // Each mention's type in the labels' spelling, once (lowercasing on every look would allocate).
+        let mentionTypes = mentions.map { Segment.evaluationType($0.type) }
+        func type(_ m: Int) -> String { mentionTypes[m] }
         func name(_ m: Int) -> String { canonical[m] ?? mentions[m].name }
         func add(_ s: Int, _ relation: String, _ o: Int) {
             let source = name(s), target = name(o)
@@ -454,8 +456,10 @@ extension TurnAnalysis {
         }
 
         // MARK: Verbs
-        for t in tokens.indices where mentionAt[t] == nil && tokens[t].kind == .word && !segment.isAsked(t) {
+        for t in tokens.indices where mentionAt[t] == nil && tokens[t].kind == .word {
             let word = tokens[t].lower
+            // One look-up rules out most words: only these start a verb rule.
+            guard Self.cueWords.contains(word), !segment.isAsked(t) else { continue }
             let sentence = tokens[t].sentence
             // A place and a date after a verb: "founded in Zurich in 1856", "released on 5 May 2023".
             if let stem = Self.placeAndDateVerbs[word] {
@@ -712,6 +716,10 @@ extension TurnAnalysis {
     static let asCues: Set<String> = ["in", "elected", "named", "appointed", "served", "serves", "serving", "works", "worked", "working",
                                       "acting", "hired", "time", "role", "tenure", "career", "job", "position", "stint", "began", "started",
                                       "retired", "re-elected", "confirmed", "installed", "crowned", "chosen", "selected", "employed"]
+
+    /// Every word a verb rule starts at.
+    static let cueWords: Set<String> = Set(verbs.keys).union(placeAndDateVerbs.keys)
+        .union(["as", "won", "wins", "win", "awarded", "gave", "presented", "awards", "runs", "run", "ran"])
 
     /// Verbs whose place and date are a person's ("born in", "died on", "worked in").
     static let personalStems: Set<String> = ["born", "died", "worked", "works", "lived", "grew", "studied", "retired", "resigned",
