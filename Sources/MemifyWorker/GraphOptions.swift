@@ -13,11 +13,15 @@ struct GraphOptions: ParsableArguments {
             help: "postgresql://… (passed to libpq as is) or sqlite:PATH. Default: MEMIFY_GRAPH_URL, then cognee's GRAPH_DATABASE_PROVIDER=postgres with GRAPH_DATABASE_*/DB_*, then sqlite:.memify/graph.db.")
     var graphURL: String?
 
-    @Option(help: "shared (one graph, cognee with access control off) or per-dataset (schema ds_<dataset uuid hex>, cognee's postgres_graph_shared).")
-    var placement: Placement = .shared
+    @Option(name: .customLong("placement"),
+            help: "shared (one graph, cognee with access control off) or per-dataset (schema ds_<dataset uuid hex>, cognee's postgres_graph_shared). Default: shared.")
+    var placementOption: Placement?
 
-    @Option(help: "The schema of the shared graph.")
-    var schema = "public"
+    @Option(name: .customLong("schema"), help: "The schema of the shared graph. Default: public.")
+    var schemaOption: String?
+
+    var placement: Placement { placementOption ?? .shared }
+    var schema: String { schemaOption ?? "public" }
 
     @Option(help: "The dataset's uuid (per-dataset placement, and provenance).")
     var datasetID: String?

@@ -98,50 +98,49 @@ final class PostgresCacheReader: SQLCacheReader {
             throw WorkerError(error.code == .invalidArgument ? .usage : .serviceUnavailable,
                                 operation: "connect to the SQL cache, \(location)", message: error.message)
         }
-        let found: [[String?]]
+        let found: Bool
         do {
-            found = try connection.query("SELECT to_regclass('cache_qa_entries') IS NOT NULL", operation: "find cache_qa_entries")
+            found = try connection.row("SELECT to_regclass('cache_qa_entries') IS NOT NULL", operation: "find cache_qa_entries").bool(0)
         } catch {
             throw WorkerError(.serviceUnavailable, operation: "read the SQL cache, \(location)", message: error.message)
         }
-        guard found.first?.first == "t" else {
+        guard found else {
             throw WorkerError(.cacheFormat, operation: "open the SQL cache, \(location)",
                                 message: "no cache_qa_entries table on the search_path (cognee creates it at its first session write; is this the cache database?)")
         }
     }
 
-    private static let columns = "SELECT user_id, session_id, seq, payload::text FROM cache_qa_entries"
+    private static let columns: SQLStatement = "SELECT user_id, session_id, seq, payload::text FROM cache_qa_entries"
 
     func select(_ conditions: [SQLCacheCondition], order: SQLCacheOrder, limit: Int?,
                 _ body: (SQLCacheRow) -> Void) throws -> Int {
-        var parameters: [String?] = []
-        func bound(_ value: String) -> String {
-            parameters.append(value)
-            return "$\(parameters.count)"
-        }
-        let clauses = conditions.map { condition in
+        let clauses = conditions.map { condition -> SQLStatement in
             switch condition {
             case .after(let position):
-                return "(user_id, session_id, seq) > (\(bound(position.key.userID)), \(bound(position.key.sessionID)), \(bound(String(position.seq))))"
-            case .user(let user): return "user_id = \(bound(user))"
-            case .session(let key): return "user_id = \(bound(key.userID)) AND session_id = \(bound(key.sessionID))"
-            case .seqAbove(let seq): return "seq > \(bound(String(seq)))"
-            case .visibleAt(let time): return "(expires_at IS NULL OR expires_at > to_timestamp(\(bound(String(time)))::double precision))"
+                return "(user_id, session_id, seq) > (\(position.key.userID), \(position.key.sessionID), \(position.seq))"
+            case .user(let user): return "user_id = \(user)"
+            case .session(let key): return "user_id = \(key.userID) AND session_id = \(key.sessionID)"
+            case .seqAbove(let seq): return "seq > \(seq)"
+            case .visibleAt(let time): return "(expires_at IS NULL OR expires_at > to_timestamp(\(time)::double precision))"
             }
         }
-        let sql = Self.columns + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + (order == .session ? " ORDER BY user_id, session_id, seq" : " ORDER BY seq") + (limit.map { " LIMIT \($0)" } ?? "")
-        return try read(sql, parameters, body)
+        var statement = Self.columns
+        if !clauses.isEmpty { statement += " WHERE " + clauses.joined(separator: " AND ") }
+        statement += order == .session ? " ORDER BY user_id, session_id, seq" : " ORDER BY seq"
+        if let limit { statement += " LIMIT \(limit)" }
+        return try read(statement, body)
     }
 
-    private func read(_ sql: String, _ parameters: [String?], _ body: (SQLCacheRow) -> Void) throws -> Int {
+    private func read(_ statement: SQLStatement, _ body: (SQLCacheRow) -> Void) throws -> Int {
         var count = 0
         try run {
-            try connection.forEachRow(sql, parameters, operation: "read cache_qa_entries") { (row: PostgresRow) in
+            try connection.forEachRow(statement, operation: "read cache_qa_entries") { (row: PostgresRow) throws(DatabaseError) in
                 count += 1
-                let seq = Int64(String(decoding: row.bytes(2), as: UTF8.self)) ?? 0
-                body(SQLCacheRow(userID: UnsafeRawBufferPointer(row.bytes(0)), sessionID: UnsafeRawBufferPointer(row.bytes(1)),
-                                 seq: seq, payload: UnsafeRawBufferPointer(row.bytes(3))))
+                // `payload` is NOT NULL in cognee's table; a NULL one would be that entry's
+                // fault, so it goes on as no bytes and is reported as a bad entry (as the SQLite
+                // reader hands it on), with the rows around it still read.
+                body(SQLCacheRow(userID: try row.bytes(0), sessionID: try row.bytes(1), seq: try row.int64(2),
+                                 payload: try row.optionalBytes(3) ?? UnsafeRawBufferPointer(start: nil, count: 0)))
             }
         }
         return count

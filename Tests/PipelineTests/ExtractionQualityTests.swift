@@ -7,11 +7,13 @@ import Pipeline
 import MemifyTools
 import Testing
 
-/// The builtin extractor measured against `Fixtures/extraction-labelled.jsonl`: conversational
-/// turns labelled by hand for this project (entities with types, plainly stated relations).
-/// Prints precision, recall and F1, and fails below the floors, which were set from the first
-/// honest measurement (see the README's figures).
-@Suite("builtin extractor quality on the labelled set")
+/// The builtin extractor measured against labelled conversational turns: the corpus's dev and
+/// test splits (`corpus-{dev,test}.jsonl`, docs/EXTRACTION-CORPUS.md; the tagger is trained on
+/// its train split) and the two older sets (`extraction-labelled.jsonl`, `extraction-heldout.jsonl`).
+/// Prints precision, recall and F1 of entities (name only, and name with type, both without
+/// dates), per type, the recall of dates and the relations; fails below the floors, set at the
+/// measured figures minus 0.03.
+@Suite("builtin extractor quality on the labelled sets")
 struct ExtractionQualityTests {
     struct Labelled: Decodable {
         struct Entity: Decodable { var name: String; var type: String }
@@ -24,10 +26,20 @@ struct ExtractionQualityTests {
         var relations: [Relation]
     }
 
-    static let entityF1Floor = 0.75
-    static let relationF1Floor = 0.5
-    static let heldOutEntityF1Floor = 0.65
-    static let heldOutRelationF1Floor = 0.6
+    struct Floors {
+        var names: Double
+        var typed: Double
+        var dateRecall: Double
+        var relations: Double
+    }
+
+    /// Measured with `builtin/2` (the tagger and the date, quantity and relation rules): names
+    /// 0.858, typed 0.754, dates 0.754, relations 0.280.
+    static let testFloors = Floors(names: 0.82, typed: 0.72, dateRecall: 0.72, relations: 0.25)
+    /// Measured: 0.920, 0.848, 0.994, 0.614.
+    static let labelledFloors = Floors(names: 0.89, typed: 0.81, dateRecall: 0.96, relations: 0.58)
+    /// Measured: 0.900, 0.776, 1.000, 0.637.
+    static let heldOutFloors = Floors(names: 0.87, typed: 0.74, dateRecall: 0.97, relations: 0.60)
 
     static func load(_ name: String = "extraction-labelled") throws -> [Labelled] {
         let url = try #require(Bundle.module.url(forResource: name, withExtension: "jsonl", subdirectory: "Fixtures"))
@@ -67,7 +79,9 @@ struct ExtractionQualityTests {
     }
 
     struct Report {
-        var entities = Score(), untyped = Score(), relations = Score()
+        /// Entities without dates: name and type, name only.
+        var entities = Score(), untyped = Score()
+        var dates = Score(), relations = Score()
         var byType: [String: Score] = [:]
     }
 
@@ -75,21 +89,28 @@ struct ExtractionQualityTests {
         var report = Report()
         for turn in turns {
             let graph = BuiltinExtractor.analyze(question: turn.question, answer: turn.answer)
-            let predicted = Set(graph.entities.map { Self.key($0.name) + " | " + Self.type($0.type) })
-            let gold = Set(turn.entities.map { Self.key($0.name) + " | " + $0.type })
+            let found = graph.entities.map { (name: Self.key($0.name), type: Self.type($0.type)) }
+            let labelled = turn.entities.map { (name: Self.key($0.name), type: $0.type) }
+            let predicted = Set(found.filter { $0.type != "date" }.map { $0.name + " | " + $0.type })
+            let gold = Set(labelled.filter { $0.type != "date" }.map { $0.name + " | " + $0.type })
             report.entities.add(predicted: predicted, gold: gold)
-            report.untyped.add(predicted: Set(graph.entities.map { Self.key($0.name) }), gold: Set(turn.entities.map { Self.key($0.name) }))
-            for type in Set(turn.entities.map(\.type) + graph.entities.map { Self.type($0.type) }) {
-                report.byType[type, default: Score()].add(predicted: predicted.filter { $0.hasSuffix(" | " + type) },
-                                                          gold: gold.filter { $0.hasSuffix(" | " + type) })
+            report.untyped.add(predicted: Set(found.filter { $0.type != "date" }.map(\.name)),
+                               gold: Set(labelled.filter { $0.type != "date" }.map(\.name)))
+            let predictedDates = Set(found.filter { $0.type == "date" }.map(\.name))
+            let goldDates = Set(labelled.filter { $0.type == "date" }.map(\.name))
+            report.dates.add(predicted: predictedDates, gold: goldDates)
+            let all = Set(found.map { $0.name + " | " + $0.type }), allGold = Set(labelled.map { $0.name + " | " + $0.type })
+            for type in Set(labelled.map(\.type) + found.map(\.type)) {
+                report.byType[type, default: Score()].add(predicted: all.filter { $0.hasSuffix(" | " + type) },
+                                                          gold: allGold.filter { $0.hasSuffix(" | " + type) })
             }
             let predictedRelations = Set(graph.relations.map { "\(Self.key($0.source)) -\($0.name)-> \(Self.key($0.target))" })
             let goldRelations = Set(turn.relations.map { "\(Self.key($0.source)) -\($0.relation)-> \(Self.key($0.target))" })
             report.relations.add(predicted: predictedRelations, gold: goldRelations)
-            if verbose, predicted != gold || predictedRelations != goldRelations {
+            if verbose, all != allGold || predictedRelations != goldRelations {
                 print("[\(turn.id)] \(turn.question) || \(turn.answer)")
-                for miss in gold.subtracting(predicted).sorted() { print("   missed   \(miss)") }
-                for extra in predicted.subtracting(gold).sorted() { print("   spurious \(extra)") }
+                for miss in allGold.subtracting(all).sorted() { print("   missed   \(miss)") }
+                for extra in all.subtracting(allGold).sorted() { print("   spurious \(extra)") }
                 for miss in goldRelations.subtracting(predictedRelations).sorted() { print("   missed   \(miss)") }
                 for extra in predictedRelations.subtracting(goldRelations).sorted() { print("   spurious \(extra)") }
             }
@@ -99,37 +120,56 @@ struct ExtractionQualityTests {
 
     static func show(_ report: Report, _ title: String) {
         Swift.print(title)
-        Swift.print("  entities (name + type): \(report.entities)")
-        Swift.print("  entities (name only):   \(report.untyped)")
+        Swift.print("  entities, name only, no dates: \(report.untyped)")
+        Swift.print("  entities, name + type, no dates: \(report.entities)")
         for (type, score) in report.byType.sorted(by: { $0.key < $1.key }) {
             Swift.print("    \(type.padding(toLength: 13, withPad: " ", startingAt: 0)) \(score)")
         }
-        Swift.print("  relations:              \(report.relations)")
+        Swift.print(String(format: "  dates: recall %.3f", report.dates.recall) + "  (\(report.dates))")
+        Swift.print("  relations: \(report.relations)")
     }
 
-    /// Loads a set, prints its figures, and holds them to the floors.
-    static func measure(_ set: String, title: String, minTurns: Int, debugVariable: String, entityFloor: Double,
-                        relationFloor: Double) throws {
+    /// Loads a set, prints its figures, and holds them to the floors (none: only printed).
+    /// `debugVariable` set in the environment prints each turn's misses; the test split has
+    /// none, since nothing is tuned to it.
+    @discardableResult
+    static func measure(_ set: String, title: String, minTurns: Int, debugVariable: String?, floors: Floors?) throws -> Report {
         let turns = try load(set)
         #expect(turns.count >= minTurns)
-        let report = evaluate(turns, verbose: ProcessInfo.processInfo.environment[debugVariable] != nil)
+        let report = evaluate(turns, verbose: debugVariable.map { ProcessInfo.processInfo.environment[$0] != nil } ?? false)
         show(report, "builtin extractor on \(turns.count) \(title)")
-        #expect(report.entities.f1 >= entityFloor, "\(set): entity F1 \(report.entities.f1) is below the floor \(entityFloor)")
-        #expect(report.relations.f1 >= relationFloor, "\(set): relation F1 \(report.relations.f1) is below the floor \(relationFloor)")
+        guard let floors else { return report }
+        #expect(report.untyped.f1 >= floors.names, "\(set): name-only entity F1 \(report.untyped.f1) is below the floor \(floors.names)")
+        #expect(report.entities.f1 >= floors.typed, "\(set): typed entity F1 \(report.entities.f1) is below the floor \(floors.typed)")
+        #expect(report.dates.recall >= floors.dateRecall,
+                "\(set): date recall \(report.dates.recall) is below the floor \(floors.dateRecall)")
+        #expect(report.relations.f1 >= floors.relations, "\(set): relation F1 \(report.relations.f1) is below the floor \(floors.relations)")
+        return report
     }
 
-    @Test("entity and relation precision, recall and F1 stay above the floors")
+    @Test("corpus dev split: the figures tuned against (printed, no floors)")
+    func corpusDev() throws {
+        try Self.measure("corpus-dev", title: "corpus dev turns", minTurns: 140, debugVariable: "MEMIFY_EXTRACTION_DEBUG_DEV", floors: nil)
+    }
+
+    /// Never tuned on, and its misses are never printed: the figures to expect on text nobody
+    /// fitted the extractor to.
+    @Test("corpus test split: the figures stay above the floors")
+    func corpusTest() throws {
+        try Self.measure("corpus-test", title: "corpus test turns", minTurns: 150, debugVariable: nil, floors: Self.testFloors)
+    }
+
+    @Test("the older labelled set: the figures stay above the floors")
     func quality() throws {
-        try Self.measure("extraction-labelled", title: "labelled turns (the development set)", minTurns: 150,
-                         debugVariable: "MEMIFY_EXTRACTION_DEBUG", entityFloor: Self.entityF1Floor, relationFloor: Self.relationF1Floor)
+        try Self.measure("extraction-labelled", title: "labelled turns (the older development set)", minTurns: 150,
+                         debugVariable: "MEMIFY_EXTRACTION_DEBUG", floors: Self.labelledFloors)
     }
 
-    /// A second set, labelled by someone else from the same rules and never looked at while
-    /// the rules were written: what to expect on text the rules were not tuned to.
-    @Test("held-out set: the figures on turns the rules were not tuned on")
+    /// A second older set, labelled by someone else from the same rules.
+    @Test("the older held-out set: the figures stay above the floors")
     func heldOut() throws {
         try Self.measure("extraction-heldout", title: "held-out turns", minTurns: 100, debugVariable: "MEMIFY_EXTRACTION_DEBUG_HELDOUT",
-                         entityFloor: Self.heldOutEntityF1Floor, relationFloor: Self.heldOutRelationF1Floor)
+                         floors: Self.heldOutFloors)
     }
 
     @Test("dates become cognee's canonical Timestamp names, and the graph holds Timestamp nodes")
@@ -179,6 +219,26 @@ struct ExtractionQualityTests {
         #expect(graph.relations.contains { $0.name == "works_as" && $0.target == "data engineer" })
         #expect(graph.relations.contains { $0.name == "works_at" && $0.target == "Siemens" })
         #expect(BuiltinExtractor.analyze(question: "What is the weather like?", answer: "It is sunny today.").entities.isEmpty)
+    }
+
+    @Test("the tagger: its compiled-in model reads back to the same bytes, and it finds and types names without cues")
+    func tagger() {
+        let model = TaggerModel.builtin
+        #expect(model.featureCount > 10_000)
+        let bytes = model.serialized()
+        let again = bytes.withUnsafeBytes { TaggerModel(serialized: $0) }
+        #expect(again?.serialized() == bytes, "the stored form round-trips")
+        let graph = BuiltinExtractor.analyze(
+            question: "Who built Machu Picchu?",
+            answer: "The Inca emperor Pachacuti had it built around 1450, and Hiram Bingham brought it to world attention in 1911. "
+                + "Jensen Huang co-founded Nvidia in 1993. We watched the Australian Open in Melbourne last year.")
+        let found = Set(graph.entities.map { "\($0.name)|\($0.type)" })
+        // (It still takes "Inca emperor Pachacuti" as one name, typed other: a boundary it gets wrong.)
+        for expected in ["Machu Picchu|Location", "Hiram Bingham|Person", "Jensen Huang|Person",
+                         "Nvidia|Organization", "Australian Open|Event", "Melbourne|Location"] {
+            #expect(found.contains(expected), "\(expected) in \(found.sorted())")
+        }
+        #expect(!found.contains { $0.hasPrefix("We") || $0.hasPrefix("Who") })
     }
 
     @Test("pathological input (1 MB without whitespace, a 200,000-word question) is bounded work, not a hang",

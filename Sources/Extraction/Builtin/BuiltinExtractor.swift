@@ -176,17 +176,19 @@ struct TurnAnalysis {
     /// whole text; only extraction stops here.
     static let segmentLimit = 65_536
 
+    static func limited(_ text: String) -> String {
+        text.utf8.count <= segmentLimit ? text : String(String.UnicodeScalarView(text.unicodeScalars.prefix(segmentLimit)))
+    }
+
     mutating func read(_ fullText: String) {
         guard !fullText.isEmpty else { return }
-        let text = fullText.utf8.count <= Self.segmentLimit ? fullText : String(String.UnicodeScalarView(fullText.unicodeScalars.prefix(Self.segmentLimit)))
-        var segment = Segment(text)
+        var segment = Segment(Self.limited(fullText))
         segment.tokenize()
         if let given {
             segment.takeGiven(entities: given.entities, dates: given.dates)
         } else {
             segment.findPatterns(today: today)
-            segment.findNames()
-            if !segment.hasUppercase { segment.findLowercaseNames() }
+            segment.tagNames(TaggerModel.override ?? .builtin)
         }
         segment.mentions.sort { $0.range.lowerBound < $1.range.lowerBound }
 
@@ -196,7 +198,9 @@ struct TurnAnalysis {
         var descriptions: [Int: String] = [:]
         for (i, mention) in segment.mentions.enumerated() {
             let key = Self.key(mention.name)
-            if mention.type == "Person", byName[key] == nil, let full = personShortForms[key] {
+            // The tagger may type a lone surname differently from the full name ("Haaland" after
+            // "Erling Haaland"): any name that is a known person's first or last word is that person.
+            if TaggerTags.types.contains(mention.type), byName[key] == nil, let full = personShortForms[key] {
                 canonical[i] = full
                 continue
             }

@@ -225,6 +225,29 @@ enum Lexicon {
         mba, phd
         """)
 
+    /// Named events: holidays, festivals, tournaments, wars, disasters.
+    static let events = set("""
+        world cup, olympics, olympic games, winter olympics, paralympics, super bowl, wimbledon, tour de france,
+        champions league, us open, french open, australian open, world series, stanley cup, grand prix, oktoberfest,
+        ramadan, eid, eid al-fitr, eid al-adha, diwali, holi, hanukkah, passover, yom kippur, rosh hashanah, christmas,
+        easter, thanksgiving, halloween, new year's eve, new year's day, lunar new year, chinese new year, black friday,
+        cyber monday, valentine's day, mother's day, father's day, independence day, labor day, memorial day, boxing day,
+        carnival, mardi gras, coachella, glastonbury, burning man, comic-con, ces, wwdc, sxsw, davos, brexit, world war ii,
+        world war i, ww1, ww2, wwi, wwii, cold war, great depression, french revolution, industrial revolution,
+        american revolution, civil war, vietnam war, korean war, gulf war, holocaust, renaissance, reformation, apollo 11,
+        moon landing, covid-19 pandemic, the pandemic, 2008 financial crisis, great recession, live aid, woodstock,
+        eurovision, eurovision song contest, the oscars, oscars, academy awards, golden globes, grammys, emmys, met gala
+        """)
+
+    /// Words that end or open the names of events.
+    static let eventWords = set("""
+        festival, olympics, games, cup, championship, championships, open, war, revolution, marathon, conference, summit,
+        expo, fair, awards, election, elections, strike, crisis, disaster, pandemic, epidemic, hurricane, storm, cyclone,
+        typhoon, earthquake, tsunami, battle, siege, day, eve, tour, concert, famine, outage, breach, scandal, crash,
+        attacks, attack, massacre, uprising, protest, protests, referendum, summit, congress, council, week, puja, jayanti,
+        grand prix, derby, league, series, race, tournament, show, gala, parade, carnival, fiesta, feast, holiday, mission
+        """)
+
     /// First names (several languages), to tell a person from an unknown place.
     static let firstNames = set("""
         james, john, robert, michael, william, david, richard, joseph, thomas, charles, christopher, daniel, matthew, anthony,

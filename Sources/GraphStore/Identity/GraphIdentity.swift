@@ -10,28 +10,28 @@ package enum GraphIdentity {
     package static func uuid5(namespace: String, _ name: String) -> String {
         let prefix = namespace == namespaceOID ? oidBytes : uuidBytes(namespace)
         var name = name
-        let h = name.withUTF8 { utf8 in
+        return name.withUTF8 { utf8 in
             // The namespace's 16 bytes and the name, hashed from one stack buffer.
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16 + utf8.count) { input in
                 for i in 0..<16 { input[i] = prefix[i] }
                 if let base = utf8.baseAddress { (input.baseAddress! + 16).initialize(from: base, count: utf8.count) }
-                return Digest.sha1State(UnsafeBufferPointer(input))
+                return Digest.withSHA1(UnsafeRawBufferPointer(input)) { digest in
+                    // The digest's first 16 bytes, version and variant set.
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { bytes in
+                        for i in 0..<16 { bytes[i] = digest[i] }
+                        bytes[6] = (bytes[6] & 0x0F) | 0x50
+                        bytes[8] = (bytes[8] & 0x3F) | 0x80
+                        return format(UnsafeBufferPointer(bytes))
+                    }
+                }
             }
-        }
-        // The digest's first 16 bytes (its first four words, big-endian), version and variant set.
-        var words = (h.0.bigEndian, h.1.bigEndian, h.2.bigEndian, h.3.bigEndian)
-        return withUnsafeMutableBytes(of: &words) { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            bytes[6] = (bytes[6] & 0x0F) | 0x50
-            bytes[8] = (bytes[8] & 0x3F) | 0x80
-            return format(UnsafeBufferPointer(bytes))
         }
     }
 
     package static func uuid5(_ name: String) -> String { uuid5(namespace: namespaceOID, name) }
 
     /// A run id as the graph's provenance holds it: a UUID as it is, anything else (the worker's
-    /// `run-<time>-<hex>` names, which older graphs hold) as its uuid5.
+    /// `run-<time>-<hex>` names, as older graphs hold them) as its uuid5.
     package static func graphRunID(_ runID: String) -> String {
         isUUID(runID) ? runID.lowercased() : uuid5("memify-run:" + runID)
     }

@@ -5,9 +5,9 @@ import MemifyCore
 extension PostgresGraphWriter {
     /// Upserts a prepared batch inside the caller's transaction.
     static func writeRows(_ connection: PostgresConnection, _ batch: GraphBatch, location: String) throws -> GraphWriteStats {
-        try connection.execute("""
-            SELECT pg_advisory_xact_lock(\(Self.graphLockID));
-            \(Self.stageDDL)
+        try connection.perform("""
+            \(Self.lockGraph);
+            \(unsafeSQL: Self.stageDDL)
             INSERT INTO graph_metadata (key, value) SELECT 'provenance_version', '1'
               WHERE NOT EXISTS (SELECT 1 FROM graph_node) ON CONFLICT (key) DO NOTHING;
             INSERT INTO graph_metadata (key, value) SELECT 'delete_mode', 'graph_native'
@@ -17,9 +17,9 @@ extension PostgresGraphWriter {
         let outside = GraphMerge.endpointsOutsideBatch(batch)
         var present: Set<String> = []
         if !outside.isEmpty {
-            let rows = try connection.query("SELECT id FROM graph_node WHERE id = ANY($1::varchar[])",
-                                            [Self.arrayLiteral(outside)], operation: "check edge endpoints")
-            present = Set(rows.compactMap { $0[0] })
+            let rows = try connection.rows("SELECT id FROM graph_node WHERE id = ANY(\(outside)::varchar[])",
+                                           operation: "check edge endpoints")
+            present = Set(try rows.map { (row) throws(DatabaseError) in try row.string(0) })
         }
         let missing = GraphMerge.missingEndpoints(batch, stored: present)
         if !missing.isEmpty { throw GraphMerge.missingNodeError(missing, location: location) }
@@ -45,12 +45,12 @@ extension PostgresGraphWriter {
 
     private static func readNodes(_ connection: PostgresConnection, ids: [String]) throws(DatabaseError) -> [String: StoredNode] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try connection.query(
-            "SELECT id, name, type, properties::text, array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM graph_node WHERE id = ANY($1::varchar[])",
-            [arrayLiteral(ids)], operation: "read stored nodes")
+        let rows = try connection.rows(
+            "SELECT id, name, type, properties::text, array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM graph_node WHERE id = ANY(\(ids)::varchar[])",
+            operation: "read stored nodes")
         var out: [String: StoredNode] = [:]
         for row in rows {
-            let node = storedNode(row)
+            let node = try storedNode(row)
             out[node.node.id] = node
         }
         return out
@@ -58,16 +58,16 @@ extension PostgresGraphWriter {
 
     private static func readEdges(_ connection: PostgresConnection, keys: [GraphEdge.Key]) throws(DatabaseError) -> [GraphEdge.Key: StoredEdge] {
         guard !keys.isEmpty else { return [:] }
-        let rows = try connection.query("""
+        let rows = try connection.rows("""
             SELECT e.source_id, e.target_id, e.relationship_name, e.properties::text, array_to_json(e.source_ref_keys)::text,
                    array_to_json(e.source_dataset_ids)::text, array_to_json(e.source_run_ids)::text, array_to_json(e.source_run_refs)::text
-            FROM graph_edge e JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(s, t, r)
+            FROM graph_edge e JOIN unnest(\(keys.map(\.sourceID))::varchar[], \(keys.map(\.targetID))::varchar[],
+                                          \(keys.map(\.relationshipName))::varchar[]) AS k(s, t, r)
               ON e.source_id = k.s AND e.target_id = k.t AND e.relationship_name = k.r
-            """, [arrayLiteral(keys.map(\.sourceID)), arrayLiteral(keys.map(\.targetID)), arrayLiteral(keys.map(\.relationshipName))],
-            operation: "read stored edges")
+            """, operation: "read stored edges")
         var out: [GraphEdge.Key: StoredEdge] = [:]
         for row in rows {
-            let edge = storedEdge(row)
+            let edge = try storedEdge(row)
             out[edge.edge.key] = edge
         }
         return out
@@ -102,7 +102,7 @@ extension PostgresGraphWriter {
     private static func upsertNodes(_ connection: PostgresConnection, _ rows: [(GraphNode, Provenance)]) throws(DatabaseError) {
         guard !rows.isEmpty else { return }
         try copyNodes(connection, rows, into: "memify_stage_node")
-        try connection.execute("""
+        try connection.perform("""
             INSERT INTO graph_node (id, name, type, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, created_at, updated_at)
             SELECT id, name, type, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, now(), now()
             FROM memify_stage_node ORDER BY id
@@ -121,7 +121,7 @@ extension PostgresGraphWriter {
     private static func upsertEdges(_ connection: PostgresConnection, _ rows: [(GraphEdge, Provenance)]) throws(DatabaseError) {
         guard !rows.isEmpty else { return }
         try copyEdges(connection, rows, into: "memify_stage_edge")
-        try connection.execute("""
+        try connection.perform("""
             INSERT INTO graph_edge (source_id, target_id, relationship_name, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, created_at, updated_at)
             SELECT source_id, target_id, relationship_name, properties, source_ref_keys, source_dataset_ids, source_run_ids, source_run_refs, now(), now()
             FROM memify_stage_edge ORDER BY source_id, target_id, relationship_name
@@ -138,18 +138,31 @@ extension PostgresGraphWriter {
         CopyText.appendArray(p.runRefs, to: &data); data.append(0x0A)
     }
 
-    /// A `graph_node` row as selected (id, name, type, properties, the four provenance arrays as JSON).
-    static func storedNode(_ row: [String?]) -> StoredNode {
-        StoredNode(node: GraphNode(id: row[0] ?? "", name: row[1] ?? "", type: row[2] ?? "", properties: jsonObject(row[3])),
-                   sourceRefKeys: jsonStrings(row[4]), sourceDatasetIDs: jsonStrings(row[5]),
-                   sourceRunIDs: jsonStrings(row[6]), sourceRunRefs: jsonStrings(row[7]))
+    /// A `graph_node` row as selected (id, name, type, properties, the four provenance arrays as
+    /// JSON). cognee's schema lets `name`, `type` and `properties` be NULL (its own rows may
+    /// leave them out): they read as empty, as the SQLite graph reads them. The id and the
+    /// arrays (`NOT NULL DEFAULT '{}'`) must be there.
+    static func storedNode(_ row: PostgresRow) throws(DatabaseError) -> StoredNode {
+        StoredNode(node: GraphNode(id: try row.string(0), name: try row.optionalString(1) ?? "", type: try row.optionalString(2) ?? "",
+                                   properties: jsonObject(try row.optionalString(3))),
+                   sourceRefKeys: jsonStrings(try row.string(4)), sourceDatasetIDs: jsonStrings(try row.string(5)),
+                   sourceRunIDs: jsonStrings(try row.string(6)), sourceRunRefs: jsonStrings(try row.string(7)))
     }
 
     /// A `graph_edge` row as selected (the key, properties, the four provenance arrays as JSON).
-    static func storedEdge(_ row: [String?]) -> StoredEdge {
-        StoredEdge(edge: GraphEdge(sourceID: row[0] ?? "", targetID: row[1] ?? "", relationshipName: row[2] ?? "",
-                                   properties: jsonObject(row[3])),
-                   sourceRefKeys: jsonStrings(row[4]), sourceDatasetIDs: jsonStrings(row[5]),
-                   sourceRunIDs: jsonStrings(row[6]), sourceRunRefs: jsonStrings(row[7]))
+    /// Only `properties` may be NULL in cognee's schema (read as no properties).
+    static func storedEdge(_ row: PostgresRow) throws(DatabaseError) -> StoredEdge {
+        StoredEdge(edge: GraphEdge(sourceID: try row.string(0), targetID: try row.string(1), relationshipName: try row.string(2),
+                                   properties: jsonObject(try row.optionalString(3))),
+                   sourceRefKeys: jsonStrings(try row.string(4)), sourceDatasetIDs: jsonStrings(try row.string(5)),
+                   sourceRunIDs: jsonStrings(try row.string(6)), sourceRunRefs: jsonStrings(try row.string(7)))
+    }
+
+    /// A `memify_turn` row as selected from `user_id` on (every column `NOT NULL`), from
+    /// column `first`.
+    static func registeredTurn(_ row: PostgresRow, from first: Int = 0) throws(DatabaseError) -> RegisteredTurn {
+        var stored: [String] = []
+        for column in first..<first + 8 { stored.append(try row.string(column)) }
+        return RegisteredTurn(stored: stored)
     }
 }

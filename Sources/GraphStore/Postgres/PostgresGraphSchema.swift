@@ -16,17 +16,17 @@ extension PostgresGraphWriter {
         try await executor.run {
             // Current already: no DDL (its ALTER TABLEs would take exclusive locks on every run).
             if try Self.schemaState(on: connection, placement: placement).current { return }
-            try connection.execute("BEGIN", operation: "migrate \(location)")
+            try connection.perform("BEGIN", operation: "migrate \(location)")
             do {
-                try connection.execute("""
-                    SELECT pg_advisory_xact_lock(\(Self.graphLockID));
-                    CREATE SCHEMA IF NOT EXISTS \(schema);
-                    \(Self.schemaDDL)
+                try connection.perform("""
+                    \(Self.lockGraph);
+                    CREATE SCHEMA IF NOT EXISTS \(unsafeSQL: schema);
+                    \(unsafeSQL: Self.schemaDDL)
                     """, operation: "migrate \(location)")
                 try Self.upgradeRunIDs(connection, schema: schema)
-                try connection.execute("COMMIT", operation: "migrate \(location)")
+                try connection.perform("COMMIT", operation: "migrate \(location)")
             } catch {
-                try? connection.execute("ROLLBACK", operation: "roll back migration")
+                try? connection.perform("ROLLBACK", operation: "roll back migration")
                 throw error
             }
         }
@@ -35,25 +35,27 @@ extension PostgresGraphWriter {
     /// Run ids that are not UUIDs (graphs written before schema version 3) become their uuid5 in
     /// `source_run_ids` and inside `source_run_refs`: cognee's provenance code reads run ids as
     /// UUIDs. One statement a run id and table, found through the GIN index; arrays stay sorted
-    /// in byte order, as the writer keeps them.
+    /// in byte order, as the writer keeps them. `schema` is quoted by the caller.
     static func upgradeRunIDs(_ connection: PostgresConnection, schema: String) throws(DatabaseError) {
-        let old = try connection.query("""
-            SELECT DISTINCT r FROM (SELECT unnest(source_run_ids) AS r FROM \(schema).graph_node
-                                    UNION SELECT unnest(source_run_ids) FROM \(schema).graph_edge) t
+        // A NULL element fails the WHERE: every r read is a value.
+        let old = try connection.rows("""
+            SELECT DISTINCT r FROM (SELECT unnest(source_run_ids) AS r FROM \(unsafeSQL: schema).graph_node
+                                    UNION SELECT unnest(source_run_ids) FROM \(unsafeSQL: schema).graph_edge) t
             WHERE r !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-            """, operation: "find run ids to upgrade").compactMap { $0.first ?? nil }
+            """, operation: "find run ids to upgrade").map { (row) throws(DatabaseError) in try row.string(0) }
         for run in old {
             let new = GraphIdentity.graphRunID(run)
+            let oldPrefix = SourceRef.runRefPrefix + run + ":", newPrefix = SourceRef.runRefPrefix + new + ":"
             for table in ["graph_node", "graph_edge"] {
-                try connection.query("""
-                    UPDATE \(schema).\(table) SET
-                      source_run_ids = ARRAY(SELECT y FROM (SELECT DISTINCT unnest(array_replace(source_run_ids, $1::varchar, $2::varchar)) AS y) d
+                try connection.perform("""
+                    UPDATE \(unsafeSQL: schema).\(unsafeSQL: table) SET
+                      source_run_ids = ARRAY(SELECT y FROM (SELECT DISTINCT unnest(array_replace(source_run_ids, \(run)::varchar, \(new)::varchar)) AS y) d
                                              ORDER BY y COLLATE "C"),
-                      source_run_refs = ARRAY(SELECT y FROM (SELECT DISTINCT CASE WHEN starts_with(x, $3) THEN $4 || substr(x, length($3) + 1) ELSE x END AS y
+                      source_run_refs = ARRAY(SELECT y FROM (SELECT DISTINCT CASE WHEN starts_with(x, \(oldPrefix)::text)
+                                                               THEN \(newPrefix)::text || substr(x, length(\(oldPrefix)::text) + 1) ELSE x END AS y
                                                              FROM unnest(source_run_refs) AS x) d ORDER BY y COLLATE "C")
-                    WHERE $1::varchar = ANY(source_run_ids)
-                    """, [run, new, SourceRef.runRefPrefix + run + ":", SourceRef.runRefPrefix + new + ":"],
-                    operation: "upgrade run id \(run) in \(table)")
+                    WHERE \(run)::varchar = ANY(source_run_ids)
+                    """, operation: "upgrade run id \(run) in \(table)")
             }
         }
     }
@@ -64,19 +66,21 @@ extension PostgresGraphWriter {
     /// to the database, the writer's or the run lock's.
     static func schemaState(on connection: PostgresConnection, placement: GraphPlacement) throws(DatabaseError)
         -> (current: Bool, identity: String?) {
-        let tables = try connection.query("""
-            SELECT to_regclass(format('%I.graph_metadata', $1::text)) IS NOT NULL AND to_regclass(format('%I.graph_node', $1::text)) IS NOT NULL
-               AND to_regclass(format('%I.graph_edge', $1::text)) IS NOT NULL
-               AND to_regclass(format('%I.memify_schema_version', $1::text)) IS NOT NULL
-            """, [placement.schema], operation: "check the graph schema")
-        guard tables.first?[0] == "t" else { return (false, nil) }
+        let name = placement.schema
+        let tables = try connection.row("""
+            SELECT to_regclass(format('%I.graph_metadata', \(name)::text)) IS NOT NULL AND to_regclass(format('%I.graph_node', \(name)::text)) IS NOT NULL
+               AND to_regclass(format('%I.graph_edge', \(name)::text)) IS NOT NULL
+               AND to_regclass(format('%I.memify_schema_version', \(name)::text)) IS NOT NULL
+            """, operation: "check the graph schema")
+        guard try tables.bool(0) else { return (false, nil) }
         let schema = quoteIdentifier(placement.schema)
-        let rows = try connection.query("""
-            SELECT (SELECT count(*) FROM \(schema).memify_schema_version WHERE version = $1),
-                   (SELECT value FROM \(schema).graph_metadata WHERE key = 'memify_graph_id')
-            """, [String(schemaVersion)], operation: "check the graph schema version and identity")
-        guard let row = rows.first, (Int(row[0] ?? "0") ?? 0) > 0 else { return (false, nil) }
-        return (true, row[1])
+        let row = try connection.row("""
+            SELECT (SELECT count(*) FROM \(unsafeSQL: schema).memify_schema_version WHERE version = \(schemaVersion)),
+                   (SELECT value FROM \(unsafeSQL: schema).graph_metadata WHERE key = 'memify_graph_id')
+            """, operation: "check the graph schema version and identity")
+        guard try row.int(0) > 0 else { return (false, nil) }
+        // NULL until the graph's identity is made (``identity()``).
+        return (true, try row.optionalString(1))
     }
 
     /// The graph's identity when the schema in `placement` is current and has one; nil when

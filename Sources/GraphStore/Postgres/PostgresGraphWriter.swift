@@ -27,6 +27,8 @@ package enum GraphPlacement: Sendable, Equatable {
 package final class PostgresGraphWriter: GraphWriter {
     /// cognee's graph-write advisory lock.
     package static let graphLockID: Int64 = 5_522_063
+    /// Takes ``graphLockID`` until the transaction ends (the id spelled out, as cognee sends it).
+    static let lockGraph = SQLStatement(unsafeSQL: "SELECT pg_advisory_xact_lock(\(graphLockID))")
 
     package let placement: GraphPlacement
     let connection: PostgresConnection
@@ -52,7 +54,7 @@ package final class PostgresGraphWriter: GraphWriter {
     }
 
     private static func setUp(_ connection: PostgresConnection, placement: GraphPlacement) throws(DatabaseError) {
-        try connection.execute("SET search_path TO \(quoteIdentifier(placement.schema)); SET client_encoding TO 'UTF8'; SET client_min_messages TO warning",
+        try connection.perform("SET search_path TO \(unsafeSQL: quoteIdentifier(placement.schema)); SET client_encoding TO 'UTF8'; SET client_min_messages TO warning",
                                operation: "select schema \(placement.schema)")
     }
 
@@ -87,7 +89,7 @@ package final class PostgresGraphWriter: GraphWriter {
         return try await executor.run {
             try Self.inTransaction(connection, operation: "commit a batch to \(location)") { () throws -> GraphCommitResult in
                 var result = GraphCommitResult()
-                try connection.execute("SELECT pg_advisory_xact_lock(\(Self.graphLockID))", operation: "lock the graph at \(location)")
+                try connection.perform(Self.lockGraph, operation: "lock the graph at \(location)")
                 var replacedEdgeTexts: [String] = []
                 if !batch.nodes.isEmpty || !batch.edges.isEmpty {
                     let stats = try Self.writeRows(connection, batch, location: location)
@@ -113,32 +115,33 @@ package final class PostgresGraphWriter: GraphWriter {
                 let dataset = commit.datasetID
                 if !commit.unregistering.isEmpty {
                     let turns = commit.unregistering
-                    try connection.query("""
-                        DELETE FROM memify_turn t USING unnest($2::varchar[], $3::varchar[], $4::varchar[]) AS k(u, s, q)
-                        WHERE t.dataset_id = $1 AND t.user_id = k.u AND t.session_id = k.s AND t.turn_id = k.q
-                        """, [dataset] + (0..<3).map { i in Self.arrayLiteral(turns.map { $0.key[i] }) }, operation: "unregister \(turns.count) turns at \(location)")
+                    let keys = (0..<3).map { i in turns.map { $0.key[i] } }
+                    try connection.perform("""
+                        DELETE FROM memify_turn t USING unnest(\(keys[0])::varchar[], \(keys[1])::varchar[], \(keys[2])::varchar[]) AS k(u, s, q)
+                        WHERE t.dataset_id = \(dataset) AND t.user_id = k.u AND t.session_id = k.s AND t.turn_id = k.q
+                        """, operation: "unregister \(turns.count) turns at \(location)")
                 }
                 let turns = commit.uniqueRegistering
                 if !turns.isEmpty {
                     let rows = turns.map(\.storedValues)
-                    let parameters: [String?] = [dataset] + (0..<8).map { i in Self.arrayLiteral(rows.map { $0[i] }) }
-                    try connection.query("""
-                        INSERT INTO memify_turn (dataset_id, user_id, session_id, turn_id, document_id, content_hash, document_key, chunk_key, turn_time)
-                        SELECT $1, * FROM unnest($2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[],
-                                                 $8::varchar[], $9::varchar[])
-                        ON CONFLICT (dataset_id, user_id, session_id, turn_id) \(commit.keepRegistered ? "DO NOTHING" : """
+                    let columns = (0..<8).map { i in rows.map { $0[i] } }
+                    let onConflict: SQLStatement = commit.keepRegistered ? "DO NOTHING" : """
                         DO UPDATE SET document_id = EXCLUDED.document_id,
                           content_hash = EXCLUDED.content_hash, document_key = EXCLUDED.document_key, chunk_key = EXCLUDED.chunk_key,
                           turn_time = EXCLUDED.turn_time, updated_at = now()
-                        """)
-                        """, parameters, operation: "register \(turns.count) turns at \(location)")
+                        """
+                    try connection.perform("""
+                        INSERT INTO memify_turn (dataset_id, user_id, session_id, turn_id, document_id, content_hash, document_key, chunk_key, turn_time)
+                        SELECT \(dataset), * FROM unnest(\(columns[0])::varchar[], \(columns[1])::varchar[], \(columns[2])::varchar[], \(columns[3])::varchar[],
+                                                 \(columns[4])::varchar[], \(columns[5])::varchar[], \(columns[6])::varchar[], \(columns[7])::varchar[])
+                        ON CONFLICT (dataset_id, user_id, session_id, turn_id) \(onConflict)
+                        """, operation: "register \(turns.count) turns at \(location)")
                 }
                 if let stateID = commit.stateID {
-                    let rows = try connection.query("""
-                        INSERT INTO memify_commit (state_id, seq) VALUES ($1, 1)
+                    result.sequence = try connection.row("""
+                        INSERT INTO memify_commit (state_id, seq) VALUES (\(stateID), 1)
                         ON CONFLICT (state_id) DO UPDATE SET seq = memify_commit.seq + 1, updated_at = now() RETURNING seq
-                        """, [stateID], operation: "count the commit at \(location)")
-                    result.sequence = rows.first?[0].flatMap { $0 }.flatMap { Int64($0) }
+                        """, operation: "count the commit at \(location)").int64(0)
                 }
                 return result
             }
@@ -159,7 +162,7 @@ package final class PostgresGraphWriter: GraphWriter {
         let location = self.location
         try await executor.run {
             try Self.inTransaction(connection, operation: "prepare the vector collections at \(location)") { () throws in
-                try connection.execute("SELECT pg_advisory_xact_lock(\(Self.graphLockID))", operation: "lock the graph at \(location)")
+                try connection.perform(Self.lockGraph, operation: "lock the graph at \(location)")
                 _ = try self.vectorType(dimensions: dimensions, identity: identity)
             }
         }
@@ -181,19 +184,20 @@ package final class PostgresGraphWriter: GraphWriter {
         }
     }
 
-    /// The counter of `stateID` in `table` (schema-qualified when read on another connection).
+    /// The counter of `stateID` in `table` (schema-qualified when read on another connection;
+    /// quoted by the caller), 0 before its first commit.
     static func commitSequence(on connection: PostgresConnection, table: String, stateID: String, location: String) throws(DatabaseError) -> Int64 {
-        let rows = try connection.query("SELECT seq FROM \(table) WHERE state_id = $1", [stateID],
-                                        operation: "read the commit counter at \(location)")
-        return rows.first?[0].flatMap { $0 }.flatMap { Int64($0) } ?? 0
+        let rows = try connection.rows("SELECT seq FROM \(unsafeSQL: table) WHERE state_id = \(stateID)",
+                                       operation: "read the commit counter at \(location)")
+        return try rows.first?.int64(0) ?? 0
     }
 
     package func hasRegisteredTurns(datasetID: String) async throws -> Bool {
         let connection = self.connection
         let location = self.location
         return try await executor.run { () throws(DatabaseError) -> Bool in
-            try connection.query("SELECT EXISTS (SELECT 1 FROM memify_turn WHERE dataset_id = $1)", [datasetID],
-                                 operation: "look for registered turns at \(location)").first?[0] == "t"
+            try connection.row("SELECT EXISTS (SELECT 1 FROM memify_turn WHERE dataset_id = \(datasetID))",
+                                    operation: "look for registered turns at \(location)").bool(0)
         }
     }
 
@@ -201,15 +205,15 @@ package final class PostgresGraphWriter: GraphWriter {
         guard !sessions.isEmpty else { return [] }
         let connection = self.connection
         let location = self.location
-        let users = Self.arrayLiteral(sessions.map { RegistryText.encode($0.userID) })
-        let ids = Self.arrayLiteral(sessions.map { RegistryText.encode($0.sessionID) })
-        return try await executor.run { () throws(DatabaseError) -> [RegisteredTurn] in
-            try connection.query("""
+        let users = sessions.map { RegistryText.encode($0.userID) }
+        let ids = sessions.map { RegistryText.encode($0.sessionID) }
+        return try await executor.run { () throws -> [RegisteredTurn] in
+            try connection.rows("""
                 SELECT t.user_id, t.session_id, t.turn_id, t.document_id, t.content_hash, t.document_key, t.chunk_key, t.turn_time
-                FROM memify_turn t JOIN unnest($2::varchar[], $3::varchar[]) AS k(u, s) ON t.user_id = k.u AND t.session_id = k.s
-                WHERE t.dataset_id = $1
-                """, [datasetID, users, ids], operation: "read the registered turns of \(sessions.count) sessions at \(location)").map {
-                RegisteredTurn(stored: $0.map { $0 ?? "" })
+                FROM memify_turn t JOIN unnest(\(users)::varchar[], \(ids)::varchar[]) AS k(u, s) ON t.user_id = k.u AND t.session_id = k.s
+                WHERE t.dataset_id = \(datasetID)
+                """, operation: "read the registered turns of \(sessions.count) sessions at \(location)").map {
+                (row) throws(DatabaseError) in try Self.registeredTurn(row)
             }
         }
     }
@@ -219,11 +223,11 @@ package final class PostgresGraphWriter: GraphWriter {
         let connection = self.connection
         let location = self.location
         return try await executor.run { () throws(DatabaseError) -> [String: [String]] in
-            let rows = try connection.query(
-                "SELECT target_id, source_id FROM graph_edge WHERE relationship_name = 'is_part_of' AND target_id = ANY($1::varchar[])",
-                [Self.arrayLiteral(documentIDs)], operation: "read the chunks of \(documentIDs.count) documents at \(location)")
+            let rows = try connection.rows(
+                "SELECT target_id, source_id FROM graph_edge WHERE relationship_name = 'is_part_of' AND target_id = ANY(\(documentIDs)::varchar[])",
+                operation: "read the chunks of \(documentIDs.count) documents at \(location)")
             var out: [String: [String]] = [:]
-            for row in rows { if let doc = row[0], let chunk = row[1] { out[doc, default: []].append(chunk) } }
+            for row in rows { out[try row.string(0), default: []].append(try row.string(1)) }
             return out
         }
     }
@@ -233,29 +237,29 @@ package final class PostgresGraphWriter: GraphWriter {
         let location = self.location
         let candidate = UUID().uuidString.lowercased()
         return try await executor.run { () throws(DatabaseError) -> String in
-            _ = try connection.query("INSERT INTO graph_metadata (key, value) VALUES ('memify_graph_id', $1) ON CONFLICT (key) DO NOTHING",
-                                     [candidate], operation: "record the graph id at \(location)")
-            let rows = try connection.query("SELECT value FROM graph_metadata WHERE key = 'memify_graph_id'",
-                                            operation: "read the graph id at \(location)")
-            guard let id = rows.first?[0] else {
+            try connection.perform("INSERT INTO graph_metadata (key, value) VALUES ('memify_graph_id', \(candidate)) ON CONFLICT (key) DO NOTHING",
+                                   operation: "record the graph id at \(location)")
+            let rows = try connection.rows("SELECT value FROM graph_metadata WHERE key = 'memify_graph_id'",
+                                           operation: "read the graph id at \(location)")
+            guard let row = rows.first else {
                 throw DatabaseError(.postgres, operation: "read the graph id at \(location)", message: "graph_metadata has no memify_graph_id row")
             }
-            return id
+            return try row.string(0)
         }
     }
 
     package func snapshot() async throws -> GraphSnapshot {
         let connection = self.connection
         return try await executor.run {
-            let nodes = try connection.query(
+            let nodes = try connection.rows(
                 "SELECT id, name, type, properties::text, array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM graph_node ORDER BY id COLLATE \"C\"",
                 operation: "read graph_node").map(Self.storedNode)
-            let edges = try connection.query(
+            let edges = try connection.rows(
                 "SELECT source_id, target_id, relationship_name, properties::text, array_to_json(source_ref_keys)::text, array_to_json(source_dataset_ids)::text, array_to_json(source_run_ids)::text, array_to_json(source_run_refs)::text FROM graph_edge ORDER BY source_id COLLATE \"C\", target_id COLLATE \"C\", relationship_name COLLATE \"C\"",
                 operation: "read graph_edge").map(Self.storedEdge)
             var metadata: [String: String] = [:]
-            for row in try connection.query("SELECT key, value FROM graph_metadata", operation: "read graph_metadata") {
-                metadata[row[0] ?? ""] = row[1] ?? ""
+            for row in try connection.rows("SELECT key, value FROM graph_metadata", operation: "read graph_metadata") {
+                metadata[try row.string(0)] = try row.string(1)
             }
             return GraphSnapshot(nodes: nodes, edges: edges, metadata: metadata)
         }
@@ -272,7 +276,7 @@ package final class PostgresGraphWriter: GraphWriter {
     static func inTransaction<R>(_ connection: PostgresConnection, operation: String,
                                          _ body: () throws -> R) throws -> R {
         do throws(DatabaseError) {
-            try connection.execute("BEGIN", operation: operation)
+            try connection.perform("BEGIN", operation: operation)
         } catch {
             var failed = error
             failed.transactionNotBegun = failed.code == .connectionFailed
@@ -280,29 +284,18 @@ package final class PostgresGraphWriter: GraphWriter {
         }
         do {
             let result = try body()
-            try connection.execute("COMMIT", operation: operation)
+            try connection.perform("COMMIT", operation: operation)
             return result
         } catch {
-            try? connection.execute("ROLLBACK", operation: "roll back: \(operation)")
+            try? connection.perform("ROLLBACK", operation: "roll back: \(operation)")
             throw error
         }
     }
 
-    /// A PostgreSQL array literal (`{"a","b"}`) with every element quoted and escaped; bound as
-    /// a parameter or COPY-escaped, never spliced.
+    /// A PostgreSQL array literal (`{"a","b"}`): see ``SQLStatement/arrayLiteral(_:)``, which
+    /// binds `[String]` by itself. For PostgresVectors and the benchmark's COPY until they use it.
     package static func arrayLiteral(_ items: [String]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for (i, item) in items.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\""))
-            for byte in item.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
-                out.append(byte)
-            }
-            out.append(UInt8(ascii: "\""))
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
+        SQLStatement.arrayLiteral(items)
     }
 
     package static func quoteIdentifier(_ name: String) -> String {

@@ -30,22 +30,27 @@ package final class PostgresRunLock: Sendable {
         return try await executor.run { () throws -> (lock: PostgresRunLock?, holder: String?) in
             let connection = try PostgresConnection(conninfo: conninfo)
             let key = Self.key(scope: scope)
-            try connection.query("SELECT set_config('application_name', $1, false)", [String(holderName.prefix(63))],
-                                 operation: "name the run-lock session")
-            let got = try connection.query("SELECT pg_try_advisory_lock($1::bigint)", [String(key)],
-                                           operation: "take the run lock")
-            if got.first?.first == "t" {
+            try connection.perform("SELECT set_config('application_name', \(String(holderName.prefix(63))), false)",
+                                   operation: "name the run-lock session")
+            let got = try connection.row("SELECT pg_try_advisory_lock(\(key)::bigint)", operation: "take the run lock")
+            if try got.bool(0) {
                 return (PostgresRunLock(scope: scope, connection: connection, executor: executor), nil)
             }
             let high = UInt32(truncatingIfNeeded: UInt64(bitPattern: key) >> 32)
             let low = UInt32(truncatingIfNeeded: UInt64(bitPattern: key))
-            let rows = try connection.query("""
+            let rows = try connection.rows("""
                 SELECT a.pid::text, a.application_name, coalesce(host(a.client_addr), 'local'), a.backend_start::text
                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid
+                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = \(Int64(high))::bigint::oid AND l.objid = \(Int64(low))::bigint::oid
                   AND l.objsubid = 1
-                """, [String(high), String(low)], operation: "find the run-lock holder")
-            let holder = rows.first.map { "PostgreSQL backend \($0[0] ?? "?") '\($0[1] ?? "")' from \($0[2] ?? "?") since \($0[3] ?? "?")" }
+                """, operation: "find the run-lock holder")
+            // The holder may be gone by now (no row), and pg_stat_activity shows NULL for what
+            // this role may not see: either way the message says what it knows.
+            let holder = try rows.first.map { (row) throws(DatabaseError) -> String in
+                let pid = try row.optionalString(0) ?? "?", name = try row.optionalString(1) ?? ""
+                let host = try row.optionalString(2) ?? "?", since = try row.optionalString(3) ?? "?"
+                return "PostgreSQL backend \(pid) '\(name)' from \(host) since \(since)"
+            }
             return (nil, holder ?? "another session")
         }
     }
@@ -55,21 +60,17 @@ package final class PostgresRunLock: Sendable {
     package func tryLock(_ keys: [Int64]) async throws -> Set<Int64> {
         guard !keys.isEmpty else { return [] }
         let connection = self.connection
-        let literal = "{" + keys.map(String.init).joined(separator: ",") + "}"
-        let rows = try await executor.run {
-            try connection.query("SELECT k::text FROM unnest($1::bigint[]) AS k WHERE pg_try_advisory_lock(k)", [literal],
-                                 operation: "lock sessions")
+        return try await executor.run { () throws -> Set<Int64> in
+            Set(try connection.rows("SELECT k::text FROM unnest(\(keys)::bigint[]) AS k WHERE pg_try_advisory_lock(k)",
+                                    operation: "lock sessions").map { (row) throws(DatabaseError) in try row.int64(0) })
         }
-        return Set(rows.compactMap { $0.first.flatMap { $0 }.flatMap { Int64($0) } })
     }
 
     package func unlock(_ keys: [Int64]) async throws {
         guard !keys.isEmpty else { return }
         let connection = self.connection
-        let literal = "{" + keys.map(String.init).joined(separator: ",") + "}"
-        _ = try await executor.run {
-            try connection.query("SELECT count(pg_advisory_unlock(k)) FROM unnest($1::bigint[]) AS k", [literal],
-                                 operation: "unlock sessions")
+        try await executor.run {
+            try connection.perform("SELECT count(pg_advisory_unlock(k)) FROM unnest(\(keys)::bigint[]) AS k", operation: "unlock sessions")
         }
     }
 
@@ -101,7 +102,7 @@ package final class PostgresRunLock: Sendable {
     package func isHeld() async -> Bool {
         let connection = self.connection
         return (try? await executor.run { () throws(DatabaseError) -> Bool in
-            try connection.query("SELECT 1", operation: "check the run lock").count == 1
+            try connection.rows("SELECT 1", operation: "check the run lock").count == 1
         }) ?? false
     }
 
@@ -109,8 +110,7 @@ package final class PostgresRunLock: Sendable {
         let connection = self.connection
         _ = try? await executor.run {
             defer { connection.close() }
-            try connection.query("SELECT pg_advisory_unlock($1::bigint)", [String(Self.key(scope: self.scope))],
-                                 operation: "release the run lock")
+            try connection.perform("SELECT pg_advisory_unlock(\(Self.key(scope: self.scope))::bigint)", operation: "release the run lock")
         }
     }
 }

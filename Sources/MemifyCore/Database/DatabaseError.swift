@@ -4,7 +4,7 @@
 package struct DatabaseError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
-            case sqliteOpen, sqlite, connectionFailed, invalidArgument, postgres
+            case sqliteOpen, sqlite, connectionFailed, invalidArgument, postgres, decoding
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -18,6 +18,9 @@ package struct DatabaseError: Error, CustomStringConvertible, CustomDebugStringC
         package static let postgres = Code(.postgres)
         /// A caller passed something we cannot use.
         package static let invalidArgument = Code(.invalidArgument)
+        /// A result is not what the statement promises: a column missing, NULL where a value is
+        /// needed, text not of the type asked for, no row where one must be.
+        package static let decoding = Code(.decoding)
         package var description: String { base.rawValue }
     }
 

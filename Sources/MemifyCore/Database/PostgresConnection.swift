@@ -44,43 +44,82 @@ package final class PostgresConnection: Sendable {
         }
     }
 
-    /// Runs one statement with bound parameters (text format; nil is NULL) and returns its rows.
-    @discardableResult
-    package func query(_ sql: String, _ parameters: [String?] = [], operation: String) throws(DatabaseError) -> [[String?]] {
-        try execute(sql, parameters, operation: operation) { Self.rows($0) }
+    // The statements of ``SQLStatement`` are run by `rows`, `row`, `perform` and `forEachRow`,
+    // not by overloads of `query` and `execute`: for a string literal Swift picks the `String`
+    // overload over one taking an `ExpressibleByStringInterpolation` type, even a disfavored
+    // one, so an interpolation meant to be bound would be spliced without a word.
+
+    /// Runs one statement, its interpolated values bound as parameters, and returns its rows.
+    package func rows(_ statement: SQLStatement, operation: String) throws(DatabaseError) -> [PostgresRow] {
+        let result = try run(statement.sql, statement.parameters, operation: operation)
+        return (0..<PQntuples(result.handle)).map { PostgresRow(result: result, row: $0) }
     }
 
-    /// Runs one statement with bound parameters (text format) and lends its checked result to
-    /// `body`; the result is cleared afterwards.
-    private func execute<R: Sendable>(_ sql: String, _ parameters: [String?], operation: String,
-                            _ body: (OpaquePointer) -> R) throws(DatabaseError) -> R {
-        try handle.withLock { (conn: inout OpaquePointer?) throws(DatabaseError) -> R in
+    /// Runs a statement that answers exactly one row (`SELECT count(*) …`, `EXISTS`, a
+    /// `RETURNING` of one row) and returns it; no row is an error, not an empty value.
+    package func row(_ statement: SQLStatement, operation: String) throws(DatabaseError) -> PostgresRow {
+        let rows = try rows(statement, operation: operation)
+        guard rows.count == 1 else {
+            throw DatabaseError(.decoding, operation: operation, message: "expected one row, the server answered \(rows.count)")
+        }
+        return rows[0]
+    }
+
+    /// Runs a statement for its effect. Without parameters it goes as a simple query, so a
+    /// script of several statements separated by semicolons may run (DDL, `BEGIN`, `COMMIT`);
+    /// with parameters it must be one statement.
+    package func perform(_ statement: SQLStatement, operation: String) throws(DatabaseError) {
+        if statement.parameters.isEmpty {
+            try execute(statement.sql, operation: operation)
+        } else {
+            _ = try run(statement.sql, statement.parameters, operation: operation)
+        }
+    }
+
+    /// Runs one statement and hands each row to `body` in place (no copy of its values), in
+    /// order. For reads of many rows whose values are consumed as bytes.
+    package func forEachRow<E: Error>(_ statement: SQLStatement, operation: String,
+                                     _ body: (PostgresRow) throws(E) -> Void) throws -> Void {
+        let result = try run(statement.sql, statement.parameters, operation: operation)
+        for r in 0..<PQntuples(result.handle) {
+            try body(PostgresRow(result: result, row: r))
+        }
+    }
+
+    /// Runs one statement with bound parameters (text format; nil is NULL) and returns its rows.
+    ///
+    /// PostgresVectors moves to SQLStatement next, and the tests that still call this with it;
+    /// then this goes. The SQL is a `String`: an interpolation in it is spliced, not bound.
+    @discardableResult
+    package func query(_ sql: String, _ parameters: [String?] = [], operation: String) throws(DatabaseError) -> [[String?]] {
+        let result = try run(sql, parameters, operation: operation)
+        return Self.copiedRows(result.handle)
+    }
+
+    /// Runs one statement with bound parameters (text format) and returns its checked result.
+    private func run(_ sql: String, _ parameters: [String?], operation: String) throws(DatabaseError) -> PostgresResult {
+        try handle.withLock { (conn: inout OpaquePointer?) throws(DatabaseError) -> PostgresResult in
             guard let conn else { throw Self.closed(operation) }
             // Keep every parameter's bytes alive (NUL-terminated) for the call.
             let buffers: [[CChar]?] = parameters.map { $0.map { Array($0.utf8CString) } }
             let result: OpaquePointer? = Self.withCStrings(buffers) { pointers in
                 PQexecParams(conn, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
             }
-            defer { PQclear(result) }
-            try Self.check(result, conn, operation: operation)
-            return body(result!)
-        }
-    }
-
-    /// Runs one statement with bound parameters and hands each row to `body` in place (no copy
-    /// of its values), in order. For reads of many rows whose values are consumed as bytes.
-    package func forEachRow<E: Error>(_ sql: String, _ parameters: [String?] = [], operation: String,
-                                     _ body: (PostgresRow) throws(E) -> Void) throws -> Void {
-        var failure: E?
-        try execute(sql, parameters, operation: operation) { (result: OpaquePointer) in
-            for r in 0..<PQntuples(result) {
-                do throws(E) { try body(PostgresRow(result: result, row: r)) } catch { failure = error; return }
+            do throws(DatabaseError) {
+                try Self.check(result, conn, operation: operation)
+            } catch {
+                PQclear(result)
+                throw error
             }
+            return PostgresResult(handle: result!, operation: operation)
         }
-        if let failure { throw failure }
     }
 
     /// Runs statements without parameters (several may be separated by semicolons).
+    ///
+    /// ``perform(_:operation:)`` runs an ``SQLStatement`` without parameters here. Called with
+    /// a `String` by PostgresVectors, the tests and the tools until they move to SQLStatement:
+    /// an interpolation in it is spliced, not bound.
     package func execute(_ sql: String, operation: String) throws(DatabaseError) {
         try handle.withLock { (conn: inout OpaquePointer?) throws(DatabaseError) in
             guard let conn else { throw Self.closed(operation) }
@@ -217,7 +256,7 @@ package final class PostgresConnection: Sendable {
         }
     }
 
-    private static func rows(_ result: OpaquePointer) -> [[String?]] {
+    private static func copiedRows(_ result: OpaquePointer) -> [[String?]] {
         let n = PQntuples(result), m = PQnfields(result)
         var out: [[String?]] = []
         out.reserveCapacity(Int(n))
@@ -354,27 +393,95 @@ package final class PostgresConnection: Sendable {
     }
 }
 
-/// One row of a result, read in place: valid only inside the ``PostgresConnection/forEachRow``
-/// call that handed it out.
-package struct PostgresRow {
-    fileprivate let result: OpaquePointer
-    fileprivate let row: Int32
+/// A result as the server answered it, cleared when the last row of it goes.
+///
+/// `@unchecked Sendable`: libpq never changes a `PGresult` once it is handed out, and documents
+/// it as read-only, safe to read from any thread.
+private final class PostgresResult: @unchecked Sendable {
+    let handle: OpaquePointer
+    /// What the statement was run for, for the errors of reading its values.
+    let operation: String
 
-    fileprivate init(result: OpaquePointer, row: Int32) {
+    init(handle: OpaquePointer, operation: String) {
+        self.handle = handle
+        self.operation = operation
+    }
+
+    deinit { PQclear(handle) }
+}
+
+/// One row of a result. Reading a column that is not there, a NULL where a value is needed or
+/// text that is not of the asked type throws a ``DatabaseError`` (``DatabaseError/Code/decoding``)
+/// naming the operation and the column, so a surprise never reads as an empty id or a zero.
+/// Columns count from 0.
+package struct PostgresRow: Sendable {
+    private let result: PostgresResult
+    private let row: Int32
+
+    fileprivate init(result: PostgresResult, row: Int32) {
         self.result = result
         self.row = row
     }
 
-    package func isNull(_ column: Int32) -> Bool { PQgetisnull(result, row, column) == 1 }
+    package var columnCount: Int { Int(PQnfields(result.handle)) }
 
-    /// The column's text-format bytes (empty for NULL).
-    package func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
-        let length = Int(PQgetlength(result, row, column))
-        guard length > 0, let value = PQgetvalue(result, row, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: UnsafeRawPointer(value).assumingMemoryBound(to: UInt8.self), count: length)
+    /// The column's text, or nil for NULL: for columns that may be NULL.
+    package func optionalString(_ column: Int) throws(DatabaseError) -> String? {
+        try optionalBytes(column).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    package func text(_ column: Int32) -> String? {
-        isNull(column) ? nil : String(decoding: bytes(column), as: UTF8.self)
+    package func string(_ column: Int) throws(DatabaseError) -> String {
+        String(decoding: try bytes(column), as: UTF8.self)
+    }
+
+    package func int64(_ column: Int) throws(DatabaseError) -> Int64 {
+        guard let value = Int64(try string(column)) else { throw failure(column, "is not a 64-bit integer") }
+        return value
+    }
+
+    package func int(_ column: Int) throws(DatabaseError) -> Int {
+        guard let value = Int(try string(column)) else { throw failure(column, "is not an integer") }
+        return value
+    }
+
+    package func double(_ column: Int) throws(DatabaseError) -> Double {
+        guard let value = Double(try string(column)) else { throw failure(column, "is not a number") }
+        return value
+    }
+
+    /// A `boolean` in text format (`t` or `f`).
+    package func bool(_ column: Int) throws(DatabaseError) -> Bool {
+        switch try string(column) {
+        case "t": return true
+        case "f": return false
+        default: throw failure(column, "is not a boolean")
+        }
+    }
+
+    /// The column's text-format bytes in place, valid while the row's result is alive (inside
+    /// ``PostgresConnection/forEachRow(_:operation:_:)``'s body, which holds it; keep the row alive
+    /// with `withExtendedLifetime` to hold on to the bytes of one from ``PostgresConnection/rows(_:operation:)``).
+    package func bytes(_ column: Int) throws(DatabaseError) -> UnsafeRawBufferPointer {
+        guard let value = try optionalBytes(column) else { throw failure(column, "is NULL") }
+        return value
+    }
+
+    /// As ``bytes(_:)``, nil for NULL.
+    package func optionalBytes(_ column: Int) throws(DatabaseError) -> UnsafeRawBufferPointer? {
+        guard column >= 0, column < columnCount else {
+            throw DatabaseError(.decoding, operation: result.operation,
+                                message: "the result has no column \(column) (it has \(columnCount))")
+        }
+        let c = Int32(column)
+        if PQgetisnull(result.handle, row, c) == 1 { return nil }
+        let length = Int(PQgetlength(result.handle, row, c))
+        guard length > 0, let value = PQgetvalue(result.handle, row, c) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: UnsafeRawPointer(value), count: length)
+    }
+
+    /// An error about a column that is there: named by its position and name, never its value.
+    private func failure(_ column: Int, _ problem: String) -> DatabaseError {
+        let name = PQfname(result.handle, Int32(column)).map { String(cString: $0) } ?? "?"
+        return DatabaseError(.decoding, operation: result.operation, message: "column \(column) (\(name)) \(problem)")
     }
 }

@@ -46,11 +46,11 @@ package enum SQLReadBenchmark {
                 let connection = try PostgresConnection(conninfo: conninfo)
                 while true {
                     var n = 0
-                    try connection.forEachRow("SELECT seq, payload::text FROM cache_qa_entries WHERE seq > $1 ORDER BY seq LIMIT 2000",
-                                              [String(last)], operation: "raw read") { (row: PostgresRow) in
+                    try connection.forEachRow("SELECT seq, payload::text FROM cache_qa_entries WHERE seq > \(last) ORDER BY seq LIMIT 2000",
+                                              operation: "raw read") { (row: PostgresRow) throws(DatabaseError) in
                         n += 1
-                        last = Int64(String(decoding: row.bytes(0), as: UTF8.self)) ?? last
-                        touch(UnsafeRawBufferPointer(row.bytes(1)))
+                        last = try row.int64(0)
+                        touch(try row.bytes(1))
                     }
                     entries += n
                     if n < 2000 { break }

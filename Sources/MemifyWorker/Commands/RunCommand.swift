@@ -26,11 +26,15 @@ struct ReportOptions: ParsableArguments {
     @Flag(help: "Print the run summary as one JSON line, the last line on stdout.")
     var json = false
 
-    @Option(help: "Log lines on stderr as text or json.")
-    var logFormat: LogFormat = .text
+    @Option(name: .customLong("log-format"), help: "Log lines on stderr as text or json. Default: text.")
+    var logFormatOption: LogFormat?
 
-    @Option(help: "The least severe log level written: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: LogLevelOption = .info
+    @Option(name: .customLong("log-level"),
+            help: "The least severe log level written: trace, debug, info, notice, warning, error or critical. Default: info.")
+    var logLevelOption: LogLevelOption?
+
+    var logFormat: LogFormat { logFormatOption ?? .text }
+    var logLevel: LogLevelOption { logLevelOption ?? .info }
 
     @Option(help: "Write Prometheus text-format metrics here at the end of the run (atomically, for node_exporter's textfile collector).")
     var metricsFile: String?
@@ -89,13 +93,56 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await withExitStatus {
+            let definition: PipelineDefinition
+            do {
+                definition = try PipelineDefinition.load(pipeline)
+            } catch {
+                RunService.reportUnrecorded(error, configuration: nil, reporting: RunReporting(json: report.json, metricsFile: report.metricsFile,
+                                                                                               pipelineLabel: pipeline),
+                                            dryRun: dryRun, version: MemifyWorker.version)
+                throw error
+            }
+            return try await withPipelineFile(definition).start(definition)
+        }
+    }
+
+    /// The options with the pipeline file's run options under them: a flag given on the command
+    /// line wins over the file, and the file over the environment (which the options read when
+    /// neither gives a value).
+    func withPipelineFile(_ file: PipelineDefinition) -> RunCommand {
+        var c = self
+        c.cache.cacheURL = cache.cacheURL ?? file.cache
+        c.graph.graphURL = graph.graphURL ?? file.graph
+        c.graph.schemaOption = graph.schemaOption ?? file.schema
+        c.graph.placementOption = graph.placementOption ?? file.placement.flatMap(GraphOptions.Placement.init(rawValue:))
+        c.graph.datasetID = graph.datasetID ?? file.dataset
+        c.state.statePath = state.statePath ?? file.state
+        c.report.metricsFile = report.metricsFile ?? file.metricsFile
+        c.report.logFormatOption = report.logFormatOption ?? file.logFormat.flatMap(LogFormat.init(rawValue:))
+        c.report.logLevelOption = report.logLevelOption ?? file.logLevel.flatMap(LogLevelOption.init(rawValue:))
+        c.since = since ?? file.since
+        c.until = until ?? file.until
+        c.limit = limit ?? file.limit
+        c.shard = shard ?? file.shard
+        c.dryRun = dryRun || file.dryRun == true
+        c.llm.maxTokens = llm.maxTokens ?? file.maxTokens
+        c.llm.maxCost = llm.maxCost ?? file.maxCost
+        c.vectors.noVectors = vectors.noVectors || file.noVectors == true
+        c.vectors.embeddingModel = vectors.embeddingModel ?? file.embeddingModel
+        return c
+    }
+
+    /// Runs with these options (the pipeline file's already under them).
+    private func start(_ definition: PipelineDefinition) async throws -> ExitStatus {
+        // What validate() checks of the flags, checked again with the file's values in.
+        try graph.validate()
+        try validate()
         var filter = selection.filter
         filter.shard = try shard.map { try Shard(parsing: $0) }
-        try await withExitStatus {
-            try await RunSetup(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline)
-                .run(filter: filter, since: since.flatMap(parseTimestamp), until: until.flatMap(parseTimestamp), limit: limit,
-                     dryRun: dryRun, concurrency: concurrency, extractor: extractor, llm: llm, vectors: vectors)
-        }
+        return try await RunSetup(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline, definition: definition)
+            .run(filter: filter, since: since.flatMap(parseTimestamp), until: until.flatMap(parseTimestamp), limit: limit,
+                 dryRun: dryRun, concurrency: concurrency, extractor: extractor, llm: llm, vectors: vectors)
     }
 }
 
@@ -108,6 +155,8 @@ struct RunSetup {
     var statePath: String
     var report: ReportOptions
     var pipeline: String
+    /// The pipeline file, when the caller has loaded it already.
+    var definition: PipelineDefinition?
 
     func run(filter: SessionFilter, since: Double? = nil, until: Double? = nil, limit: Int? = nil, dryRun: Bool = false,
              concurrency: Int? = nil, extractor: String? = nil, llm: LLMOptions, vectors: EmbeddingOptions) async throws -> ExitStatus {
@@ -133,7 +182,7 @@ struct RunSetup {
 
     func configuration(filter: SessionFilter, since: Double?, until: Double?, limit: Int?, dryRun: Bool, concurrency: Int?,
                        extractor: String?, llm: LLMOptions, vectors: EmbeddingOptions) throws -> RunConfiguration {
-        let definition = try PipelineDefinition.load(pipeline)
+        let definition = try self.definition ?? PipelineDefinition.load(pipeline)
         let extractorName = extractor ?? definition.extractor
         guard let kind = ExtractorKind(rawValue: extractorName) else {
             throw WorkerError(.usage, operation: "choose the extractor", message: "'\(extractorName)' is not builtin or llm")

@@ -203,7 +203,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                     print("quarantine is empty: nothing to replay")
                     return .done
                 }
-                let status = try await RunSetup(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline)
+                let status = try await RunSetup(cache: cache, graph: graph, statePath: state.path, report: report, pipeline: pipeline, definition: nil)
                     .run(filter: SessionFilter(keys: keys), extractor: extractor, llm: llm, vectors: vectors)
                 let left = try await store.read { store in try store.quarantined() }
                 if !report.json {

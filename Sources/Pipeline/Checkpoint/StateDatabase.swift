@@ -1,4 +1,4 @@
-package import MemifyCore
+import MemifyCore
 import GraphStore
 package import SessionCache
 import Extraction
