@@ -14,7 +14,9 @@ extension TurnAnalysis {
             // whose text must not depend on which turn wrote it last (cognee's fallback text).
             relations.append(.init(source: source, target: target, name: name, description: nil))
         }
-        func type(_ m: Int) -> String { Segment.evaluationType(mentions[m].type) }
+        // Each mention's type in the labels' spelling, once (lowercasing on every look would allocate).
+        let mentionTypes = mentions.map { Segment.evaluationType($0.type) }
+        func type(_ m: Int) -> String { mentionTypes[m] }
         func name(_ m: Int) -> String { canonical[m] ?? mentions[m].name }
         // The mention covering each token, if any.
         var mentionAt = [Int?](repeating: nil, count: tokens.count)
@@ -154,7 +156,7 @@ extension TurnAnalysis {
             }
             t += 1
         }
-        findPatternRelations(in: segment, canonical: canonical)
+        findPatternRelations(in: segment, canonical: canonical, seen: &seen)
     }
 
     /// Cues whose relation the labelled corpus names otherwise ("co-founded" is `co_founded`, not `founded`).

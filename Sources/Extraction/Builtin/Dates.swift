@@ -375,7 +375,7 @@ extension Segment {
                                                        "giving", "every", "each", "blue", "bloody", "casual", "manic", "the", "that", "a"]
 
     /// Every word a relative date can start with.
-    private static let relativeStarts: Set<String> = {
+    static let relativeStarts: Set<String> = {
         var words = yesterdays.union(tomorrows).union(todays).union(["the", "in", "last", "next", "this", "coming", "ago", "a", "an"])
         for day in weekdayNumbers.keys { words.formUnion([day, day + "'s", day + "’s"]) }
         words.formUnion(Lexicon.numberWords.keys)

@@ -43,12 +43,21 @@ extension Segment {
         return best
     }
 
+    /// Lowercase words that can start a date or a quantity.
+    static let patternWords: Set<String> = relativeStarts.union(Lexicon.months.keys).union(Lexicon.numberWords.keys)
+        .union(["ad", "ce", "bc", "bce", "ph"])
+
     mutating func findPatterns(today: Int64?) {
         var i = 0
         while i < tokens.count {
             let token = tokens[i]
             if token.kind == .email || token.kind == .url {
                 take(i..<(i + 1), name: token.text, type: token.kind == .email ? "Email" : "URL")
+                i += 1
+                continue
+            }
+            // A lowercase word outside these starts no date or quantity: one look-up instead of each pattern's own.
+            if token.kind == .word, !token.capitalized, !token.lower.utf8.contains(UInt8(ascii: "-")), !Self.patternWords.contains(token.lower) {
                 i += 1
                 continue
             }

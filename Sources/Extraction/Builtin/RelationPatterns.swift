@@ -113,12 +113,14 @@ extension TurnAnalysis {
         "co-founder": "co_founded", "cofounder": "co_founded", "member": "member_of", "head": "leads", "leader": "leads",
     ]
 
-    mutating func findPatternRelations(in segment: Segment, canonical: [Int: String]) {
+    /// `seen`: the relations found so far, as `key(source) \u{1} name \u{1} key(target)`.
+    mutating func findPatternRelations(in segment: Segment, canonical: [Int: String], seen: inout Set<String>) {
         let tokens = segment.tokens
         let mentions = segment.mentions
         guard !mentions.isEmpty else { return }
-        var seen = Set(relations.map { Self.key($0.source) + "\u{1}" + $0.name + "\u{1}" + Self.key($0.target) })
-        func type(_ m: Int) -> String { Segment.evaluationType(mentions[m].type) }
+        // Each mention's type in the labels' spelling, once (lowercasing on every look would allocate).
+        let mentionTypes = mentions.map { Segment.evaluationType($0.type) }
+        func type(_ m: Int) -> String { mentionTypes[m] }
         func name(_ m: Int) -> String { canonical[m] ?? mentions[m].name }
         func add(_ s: Int, _ relation: String, _ o: Int) {
             let source = name(s), target = name(o)
@@ -454,8 +456,10 @@ extension TurnAnalysis {
         }
 
         // MARK: Verbs
-        for t in tokens.indices where mentionAt[t] == nil && tokens[t].kind == .word && !segment.isAsked(t) {
+        for t in tokens.indices where mentionAt[t] == nil && tokens[t].kind == .word {
             let word = tokens[t].lower
+            // One look-up rules out most words: only these start a verb rule.
+            guard Self.cueWords.contains(word), !segment.isAsked(t) else { continue }
             let sentence = tokens[t].sentence
             // A place and a date after a verb: "founded in Zurich in 1856", "released on 5 May 2023".
             if let stem = Self.placeAndDateVerbs[word] {
@@ -624,7 +628,12 @@ extension TurnAnalysis {
                     for p in coordinated(from: partner, types: ["person"]) {
                         for o in objects { add(p, "co_founded", o) }
                     }
-                    for s in subjects { for o in objects { replace(source: name(s), target: name(o), from: "founded", to: "co_founded") } }
+                    for s in subjects {
+                        for o in objects {
+                            replace(source: name(s), target: name(o), from: "founded", to: "co_founded")
+                            seen.insert(Self.key(name(s)) + "\u{1}co_founded\u{1}" + Self.key(name(o)))
+                        }
+                    }
                 }
             }
             _ = sentence
@@ -642,15 +651,16 @@ extension TurnAnalysis {
         }
     }
 
+    private static let placeLeaders: Set<String> = ["", ",", "is", "are", "was", "lies", "sits", "is located", "are located", ", located"]
+
     /// "is in northeastern Italy", ", in present-day Nigeria", "hospital in Doha", "museum, Rome": the
     /// words between a thing and the place it is in.
     static func placedIn(_ between: [String]) -> Bool {
         guard let at = between.firstIndex(of: "in") ?? (between.count == 2 && between.last == "," ? 1 : nil) else { return false }
         let before = between[..<at], after = between[(at + 1)...]
-        let leading: [[String]] = [[], [","], ["is"], ["are"], ["was"], ["lies"], ["sits"], ["is", "located"], ["are", "located"], [",", "located"]]
         // One lowercase noun between ("the Aspetar hospital in Doha", "the MAXXI museum, Rome").
         let nounBefore = before.count == 1 && before.first.map { $0.first?.isLetter == true && !clauseWords.contains($0) } == true
-        guard leading.contains(Array(before)) || nounBefore else { return false }
+        guard placeLeaders.contains(before.joined(separator: " ")) || nounBefore else { return false }
         return after.count <= 2 && after.allSatisfy { $0 == "the" || ($0.first?.isLetter == true && !clauseWords.contains($0)) }
     }
 
@@ -663,16 +673,18 @@ extension TurnAnalysis {
         "city": "located_in", "village": "located_in", "island": "located_in", "capital": "capital_of",
     ]
 
+    private static let partFiller: Set<String> = [",", "a", "an", "the", "is", "are", "was", "which", "that", "now", "also", "itself", "still",
+                                                  "one", "key", "specialised", "specialized", "independent", "separate", "major", "main",
+                                                  "historic", "central", "former", "wholly-owned", "wholly", "owned", "children's", "flagship",
+                                                  "founding", "permanent", "autonomous"]
+
     /// "X, a specialised agency of Y", "X is part of Y", "X, which is part of Y", "X district of Y".
     static func partOf(_ between: [String], target: String) -> String? {
         guard let of = between.lastIndex(of: "of"), of == between.count - 1 || (of == between.count - 2 && between.last == "the"),
               between.count <= 8 else { return nil }
         let words = between[..<of]
         guard let head = words.last, let relation = partWords[head] else { return nil }
-        let allowed: Set<String> = [",", "a", "an", "the", "is", "are", "was", "which", "that", "now", "also", "itself", "still", "one", "key",
-                                    "specialised", "specialized", "independent", "separate", "major", "main", "historic", "central", "former",
-                                    "wholly-owned", "wholly", "owned", "children's", "flagship", "founding", "permanent", "autonomous"]
-        guard words.dropLast().allSatisfy({ allowed.contains($0) || $0.hasSuffix("'s") }) else { return nil }
+        guard words.dropLast().allSatisfy({ partFiller.contains($0) || $0.hasSuffix("'s") }) else { return nil }
         if relation == "located_in", target != "location" { return nil }
         return relation
     }
@@ -705,6 +717,10 @@ extension TurnAnalysis {
                                       "acting", "hired", "time", "role", "tenure", "career", "job", "position", "stint", "began", "started",
                                       "retired", "re-elected", "confirmed", "installed", "crowned", "chosen", "selected", "employed"]
 
+    /// Every word a verb rule starts at.
+    static let cueWords: Set<String> = Set(verbs.keys).union(placeAndDateVerbs.keys)
+        .union(["as", "won", "wins", "win", "awarded", "gave", "presented", "awards", "runs", "run", "ran"])
+
     /// Verbs whose place and date are a person's ("born in", "died on", "worked in").
     static let personalStems: Set<String> = ["born", "died", "worked", "works", "lived", "grew", "studied", "retired", "resigned",
                                               "elected", "appointed", "performed"]
@@ -730,16 +746,14 @@ extension TurnAnalysis {
 
     /// Whether the words between a person and an occupation make the occupation theirs: ", a",
     /// ", the Brazilian", "is a", "was an English", "became India's first", "(".
+    private static let appositionOpeners: Set<String> = [",", "is", "was", "became", "becomes", "as", "(", "remains", "served", "serves",
+                                                         "worked", "works", "—", "–"]
+    private static let appositionBreaks: Set<String> = ["of", "and", "or", "at", "in", "to", "for", "with", "by", "from", "on"]
+
     static func apposition(_ between: [String]) -> Bool {
-        guard let first = between.first else { return false }
-        let openers: Set<String> = [",", "is", "was", "became", "becomes", "as", "(", "remains", "served", "serves", "worked", "works", "—", "–"]
-        guard openers.contains(first), between.count <= 6 else { return false }
-        let filler: Set<String> = ["a", "an", "the", "as", "its", "their", "his", "her", "then", "now", "also", "first", "only", "former", "later",
-                                   "previously", "who", "is", "was", "served", "works", "worked", "as", "an", "'s", "seventh", "second", "third",
-                                   "last", "longtime", "long-time", "famous", "renowned", "acclaimed", "celebrated", "leading", "young", "retired"]
-        return between.dropFirst().allSatisfy {
-            filler.contains($0) || ($0.first?.isLetter == true && !["of", "and", "or", "at", "in", "to", "for", "with", "by", "from", "on"].contains($0))
-        }
+        guard let first = between.first, appositionOpeners.contains(first), between.count <= 6 else { return false }
+        // Any words but a preposition or a conjunction: ", a", ", the Brazilian", "was an English", "became India's first".
+        return between.dropFirst().allSatisfy { $0.first?.isLetter == true && !appositionBreaks.contains($0) || $0 == "'s" }
     }
 
     /// A role named in the words between a person and an organisation (`before`: the person
