@@ -15,7 +15,7 @@ import Testing
        .enabled(if: TestEnvironment.postgresURL != nil && ProcessInfo.processInfo.environment["MEMIFY_COGNEE_PYTHON"] != nil,
                 "set MEMIFY_TEST_POSTGRES_URL and MEMIFY_COGNEE_PYTHON (scripts/cognee-venv)"))
 struct CogneeInteropTests {
-    @Test("graph reads and CHUNKS_LEXICAL search see the worker's rows", .timeLimit(.minutes(5)))
+    @Test("graph reads and CHUNKS_LEXICAL search see the worker's rows", .timeLimit(.minutes(10)))
     func cogneeReadsOurGraph() async throws {
         let base = try #require(TestEnvironment.postgresURL)
         let database = "memify_interop_\(UInt32.random(in: 0...UInt32.max))"

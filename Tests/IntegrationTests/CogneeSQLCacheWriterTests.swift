@@ -93,7 +93,7 @@ struct CogneeSQLCacheWriterTests {
     }
 
     @Test("SQLite cache.db (cognee's default): no error on either side, every turn persisted once",
-          .timeLimit(.minutes(4)))
+          .timeLimit(.minutes(10)))
     func sqlite() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("memify-cognee-sql-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -117,7 +117,7 @@ struct CogneeSQLCacheWriterTests {
     }
 
     @Test("PostgreSQL cache: no error on either side, every turn persisted once",
-          .enabled(if: TestEnvironment.postgresURL != nil, "set MEMIFY_TEST_POSTGRES_URL"), .timeLimit(.minutes(4)))
+          .enabled(if: TestEnvironment.postgresURL != nil, "set MEMIFY_TEST_POSTGRES_URL"), .timeLimit(.minutes(10)))
     func postgres() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("memify-cognee-pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -88,7 +88,7 @@ struct CrashWindowTests {
     }
 
     @Test("state.db restored from an older copy, a turn deleted: the next run reconciles and the graph equals a clean run; the run after is normal",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func restoredState() async throws {
         try await behindTheGraph("restored") { _, state, copy in
             Self.removeState(state)
@@ -97,13 +97,13 @@ struct CrashWindowTests {
     }
 
     @Test("state.db lost, a turn deleted: the next run reconciles and the graph equals a clean run; the run after is normal",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func lostState() async throws {
         try await behindTheGraph("lost") { _, state, _ in Self.removeState(state) }
     }
 
     @Test("a run killed between a batch's graph commit and its checkpoint, a committed but unchecked turn deleted: the next run gives a clean run's graph",
-          .timeLimit(.minutes(4)))
+          .timeLimit(.minutes(10)))
     func killedInTheWindow() async throws {
         let h = try Harness()
         let g = h.schema("window")

@@ -11,7 +11,7 @@ import Testing
 
 /// The embedder against the deterministic embeddings server on loopback, with the state
 /// database's cache in memory. No other server needed.
-@Suite("Embedder (loopback embeddings server, in-memory cache)", .serialized, .timeLimit(.minutes(6)))
+@Suite("Embedder (loopback embeddings server, in-memory cache)", .serialized, .timeLimit(.minutes(10)))
 struct EmbeddingClientTests {
     static let key = "sk-embed-SECRET-0123456789abcdef"
     static let logger = Logger(label: "test.embed")

@@ -119,22 +119,22 @@ struct GraphCommandSQLiteTests {
         return try await SQLiteGraphWriter.open(path: directory + "/graph.db")
     }
 
-    @Test("stats: counts by type, by relationship, per user and session equal the graph's", .timeLimit(.minutes(6)))
+    @Test("stats: counts by type, by relationship, per user and session equal the graph's", .timeLimit(.minutes(10)))
     func stats() async throws {
         try await GraphLook.checkStats(graph: Self.graph, writer: try await Self.prepared())
     }
 
-    @Test("show: a session's turns and a node", .timeLimit(.minutes(6)))
+    @Test("show: a session's turns and a node", .timeLimit(.minutes(10)))
     func show() async throws {
         try await GraphLook.checkShow(graph: Self.graph, writer: try await Self.prepared())
     }
 
-    @Test("export: JSON and DOT with every row; to --output", .timeLimit(.minutes(6)))
+    @Test("export: JSON and DOT with every row; to --output", .timeLimit(.minutes(10)))
     func exports() async throws {
         try await GraphLook.checkExports(graph: Self.graph, writer: try await Self.prepared(), directory: Self.directory)
     }
 
-    @Test("export --format graphml read by networkx's GraphML reader: equal counts", .timeLimit(.minutes(6)),
+    @Test("export --format graphml read by networkx's GraphML reader: equal counts", .timeLimit(.minutes(10)),
           .enabled(if: Python.has("networkx"), "python3 with networkx (pip install networkx)"))
     func graphMLNetworkx() async throws {
         let snapshot = try await Self.prepared().snapshot()
@@ -151,7 +151,7 @@ struct GraphCommandSQLiteTests {
         #expect(out == "\(snapshot.nodes.count) \(snapshot.edges.count) \(chunks)")
     }
 
-    @Test("export --format graphml parsed by Python's xml.etree: equal counts, the chunk texts intact", .timeLimit(.minutes(6)),
+    @Test("export --format graphml parsed by Python's xml.etree: equal counts, the chunk texts intact", .timeLimit(.minutes(10)),
           .enabled(if: Python.has("xml.etree.ElementTree"), "python3"))
     func graphMLEtree() async throws {
         let snapshot = try await Self.prepared().snapshot()
@@ -170,7 +170,7 @@ struct GraphCommandSQLiteTests {
     }
 
     @Test("render: one self-contained page (no network) with the graph's counts and the chunks' text",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func render() async throws {
         let snapshot = try await Self.prepared().snapshot()
         let page = Self.directory + "/graph.html"
@@ -189,7 +189,7 @@ struct GraphCommandSQLiteTests {
     }
 
     @Test("render in headless Chromium: the screenshot shows coloured nodes, the page's script reports the graph's counts",
-          .timeLimit(.minutes(6)), .enabled(if: Chromium.path != nil, "Debian's chromium (apt-get install chromium)"))
+          .timeLimit(.minutes(10)), .enabled(if: Chromium.path != nil, "Debian's chromium (apt-get install chromium)"))
     func renderInChromium() async throws {
         let snapshot = try await Self.prepared().snapshot()
         let page = Self.directory + "/chromium.html"
@@ -217,7 +217,7 @@ struct GraphCommandSQLiteTests {
 @Suite("graph commands on PostgreSQL", .serialized,
        .enabled(if: TestEnvironment.postgresURL != nil, "set MEMIFY_TEST_POSTGRES_URL (scripts/test starts a PostgreSQL)"))
 struct GraphCommandPostgresTests {
-    @Test("stats, show and export equal the graph's rows", .timeLimit(.minutes(6)))
+    @Test("stats, show and export equal the graph's rows", .timeLimit(.minutes(10)))
     func all() async throws {
         let url = try #require(TestEnvironment.postgresURL)
         let schema = "gl_" + UUID().uuidString.prefix(8).lowercased()

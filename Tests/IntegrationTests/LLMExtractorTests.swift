@@ -112,7 +112,7 @@ struct LLMExtractorTests {
     // MARK: tests
 
     @Test("valid answers become entities and relations; usage, stats and cost-by-model equal the scripted usage and the price table; the key is sent and never stored",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func validOutput() throws {
         let h = try Harness { request in
             .completion(ScriptedLLMServer.answer(for: request), promptTokens: 1000, completionTokens: 200)
@@ -180,7 +180,7 @@ struct LLMExtractorTests {
         }
     }
 
-    @Test("429 with Retry-After is retried after at least that delay, then succeeds", .timeLimit(.minutes(6)))
+    @Test("429 with Retry-After is retried after at least that delay, then succeeds", .timeLimit(.minutes(10)))
     func rateLimited() throws {
         let h = try Harness { request in
             request.number == 0
@@ -197,7 +197,7 @@ struct LLMExtractorTests {
         #expect(Self.int(try Self.summary(outcome), "turns_persisted") == 2)
     }
 
-    @Test("500 and 503 are retried, then the answer is used", .timeLimit(.minutes(6)))
+    @Test("500 and 503 are retried, then the answer is used", .timeLimit(.minutes(10)))
     func serverErrors() throws {
         let h = try Harness { request in
             switch request.number {
@@ -214,7 +214,7 @@ struct LLMExtractorTests {
     }
 
     @Test("401, 402 and 429 insufficient_quota stop the run with exit 69 after exactly one request, naming the endpoint, never the key",
-          .timeLimit(.minutes(6)),
+          .timeLimit(.minutes(10)),
           arguments: [
             (401, #"{"error":{"message":"Incorrect API key provided: sk-test-SECRET-0123456789abcdef","type":"invalid_request_error","code":"invalid_api_key"}}"#, "API key"),
             (402, #"{"error":{"message":"pay up"}}"#, "402"),
@@ -240,7 +240,7 @@ struct LLMExtractorTests {
     }
 
     @Test("malformed JSON for one turn: that turn is quarantined (exit 3), the others persist; the next run asks again only for it",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func malformed() throws {
         let broken = Mutex(true)
         let h = try Harness { request in
@@ -270,7 +270,7 @@ struct LLMExtractorTests {
         #expect(try h.quarantine().isEmpty)
     }
 
-    @Test("a schema violation in one turn of a batch answer quarantines only that turn", .timeLimit(.minutes(6)))
+    @Test("a schema violation in one turn of a batch answer quarantines only that turn", .timeLimit(.minutes(10)))
     func schemaViolation() throws {
         let h = try Harness { request in
             .completion(ScriptedLLMServer.answer(for: request) { index, text in
@@ -299,7 +299,7 @@ struct LLMExtractorTests {
         #expect(try h.checkpointCount() == 2)
     }
 
-    @Test("an answer slower than --llm-timeout is retried, then its turn is quarantined; the others persist", .timeLimit(.minutes(6)))
+    @Test("an answer slower than --llm-timeout is retried, then its turn is quarantined; the others persist", .timeLimit(.minutes(10)))
     func slowAnswer() throws {
         let h = try Harness { request in
             .completion(ScriptedLLMServer.answer(for: request), promptTokens: 10, completionTokens: 5,
@@ -318,7 +318,7 @@ struct LLMExtractorTests {
     }
 
     @Test("a token budget stops the run with consistent checkpoints (exit 0, stopped_by_budget); a second run finishes the rest and never re-requests a done turn",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func budget() throws {
         let h = try Harness { request in .completion(ScriptedLLMServer.answer(for: request), promptTokens: 10, completionTokens: 5) }
         try h.write(sessions: 1, turns: 6)
@@ -347,7 +347,7 @@ struct LLMExtractorTests {
         #expect(try h.checkpointCount() == 6)
     }
 
-    @Test("a cost budget smaller than one request sends nothing", .timeLimit(.minutes(6)))
+    @Test("a cost budget smaller than one request sends nothing", .timeLimit(.minutes(10)))
     func costBudget() throws {
         let h = try Harness { request in .completion(ScriptedLLMServer.answer(for: request), promptTokens: 10, completionTokens: 5) }
         try h.write(sessions: 1, turns: 2)
@@ -359,7 +359,7 @@ struct LLMExtractorTests {
     }
 
     @Test("the response cache: after the graph and the checkpoints are lost, a re-run rebuilds them without calling the server",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func responseCache() throws {
         let h = try Harness { request in .completion(ScriptedLLMServer.answer(for: request), promptTokens: 100, completionTokens: 40) }
         try h.write(sessions: 1, turns: 3)
@@ -384,7 +384,7 @@ struct LLMExtractorTests {
         #expect(Self.int(totals, "cached_turns") == 3 && Self.int(totals, "requests") == 2 && Self.int(totals, "tokens_in") == 200)
     }
 
-    @Test("--dry-run estimates tokens and cost and makes no HTTP request (no API key needed)", .timeLimit(.minutes(6)))
+    @Test("--dry-run estimates tokens and cost and makes no HTTP request (no API key needed)", .timeLimit(.minutes(10)))
     func dryRun() throws {
         let h = try Harness { request in .completion(ScriptedLLMServer.answer(for: request)) }
         try h.write(sessions: 2, turns: 2)
@@ -397,7 +397,7 @@ struct LLMExtractorTests {
         #expect(!FileManager.default.fileExists(atPath: h.graphPath))
     }
 
-    @Test("without a usage object, tokens are cognee's heuristic over what was sent and received", .timeLimit(.minutes(6)))
+    @Test("without a usage object, tokens are cognee's heuristic over what was sent and received", .timeLimit(.minutes(10)))
     func heuristicUsage() throws {
         let contents = Mutex<[String]>([])
         let h = try Harness { request in
@@ -420,7 +420,7 @@ struct LLMExtractorTests {
     }
 
     @Test("Azure sends api-key and ?api-version= (no Authorization); a keyless OpenAI-compatible server gets no Authorization; the model is sent without its provider prefix",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func providers() throws {
         let h = try Harness { request in .completion(ScriptedLLMServer.answer(for: request), promptTokens: 5, completionTokens: 5) }
         try h.write(sessions: 1, turns: 1)
@@ -443,7 +443,7 @@ struct LLMExtractorTests {
     }
 
     @Test("5xx on every attempt, or an endpoint that refuses connections, stops the run with exit 69 once the attempts are used up",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func unavailable() throws {
         let h = try Harness { _ in .init(status: 502, json: #"{"error":{"message":"bad gateway"}}"#) }
         try h.write(sessions: 1, turns: 2)
@@ -460,7 +460,7 @@ struct LLMExtractorTests {
     }
 
     @Test("out of budget in the first of several batches: later sessions are not even planned; the next run does exactly the rest",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func budgetAcrossBatches() throws {
         let h = try Harness { request in .completion(ScriptedLLMServer.answer(for: request), promptTokens: 10, completionTokens: 5) }
         try h.write(sessions: 30, turns: 4)

@@ -16,7 +16,7 @@ struct RedisStreamingTests {
     static let database = 10
     static let sessions = 2_000
 
-    @Test("every session exactly once, for any batch size", .timeLimit(.minutes(6)))
+    @Test("every session exactly once, for any batch size", .timeLimit(.minutes(10)))
     func exactlyOnce() async throws {
         let url = try RedisURL(parsing: try #require(TestEnvironment.redisURL) + "/\(Self.database)")
         let corpus = SyntheticCorpus(seed: 99, users: 37, sessions: Self.sessions, turnsPerSession: 3, entryBytes: 300)

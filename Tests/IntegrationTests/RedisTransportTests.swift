@@ -60,7 +60,7 @@ struct RedisTLSTests {
         "rediss://\(host):\(port)/\(db)?\(query)"
     }
 
-    @Test("a verified TLS connection reads cognee's fixture, and a corpus exactly as plain TCP reads it", .timeLimit(.minutes(4)))
+    @Test("a verified TLS connection reads cognee's fixture, and a corpus exactly as plain TCP reads it", .timeLimit(.minutes(10)))
     func verifiedReadsAsPlain() async throws {
         let verified = try RedisURL(parsing: url("ssl_ca_certs=\(dir)/ca.crt"))
         try await BlockingExecutor(label: "test").run { try CogneeFixture.loadRedis(into: RedisConnection(url: verified)) }
@@ -130,7 +130,7 @@ struct RedisTLSTests {
     }
 
     @Test("a server that requires client certificates accepts ours and refuses none or an untrusted one",
-          .enabled(if: TestEnvironment.redisMutualTLSURL != nil, "set MEMIFY_TEST_REDIS_MTLS_URL"), .timeLimit(.minutes(6)))
+          .enabled(if: TestEnvironment.redisMutualTLSURL != nil, "set MEMIFY_TEST_REDIS_MTLS_URL"), .timeLimit(.minutes(10)))
     func clientCertificates() async throws {
         let base = try #require(TestEnvironment.redisMutualTLSURL)
         let ca = "ssl_ca_certs=\(dir)/ca.crt"
@@ -164,7 +164,7 @@ struct RedisTLSTests {
 struct RedisUnixSocketTests {
     static let database = 12
 
-    @Test("a unix socket reads the fixture as TCP does; the command line too", .timeLimit(.minutes(4)))
+    @Test("a unix socket reads the fixture as TCP does; the command line too", .timeLimit(.minutes(10)))
     func sameAsTCP() async throws {
         let tcp = try RedisURL(parsing: try #require(TestEnvironment.redisURL) + "/\(Self.database)")
         let unixText = try #require(TestEnvironment.redisUnixURL) + "?db=\(Self.database)"

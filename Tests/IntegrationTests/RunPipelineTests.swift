@@ -133,7 +133,7 @@ struct RunPipelineTests {
     // MARK: tests
 
     @Test("new turns persist; an unchanged cache costs no extractor call and no row; edits, feedback and deletions show up; a vanished session retracts nothing",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func incremental() async throws {
         let h = try Harness()
         let g = h.schema("g")
@@ -199,7 +199,7 @@ struct RunPipelineTests {
     }
 
     @Test("20 runs killed with SIGKILL at random moments, then one clean run, give the graph of one uninterrupted run; SIGTERM exits 130",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func crashSafety() async throws {
         let h = try Harness()
         let sessions = 120
@@ -246,7 +246,7 @@ struct RunPipelineTests {
     }
 
     @Test("PostgreSQL drops the run's connections mid-run (as a restart does): exit 69 naming PostgreSQL; the next run completes; nothing lost",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func postgresGoesAway() async throws {
         let h = try Harness()
         let sessions = 300
@@ -307,7 +307,7 @@ struct RunPipelineTests {
     }
 
     @Test("PostgreSQL drops the graph writer's connection mid-run (the locks' connection lives): the run says so, reconnects for its next read and completes with a clean run's graph",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func postgresWriterDropped() async throws {
         let h = try Harness()
         try await h.fill(prefix: "d", sessions: 300, turns: 6)
@@ -356,7 +356,7 @@ struct RunPipelineTests {
     }
 
     @Test("Redis drops the run's connections mid-run, and again after the run reconnects: exit 69 naming Redis and where, the run recorded failed, the next run completes; nothing lost",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func redisGoesAway() async throws {
         let h = try Harness()
         try await h.fill(prefix: "r", sessions: 5000, turns: 2)
@@ -380,7 +380,7 @@ struct RunPipelineTests {
     }
 
     @Test("Redis drops the run's connections once mid-run: the run says so, reconnects, reads on and completes with a clean run's graph",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func redisDropsOnce() async throws {
         let h = try Harness()
         try await h.fill(prefix: "o", sessions: 2000, turns: 2)
@@ -503,7 +503,7 @@ struct RunPipelineTests {
     }
 
     @Test("two and four concurrent workers on disjoint shards, and five on overlapping ones, build exactly one worker's graph",
-          .timeLimit(.minutes(5)))
+          .timeLimit(.minutes(10)))
     func shards() async throws {
         let h = try Harness()
         let sessions = 160, turns = 4
@@ -537,7 +537,7 @@ struct RunPipelineTests {
     }
 
     @Test("shared rows are order-free: shards in either order, and the same cache in another database, give one run's graph, timestamps included",
-          .timeLimit(.minutes(5)))
+          .timeLimit(.minutes(10)))
     func orderFreeSharedRows() async throws {
         let h = try Harness()
         // Every turn names Alice and Paris (rows past the provenance cap) at its own time, so the
@@ -617,7 +617,7 @@ struct RunPipelineTests {
     }
 
     @Test("a bad element is quarantined with its bytes and reason (exit 3), good turns around it persist, replay after the fix persists it",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func quarantineAndReplay() async throws {
         let h = try Harness()
         let g = h.schema("q")
@@ -690,7 +690,7 @@ struct RunPipelineTests {
         #expect(try h.run(g, state: "other").status == 0)
     }
 
-    @Test("hostile session ids and texts (quotes, SQL, ../, NUL, 1 MB) persist exactly and disturb nothing else", .timeLimit(.minutes(6)))
+    @Test("hostile session ids and texts (quotes, SQL, ../, NUL, 1 MB) persist exactly and disturb nothing else", .timeLimit(.minutes(10)))
     func hostileInput() async throws {
         let h = try Harness()
         let g = h.schema("h")

@@ -52,7 +52,7 @@ struct SlicedSessionTests {
     }
 
     @Test("a session cut into slices gives an unsliced run's graph, through edits, feedback, deletions, new turns and a quarantined element; its fingerprint is recorded with the last slice",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func slicedEqualsWhole() async throws {
         let h = try Harness()
         let tiny = try Self.pipeline(h, batchRows: 36)  // 3 turns a slice
@@ -118,7 +118,7 @@ struct SlicedSessionTests {
     }
 
     @Test("a run killed (SIGKILL) between two slices of a session keeps the slices committed; after turns are deleted and edited meanwhile, the next run gives a clean run's graph",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func killedBetweenSlices() async throws {
         let h = try Harness()
         let tiny = try Self.pipeline(h, batchRows: 36)
@@ -197,7 +197,7 @@ struct LargeSessionTests {
     }
 
     @Test("100,000 turns: peak RSS under 3× a 1,000-turn session's; SIGTERM in the middle exits 130, interrupted, the slices done committed and checkpointed; the next run completes to a clean run's graph",
-          .timeLimit(.minutes(8)))
+          .timeLimit(.minutes(10)))
     func hundredThousandTurns() async throws {
         let binary = WorkerProcess.releaseExecutable
         try #require(FileManager.default.isExecutableFile(atPath: binary),
